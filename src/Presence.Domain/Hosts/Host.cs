@@ -1,0 +1,72 @@
+using NodaTime;
+using Presence.Domain.House;
+
+namespace Presence.Domain.Hosts;
+
+/// <summary>A host's agent said it came online or went away (its status message or its last will).</summary>
+public sealed record AgentStatusReported(string Host, bool Online, string? AgentVersion, string? Hypervisor, Instant At);
+
+/// <summary>A host's agent reported what it has and runs.</summary>
+public sealed record InventoryReported(
+    string Host,
+    int Cpus,
+    int MemoryMb,
+    int MemoryFreeMb,
+    int? LinkMbps,
+    bool OnBattery,
+    int? BatteryPercent,
+    IReadOnlyList<VmFact> Vms,
+    Instant At);
+
+/// <summary>
+/// Current facts about one host: the state of the `host:{name}` stream. Kept as an inline projection so each
+/// decision can read the whole house in one query.
+/// </summary>
+public sealed record Host
+{
+    public const string StreamPrefix = "host:";
+
+    public static string StreamId(string host) => StreamPrefix + host;
+
+    public required string Id { get; init; }
+    public required string Name { get; init; }
+    public bool AgentOnline { get; init; }
+    public string? AgentVersion { get; init; }
+    public string? Hypervisor { get; init; }
+    public int Cpus { get; init; }
+    public int MemoryMb { get; init; }
+    public int MemoryFreeMb { get; init; }
+    public int? LinkMbps { get; init; }
+    public bool OnBattery { get; init; }
+    public int? BatteryPercent { get; init; }
+    public IReadOnlyList<VmFact> Vms { get; init; } = [];
+    public Instant? LastReportAt { get; init; }
+
+    public static Host Evolve(Host? state, object @event) => @event switch
+    {
+        AgentStatusReported s => (state ?? New(s.Host)) with
+        {
+            AgentOnline = s.Online,
+            AgentVersion = s.AgentVersion ?? state?.AgentVersion,
+            Hypervisor = s.Hypervisor ?? state?.Hypervisor,
+            LastReportAt = s.At,
+        },
+        InventoryReported i => (state ?? New(i.Host)) with
+        {
+            Cpus = i.Cpus,
+            MemoryMb = i.MemoryMb,
+            MemoryFreeMb = i.MemoryFreeMb,
+            LinkMbps = i.LinkMbps,
+            OnBattery = i.OnBattery,
+            BatteryPercent = i.BatteryPercent,
+            Vms = i.Vms,
+            LastReportAt = i.At,
+        },
+        _ => state ?? throw new InvalidOperationException($"host stream cannot start with {@event.GetType().Name}"),
+    };
+
+    public HostFacts ToFacts() =>
+        new(Name, AgentOnline, MemoryMb, MemoryFreeMb, LinkMbps, OnBattery, BatteryPercent, Vms);
+
+    private static Host New(string name) => new() { Id = StreamId(name), Name = name };
+}

@@ -1,0 +1,44 @@
+using NodaTime;
+
+namespace Presence.Domain.House;
+
+public enum VmRunState { Running, Paused, Suspended, Incoming, Stopped }
+
+public sealed record VmFact(string Name, VmRunState State, int MemoryMb, string? DisplayUri);
+
+/// <summary>What one host's agent last told us about itself. Facts, not settings: they come from the agents.</summary>
+public sealed record HostFacts(
+    string Name,
+    bool AgentOnline,
+    int MemoryMb,
+    int MemoryFreeMb,
+    int? LinkMbps,
+    bool OnBattery,
+    int? BatteryPercent,
+    IReadOnlyList<VmFact> Vms)
+{
+    public static HostFacts Unknown(string name) => new(name, false, 0, 0, null, false, null, []);
+
+    public bool Runs(string vm) => Vms.Any(v => v.Name == vm && v.State is VmRunState.Running or VmRunState.Paused);
+
+    /// <summary>Value equality including the VM list, which records compare by reference.</summary>
+    public bool SameAs(HostFacts other) =>
+        this with { Vms = [] } == other with { Vms = [] } && Vms.SequenceEqual(other.Vms);
+}
+
+/// <summary>The facts about every host at the moment of a decision.</summary>
+public sealed record HouseSnapshot(IReadOnlyList<HostFacts> Hosts)
+{
+    public static HouseSnapshot Empty { get; } = new([]);
+
+    public HostFacts Host(string name) => Hosts.FirstOrDefault(h => h.Name == name) ?? HostFacts.Unknown(name);
+
+    /// <summary>Where a VM runs according to the agents; null when no agent reports it running.</summary>
+    public string? WhereRuns(string vm) => Hosts.Where(h => h.Runs(vm)).Select(h => h.Name).FirstOrDefault();
+
+    public bool SameAs(HouseSnapshot other) =>
+        Hosts.Count == other.Hosts.Count && Hosts.Zip(other.Hosts).All(p => p.First.SameAs(p.Second));
+
+    /// <summary>Hosts in name order, so two snapshots of the same house compare equal.</summary>
+    public HouseSnapshot Normalised() => new(Hosts.OrderBy(h => h.Name, StringComparer.Ordinal).ToList());
+}

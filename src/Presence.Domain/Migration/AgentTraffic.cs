@@ -1,0 +1,60 @@
+using NodaTime;
+
+namespace Presence.Domain.Migration;
+
+public enum ReportState { Accepted, Ready, Progress, Completed, Failed, Cancelled }
+
+/// <summary>An agent's answer to one of our commands, as the decider sees it.</summary>
+public sealed record AgentReport(
+    string Host,
+    string CommandId,
+    string Vm,
+    ReportState State,
+    Instant At,
+    string? IncomingUri = null,
+    long? TotalBytes = null,
+    long? TransferredBytes = null,
+    long? RemainingBytes = null,
+    long? DirtyPagesRate = null,
+    double? Mbps = null,
+    long? DowntimeMs = null,
+    long? TotalTimeMs = null,
+    string? Error = null)
+{
+    public double? Percent => TotalBytes is > 0 && RemainingBytes is { } remaining
+        ? Math.Clamp(100.0 * (TotalBytes.Value - remaining) / TotalBytes.Value, 0, 100)
+        : TotalBytes is > 0 && TransferredBytes is { } sent ? Math.Clamp(100.0 * sent / TotalBytes.Value, 0, 100) : null;
+}
+
+public enum CommandKind { PrepareIncoming, Migrate, AbortIncoming, Cancel, Suspend, Resume, AttachDisplay, DetachDisplay }
+
+/// <summary>A command for one host's agent. Derived from events, so it is sent only once they are stored.</summary>
+public sealed record CommandToAgent(
+    string Host,
+    string CommandId,
+    CommandKind Kind,
+    string Vm,
+    int? MemoryMb = null,
+    string? TargetHost = null,
+    string? TargetUri = null,
+    int? MaxBandwidthMbps = null,
+    int? DowntimeLimitMs = null,
+    string? Of = null,
+    string? DisplayUri = null);
+
+public static class AgentCommands
+{
+    /// <summary>The commands an event obliges us to send. Pure, so a replay can show what would have been sent.</summary>
+    public static IEnumerable<CommandToAgent> For(object @event) => @event switch
+    {
+        IncomingRequested r => [new(r.Target, r.CommandId, CommandKind.PrepareIncoming, r.Vm, MemoryMb: r.MemoryMb)],
+        MigrationRequested m =>
+        [
+            new(m.Source, m.CommandId, CommandKind.Migrate, m.Vm, TargetHost: m.Target, TargetUri: m.TargetUri,
+                MaxBandwidthMbps: m.MaxBandwidthMbps, DowntimeLimitMs: m.DowntimeLimitMs),
+        ],
+        MigrationFailed { AbortCommandId: { } abort } f => [new(f.Target, abort, CommandKind.AbortIncoming, f.Vm)],
+        DisplayAttachRequested d => [new(d.Host, d.CommandId, CommandKind.AttachDisplay, d.Vm, DisplayUri: d.DisplayUri)],
+        _ => [],
+    };
+}

@@ -1,0 +1,38 @@
+using NodaTime;
+using Presence.Domain.Signals;
+
+namespace Presence.Domain.Seating;
+
+/// <summary>The decider's belief about which host a user sits at changed. Seat null: at none of them.</summary>
+public sealed record SeatChanged(
+    string User,
+    string? Seat,
+    string? PreviousSeat,
+    double Confidence,
+    IReadOnlyList<string> EvidenceIds,
+    Instant At);
+
+public sealed record SeatBelief(string? Seat, double Confidence, IReadOnlyList<string> EvidenceIds);
+
+/// <summary>
+/// Infers the seat from session evidence. A console login, unlock or activity puts the user at that host; a logout
+/// or lock at the seat they hold takes them off it. A remote session never moves the seat: the person is elsewhere.
+/// </summary>
+public static class SeatInference
+{
+    public static SeatBelief? Infer(SeatBelief current, Evidence evidence)
+    {
+        if (evidence.Kind != EvidenceKind.Session || evidence.Detail("seat") == "remote")
+        {
+            return null;
+        }
+
+        return evidence.Detail("state") switch
+        {
+            "login" or "unlock" => new SeatBelief(evidence.Host, 1.0, [evidence.Id]),
+            "active" => new SeatBelief(evidence.Host, 0.9, [evidence.Id]),
+            "logout" or "lock" when current.Seat == evidence.Host => new SeatBelief(null, 1.0, [evidence.Id]),
+            _ => null,
+        };
+    }
+}

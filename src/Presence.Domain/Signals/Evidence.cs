@@ -1,0 +1,29 @@
+using NodaTime;
+
+namespace Presence.Domain.Signals;
+
+public enum EvidenceKind { Session, Lid, Wifi, Idle, Power, Request }
+
+/// <summary>
+/// One observation, as the decider stores it in the user's stream before deciding on it. <see cref="Id"/> is the
+/// sender's id when it gave one, else one the server made; <see cref="Details"/> keeps the payload's own words
+/// (e.g. state=login, seat=console) so history reads like what happened.
+/// </summary>
+public sealed record Evidence(
+    string Id,
+    EvidenceKind Kind,
+    string Host,
+    string? User,
+    IReadOnlyDictionary<string, string> Details,
+    Instant At)
+{
+    public string? Detail(string key) => Details.TryGetValue(key, out var value) ? value : null;
+
+    public override string ToString() =>
+        $"{Kind.ToString().ToLowerInvariant()} on {Host}" +
+        (User is null ? "" : $" by {User}") +
+        (Details.Count == 0 ? "" : " (" + string.Join(", ", Details.Select(d => $"{d.Key}={d.Value}")) + ")");
+}
+
+/// <summary>Evidence entered a user's stream.</summary>
+public sealed record SignalRecorded(string User, Evidence Evidence, Instant At);

@@ -1,0 +1,48 @@
+using NodaTime;
+using Presence.Domain.House;
+using Presence.Domain.Migration;
+using Presence.Domain.Placement;
+using Presence.Domain.Seating;
+using Presence.Domain.Signals;
+
+namespace Presence.Domain.Users;
+
+/// <summary>The facts about the house a decision was about to use, recorded first so a replay sees them too.</summary>
+public sealed record HouseObserved(string User, IReadOnlyList<HostFacts> Hosts, Instant At);
+
+public sealed record LastDecision(string Id, string Rule, string Reason, Instant At);
+
+public sealed record PendingDisplay(string CommandId, string Host);
+
+public enum SessionMode { ThinClient, Local, Moving }
+
+/// <summary>
+/// One user's saga: everything the decider knows, rebuilt by <see cref="UserDecider.Evolve"/> from the user's stream
+/// (stream id = user name). Immutable: every change is a new value.
+/// </summary>
+public sealed record UserSaga
+{
+    public required string Id { get; init; }
+    public string? Vm { get; init; }
+    public string? Seat { get; init; }
+    public double SeatConfidence { get; init; }
+    public IReadOnlyList<string> SeatEvidence { get; init; } = [];
+    public string? VmHost { get; init; }
+
+    /// <summary>False right after a move, until the target's own inventory shows the VM: until then a stale inventory must not move it back.</summary>
+    public bool VmHostConfirmed { get; init; } = true;
+    public string? DisplayedOn { get; init; }
+    public PendingDisplay? PendingDisplay { get; init; }
+    public PendingMigration? Migration { get; init; }
+    public LastDecision? LastDecision { get; init; }
+    public HouseSnapshot House { get; init; } = HouseSnapshot.Empty;
+    public int Decisions { get; init; }
+    public Instant? LastEvidenceAt { get; init; }
+    public Instant? Since { get; init; }
+
+    public SessionMode Mode => Migration is not null ? SessionMode.Moving
+        : VmHost is not null && VmHost == Seat ? SessionMode.Local
+        : SessionMode.ThinClient;
+
+    public static UserSaga Start(string user, string? vm) => new() { Id = user, Vm = vm };
+}

@@ -1,0 +1,38 @@
+namespace Presence.Server.Configuration;
+
+public enum BrokerKind { Embedded, External }
+
+/// <summary>The `Mqtt` section: which broker, where, and the contract's tunables.</summary>
+public sealed class MqttOptions
+{
+    public const string Section = "Mqtt";
+
+    /// <summary>`embedded` runs an MQTT broker inside the server; `external` connects to one (e.g. mosquitto).</summary>
+    public BrokerKind Broker { get; set; } = BrokerKind.Embedded;
+
+    /// <summary>Where the broker is (external), or which address the embedded broker listens on.</summary>
+    public string Host { get; set; } = "127.0.0.1";
+
+    public int Port { get; set; } = 1883;
+    public string TopicRoot { get; set; } = "presence";
+    public string? Username { get; set; }
+    public string? Password { get; set; }
+
+    /// <summary>Distinguishes server nodes sharing one broker; part of the MQTT client ids.</summary>
+    public string NodeName { get; set; } = Environment.MachineName.ToLowerInvariant();
+
+    /// <summary>How far a payload's `at` may be from the server clock before it is rejected.</summary>
+    public string MaxSkew { get; set; } = "5m";
+}
+
+/// <summary>The `Database` section. No connection string: the server runs its own PostgreSQL.</summary>
+public sealed class DatabaseOptions
+{
+    public const string Section = "Database";
+
+    /// <summary>Where the private PostgreSQL keeps its data; default under the user's data directory.</summary>
+    public string? DataDirectory { get; set; }
+
+    /// <summary>Schema for Presence's tables and events, so one database can hold several houses.</summary>
+    public string Schema { get; set; } = "presence";
+}

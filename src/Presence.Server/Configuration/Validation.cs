@@ -1,0 +1,173 @@
+using Microsoft.Extensions.Options;
+using NodaTime;
+using Presence.Contracts.Wire;
+using Presence.Domain.House;
+
+namespace Presence.Server.Configuration;
+
+/// <summary>
+/// Checks the house at start-up; each failure names its configuration key so a typo in appsettings.json is
+/// found from the first line of output, not from a wrong move days later.
+/// </summary>
+public sealed class HouseValidation : IValidateOptions<HouseOptions>
+{
+    public ValidateOptionsResult Validate(string? name, HouseOptions house)
+    {
+        var errors = new List<string>();
+        var hostNames = new HashSet<string>();
+        if (house.Hosts.Count == 0)
+        {
+            errors.Add("House:Hosts is empty; configure at least one computer");
+        }
+
+        for (var i = 0; i < house.Hosts.Count; i++)
+        {
+            var h = house.Hosts[i];
+            var key = $"House:Hosts:{i}";
+            CheckName(errors, $"{key}:Name", h.Name);
+            if (!hostNames.Add(h.Name))
+            {
+                errors.Add($"{key}:Name '{h.Name}' is configured twice");
+            }
+
+            if (h.LinkMbps <= 0)
+            {
+                errors.Add($"{key}:LinkMbps must be > 0, got {h.LinkMbps}");
+            }
+        }
+
+        var vmNames = house.Vms.Select(v => v.Name).ToHashSet();
+        var userNames = house.Users.Select(u => u.Name).ToHashSet();
+        for (var i = 0; i < house.Users.Count; i++)
+        {
+            var u = house.Users[i];
+            var key = $"House:Users:{i}";
+            CheckName(errors, $"{key}:Name", u.Name);
+            if (house.Users.Count(x => x.Name == u.Name) > 1 && house.Users.FindIndex(x => x.Name == u.Name) == i)
+            {
+                errors.Add($"{key}:Name '{u.Name}' is configured twice");
+            }
+
+            if (!vmNames.Contains(u.Vm))
+            {
+                errors.Add($"{key}:Vm '{u.Vm}' is not one of House:Vms ({string.Join(", ", vmNames)})");
+            }
+
+            if (!hostNames.Contains(u.HomeHost))
+            {
+                errors.Add($"{key}:HomeHost '{u.HomeHost}' is not one of House:Hosts ({string.Join(", ", hostNames)})");
+            }
+
+            if (u.AllowedHosts.Count == 0)
+            {
+                errors.Add($"{key}:AllowedHosts is empty; list the computers {u.Name} may use");
+            }
+
+            for (var j = 0; j < u.AllowedHosts.Count; j++)
+            {
+                if (!hostNames.Contains(u.AllowedHosts[j]))
+                {
+                    errors.Add($"{key}:AllowedHosts:{j} '{u.AllowedHosts[j]}' is not one of House:Hosts");
+                }
+            }
+
+            if (!u.AllowedHosts.Contains(u.HomeHost) && hostNames.Contains(u.HomeHost))
+            {
+                errors.Add($"{key}:AllowedHosts must include the home host '{u.HomeHost}'");
+            }
+        }
+
+        for (var i = 0; i < house.Vms.Count; i++)
+        {
+            var v = house.Vms[i];
+            var key = $"House:Vms:{i}";
+            CheckName(errors, $"{key}:Name", v.Name);
+            if (house.Vms.FindIndex(x => x.Name == v.Name) != i)
+            {
+                errors.Add($"{key}:Name '{v.Name}' is configured twice");
+            }
+
+            if (v.MemoryMb <= 0)
+            {
+                errors.Add($"{key}:MemoryMb must be > 0, got {v.MemoryMb}");
+            }
+
+            if (!userNames.Contains(v.Owner))
+            {
+                errors.Add($"{key}:Owner '{v.Owner}' is not one of House:Users");
+            }
+        }
+
+        if (DateTimeZoneProviders.Tzdb.GetZoneOrNull(house.TimeZone) is null)
+        {
+            errors.Add($"House:TimeZone '{house.TimeZone}' is not a tz database zone (e.g. Europe/Berlin, America/New_York)");
+        }
+
+        if (!DurationText.TryParse(house.Policy.DowntimeLimit, out var downtime) || downtime <= Duration.Zero)
+        {
+            errors.Add($"House:Policy:DowntimeLimit '{house.Policy.DowntimeLimit}' must be a positive duration such as 300ms");
+        }
+
+        if (house.Policy.MaxBandwidthMbps < 0)
+        {
+            errors.Add($"House:Policy:MaxBandwidthMbps must be >= 0 (0 = link speed), got {house.Policy.MaxBandwidthMbps}");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void CheckName(List<string> errors, string key, string value)
+    {
+        if (!Topics.IsValidName(value))
+        {
+            errors.Add($"{key} '{value}' must match [a-z0-9][a-z0-9_-]{{0,62}}");
+        }
+    }
+}
+
+public sealed class MqttValidation : IValidateOptions<MqttOptions>
+{
+    public ValidateOptionsResult Validate(string? name, MqttOptions mqtt)
+    {
+        var errors = new List<string>();
+        if (mqtt.Port is < 0 or > 65535)
+        {
+            errors.Add($"Mqtt:Port must be 0–65535, got {mqtt.Port}");
+        }
+
+        if (string.IsNullOrWhiteSpace(mqtt.Host))
+        {
+            errors.Add("Mqtt:Host must not be empty");
+        }
+
+        if (string.IsNullOrWhiteSpace(mqtt.TopicRoot) || mqtt.TopicRoot.IndexOfAny(['+', '#']) >= 0 || mqtt.TopicRoot.EndsWith('/'))
+        {
+            errors.Add($"Mqtt:TopicRoot '{mqtt.TopicRoot}' must be non-empty, without wildcards or a trailing '/'");
+        }
+
+        if (!DurationText.TryParse(mqtt.MaxSkew, out var skew) || skew <= Duration.Zero)
+        {
+            errors.Add($"Mqtt:MaxSkew '{mqtt.MaxSkew}' must be a positive duration such as 5m");
+        }
+
+        if (!Topics.IsValidName(mqtt.NodeName))
+        {
+            errors.Add($"Mqtt:NodeName '{mqtt.NodeName}' must match [a-z0-9][a-z0-9_-]{{0,62}}");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
+
+public static class HousePolicyFactory
+{
+    public static HousePolicy From(HouseOptions house) => new()
+    {
+        Hosts = house.Hosts.Select(h => new HostSpec(h.Name, h.Role, h.CanRunVms, h.LinkMbps)).ToList(),
+        Users = house.Users.Select(u => new UserSpec(u.Name, u.Vm, u.HomeHost, u.AllowedHosts.ToList(), u.PreferredMode)).ToList(),
+        Vms = house.Vms.Select(v => new VmSpec(v.Name, v.MemoryMb, v.Owner, v.DisplayUri)).ToList(),
+        Migration = new MigrationSettings(
+            (int)DurationText.Parse(house.Policy.DowntimeLimit, "House:Policy:DowntimeLimit").TotalMilliseconds,
+            house.Policy.MaxBandwidthMbps),
+    };
+}
