@@ -20,7 +20,8 @@ public static class ContractJson
         };
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
         options.ConfigureForNodaTime(DateTimeZoneProviders.Tzdb);
-        options.MakeReadOnly();
+        // Without a resolver, MakeReadOnly throws and every use of Options fails; reflection is the default resolver.
+        options.MakeReadOnly(populateMissingResolver: true);
         return options;
     }
 

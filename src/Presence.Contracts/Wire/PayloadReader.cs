@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 using NodaTime;
 using NodaTime.Text;
 
@@ -25,10 +26,23 @@ public sealed class PayloadReader
             throw new ContractException("payload is empty; expected a JSON object");
         }
 
+        // The reader checks UTF-8 only lazily (GetString throws InvalidOperationException), so check it up front.
+        if (!Utf8.IsValid(utf8))
+        {
+            throw new ContractException("payload is not valid UTF-8");
+        }
+
         try
         {
             var reader = new Utf8JsonReader(utf8);
             using var document = JsonDocument.ParseValue(ref reader);
+
+            // ParseValue stops after the first value; anything but whitespace after it makes the payload invalid JSON.
+            if (reader.Read())
+            {
+                throw new ContractException($"payload is not valid JSON: unexpected content after the first value at byte {reader.TokenStartIndex}");
+            }
+
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
                 throw new ContractException($"payload must be a JSON object, not {Describe(document.RootElement.ValueKind)}");

@@ -27,7 +27,8 @@ public sealed partial class Topics(string root = Topics.DefaultRoot)
 
     public string Root { get; } = ValidateRoot(root);
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,62}$")]
+    // \z, not $: $ also matches before a trailing newline, which would let "alice\n" through.
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9_-]{0,62}\z")]
     private static partial Regex NamePattern();
 
     public static bool IsValidName(string? name) => name is not null && NamePattern().IsMatch(name);
