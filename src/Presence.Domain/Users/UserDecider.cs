@@ -28,6 +28,11 @@ public static class UserDecider
             current = Evolve(current, e);
         }
 
+        if (state is null || state.Vm != user.Vm)
+        {
+            Emit(new UserEnrolled(user.Name, user.Vm, user.HomeHost, policy.Version, now));
+        }
+
         var house = input.House.Normalised();
         if (!house.SameAs(current.House))
         {
@@ -258,6 +263,7 @@ public static class UserDecider
 
     public static UserSaga Evolve(UserSaga state, object @event) => @event switch
     {
+        UserEnrolled u => WithHouse(state with { Vm = u.Vm, VmHost = state.Vm == u.Vm ? state.VmHost : null }, state.House),
         HouseObserved h => WithHouse(state, new HouseSnapshot(h.Hosts)),
         SignalRecorded s => state with { LastEvidenceAt = s.Evidence.At },
         SeatChanged s => state with

@@ -7,6 +7,12 @@ using Presence.Domain.Signals;
 
 namespace Presence.Domain.Users;
 
+/// <summary>
+/// The first event of every user's stream, and again whenever the house file gives the user another VM: the stream
+/// itself then says which VM it is about, so replaying it needs no configuration.
+/// </summary>
+public sealed record UserEnrolled(string User, string Vm, string HomeHost, string PolicyVersion, Instant At);
+
 /// <summary>The facts about the house a decision was about to use, recorded first so a replay sees them too.</summary>
 public sealed record HouseObserved(string User, IReadOnlyList<HostFacts> Hosts, Instant At);
 

@@ -18,11 +18,17 @@ public sealed record InventoryReported(
     IReadOnlyList<VmFact> Vms,
     Instant At);
 
+/// <summary>A computer observed something about itself that is not about one user (lid, Wi-Fi, power).</summary>
+public sealed record HostSignalRecorded(string Host, Presence.Domain.Signals.Evidence Evidence, Instant At);
+
+/// <summary>Someone put the host into maintenance (evacuate, keep new VMs off) or took it out.</summary>
+public sealed record MaintenanceSwitched(string Host, bool On, string? Reason, Instant At);
+
 /// <summary>
 /// Current facts about one host: the state of the `host:{name}` stream. Kept as an inline projection so each
 /// decision can read the whole house in one query.
 /// </summary>
-public sealed record Host
+public sealed record HostState
 {
     public const string StreamPrefix = "host:";
 
@@ -41,8 +47,10 @@ public sealed record Host
     public int? BatteryPercent { get; init; }
     public IReadOnlyList<VmFact> Vms { get; init; } = [];
     public Instant? LastReportAt { get; init; }
+    public bool InMaintenance { get; init; }
+    public string? MaintenanceReason { get; init; }
 
-    public static Host Evolve(Host? state, object @event) => @event switch
+    public static HostState Evolve(HostState? state, object @event) => @event switch
     {
         AgentStatusReported s => (state ?? New(s.Host)) with
         {
@@ -62,11 +70,13 @@ public sealed record Host
             Vms = i.Vms,
             LastReportAt = i.At,
         },
+        HostSignalRecorded => state ?? New(((HostSignalRecorded)@event).Host),
+        MaintenanceSwitched m => (state ?? New(m.Host)) with { InMaintenance = m.On, MaintenanceReason = m.On ? m.Reason : null },
         _ => state ?? throw new InvalidOperationException($"host stream cannot start with {@event.GetType().Name}"),
     };
 
     public HostFacts ToFacts() =>
         new(Name, AgentOnline, MemoryMb, MemoryFreeMb, LinkMbps, OnBattery, BatteryPercent, Vms);
 
-    private static Host New(string name) => new() { Id = StreamId(name), Name = name };
+    private static HostState New(string name) => new() { Id = StreamId(name), Name = name };
 }

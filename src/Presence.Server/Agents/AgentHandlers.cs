@@ -1,0 +1,82 @@
+using Marten;
+using NodaTime;
+using Presence.Contracts.Agents;
+using Presence.Domain.House;
+using Presence.Domain.Hosts;
+using Presence.Domain.Migration;
+using Presence.Domain.Users;
+using Presence.Server.Hosting;
+using Presence.Server.Mqtt;
+using Presence.Server.Users;
+using Wolverine;
+
+namespace Presence.Server.Agents;
+
+/// <summary>Agents' status and inventory become events in the host's stream; their answers go to the VM owner's saga.</summary>
+public static class AgentHandlers
+{
+    public static async Task Handle(AgentStatusArrived arrived, IDocumentSession session, HousePolicy policy, CancellationToken ct)
+    {
+        var status = arrived.Status;
+        RequireHost(policy, status.Host);
+        if (await SeenMessage.IsDuplicateAsync(session, arrived.Topic, status.Id, arrived.At, ct))
+        {
+            return;
+        }
+
+        session.Events.Append(HostState.StreamId(status.Host), new AgentStatusReported(
+            status.Host, status.State == AgentState.Online, status.AgentVersion,
+            status.Hypervisor is { } h ? Presence.Contracts.Wire.ContractJson.WireName(h) : null, arrived.At));
+    }
+
+    public static async Task Handle(AgentInventoryArrived arrived, IDocumentSession session, HousePolicy policy, CancellationToken ct)
+    {
+        var inventory = arrived.Inventory;
+        RequireHost(policy, inventory.Host);
+        if (await SeenMessage.IsDuplicateAsync(session, arrived.Topic, inventory.Id, arrived.At, ct))
+        {
+            return;
+        }
+
+        var vms = inventory.Vms
+            .Select(v => new VmFact(v.Name, (VmRunState)(int)v.State, v.MemoryMb, v.DisplayUri))
+            .ToList();
+        session.Events.Append(HostState.StreamId(inventory.Host), new InventoryReported(
+            inventory.Host, inventory.Cpus, inventory.MemoryMb, inventory.MemoryFreeMb, inventory.LinkMbps,
+            inventory.OnBattery, inventory.BatteryPercent, vms, arrived.At));
+    }
+
+    public static async Task<OutgoingMessages> Handle(
+        AgentEventArrived arrived, IDocumentSession session, HousePolicy policy, IClock clock, CancellationToken ct)
+    {
+        var e = arrived.Event;
+        RequireHost(policy, e.Host);
+        var owner = policy.OwnerOfVm(e.Vm)
+            ?? throw new MessageRejected($"vm '{e.Vm}' is not in the house (House:Vms)");
+        if (await SeenMessage.IsDuplicateAsync(session, arrived.Topic, e.Id, arrived.At, ct))
+        {
+            return [];
+        }
+
+        var report = new AgentReport(
+            e.Host, e.CommandId, e.Vm, (ReportState)(int)e.State, arrived.At, e.IncomingUri,
+            e.Progress?.TotalBytes, e.Progress?.TransferredBytes, e.Progress?.RemainingBytes,
+            e.Progress?.DirtyPagesRate, e.Progress?.Mbps, e.DowntimeMs, e.TotalTimeMs, e.Error);
+        var input = new ObserveAgentReport
+        {
+            User = owner.Name,
+            Report = report,
+            House = await UserSagaRunner.HouseAsync(session, policy, ct),
+            Seed = Guid.NewGuid(),
+        };
+        return await UserSagaRunner.RunAsync(session, policy, input, clock.GetCurrentInstant(), ct);
+    }
+
+    private static void RequireHost(HousePolicy policy, string host)
+    {
+        if (policy.Host(host) is null)
+        {
+            throw new MessageRejected($"host '{host}' is not in the house (House:Hosts)");
+        }
+    }
+}

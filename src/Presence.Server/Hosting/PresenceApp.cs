@@ -1,0 +1,196 @@
+using JasperFx;
+using JasperFx.Events;
+using JasperFx.Events.Projections;
+using Marten;
+using Weasel.Core;
+using Microsoft.Extensions.Configuration.Json;
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Options;
+using NodaTime;
+using NodaTime.Serialization.SystemTextJson;
+using Presence.Domain.House;
+using Presence.Domain.Users;
+using Presence.Server.Agents;
+using Presence.Server.Configuration;
+using Presence.Server.Migration;
+using Presence.Server.Mqtt;
+using Presence.Server.Placement;
+using Presence.Server.Users;
+using Wolverine;
+using Wolverine.ErrorHandling;
+using Wolverine.Marten;
+
+namespace Presence.Server.Hosting;
+
+/// <summary>A house file or option that cannot work; the message names the key or file.</summary>
+public sealed class StartupException(string message) : Exception(message);
+
+/// <summary>
+/// Builds the server. Program.cs and the integration tests use the same code, so what the tests start is what
+/// users run; tests only swap the connection string, ports and clock.
+/// </summary>
+public static class PresenceApp
+{
+    public const string ConfigEnvironmentVariable = "PRESENCE_CONFIG";
+    public const string OutboundQueue = "mqtt-out";
+
+    /// <summary>
+    /// Reads configuration: the house file (appsettings.json beside the binaries, or the one named by
+    /// `--config path` / PRESENCE_CONFIG, which then replaces it), environment variables, then the command line.
+    /// </summary>
+    public static WebApplicationBuilder CreateBuilder(string[] args)
+    {
+        var (configPath, rest) = TakeConfigArgument(args);
+        configPath ??= Environment.GetEnvironmentVariable(ConfigEnvironmentVariable);
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = rest,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+
+        if (!string.IsNullOrWhiteSpace(configPath))
+        {
+            var full = Path.GetFullPath(configPath);
+            if (!File.Exists(full))
+            {
+                throw new StartupException($"house file '{full}' (from --config or {ConfigEnvironmentVariable}) does not exist");
+            }
+
+            // Another house replaces the default one rather than merging into it: lists such as House:Hosts merge
+            // by index, which would leave the default's extra hosts behind.
+            var sources = builder.Configuration.Sources;
+            var first = sources.Select((s, i) => (s, i)).Where(x => x.s is JsonConfigurationSource).Select(x => x.i).DefaultIfEmpty(0).First();
+            foreach (var json in sources.OfType<JsonConfigurationSource>().ToList())
+            {
+                sources.Remove(json);
+            }
+
+            sources.Insert(first, new JsonConfigurationSource
+            {
+                Path = Path.GetFileName(full),
+                FileProvider = new PhysicalFileProvider(Path.GetDirectoryName(full)!),
+                Optional = false,
+                ReloadOnChange = false,
+            });
+        }
+
+        return builder;
+    }
+
+    /// <summary>Binds and validates the house and MQTT settings before anything starts, naming each bad key.</summary>
+    public static (HousePolicy Policy, HouseOptions House, MqttOptions Mqtt, DatabaseOptions Database) ReadSettings(IConfiguration configuration)
+    {
+        var house = configuration.GetSection(HouseOptions.Section).Get<HouseOptions>() ?? new HouseOptions();
+        var mqtt = configuration.GetSection(MqttOptions.Section).Get<MqttOptions>() ?? new MqttOptions();
+        var database = configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
+        var failures = new List<string>();
+        if (new HouseValidation().Validate(null, house) is { Failed: true } h)
+        {
+            failures.AddRange(h.Failures);
+        }
+
+        if (new MqttValidation().Validate(null, mqtt) is { Failed: true } m)
+        {
+            failures.AddRange(m.Failures);
+        }
+
+        if (failures.Count > 0)
+        {
+            throw new StartupException("invalid settings:\n  " + string.Join("\n  ", failures));
+        }
+
+        return (HousePolicyFactory.From(house), house, mqtt, database);
+    }
+
+    /// <summary>Registers everything: options, MQTT bridge, Marten event store, Wolverine handlers and queues.</summary>
+    public static void ConfigureServices(WebApplicationBuilder builder, string connectionString, IClock? clock = null)
+    {
+        var (policy, _, mqtt, database) = ReadSettings(builder.Configuration);
+        var services = builder.Services;
+
+        services.AddOptions<HouseOptions>().BindConfiguration(HouseOptions.Section);
+        services.AddOptions<MqttOptions>().BindConfiguration(MqttOptions.Section);
+        services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section);
+        services.AddSingleton<IValidateOptions<HouseOptions>, HouseValidation>();
+        services.AddSingleton<IValidateOptions<MqttOptions>, MqttValidation>();
+        services.AddSingleton(policy);
+        services.AddSingleton(clock ?? SystemClock.Instance);
+
+        // Start order matters: the broker before the clients that connect to it.
+        services.AddHostedService<EmbeddedBroker>();
+        services.AddSingleton<MqttOutbound>();
+        services.AddHostedService(sp => sp.GetRequiredService<MqttOutbound>());
+        services.AddSingleton<Rejections>();
+        services.AddSingleton<MqttBridge>();
+        services.AddHostedService(sp => sp.GetRequiredService<MqttBridge>());
+        services.AddHostedService<StatePublisherOnStart>();
+
+        services.AddMarten(opts =>
+            {
+                opts.Connection(connectionString);
+                opts.DatabaseSchemaName = database.Schema;
+                opts.Events.DatabaseSchemaName = database.Schema;
+                opts.UseSystemTextJsonForSerialization(EnumStorage.AsString, configure: j => j.ConfigureForNodaTime(DateTimeZoneProviders.Tzdb));
+                opts.Events.StreamIdentity = StreamIdentity.AsString;
+                opts.Events.MetadataConfig.CorrelationIdEnabled = true;
+                opts.Events.MetadataConfig.CausationIdEnabled = true;
+                opts.Events.MetadataConfig.HeadersEnabled = true;
+                opts.Projections.Add<UserSagaProjection>(ProjectionLifecycle.Inline);
+                opts.Projections.Add<HostProjection>(ProjectionLifecycle.Inline);
+                opts.Schema.For<SeenMessage>();
+                opts.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+            })
+            .IntegrateWithWolverine(i => i.MessageStorageSchemaName = database.Schema + "_messages")
+            .UseLightweightSessions();
+
+        builder.Host.UseWolverine(opts =>
+        {
+            opts.ApplicationAssembly = typeof(PresenceApp).Assembly;
+            opts.UseSystemTextJsonForSerialization(j => j.ConfigureForNodaTime(DateTimeZoneProviders.Tzdb));
+            opts.Policies.AutoApplyTransactions();
+            opts.Policies.UseDurableLocalQueues();
+
+            // Outgoing MQTT leaves from one durable queue, in order, after the deciding transaction committed.
+            opts.LocalQueue(OutboundQueue).UseDurableInbox().Sequential();
+            opts.PublishMessage<SendAgentCommand>().ToLocalQueue(OutboundQueue);
+            opts.PublishMessage<PublishUserState>().ToLocalQueue(OutboundQueue);
+            opts.OnException<MqttNotConnectedException>()
+                .RetryWithCooldown(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2))
+                .Then.ScheduleRetryIndefinitely(TimeSpan.FromSeconds(5));
+        });
+    }
+
+    public static void MapEndpoints(WebApplication app)
+    {
+        app.MapGet("/health", () => Results.Ok(new { status = "ok" }));
+        app.MapGet("/api/users", async (IQuerySession session, HousePolicy policy, CancellationToken ct) =>
+        {
+            var sagas = (await session.LoadManyAsync<UserSaga>(ct, policy.Users.Select(u => u.Name))).ToDictionary(s => s.Id);
+            return policy.Users.Select(u => PublishUserStateHandler.ToPayload(
+                sagas.GetValueOrDefault(u.Name) ?? UserSaga.Start(u.Name, u.Vm), u));
+        });
+    }
+
+    private static (string? Path, string[] Remaining) TakeConfigArgument(string[] args)
+    {
+        var rest = new List<string>();
+        string? path = null;
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--config" && i + 1 < args.Length)
+            {
+                path = args[++i];
+            }
+            else if (args[i].StartsWith("--config=", StringComparison.Ordinal))
+            {
+                path = args[i]["--config=".Length..];
+            }
+            else
+            {
+                rest.Add(args[i]);
+            }
+        }
+
+        return (path, rest.ToArray());
+    }
+}

@@ -1,0 +1,32 @@
+using Marten;
+using NodaTime;
+
+namespace Presence.Server.Hosting;
+
+/// <summary>
+/// A contract `id` already processed on a topic. MQTT QoS 1 redelivers, and Wolverine's inbox only knows its own
+/// envelope ids, so the contract's de-duplication is a document written in the same transaction as the events:
+/// a concurrent duplicate then fails on the primary key and, retried, finds it.
+/// </summary>
+public sealed record SeenMessage(string Id, Instant At)
+{
+    public static string Key(string topic, string id) => topic + "#" + id;
+
+    /// <summary>True when this delivery is a duplicate; otherwise marks it seen within the session's transaction.</summary>
+    public static async Task<bool> IsDuplicateAsync(IDocumentSession session, string topic, string? id, Instant at, CancellationToken ct = default)
+    {
+        if (id is null)
+        {
+            return false;
+        }
+
+        var key = Key(topic, id);
+        if (await session.LoadAsync<SeenMessage>(key, ct) is not null)
+        {
+            return true;
+        }
+
+        session.Insert(new SeenMessage(key, at));
+        return false;
+    }
+}

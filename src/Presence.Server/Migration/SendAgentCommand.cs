@@ -1,0 +1,35 @@
+using Presence.Contracts.Agents;
+using Presence.Contracts.Wire;
+using Presence.Domain.Migration;
+using Presence.Server.Mqtt;
+
+namespace Presence.Server.Migration;
+
+/// <summary>A command for an agent, queued in the same transaction as the events that called for it.</summary>
+public sealed record SendAgentCommand(CommandToAgent Command);
+
+public static class SendAgentCommandHandler
+{
+    public static Task Handle(SendAgentCommand message, MqttOutbound mqtt, CancellationToken ct)
+    {
+        var c = message.Command;
+        var wire = ToContract(c);
+        return mqtt.PublishAsync(mqtt.Topics.AgentCommands(c.Host), ContractJson.Serialize(wire), retain: false, ct);
+    }
+
+    public static AgentCommand ToContract(CommandToAgent c) => new()
+    {
+        CommandId = c.CommandId,
+        Type = (CommandType)(int)c.Kind,
+        Vm = c.Vm,
+        MemoryMb = c.MemoryMb,
+        Definition = c.Kind == CommandKind.PrepareIncoming ? c.Vm : null,
+        TargetHost = c.TargetHost,
+        TargetUri = c.TargetUri,
+        Mode = c.Kind == CommandKind.Migrate ? MigrationMode.Live : null,
+        MaxBandwidthMbps = c.MaxBandwidthMbps,
+        DowntimeLimitMs = c.DowntimeLimitMs,
+        Of = c.Of,
+        DisplayUri = c.DisplayUri,
+    };
+}

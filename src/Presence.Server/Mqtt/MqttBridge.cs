@@ -1,0 +1,150 @@
+using System.Buffers;
+using Microsoft.Extensions.Options;
+using MQTTnet;
+using NodaTime;
+using Npgsql;
+using Presence.Contracts.Agents;
+using Presence.Contracts.Requests;
+using Presence.Contracts.Signals;
+using Presence.Contracts.Wire;
+using Presence.Server.Configuration;
+using Presence.Server.Hosting;
+using Wolverine;
+
+namespace Presence.Server.Mqtt;
+
+/// <summary>
+/// The incoming half of the bridge. Each message is validated against the contract, then handed to Wolverine
+/// inline; it is acknowledged to the broker only after the handler's transaction committed (or the message was
+/// rejected), so a crash in between means a redelivery, never a lost signal. Messages are handled one at a time,
+/// which keeps each user's inputs in order.
+/// </summary>
+public sealed class MqttBridge(
+    IOptions<MqttOptions> options,
+    IServiceScopeFactory scopes,
+    Rejections rejections,
+    IClock clock,
+    IHostApplicationLifetime lifetime,
+    ILogger<MqttBridge> logger) : BackgroundService
+{
+    private readonly MqttConnection connection = new("in", options.Value, logger);
+    private readonly Topics topics = new(options.Value.TopicRoot);
+    private readonly Duration maxSkew = DurationText.Parse(options.Value.MaxSkew, "Mqtt:MaxSkew");
+
+    public Task Connected => connection.Connected;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Wolverine and Marten must be up before the first message is handed over.
+        await WaitForStartAsync(stoppingToken);
+        connection.Client.ApplicationMessageReceivedAsync += async e =>
+        {
+            e.AutoAcknowledge = false;
+            var payload = e.ApplicationMessage.Payload.ToArray();
+            if (await HandleAsync(e.ApplicationMessage.Topic, payload, stoppingToken))
+            {
+                await e.AcknowledgeAsync(stoppingToken);
+            }
+        };
+        connection.Subscribe(topics.ServerSubscriptions);
+        await connection.RunAsync(stoppingToken);
+    }
+
+    /// <summary>Returns true when the message is done with (stored, duplicate or rejected) and may be acknowledged.</summary>
+    public async Task<bool> HandleAsync(string topic, byte[] payload, CancellationToken ct)
+    {
+        Inbound inbound;
+        try
+        {
+            inbound = InboundParser.Parse(topics, topic, payload, clock.GetCurrentInstant(), maxSkew);
+        }
+        catch (ContractException e)
+        {
+            await rejections.RejectAsync(topic, e.Message, ct);
+            return true;
+        }
+
+        object message = inbound.Message switch
+        {
+            Signal s => new SignalArrived(topic, s, inbound.At),
+            UserRequest r => new UserRequestArrived(topic, r, inbound.At),
+            MaintenanceRequest m => new MaintenanceArrived(topic, m, inbound.At),
+            AgentStatus s => new AgentStatusArrived(topic, s, inbound.At),
+            AgentInventory i => new AgentInventoryArrived(topic, i, inbound.At),
+            AgentEvent a => new AgentEventArrived(topic, a, inbound.At),
+            var other => throw new InvalidOperationException($"no handler for {other.GetType().Name}"),
+        };
+
+        var delay = TimeSpan.FromMilliseconds(100);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                var bus = scope.ServiceProvider.GetRequiredService<IMessageBus>();
+                await bus.InvokeAsync(message, ct);
+                return true;
+            }
+            catch (MessageRejected e)
+            {
+                await rejections.RejectAsync(topic, e.Message, ct);
+                return true;
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return false; // not acknowledged: the broker redelivers it to the next run
+            }
+            catch (Exception e) when (IsTransient(e))
+            {
+                // The database is away: hold this message (and so everything behind it) until it is back.
+                logger.LogWarning("Storing {Topic} failed (attempt {Attempt}): {Error}; retrying", topic, attempt, e.Message);
+                await Task.Delay(delay, ct);
+                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 5_000));
+            }
+            catch (Exception e) when (attempt < 3)
+            {
+                // Optimistic concurrency with another server node, or a duplicate id written concurrently:
+                // a fresh attempt reloads the stream and decides again.
+                logger.LogInformation("Handling {Topic} failed (attempt {Attempt}): {Error}; retrying", topic, attempt, e.Message);
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "Handling {Topic} failed for good", topic);
+                await rejections.RejectAsync(topic, $"internal error while handling this message: {e.Message}", ct);
+                return true;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Database trouble of any kind (down, refusing connections, out of disk) must not cost a signal, so the
+    /// message is held until it can be stored. Constraint violations are not trouble: they are the concurrent
+    /// duplicate case, which a normal retry settles.
+    /// </summary>
+    private static bool IsTransient(Exception e) => e switch
+    {
+        PostgresException p => !p.SqlState.StartsWith("23", StringComparison.Ordinal),
+        NpgsqlException => true,
+        System.Net.Sockets.SocketException => true,
+        TimeoutException => true,
+        _ => e.InnerException is { } inner && IsTransient(inner),
+    };
+
+    private async Task WaitForStartAsync(CancellationToken ct)
+    {
+        if (lifetime.ApplicationStarted.IsCancellationRequested)
+        {
+            return;
+        }
+
+        var started = new TaskCompletionSource();
+        await using var registration = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
+        await started.Task.WaitAsync(ct);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        await connection.DisposeAsync();
+    }
+}

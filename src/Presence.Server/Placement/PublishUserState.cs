@@ -1,0 +1,46 @@
+using Marten;
+using Presence.Contracts.State;
+using Presence.Contracts.Wire;
+using Presence.Domain.House;
+using Presence.Domain.Users;
+using Presence.Server.Mqtt;
+using ContractMode = Presence.Contracts.State.SessionMode;
+
+namespace Presence.Server.Placement;
+
+/// <summary>Re-publish a user's retained state topic from the stored saga (never from the message itself).</summary>
+public sealed record PublishUserState(string User);
+
+public static class PublishUserStateHandler
+{
+    public static async Task Handle(PublishUserState message, IQuerySession session, HousePolicy policy, MqttOutbound mqtt, CancellationToken ct)
+    {
+        var user = policy.User(message.User);
+        if (user is null)
+        {
+            return; // the user left the house file since this was queued
+        }
+
+        var saga = await session.LoadAsync<UserSaga>(message.User, ct) ?? UserSaga.Start(user.Name, user.Vm);
+        await mqtt.PublishAsync(mqtt.Topics.UserState(user.Name), ContractJson.Serialize(ToPayload(saga, user)), retain: true, ct);
+    }
+
+    public static UserStatePayload ToPayload(UserSaga saga, UserSpec user) => new()
+    {
+        User = user.Name,
+        SeatHost = saga.Seat,
+        Vm = saga.Vm ?? user.Vm,
+        VmHost = saga.VmHost,
+        Mode = saga.Mode switch
+        {
+            Domain.Users.SessionMode.Moving => ContractMode.Moving,
+            Domain.Users.SessionMode.Local => ContractMode.Local,
+            _ => ContractMode.ThinClient,
+        },
+        Migration = saga.Migration is { } m
+            ? new MigrationSummary(m.Id, m.Source, m.Target, m.Phase, m.Percent)
+            : null,
+        LastDecision = saga.LastDecision is { } d ? new DecisionSummary(d.Id, d.Rule, d.Reason) : null,
+        Since = saga.Since,
+    };
+}

@@ -1,0 +1,81 @@
+using Marten;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Presence.Server.Hosting;
+using Presence.Server.Mqtt;
+using Wolverine;
+
+namespace Presence.Server.Tests.Infrastructure;
+
+/// <summary>
+/// The real server (same builder as Program.cs) on a database of its own, with its embedded broker on a free
+/// port, or pointed at an external broker.
+/// </summary>
+public sealed class TestServer : IAsyncDisposable
+{
+    private readonly WebApplication app;
+
+    private TestServer(WebApplication app, int mqttPort, string connectionString, string directory)
+    {
+        this.app = app;
+        MqttPort = mqttPort;
+        ConnectionString = connectionString;
+        Directory = directory;
+    }
+
+    public int MqttPort { get; }
+    public string ConnectionString { get; }
+    public string Directory { get; }
+    public IServiceProvider Services => app.Services;
+    public IDocumentStore Store => app.Services.GetRequiredService<IDocumentStore>();
+    public Rejections Rejections => app.Services.GetRequiredService<Rejections>();
+
+    public static async Task<TestServer> StartAsync(
+        string? connectionString = null,
+        int? externalBrokerPort = null,
+        string nodeName = "test",
+        string houseJson = TestHouse.Json,
+        string? directory = null)
+    {
+        connectionString ??= await PostgresCluster.NewDatabaseAsync("server");
+        directory ??= PostgresCluster.NewScratchDirectory("server");
+        System.IO.Directory.CreateDirectory(directory);
+        var house = Path.Combine(directory, "house.json");
+        await File.WriteAllTextAsync(house, houseJson);
+
+        var port = externalBrokerPort ?? Ports.Free();
+        var args = new List<string>
+        {
+            "--config", house,
+            "--Urls=http://127.0.0.1:0",
+            "--Mqtt:Host=127.0.0.1",
+            $"--Mqtt:Port={port}",
+            $"--Mqtt:NodeName={nodeName}",
+            $"--Mqtt:Broker={(externalBrokerPort is null ? "Embedded" : "External")}",
+        };
+        var builder = PresenceApp.CreateBuilder(args.ToArray());
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        PresenceApp.ConfigureServices(builder, connectionString);
+        builder.Services.RunWolverineInSoloMode();
+        var app = builder.Build();
+        PresenceApp.MapEndpoints(app);
+        await app.StartAsync();
+        var server = new TestServer(app, port, connectionString, directory);
+        await app.Services.GetRequiredService<MqttBridge>().Connected.WaitAsync(TimeSpan.FromSeconds(30));
+        await app.Services.GetRequiredService<MqttOutbound>().Connected.WaitAsync(TimeSpan.FromSeconds(30));
+        return server;
+    }
+
+    public async Task<long> EventCountAsync()
+    {
+        await using var session = Store.QuerySession();
+        return await session.Events.QueryAllRawEvents().CountAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.StopAsync();
+        await app.DisposeAsync();
+    }
+}
