@@ -34,6 +34,10 @@ public sealed record HostState
 
     public static string StreamId(string host) => StreamPrefix + host;
 
+    /// <summary>Every event a host's stream can hold.</summary>
+    public static IReadOnlyList<Type> EventTypes { get; } =
+        [typeof(AgentStatusReported), typeof(InventoryReported), typeof(HostSignalRecorded), typeof(MaintenanceSwitched)];
+
     public required string Id { get; init; }
     public required string Name { get; init; }
     public bool AgentOnline { get; init; }

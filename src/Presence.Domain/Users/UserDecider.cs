@@ -14,6 +14,15 @@ namespace Presence.Domain.Users;
 /// </summary>
 public static class UserDecider
 {
+    /// <summary>Every event a user's stream can hold; stores use it to tell user streams from host streams.</summary>
+    public static IReadOnlyList<Type> EventTypes { get; } =
+    [
+        typeof(UserEnrolled), typeof(HouseObserved), typeof(SignalRecorded), typeof(SeatChanged),
+        typeof(PlacementDecided), typeof(MoveSuppressed), typeof(IncomingRequested), typeof(IncomingReady),
+        typeof(MigrationRequested), typeof(MigrationProgressed), typeof(MigrationCompleted), typeof(MigrationFailed),
+        typeof(DisplayAttachRequested), typeof(DisplayAttached), typeof(DisplayAttachFailed),
+    ];
+
     public static IReadOnlyList<object> Decide(UserSaga? state, UserInput input, Instant now, HousePolicy policy)
     {
         var user = policy.User(input.User)

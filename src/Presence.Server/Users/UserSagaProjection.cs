@@ -11,6 +11,15 @@ namespace Presence.Server.Users;
 /// </summary>
 public partial class UserSagaProjection : SingleStreamProjection<UserSaga, string>
 {
+    public UserSagaProjection()
+    {
+        // Explicit Evolve sees every event unless told otherwise; host streams are not users.
+        foreach (var type in UserDecider.EventTypes)
+        {
+            IncludeType(type);
+        }
+    }
+
     public override UserSaga Evolve(UserSaga? snapshot, string id, IEvent e) =>
         UserDecider.Evolve(snapshot ?? UserSaga.Start(id, null), e.Data);
 }

@@ -15,7 +15,7 @@ namespace Presence.Server.Users;
 /// Requests from people and Home Assistant enter the user's stream as evidence, so history shows who asked for
 /// what; maintenance switches go to the host's stream.
 /// </summary>
-public static class RequestHandlers
+public static class RequestHandler
 {
     public static async Task<OutgoingMessages> Handle(
         UserRequestArrived arrived, IDocumentSession session, HousePolicy policy, IClock clock, CancellationToken ct)

@@ -13,7 +13,7 @@ using Wolverine;
 namespace Presence.Server.Agents;
 
 /// <summary>Agents' status and inventory become events in the host's stream; their answers go to the VM owner's saga.</summary>
-public static class AgentHandlers
+public static class AgentMessageHandler
 {
     public static async Task Handle(AgentStatusArrived arrived, IDocumentSession session, HousePolicy policy, CancellationToken ct)
     {
