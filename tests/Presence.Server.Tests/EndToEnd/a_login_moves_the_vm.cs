@@ -1,0 +1,108 @@
+using Marten;
+using Presence.Agent;
+using Presence.Domain.Hosts;
+using Presence.Domain.Migration;
+using Presence.Domain.Placement;
+using Presence.Domain.Seating;
+using Presence.Domain.Signals;
+using Presence.Domain.Users;
+using Presence.Server.Tests.Infrastructure;
+
+namespace Presence.Server.Tests.EndToEnd;
+
+/// <summary>
+/// The walking skeleton, every link real: an MQTT login → the bridge → Wolverine → the decider → events in
+/// PostgreSQL → agent commands over MQTT → two simulated agents migrate the VM → their answers → the projection
+/// and the retained state topic.
+/// </summary>
+public sealed class a_login_moves_the_vm : IAsyncLifetime
+{
+    private TestServer server = null!;
+    private PresenceAgent basement = null!;
+    private PresenceAgent imac = null!;
+    private MqttProbe probe = null!;
+
+    public async Task InitializeAsync()
+    {
+        server = await TestServer.StartAsync();
+        probe = await MqttProbe.ConnectAsync(server.MqttPort, "probe-e2e",
+            "presence/users/+/state", "presence/agents/+/commands", "presence/agents/+/inventory", "presence/errors");
+        basement = await TestAgents.StartAsync("basement", server.MqttPort, server.Directory, ("alice-desktop", 2048));
+        imac = await TestAgents.StartAsync("imac", server.MqttPort, server.Directory);
+
+        // The server must know both agents before the login, as it would in a house that has been running.
+        await Eventually.TrueAsync(async () =>
+        {
+            await using var session = server.Store.QuerySession();
+            var hosts = await session.Query<HostState>().ToListAsync();
+            return hosts.Count(h => h.AgentOnline && h.MemoryMb > 0) == 2
+                && hosts.Single(h => h.Name == "basement").Vms.Any(v => v.Name == "alice-desktop");
+        }, "both agents online with their inventories stored");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await imac.DisposeAsync();
+        await basement.DisposeAsync();
+        await probe.DisposeAsync();
+        await server.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task alice_logging_in_at_the_imac_brings_her_vm_there()
+    {
+        await probe.PublishAsync("presence/hosts/imac/signals/session", """{"id":"login-1","user":"alice","state":"login","seat":"console"}""");
+
+        // The retained state topic says where the VM runs now.
+        var state = await probe.WaitForAsync(
+            m => m.Topic == "presence/users/alice/state" && m.Json.GetProperty("vm_host").GetString() == "imac",
+            TimeSpan.FromSeconds(60), "alice's state with vm_host imac");
+        Assert.Equal("imac", state.Json.GetProperty("seat_host").GetString());
+        Assert.Equal("local", state.Json.GetProperty("mode").GetString());
+        Assert.Equal("follow_seat", state.Json.GetProperty("last_decision").GetProperty("rule").GetString());
+
+        // A late subscriber (Home Assistant after a restart) gets the same state because it is retained.
+        await using (var late = await MqttProbe.ConnectAsync(server.MqttPort, "probe-late", "presence/users/alice/state"))
+        {
+            var retained = await late.WaitForAsync(m => m.Json.GetProperty("vm_host").GetString() == "imac", what: "retained state");
+            Assert.True(retained.Retained);
+        }
+
+        // The projection agrees.
+        await using var session = server.Store.QuerySession();
+        var saga = await session.LoadAsync<UserSaga>("alice");
+        Assert.NotNull(saga);
+        Assert.Equal("imac", saga.VmHost);
+        Assert.Equal("imac", saga.Seat);
+        Assert.Null(saga.Migration);
+
+        // The stream holds the whole story, in order.
+        var stream = (await session.Events.FetchStreamAsync("alice")).Select(e => e.Data).Where(e => e is not HouseObserved).ToList();
+        var kinds = stream.Select(e => e.GetType()).Distinct().ToList();
+        Assert.Equal(
+            [typeof(UserEnrolled), typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(IncomingRequested),
+             typeof(IncomingReady), typeof(MigrationRequested), typeof(MigrationProgressed), typeof(MigrationCompleted)],
+            kinds);
+        var signal = Assert.Single(stream.OfType<SignalRecorded>());
+        Assert.Equal("login-1", signal.Evidence.Id);
+        var decision = Assert.Single(stream.OfType<PlacementDecided>());
+        Assert.Equal(PlacementMode.LiveMigration, decision.Mode);
+        Assert.Equal(("basement", "imac"), (decision.From, decision.To));
+        Assert.Contains("login-1", decision.EvidenceIds);
+        var completed = Assert.Single(stream.OfType<MigrationCompleted>());
+        Assert.NotNull(completed.TotalTimeMs);
+
+        // The agents were told, in two phases: prepare on the target, then migrate on the source.
+        var prepare = await probe.WaitForAsync(m => m.Topic == "presence/agents/imac/commands", what: "prepare_incoming");
+        Assert.Equal("prepare_incoming", prepare.Json.GetProperty("type").GetString());
+        var migrate = await probe.WaitForAsync(m => m.Topic == "presence/agents/basement/commands", what: "migrate");
+        Assert.Equal("migrate", migrate.Json.GetProperty("type").GetString());
+        Assert.Equal("imac", migrate.Json.GetProperty("target_host").GetString());
+
+        // And the agents' own inventories say the VM moved.
+        await probe.WaitForAsync(
+            m => m.Topic == "presence/agents/imac/inventory" && m.Payload.Contains("\"alice-desktop\"") && m.Payload.Contains("\"running\""),
+            what: "imac inventory with alice-desktop running");
+        Assert.DoesNotContain(probe.All, m => m.Topic == "presence/errors");
+    }
+}

@@ -1,0 +1,28 @@
+using Presence.Agent;
+using Presence.Agent.Configuration;
+
+namespace Presence.Server.Tests.Infrastructure;
+
+/// <summary>Real agents with the simulated hypervisor, in-process, fast enough for tests.</summary>
+public static class TestAgents
+{
+    public static async Task<PresenceAgent> StartAsync(string host, int mqttPort, string directory, params (string Name, int MemoryMb)[] running)
+    {
+        var options = new AgentOptions
+        {
+            Host = host,
+            Mqtt = { Host = "127.0.0.1", Port = mqttPort, ReconnectDelay = TimeSpan.FromMilliseconds(200) },
+            Resources = { Cpus = 4, MemoryMb = 16384, LinkMbps = 1000 },
+            StateDirectory = Path.Combine(directory, "agent-" + host),
+            Simulated = { SpeedFactor = 20, ProgressInterval = TimeSpan.FromMilliseconds(50) },
+        };
+        foreach (var (name, memory) in running)
+        {
+            options.Vms.Add(new VmOptions { Name = name, MemoryMb = memory, DisplayUri = $"spice://{host}:5901" });
+        }
+
+        var agent = new PresenceAgent(options);
+        await agent.StartAsync(CancellationToken.None);
+        return agent;
+    }
+}
