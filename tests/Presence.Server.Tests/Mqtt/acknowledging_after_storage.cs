@@ -1,0 +1,73 @@
+using Marten;
+using MQTTnet.Server;
+using Npgsql;
+using Presence.Domain.Signals;
+using Presence.Server.Tests.Infrastructure;
+
+namespace Presence.Server.Tests.Mqtt;
+
+/// <summary>
+/// A message is acknowledged to the broker only once it is stored: if the server stops while it cannot store a
+/// signal, the broker keeps the signal and hands it to the next run.
+/// </summary>
+public sealed class acknowledging_after_storage : IAsyncLifetime
+{
+    private readonly int port = Ports.Free();
+    private MqttServer broker = null!;
+
+    public async Task InitializeAsync()
+    {
+        // An external broker that outlives the server, as mosquitto would.
+        broker = new MqttServerFactory().CreateMqttServer(new MqttServerOptionsBuilder()
+            .WithDefaultEndpoint()
+            .WithDefaultEndpointBoundIPAddress(System.Net.IPAddress.Loopback)
+            .WithDefaultEndpointPort(port)
+            .WithPersistentSessions()
+            .Build());
+        await broker.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await broker.StopAsync();
+        broker.Dispose();
+    }
+
+    [Fact]
+    public async Task a_signal_that_could_not_be_stored_is_handled_by_the_next_run()
+    {
+        var connectionString = await PostgresCluster.NewDatabaseAsync("ack");
+        var database = new NpgsqlConnectionStringBuilder(connectionString).Database!;
+        var first = await TestServer.StartAsync(connectionString, externalBrokerPort: port, nodeName: "ack");
+        await using var probe = await MqttProbe.ConnectAsync(port, "probe-ack");
+
+        // The database goes away: connections are refused and the open ones are cut.
+        await AdminAsync($"ALTER DATABASE \"{database}\" WITH ALLOW_CONNECTIONS false");
+        await AdminAsync($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'");
+        NpgsqlConnection.ClearAllPools();
+
+        await probe.PublishAsync("presence/hosts/imac/signals/session", """{"id":"held-1","user":"alice","state":"login"}""");
+        await Task.Delay(TimeSpan.FromSeconds(2)); // the bridge is now holding the signal, retrying
+
+        await first.DisposeAsync();
+        await AdminAsync($"ALTER DATABASE \"{database}\" WITH ALLOW_CONNECTIONS true");
+
+        await using var second = await TestServer.StartAsync(connectionString, externalBrokerPort: port, nodeName: "ack");
+        await Eventually.TrueAsync(async () =>
+        {
+            await using var session = second.Store.QuerySession();
+            var events = await session.Events.FetchStreamAsync("alice");
+            return events.Select(e => e.Data).OfType<SignalRecorded>().Any(s => s.Evidence.Id == "held-1");
+        }, "the held signal stored by the second run", TimeSpan.FromSeconds(60));
+    }
+
+    private static async Task AdminAsync(string sql)
+    {
+        var cluster = await PostgresCluster.InstanceAsync();
+        var admin = new NpgsqlConnectionStringBuilder(cluster.ConnectionString) { Database = "postgres", Pooling = false };
+        await using var connection = new NpgsqlConnection(admin.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+}
