@@ -94,6 +94,15 @@ public static class UserDecider
             yield break; // the VM already runs at the seat: nothing to decide
         }
 
+        // A host the user may not use is a hard rule for showing the VM as much as for running it: no fallback.
+        if (!user.AllowedHosts.Contains(seat))
+        {
+            yield return Suppress(Rules.AllowedHosts,
+                $"{user.Name} sat down at {seat}, which is not among {user.Name}'s allowed hosts, so {user.Vm} is neither moved nor shown there",
+                [new RejectedAlternative(seat, Rules.AllowedHosts, $"{seat}: not among {user.Name}'s allowed hosts")]);
+            yield break;
+        }
+
         var rejected = new List<RejectedAlternative>();
         var memoryMb = vm?.MemoryMb ?? 0;
         var seatFacts = house.Host(seat);
