@@ -4,6 +4,7 @@ using Presence.Domain.Migration;
 using Presence.Domain.Placement;
 using Presence.Domain.Seating;
 using Presence.Domain.Signals;
+using static System.FormattableString;
 
 namespace Presence.Domain.Users;
 
@@ -187,7 +188,7 @@ public static class UserDecider
 
         if (facts.MemoryFreeMb < memoryMb)
         {
-            return new(host, Rules.FreeMemory, $"{host}: {Gib(facts.MemoryFreeMb)} free, needs {Gib(memoryMb)}");
+            return new(host, Rules.FreeMemory, $"{host}: {Gib(facts.MemoryFreeMb)} free, needs {Gib(memoryMb, roundUp: true)}");
         }
 
         return null;
@@ -334,7 +335,23 @@ public static class UserDecider
     public static Duration EstimateLiveMigration(int memoryMb, int bandwidthMbps) =>
         Duration.FromSeconds(2) + Duration.FromSeconds(memoryMb * 8.0 / Math.Max(1, bandwidthMbps));
 
-    private static string Gib(int mb) => mb >= 1024 && mb % 1024 == 0 ? $"{mb / 1024} GiB" : mb >= 1024 ? $"{mb / 1024.0:0.#} GiB" : $"{mb} MiB";
+    // Reasons are recorded and replayed, so their numbers are written the same whatever the server's culture.
 
-    private static string Seconds(Duration d) => d.TotalSeconds < 90 ? $"{d.TotalSeconds:0} s" : $"{d.TotalMinutes:0.#} min";
+    /// <summary>
+    /// Memory in words, to a tenth of a GiB: rounded down, so free memory never reads as more than it is, or up for
+    /// a need, so "7.9 GiB free, needs 8 GiB" can never read as "8 GiB free, needs 8 GiB".
+    /// </summary>
+    private static string Gib(int mb, bool roundUp = false)
+    {
+        if (mb < 1024)
+        {
+            return Invariant($"{mb} MiB");
+        }
+
+        var tenths = roundUp ? (mb * 10L + 1023) / 1024 : mb * 10L / 1024;
+        return Invariant($"{tenths / 10.0:0.#} GiB");
+    }
+
+    private static string Seconds(Duration d) =>
+        d.TotalSeconds < 90 ? Invariant($"{d.TotalSeconds:0} s") : Invariant($"{d.TotalMinutes:0.#} min");
 }
