@@ -294,8 +294,16 @@ public static class UserDecider
             Migration = m with { Phase = Phases.Migrating, MigrateCommandId = r.CommandId },
         },
         MigrationProgressed p when state.Migration is { } m => state with { Migration = m with { Percent = p.Percent } },
-        MigrationCompleted c => state with { VmHost = c.Target, VmHostConfirmed = false, Migration = null, DisplayedOn = null, Since = c.At },
-        MigrationFailed f => state with { VmHost = f.StillOn, VmHostConfirmed = false, Migration = null, Since = f.At },
+        // Confirmed at once when the last observed house already shows the VM there: that inventory will not be
+        // observed again, so waiting for it would leave the location unconfirmed until the house next changes.
+        MigrationCompleted c => state with
+        {
+            VmHost = c.Target, VmHostConfirmed = state.House.Host(c.Target).Runs(c.Vm), Migration = null, DisplayedOn = null, Since = c.At,
+        },
+        MigrationFailed f => state with
+        {
+            VmHost = f.StillOn, VmHostConfirmed = state.House.Host(f.StillOn).Runs(f.Vm), Migration = null, Since = f.At,
+        },
         DisplayAttachRequested d => state with { PendingDisplay = new PendingDisplay(d.CommandId, d.Host) },
         DisplayAttached d => state with { DisplayedOn = d.Host, PendingDisplay = null, Since = d.At },
         DisplayAttachFailed => state with { PendingDisplay = null },
