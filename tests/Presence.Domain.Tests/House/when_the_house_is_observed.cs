@@ -35,7 +35,7 @@ public class when_the_house_is_observed
     [Fact]
     public void the_same_facts_are_not_recorded_again_even_as_new_lists_in_another_order()
     {
-        var s = Scenario.AliceOnTheBasementServer()
+        Scenario.AliceOnTheBasementServer()
             .WithHouse(h => new HouseSnapshot(h.Hosts.Reverse().Select(f => f with { Vms = f.Vms.ToList() }).ToList()))
             .When(Alice.LogsInAt(Basement))
             .Then(typeof(SignalRecorded), typeof(SeatChanged));
