@@ -48,10 +48,12 @@ public sealed record HousePolicy
     public required IReadOnlyList<VmSpec> Vms { get; init; }
     public MigrationSettings Migration { get; init; } = new();
 
-    private string? version;
-
     /// <summary>A short content hash: the same settings always give the same version.</summary>
-    public string Version => version ??= ComputeVersion();
+    /// <remarks>
+    /// Computed on every read, never cached in a field: a record's <c>with</c> copies private fields, so a cached
+    /// version would follow a copy whose settings changed. Hashing a few hundred bytes is cheap.
+    /// </remarks>
+    public string Version => ComputeVersion();
 
     public HostSpec? Host(string name) => Hosts.FirstOrDefault(h => h.Name == name);
 

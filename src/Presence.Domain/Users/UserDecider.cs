@@ -4,6 +4,7 @@ using Presence.Domain.Migration;
 using Presence.Domain.Placement;
 using Presence.Domain.Seating;
 using Presence.Domain.Signals;
+using static System.FormattableString;
 
 namespace Presence.Domain.Users;
 
@@ -108,6 +109,15 @@ public static class UserDecider
             yield break; // the VM already runs at the seat: nothing to decide
         }
 
+        // A host the user may not use is a hard rule for showing the VM as much as for running it: no fallback.
+        if (!user.AllowedHosts.Contains(seat))
+        {
+            yield return Suppress(Rules.AllowedHosts,
+                $"{user.Name} sat down at {seat}, which is not among {user.Name}'s allowed hosts, so {user.Vm} is neither moved nor shown there",
+                [new RejectedAlternative(seat, Rules.AllowedHosts, $"{seat}: not among {user.Name}'s allowed hosts")]);
+            yield break;
+        }
+
         var rejected = new List<RejectedAlternative>();
         var memoryMb = vm?.MemoryMb ?? 0;
         var seatFacts = house.Host(seat);
@@ -192,7 +202,7 @@ public static class UserDecider
 
         if (facts.MemoryFreeMb < memoryMb)
         {
-            return new(host, Rules.FreeMemory, $"{host}: {Gib(facts.MemoryFreeMb)} free, needs {Gib(memoryMb)}");
+            return new(host, Rules.FreeMemory, $"{host}: {Gib(facts.MemoryFreeMb)} free, needs {Gib(memoryMb, roundUp: true)}");
         }
 
         return null;
@@ -299,8 +309,16 @@ public static class UserDecider
             Migration = m with { Phase = Phases.Migrating, MigrateCommandId = r.CommandId },
         },
         MigrationProgressed p when state.Migration is { } m => state with { Migration = m with { Percent = p.Percent } },
-        MigrationCompleted c => state with { VmHost = c.Target, VmHostConfirmed = false, Migration = null, DisplayedOn = null, Since = c.At },
-        MigrationFailed f => state with { VmHost = f.StillOn, VmHostConfirmed = false, Migration = null, Since = f.At },
+        // Confirmed at once when the last observed house already shows the VM there: that inventory will not be
+        // observed again, so waiting for it would leave the location unconfirmed until the house next changes.
+        MigrationCompleted c => state with
+        {
+            VmHost = c.Target, VmHostConfirmed = state.House.Host(c.Target).Runs(c.Vm), Migration = null, DisplayedOn = null, Since = c.At,
+        },
+        MigrationFailed f => state with
+        {
+            VmHost = f.StillOn, VmHostConfirmed = state.House.Host(f.StillOn).Runs(f.Vm), Migration = null, Since = f.At,
+        },
         DisplayAttachRequested d => state with { PendingDisplay = new PendingDisplay(d.CommandId, d.Host) },
         DisplayAttached d => state with { DisplayedOn = d.Host, PendingDisplay = null, Since = d.At },
         DisplayAttachFailed => state with { PendingDisplay = null },
@@ -340,7 +358,23 @@ public static class UserDecider
     public static Duration EstimateLiveMigration(int memoryMb, int bandwidthMbps) =>
         Duration.FromSeconds(2) + Duration.FromSeconds(memoryMb * 8.0 / Math.Max(1, bandwidthMbps));
 
-    private static string Gib(int mb) => mb >= 1024 && mb % 1024 == 0 ? $"{mb / 1024} GiB" : mb >= 1024 ? $"{mb / 1024.0:0.#} GiB" : $"{mb} MiB";
+    // Reasons are recorded and replayed, so their numbers are written the same whatever the server's culture.
 
-    private static string Seconds(Duration d) => d.TotalSeconds < 90 ? $"{d.TotalSeconds:0} s" : $"{d.TotalMinutes:0.#} min";
+    /// <summary>
+    /// Memory in words, to a tenth of a GiB: rounded down, so free memory never reads as more than it is, or up for
+    /// a need, so "7.9 GiB free, needs 8 GiB" can never read as "8 GiB free, needs 8 GiB".
+    /// </summary>
+    private static string Gib(int mb, bool roundUp = false)
+    {
+        if (mb < 1024)
+        {
+            return Invariant($"{mb} MiB");
+        }
+
+        var tenths = roundUp ? (mb * 10L + 1023) / 1024 : mb * 10L / 1024;
+        return Invariant($"{tenths / 10.0:0.#} GiB");
+    }
+
+    private static string Seconds(Duration d) =>
+        d.TotalSeconds < 90 ? Invariant($"{d.TotalSeconds:0} s") : Invariant($"{d.TotalMinutes:0.#} min");
 }
