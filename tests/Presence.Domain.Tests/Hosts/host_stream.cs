@@ -14,10 +14,10 @@ public class host_stream
     [Fact]
     public void an_agent_coming_online_starts_the_stream()
     {
-        var host = Host.Evolve(null, new AgentStatusReported(Imac, true, "1.2.0", "qemu", At));
+        var host = HostState.Evolve(null, new AgentStatusReported(Imac, true, "1.2.0", "qemu", At));
 
         Assert.Equal("host:imac", host.Id);
-        Assert.Equal(Host.StreamId(Imac), host.Id);
+        Assert.Equal(HostState.StreamId(Imac), host.Id);
         Assert.Equal(Imac, host.Name);
         Assert.True(host.AgentOnline);
         Assert.Equal("1.2.0", host.AgentVersion);
@@ -28,7 +28,7 @@ public class host_stream
     [Fact]
     public void an_inventory_can_start_the_stream_too()
     {
-        var host = Host.Evolve(null, Inventory(At));
+        var host = HostState.Evolve(null, Inventory(At));
 
         Assert.Equal("host:imac", host.Id);
         Assert.False(host.AgentOnline);
@@ -38,9 +38,9 @@ public class host_stream
     [Fact]
     public void a_last_will_takes_the_agent_offline_but_keeps_what_it_was()
     {
-        var online = Host.Evolve(null, new AgentStatusReported(Imac, true, "1.2.0", "qemu", At));
+        var online = HostState.Evolve(null, new AgentStatusReported(Imac, true, "1.2.0", "qemu", At));
 
-        var gone = Host.Evolve(online, new AgentStatusReported(Imac, false, null, null, At + Duration.FromMinutes(1)));
+        var gone = HostState.Evolve(online, new AgentStatusReported(Imac, false, null, null, At + Duration.FromMinutes(1)));
 
         Assert.False(gone.AgentOnline);
         Assert.Equal("1.2.0", gone.AgentVersion);
@@ -51,9 +51,9 @@ public class host_stream
     [Fact]
     public void an_inventory_replaces_the_facts_and_keeps_the_agent_status()
     {
-        var online = Host.Evolve(null, new AgentStatusReported(Imac, true, "1.2.0", "qemu", At));
+        var online = HostState.Evolve(null, new AgentStatusReported(Imac, true, "1.2.0", "qemu", At));
 
-        var host = Host.Evolve(online, Inventory(At + Duration.FromSeconds(30)));
+        var host = HostState.Evolve(online, Inventory(At + Duration.FromSeconds(30)));
 
         Assert.True(host.AgentOnline);
         Assert.Equal(8, host.Cpus);
@@ -67,7 +67,7 @@ public class host_stream
     [Fact]
     public void its_facts_are_what_a_decision_reads()
     {
-        var host = Host.Evolve(Host.Evolve(null, new AgentStatusReported(Laptop, true, null, null, At)),
+        var host = HostState.Evolve(HostState.Evolve(null, new AgentStatusReported(Laptop, true, null, null, At)),
             new InventoryReported(Laptop, 4, 16 * Gib, 10 * Gib, 300, true, 42, [Running()], At));
 
         var facts = host.ToFacts();
@@ -79,14 +79,14 @@ public class host_stream
     [Fact]
     public void other_events_leave_it_as_it_is()
     {
-        var host = Host.Evolve(null, new AgentStatusReported(Imac, true, null, null, At));
+        var host = HostState.Evolve(null, new AgentStatusReported(Imac, true, null, null, At));
 
-        Assert.Same(host, Host.Evolve(host, new SeatChanged(AliceName, Imac, null, 1, [], At)));
+        Assert.Same(host, HostState.Evolve(host, new SeatChanged(AliceName, Imac, null, 1, [], At)));
     }
 
     [Fact]
     public void a_stream_cannot_start_with_anything_else()
     {
-        Assert.Throws<InvalidOperationException>(() => Host.Evolve(null, new SeatChanged(AliceName, Imac, null, 1, [], At)));
+        Assert.Throws<InvalidOperationException>(() => HostState.Evolve(null, new SeatChanged(AliceName, Imac, null, 1, [], At)));
     }
 }

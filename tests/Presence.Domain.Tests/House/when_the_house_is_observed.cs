@@ -9,11 +9,14 @@ namespace Presence.Domain.Tests.House;
 public class when_the_house_is_observed
 {
     [Fact]
-    public void a_new_stream_records_the_house_before_anything_else()
+    public void a_new_stream_records_the_user_and_the_house_before_anything_else()
     {
         var s = Scenario.NewStream()
             .When(Alice.LogsInAt(Basement))
-            .Then(typeof(HouseObserved), typeof(SignalRecorded), typeof(SeatChanged));
+            .Then(typeof(UserEnrolled), typeof(HouseObserved), typeof(SignalRecorded), typeof(SeatChanged));
+
+        var enrolled = s.The<UserEnrolled>();
+        Assert.Equal(("alice-desktop", Basement), (enrolled.Vm, enrolled.HomeHost));
 
         var house = s.The<HouseObserved>();
         Assert.Equal(AliceName, house.User);
