@@ -20,7 +20,7 @@ public static class ContractJson
         };
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
         options.ConfigureForNodaTime(DateTimeZoneProviders.Tzdb);
-        options.MakeReadOnly();
+        options.MakeReadOnly(populateMissingResolver: true);
         return options;
     }
 
