@@ -1,1 +1,39 @@
-Console.WriteLine("presence agent");
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Presence.Agent;
+using Presence.Agent.Configuration;
+
+// Usage: AgentConfiguration.Usage (or --help).
+AgentOptions options;
+IConfigurationRoot configuration;
+try
+{
+    if (AgentConfiguration.ParseCommandLine(args).Help)
+    {
+        Console.WriteLine(AgentConfiguration.Usage);
+        return 0;
+    }
+
+    (configuration, options) = AgentConfiguration.Load(args);
+}
+catch (AgentOptionsException e)
+{
+    Console.Error.WriteLine($"presence-agent: {e.Message}");
+    return 2;
+}
+
+// Defaults off: configuration is layered by AgentConfiguration (agent.json beside the program, not the current directory).
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });
+builder.Configuration.AddConfiguration(configuration);
+builder.Logging.AddConfiguration(configuration.GetSection("Logging"));
+builder.Logging.AddSimpleConsole(console =>
+{
+    console.SingleLine = true;
+    console.TimestampFormat = "HH:mm:ss ";
+});
+builder.Services.AddHostedService(services => new PresenceAgent(options, services.GetRequiredService<ILoggerFactory>()));
+
+await builder.Build().RunAsync();
+return 0;

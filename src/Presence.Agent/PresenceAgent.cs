@@ -1,0 +1,202 @@
+using System.Reflection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using NodaTime;
+using Presence.Agent.Broker;
+using Presence.Agent.Commands;
+using Presence.Agent.Configuration;
+using Presence.Agent.Displays;
+using Presence.Agent.Hypervisors;
+using Presence.Agent.Inventory;
+using Presence.Contracts.Agents;
+using Presence.Contracts.Wire;
+
+namespace Presence.Agent;
+
+/// <summary>
+/// The agent of one computer: announces itself on MQTT (status, inventory), executes the server's commands on
+/// its hypervisor and reports how they went (CONTRACT.md §3). Runs as the program (<c>Program.cs</c>) or in
+/// process, several side by side, for tests and the demo:
+/// <code>
+/// await using var imac = new PresenceAgent(new AgentOptions
+/// {
+///     Host = "imac",
+///     Mqtt = { Host = "127.0.0.1", Port = broker.Port, TopicRoot = "test-house" },
+///     Resources = { Cpus = 8, MemoryMb = 16384 },
+///     Vms = { new VmOptions { Name = "alice-desktop", MemoryMb = 8192 } },
+///     StateDirectory = Path.Combine(scratch, "imac"),
+///     Simulated = { SpeedFactor = 50, ProgressInterval = TimeSpan.FromMilliseconds(50) },
+/// }, loggerFactory);
+/// await imac.StartAsync();
+/// </code>
+/// The options are checked when the agent is constructed (<see cref="AgentOptionsException"/>). An instance
+/// starts once; to restart, make a new one with the same state directory — commands it already executed are
+/// answered from there, not executed again. <see cref="StartAsync"/> returns after the first connection
+/// attempt; if the broker is not there yet the agent keeps trying every <see cref="MqttOptions.ReconnectDelay"/>.
+/// </summary>
+public sealed class PresenceAgent : IHostedService, IAsyncDisposable
+{
+    private readonly AgentOptions options;
+    private readonly IClock clock;
+    private readonly ILogger logger;
+    private readonly IHypervisorDriver driver;
+    private readonly DisplaySeat seat;
+    private readonly CommandJournal journal;
+    private readonly CommandProcessor processor;
+    private readonly BrokerConnection connection;
+    private readonly SemaphoreSlim inventoryGate = new(1, 1);
+    private readonly byte[] offlineStatus;
+    private readonly byte[] onlineStatus;
+    private int phase;
+
+    public PresenceAgent(AgentOptions options, ILoggerFactory? loggerFactory = null, IClock? clock = null)
+    {
+        AgentOptionsValidator.ThrowIfInvalid(options);
+        var loggers = loggerFactory ?? NullLoggerFactory.Instance;
+        this.options = options;
+        this.clock = clock ?? SystemClock.Instance;
+        logger = loggers.CreateLogger($"Presence.Agent.{options.Host}");
+        Topics = new Topics(options.Mqtt.TopicRoot);
+        StateDirectory = options.EffectiveStateDirectory;
+
+        driver = HypervisorDrivers.Create(options, this.clock, logger);
+        seat = new DisplaySeat(logger);
+        journal = new CommandJournal(StateDirectory, options.RememberedCommands, logger);
+        processor = new CommandProcessor(
+            options.Host, Path.Combine(StateDirectory, "suspended"), driver, seat, journal, PublishEventAsync, logger);
+
+        // No time stamp in retained payloads: a server reading them hours later would reject an old `at` as clock skew.
+        offlineStatus = ContractJson.Serialize(Status(AgentState.Offline));
+        onlineStatus = ContractJson.Serialize(Status(AgentState.Online));
+        connection = new BrokerConnection(
+            options,
+            Topics.AgentStatus(options.Host),
+            offlineStatus,
+            Topics.AgentCommands(options.Host),
+            processor.HandleAsync,
+            AnnounceAsync,
+            logger);
+    }
+
+    /// <summary>The version in the status payload.</summary>
+    public static string Version { get; } =
+        typeof(PresenceAgent).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
+        ?? "0.0.0";
+
+    public string Host => options.Host;
+
+    public Topics Topics { get; }
+
+    /// <summary>Where the command journal (and, by default, suspended VMs) are kept.</summary>
+    public string StateDirectory { get; }
+
+    public bool IsConnected => connection.IsConnected;
+
+    /// <summary>What the retained inventory says now.</summary>
+    public AgentInventory Inventory => HostInventory.Compose(options, driver.ListVms());
+
+    /// <summary>VM displays shown on this computer's screen, by VM: what attach_display/detach_display changed.</summary>
+    public IReadOnlyDictionary<string, string> AttachedDisplays => seat.Attached;
+
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.CompareExchange(ref phase, 1, 0) != 0)
+        {
+            throw new InvalidOperationException("a PresenceAgent starts once; create a new one to start again");
+        }
+
+        journal.Load(record => new AgentEvent
+        {
+            CommandId = record.CommandId,
+            Vm = record.Vm,
+            State = AgentEventState.Failed,
+            Error = $"the agent on {Host} restarted before the command finished",
+            Id = Guid.NewGuid().ToString("N"),
+        });
+        await driver.StartAsync(cancellationToken);
+        driver.VmsChanged += OnVmsChanged;
+        logger.LogInformation("Agent {Host} starting: {Hypervisor} hypervisor, {Vms} VM(s), broker {Broker}:{Port}, topics under {Root}/, state in {State}",
+            Host, options.Hypervisor, driver.ListVms().Count, options.Mqtt.Host, options.Mqtt.Port, Topics.Root, StateDirectory);
+        await connection.StartAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Ends running commands (a migration stops and its VM stays here), publishes the retained offline status
+    /// and disconnects cleanly.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.CompareExchange(ref phase, 2, 1) != 1)
+        {
+            return;
+        }
+
+        await processor.StopAsync().WaitAsync(cancellationToken);
+        driver.VmsChanged -= OnVmsChanged;
+        await connection.CloseAsync(Topics.AgentStatus(Host), offlineStatus);
+        await driver.DisposeAsync();
+        logger.LogInformation("Agent {Host} stopped", Host);
+    }
+
+    /// <summary>
+    /// Dies the way a crashed agent or a pulled network cable would: no events, no offline status, no DISCONNECT.
+    /// The broker then publishes the last will (offline). For tests and demos of failure.
+    /// </summary>
+    public async Task SimulateCrashAsync()
+    {
+        if (Interlocked.CompareExchange(ref phase, 2, 1) != 1)
+        {
+            return;
+        }
+
+        driver.VmsChanged -= OnVmsChanged;
+        processor.Abandon();
+        await connection.AbortAsync();
+        await driver.DisposeAsync();
+        logger.LogWarning("Agent {Host} crashed on purpose", Host);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        await connection.DisposeAsync();
+    }
+
+    private AgentStatus Status(AgentState state) => new()
+    {
+        State = state,
+        AgentVersion = Version,
+        Hypervisor = driver.Kind,
+    };
+
+    private async Task AnnounceAsync()
+    {
+        await connection.PublishAsync(Topics.AgentStatus(Host), onlineStatus, retain: true);
+        await PublishInventoryAsync();
+        await processor.PublishPendingAsync();
+    }
+
+    private void OnVmsChanged() => _ = PublishInventoryAsync();
+
+    private async Task PublishInventoryAsync()
+    {
+        await inventoryGate.WaitAsync();
+        try
+        {
+            // Taken inside the gate, so the last inventory published is never older than the last change.
+            await connection.PublishAsync(Topics.AgentInventory(Host), ContractJson.Serialize(Inventory), retain: true);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning("Publishing the inventory failed: {Reason}", e.Message);
+        }
+        finally
+        {
+            inventoryGate.Release();
+        }
+    }
+
+    private Task<bool> PublishEventAsync(AgentEvent e) =>
+        connection.PublishAsync(Topics.AgentEvents(Host), ContractJson.Serialize(e with { At = clock.GetCurrentInstant() }), retain: false);
+}

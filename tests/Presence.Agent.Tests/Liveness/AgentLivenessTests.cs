@@ -1,0 +1,84 @@
+using Presence.Agent.Tests.Support;
+using Presence.Contracts.Agents;
+using Xunit.Abstractions;
+
+namespace Presence.Agent.Tests.Liveness;
+
+public sealed class AgentLivenessTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private House house = null!;
+
+    public async Task InitializeAsync() => house = await House.StartAsync(output);
+
+    public async Task DisposeAsync() => await house.DisposeAsync();
+
+    [Fact]
+    public async Task Online_status_is_retained_once_started()
+    {
+        await house.StartAgentAsync("basement");
+
+        var status = await house.RetainedStatusAsync("basement", AgentState.Online);
+
+        Assert.Equal(Hypervisor.Simulated, status.Hypervisor);
+        Assert.Equal(PresenceAgent.Version, status.AgentVersion);
+    }
+
+    [Fact]
+    public async Task Inventory_is_retained_with_the_vms_and_the_memory_they_leave_free()
+    {
+        await house.StartAgentAsync("basement", House.Vm("alice-desktop", 8192), House.Vm("bob-desktop", 2048, "stopped"));
+
+        var retained = await house.Broker.RetainedAsync(house.Topics.AgentInventory("basement"));
+        var inventory = AgentInventory.Parse("basement", System.Text.Encoding.UTF8.GetBytes(retained!));
+
+        Assert.Equal(4, inventory.Cpus);
+        Assert.Equal(16384, inventory.MemoryMb);
+        Assert.Equal(16384 - 8192, inventory.MemoryFreeMb);
+        Assert.Equal(1000, inventory.LinkMbps);
+        Assert.Null(inventory.BatteryPercent);
+        Assert.Collection(inventory.Vms,
+            alice => Assert.Equal(("alice-desktop", VmState.Running, 8192), (alice.Name, alice.State, alice.MemoryMb)),
+            bob => Assert.Equal(("bob-desktop", VmState.Stopped, 2048), (bob.Name, bob.State, bob.MemoryMb)));
+        Assert.Contains("\"battery_percent\":null", retained);
+    }
+
+    [Fact]
+    public async Task A_crashed_agent_is_reported_offline_by_its_last_will()
+    {
+        var agent = await house.StartAgentAsync("basement");
+
+        await agent.SimulateCrashAsync();
+
+        var status = await house.RetainedStatusAsync("basement", AgentState.Offline);
+        Assert.Equal(Hypervisor.Simulated, status.Hypervisor);
+    }
+
+    [Fact]
+    public async Task A_stopped_agent_leaves_offline_status_retained()
+    {
+        var agent = await house.StartAgentAsync("basement");
+
+        await agent.StopAsync();
+
+        await house.RetainedStatusAsync("basement", AgentState.Offline);
+        Assert.DoesNotContain("presence-agent-basement", await house.Broker.ClientIdsAsync());
+    }
+
+    [Fact]
+    public async Task After_losing_the_broker_the_agent_reconnects_announces_itself_and_takes_commands()
+    {
+        var agent = await house.StartAgentAsync("basement", House.Vm("alice-desktop", 4096));
+        var before = house.Watcher.Messages.Count;
+
+        await house.Broker.KickAsync("presence-agent-basement");
+
+        var status = house.Topics.AgentStatus("basement");
+        var offline = await house.Watcher.WaitForAsync(m => m.Index >= before && m.Topic == status && m.Text.Contains("\"offline\""), "last will");
+        await house.Watcher.WaitForAsync(m => m.Index > offline.Index && m.Topic == status && m.Text.Contains("\"online\""), "online again");
+        await house.Watcher.WaitForAsync(m => m.Index > offline.Index && m.Topic == house.Topics.AgentInventory("basement"), "inventory again");
+
+        await house.SendAsync("basement", new { command_id = "attach-1", type = "attach_display", vm = "carol-desktop", display_uri = "spice://basement:5903" });
+        Assert.Equal(AgentEventState.Completed, (await house.OutcomeAsync("basement", "attach-1")).State);
+        Assert.Equal("spice://basement:5903", agent.AttachedDisplays["carol-desktop"]);
+    }
+}

@@ -1,0 +1,73 @@
+using System.Net;
+using System.Net.Sockets;
+using MQTTnet;
+using MQTTnet.Protocol;
+using MQTTnet.Server;
+
+namespace Presence.Agent.Tests.Support;
+
+/// <summary>A real MQTT broker (MQTTnet.Server) on 127.0.0.1 and a free port, for one test.</summary>
+public sealed class TestBroker : IAsyncDisposable
+{
+    private readonly MqttServer server;
+
+    private TestBroker(MqttServer server, int port)
+    {
+        this.server = server;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public static async Task<TestBroker> StartAsync()
+    {
+        // The port is free when asked for but another test may take it before the broker binds: try again then.
+        for (var attempt = 1; ; attempt++)
+        {
+            var port = FreePort();
+            var factory = new MqttServerFactory();
+            var options = factory.CreateServerOptionsBuilder()
+                .WithDefaultEndpoint()
+                .WithDefaultEndpointBoundIPAddress(IPAddress.Loopback)
+                .WithDefaultEndpointPort(port)
+                .WithPersistentSessions(true)
+                .Build();
+            var server = factory.CreateMqttServer(options);
+            try
+            {
+                await server.StartAsync();
+                return new TestBroker(server, port);
+            }
+            catch (SocketException) when (attempt < 5)
+            {
+                server.Dispose();
+            }
+        }
+    }
+
+    public static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    public async Task<string?> RetainedAsync(string topic)
+    {
+        var message = await server.GetRetainedMessageAsync(topic);
+        return message?.ConvertPayloadToString();
+    }
+
+    /// <summary>Drops a client from the broker side, as a network failure would look to the broker.</summary>
+    public Task KickAsync(string clientId) => server.DisconnectClientAsync(clientId, MqttDisconnectReasonCode.AdministrativeAction);
+
+    public async Task<IReadOnlyList<string>> ClientIdsAsync() => (await server.GetClientsAsync()).Select(c => c.Id).ToList();
+
+    public async ValueTask DisposeAsync()
+    {
+        await server.StopAsync();
+        server.Dispose();
+    }
+}
