@@ -114,6 +114,14 @@ public static class PresenceApp
         services.AddSingleton<IValidateOptions<HouseOptions>, HouseValidation>();
         services.AddSingleton<IValidateOptions<MqttOptions>, MqttValidation>();
         services.AddSingleton(policy);
+
+        // The HTTP API speaks the same JSON as the MQTT contract.
+        services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
+            json.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.SnakeCaseLower));
+            json.SerializerOptions.ConfigureForNodaTime(DateTimeZoneProviders.Tzdb);
+        });
         services.AddSingleton(clock ?? SystemClock.Instance);
 
         // Start order matters: the broker before the clients that connect to it.
