@@ -14,7 +14,7 @@ try
     {
         var dataDirectory = database.DataDirectory ?? EmbeddedPostgres.DefaultDataDirectory();
         Console.WriteLine($"No ConnectionStrings:Presence: starting a private PostgreSQL in {dataDirectory}");
-        postgres = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions { DataDirectory = dataDirectory });
+        postgres = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions { DataDirectory = dataDirectory, BinDirectory = database.BinDirectory });
         connectionString = postgres.ConnectionString;
     }
 

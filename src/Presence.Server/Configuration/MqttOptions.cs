@@ -23,6 +23,18 @@ public sealed class MqttOptions
 
     /// <summary>How far a payload's `at` may be from the server clock before it is rejected.</summary>
     public string MaxSkew { get; set; } = "5m";
+
+    /// <summary>
+    /// Embedded broker: may clients connect without a username? They may then publish what any computer or
+    /// controller may, but never what only the server publishes. Turn off once every computer has its identity.
+    /// </summary>
+    public bool AllowAnonymous { get; set; } = true;
+
+    /// <summary>Embedded broker: identities (MQTT usernames) allowed to send requests and maintenance switches.</summary>
+    public List<string> Controllers { get; set; } = ["homeassistant", "presence-cli"];
+
+    /// <summary>Embedded broker: passwords by identity; an identity listed here must present its password.</summary>
+    public Dictionary<string, string> Passwords { get; set; } = [];
 }
 
 /// <summary>The `Database` section. No connection string: the server runs its own PostgreSQL.</summary>
@@ -32,6 +44,9 @@ public sealed class DatabaseOptions
 
     /// <summary>Where the private PostgreSQL keeps its data; default under the user's data directory.</summary>
     public string? DataDirectory { get; set; }
+
+    /// <summary>Where PostgreSQL's programs are; default: PRESENCE_PG_BIN, /usr/lib/postgresql/*/bin, then PATH.</summary>
+    public string? BinDirectory { get; set; }
 
     /// <summary>Schema for Presence's tables and events, so one database can hold several houses.</summary>
     public string Schema { get; set; } = "presence";

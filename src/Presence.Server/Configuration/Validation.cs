@@ -150,6 +150,11 @@ public sealed class MqttValidation : IValidateOptions<MqttOptions>
             errors.Add($"Mqtt:MaxSkew '{mqtt.MaxSkew}' must be a positive duration such as 5m");
         }
 
+        foreach (var controller in mqtt.Controllers.Where(c => string.IsNullOrWhiteSpace(c)))
+        {
+            errors.Add("Mqtt:Controllers must not contain empty names");
+        }
+
         if (!Topics.IsValidName(mqtt.NodeName))
         {
             errors.Add($"Mqtt:NodeName '{mqtt.NodeName}' must match [a-z0-9][a-z0-9_-]{{0,62}}");

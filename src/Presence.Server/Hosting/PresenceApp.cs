@@ -80,9 +80,14 @@ public static class PresenceApp
     /// <summary>Binds and validates the house and MQTT settings before anything starts, naming each bad key.</summary>
     public static (HousePolicy Policy, HouseOptions House, MqttOptions Mqtt, DatabaseOptions Database) ReadSettings(IConfiguration configuration)
     {
-        var house = configuration.GetSection(HouseOptions.Section).Get<HouseOptions>() ?? new HouseOptions();
-        var mqtt = configuration.GetSection(MqttOptions.Section).Get<MqttOptions>() ?? new MqttOptions();
-        var database = configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
+        // The binder silently drops a list element it cannot convert (a host with Role=Mainframe would vanish),
+        // so each element is bound on its own first, where a failure names its key.
+        CheckElements<Configuration.HostOptions>(configuration, "House:Hosts");
+        CheckElements<UserOptions>(configuration, "House:Users");
+        CheckElements<VmOptions>(configuration, "House:Vms");
+        var house = Bind<HouseOptions>(configuration, HouseOptions.Section);
+        var mqtt = Bind<MqttOptions>(configuration, MqttOptions.Section);
+        var database = Bind<DatabaseOptions>(configuration, DatabaseOptions.Section);
         var failures = new List<string>();
         if (new HouseValidation().Validate(null, house) is { Failed: true } h)
         {
@@ -100,6 +105,41 @@ public static class PresenceApp
         }
 
         return (HousePolicyFactory.From(house), house, mqtt, database);
+    }
+
+    private static void CheckElements<T>(IConfiguration configuration, string list) where T : new()
+    {
+        var failures = new List<string>();
+        foreach (var element in configuration.GetSection(list).GetChildren())
+        {
+            try
+            {
+                element.Get<T>();
+            }
+            catch (InvalidOperationException e)
+            {
+                failures.Add(e.InnerException is null ? e.Message : $"{e.Message} ({e.InnerException.Message})");
+            }
+        }
+
+        if (failures.Count > 0)
+        {
+            throw new StartupException("invalid settings:\n  " + string.Join("\n  ", failures));
+        }
+    }
+
+    private static T Bind<T>(IConfiguration configuration, string section) where T : new()
+    {
+        try
+        {
+            return configuration.GetSection(section).Get<T>() ?? new T();
+        }
+        catch (InvalidOperationException e)
+        {
+            // The binder names the key ("Failed to convert configuration value at 'House:Hosts:0:Role' to type …").
+            var allowed = e.InnerException is null ? "" : $" ({e.InnerException.Message})";
+            throw new StartupException($"invalid settings:\n  {e.Message}{allowed}");
+        }
     }
 
     /// <summary>Registers everything: options, MQTT bridge, Marten event store, Wolverine handlers and queues.</summary>

@@ -34,14 +34,23 @@ public sealed class MqttProbe : IAsyncDisposable
 
     public IReadOnlyCollection<Received> All => received.ToArray();
 
-    public static async Task<MqttProbe> ConnectAsync(int port, string clientId, params string[] subscriptions)
+    public static Task<MqttProbe> ConnectAsync(int port, string clientId, params string[] subscriptions) =>
+        ConnectAsAsync(port, clientId, null, subscriptions);
+
+    /// <summary>Connects with an MQTT username: the identity the broker's access rules go by.</summary>
+    public static async Task<MqttProbe> ConnectAsAsync(int port, string clientId, string? userName, params string[] subscriptions)
     {
         var probe = new MqttProbe();
-        await probe.client.ConnectAsync(new MqttClientOptionsBuilder()
+        var options = new MqttClientOptionsBuilder()
             .WithTcpServer("127.0.0.1", port)
             .WithClientId(clientId)
-            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
-            .Build());
+            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500);
+        if (userName is not null)
+        {
+            options = options.WithCredentials(userName, "");
+        }
+
+        await probe.client.ConnectAsync(options.Build());
         foreach (var topic in subscriptions)
         {
             await probe.client.SubscribeAsync(topic, MqttQualityOfServiceLevel.AtLeastOnce);

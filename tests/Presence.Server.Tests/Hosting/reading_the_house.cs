@@ -1,0 +1,66 @@
+using Microsoft.Extensions.Configuration;
+using Presence.Domain.House;
+using Presence.Server.Hosting;
+using Presence.Server.Tests.Infrastructure;
+
+namespace Presence.Server.Tests.Hosting;
+
+/// <summary>The house file, another house given with --config, and the usual .NET layering on top.</summary>
+public sealed class reading_the_house
+{
+    [Fact]
+    public void the_default_house_is_the_repositorys_appsettings_json()
+    {
+        var builder = PresenceApp.CreateBuilder([]);
+        var (policy, house, _, _) = PresenceApp.ReadSettings(builder.Configuration);
+
+        Assert.Equal(["basement", "imac", "kids", "laptop"], policy.Hosts.Select(h => h.Name));
+        Assert.Equal("Europe/Berlin", house.TimeZone);
+        Assert.Equal(PreferredMode.Local, policy.User("alice")!.PreferredMode);
+    }
+
+    [Fact]
+    public async Task another_house_replaces_the_default_instead_of_merging_into_it()
+    {
+        var directory = PostgresCluster.NewScratchDirectory("house");
+        Directory.CreateDirectory(directory);
+        var file = Path.Combine(directory, "house.json");
+        await File.WriteAllTextAsync(file, TestHouse.Json);
+
+        var (policy, _, _, _) = PresenceApp.ReadSettings(PresenceApp.CreateBuilder(["--config", file]).Configuration);
+
+        // The default house has four hosts; merging lists by index would have left "laptop"'s neighbours behind.
+        Assert.Equal(["basement", "imac", "laptop"], policy.Hosts.Select(h => h.Name));
+    }
+
+    [Fact]
+    public void command_line_keys_override_the_file()
+    {
+        var builder = PresenceApp.CreateBuilder(["--Mqtt:Port=1999", "--House:Vms:0:MemoryMb=1234"]);
+        var (policy, _, mqtt, _) = PresenceApp.ReadSettings(builder.Configuration);
+
+        Assert.Equal(1999, mqtt.Port);
+        Assert.Equal(1234, policy.Vm("alice-desktop")!.MemoryMb);
+    }
+
+    [Theory]
+    [InlineData("--House:Hosts:0:Name=Basement Server", "House:Hosts:0:Name 'Basement Server' must match")]
+    [InlineData("--House:Hosts:1:LinkMbps=0", "House:Hosts:1:LinkMbps must be > 0")]
+    [InlineData("--House:Users:0:Vm=nothing", "House:Users:0:Vm 'nothing' is not one of House:Vms")]
+    [InlineData("--House:Users:0:AllowedHosts:0=attic", "House:Users:0:AllowedHosts:0 'attic' is not one of House:Hosts")]
+    [InlineData("--House:Vms:1:Owner=zed", "House:Vms:1:Owner 'zed' is not one of House:Users")]
+    [InlineData("--House:TimeZone=Mars/Olympus", "House:TimeZone 'Mars/Olympus' is not a tz database zone")]
+    [InlineData("--House:Policy:DowntimeLimit=soon", "House:Policy:DowntimeLimit 'soon' must be a positive duration")]
+    [InlineData("--Mqtt:MaxSkew=-5m", "Mqtt:MaxSkew '-5m' must be a positive duration")]
+    [InlineData("--Mqtt:Port=70000", "Mqtt:Port must be 0–65535")]
+    [InlineData("--House:Hosts:0:Role=Mainframe", "'House:Hosts:0:Role'")]
+    [InlineData("--Mqtt:Port=many", "'Mqtt:Port'")]
+    [InlineData("--Mqtt:TopicRoot=presence/#", "Mqtt:TopicRoot 'presence/#' must be non-empty")]
+    public void a_bad_value_is_refused_naming_its_key(string argument, string message)
+    {
+        var builder = PresenceApp.CreateBuilder([argument]);
+
+        var error = Assert.Throws<StartupException>(() => PresenceApp.ReadSettings(builder.Configuration));
+        Assert.Contains(message, error.Message);
+    }
+}
