@@ -134,9 +134,7 @@ public static class UserDecider
 
             if (hardRule is null)
             {
-                var bandwidth = policy.Migration.BandwidthFor(
-                    sourceFacts.LinkMbps ?? policy.Host(source)?.LinkMbps ?? 1000,
-                    seatFacts.LinkMbps ?? seatSpec?.LinkMbps ?? 1000);
+                var bandwidth = Bandwidth(policy, house, source, seat);
                 var estimate = EstimateLiveMigration(memoryMb, bandwidth);
                 var migrationId = ids.Migration();
                 yield return new PlacementDecided(
@@ -237,12 +235,8 @@ public static class UserDecider
             {
                 case ReportState.Ready when report.IncomingUri is { } uri:
                     yield return new IncomingReady(state.Id, m.Id, m.Target, uri, report.At);
-                    var source = state.House.Host(m.Source);
-                    var target = state.House.Host(m.Target);
                     yield return new MigrationRequested(
-                        state.Id, m.Id, m.Vm, m.Source, m.Target, uri,
-                        policy.Migration.BandwidthFor(source.LinkMbps ?? policy.Host(m.Source)?.LinkMbps ?? 1000,
-                            target.LinkMbps ?? policy.Host(m.Target)?.LinkMbps ?? 1000),
+                        state.Id, m.Id, m.Vm, m.Source, m.Target, uri, Bandwidth(policy, state.House, m.Source, m.Target),
                         policy.Migration.DowntimeLimitMs, ids.Command("migrate"), now);
                     break;
                 case ReportState.Failed or ReportState.Cancelled:
@@ -353,6 +347,12 @@ public static class UserDecider
         var contradicted = believed is null || (believed.AgentOnline && !believed.Runs(vm));
         return contradicted ? next with { VmHost = runningOn[0] } : next;
     }
+
+    /// <summary>The link rate an agent measured wins over the configured one; 1 Gbit/s when neither is known.</summary>
+    private static int Bandwidth(HousePolicy policy, HouseSnapshot house, string source, string target) =>
+        policy.Migration.BandwidthFor(
+            house.Host(source).LinkMbps ?? policy.Host(source)?.LinkMbps ?? 1000,
+            house.Host(target).LinkMbps ?? policy.Host(target)?.LinkMbps ?? 1000);
 
     /// <summary>Memory over bandwidth plus a fixed cost for setting up and switching over.</summary>
     public static Duration EstimateLiveMigration(int memoryMb, int bandwidthMbps) =>
