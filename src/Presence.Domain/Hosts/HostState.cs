@@ -80,7 +80,7 @@ public sealed record HostState
     };
 
     public HostFacts ToFacts() =>
-        new(Name, AgentOnline, MemoryMb, MemoryFreeMb, LinkMbps, OnBattery, BatteryPercent, Vms);
+        new(Name, AgentOnline, MemoryMb, MemoryFreeMb, LinkMbps, OnBattery, BatteryPercent, Vms, InMaintenance);
 
     private static HostState New(string name) => new() { Id = StreamId(name), Name = name };
 }

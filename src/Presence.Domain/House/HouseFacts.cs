@@ -15,7 +15,8 @@ public sealed record HostFacts(
     int? LinkMbps,
     bool OnBattery,
     int? BatteryPercent,
-    IReadOnlyList<VmFact> Vms)
+    IReadOnlyList<VmFact> Vms,
+    bool InMaintenance = false)
 {
     public static HostFacts Unknown(string name) => new(name, false, 0, 0, null, false, null, []);
 

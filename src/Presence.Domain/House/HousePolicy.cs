@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using NodaTime;
 
 namespace Presence.Domain.House;
 
@@ -17,14 +18,80 @@ public enum PreferredMode
 
 public sealed record HostSpec(string Name, HostRole Role, bool CanRunVms, int LinkMbps);
 
+/// <summary>How much the decider may do on its own for a user.</summary>
+public enum AutomationLevel
+{
+    /// <summary>Decide and record, never act: the history shows what would have happened.</summary>
+    Manual,
+
+    /// <summary>Decide, then wait for an `approve` or `decline` request naming the decision.</summary>
+    Recommend,
+
+    /// <summary>Decide and act.</summary>
+    Automatic,
+}
+
 public sealed record UserSpec(
     string Name,
     string Vm,
     string HomeHost,
     IReadOnlyList<string> AllowedHosts,
-    PreferredMode PreferredMode = PreferredMode.Local);
+    PreferredMode PreferredMode = PreferredMode.Local,
+    AutomationLevel Automation = AutomationLevel.Automatic);
 
-public sealed record VmSpec(string Name, int MemoryMb, string Owner, string? DisplayUri = null);
+/// <summary>A VM; <see cref="LatencySensitive"/> ones (music, games) run on the seat rather than over the network.</summary>
+public sealed record VmSpec(string Name, int MemoryMb, string Owner, string? DisplayUri = null, bool LatencySensitive = false);
+
+/// <summary>How long evidence must hold before acting, by what the action costs: a display is cheap, a move dear.</summary>
+public sealed record HoldDowns(Duration AttachDisplay, Duration LiveMigration, Duration SuspendResume)
+{
+    public static HoldDowns None { get; } = new(Duration.Zero, Duration.Zero, Duration.Zero);
+}
+
+/// <summary>Hours, in the house's time zone, when VMs are not moved across the network unless someone must.</summary>
+public sealed record QuietHours(LocalTime Start, LocalTime End)
+{
+    public bool Contains(LocalTime time) =>
+        Start <= End ? time >= Start && time < End : time >= Start || time < End;
+
+    public override string ToString() => $"{Start:HH:mm}–{End:HH:mm}";
+}
+
+/// <summary>
+/// The settings of the soft rules. Every default here switches a rule off, so a policy states what it wants;
+/// the server's house file supplies the house's real values.
+/// </summary>
+public sealed record PolicySettings
+{
+    public string TimeZone { get; init; } = "UTC";
+    public HoldDowns HoldDown { get; init; } = HoldDowns.None;
+
+    /// <summary>After a move, no other move (except one a person asks for or one that must happen) for this long.</summary>
+    public Duration Cooldown { get; init; } = Duration.Zero;
+
+    public QuietHours? QuietHours { get; init; }
+
+    /// <summary>A laptop on battery below this takes no incoming VM.</summary>
+    public int LaptopMinBatteryPercent { get; init; }
+
+    /// <summary>Idle this long at the seat and the user counts as gone from it.</summary>
+    public Duration IdleAway { get; init; } = Duration.Zero;
+
+    /// <summary>Leaving this Wi-Fi on a laptop means leaving the house.</summary>
+    public string? HomeSsid { get; init; }
+
+    /// <summary>How soon after unplugging a closed lid means "leaving with the laptop".</summary>
+    public Duration LeaveWindow { get; init; } = Duration.FromMinutes(10);
+
+    /// <summary>Where suspended VMs' state files go; every host must reach it.</summary>
+    public string SharedStorage { get; init; } = "/var/lib/presence/suspended";
+
+    /// <summary>Running a VM on the seat must be worth at least this much (see the README's benefit points) to move it.</summary>
+    public double MinimumBenefit { get; init; }
+
+    /// <summary>Estimated migrations longer than this count against moving (slow links, big VMs).</summary>
+    public Duration SlowMigration { get; init; } = Duration.FromMinutes(5);
+}
 
 /// <summary>Tunables of the migration saga; durations are NodaTime values, never bare numbers.</summary>
 public sealed record MigrationSettings(int DowntimeLimitMs = 300, int MaxBandwidthMbps = 0)
@@ -47,6 +114,7 @@ public sealed record HousePolicy
     public required IReadOnlyList<UserSpec> Users { get; init; }
     public required IReadOnlyList<VmSpec> Vms { get; init; }
     public MigrationSettings Migration { get; init; } = new();
+    public PolicySettings Settings { get; init; } = new();
 
     /// <summary>A short content hash: the same settings always give the same version.</summary>
     /// <remarks>
@@ -77,15 +145,18 @@ public sealed record HousePolicy
 
         foreach (var u in Users.OrderBy(u => u.Name, StringComparer.Ordinal))
         {
-            text.Append($"u|{u.Name}|{u.Vm}|{u.HomeHost}|{string.Join(',', u.AllowedHosts)}|{u.PreferredMode}\n");
+            text.Append($"u|{u.Name}|{u.Vm}|{u.HomeHost}|{string.Join(',', u.AllowedHosts)}|{u.PreferredMode}|{u.Automation}\n");
         }
 
         foreach (var v in Vms.OrderBy(v => v.Name, StringComparer.Ordinal))
         {
-            text.Append($"v|{v.Name}|{v.MemoryMb}|{v.Owner}|{v.DisplayUri}\n");
+            text.Append($"v|{v.Name}|{v.MemoryMb}|{v.Owner}|{v.DisplayUri}|{v.LatencySensitive}\n");
         }
 
         text.Append($"m|{Migration.DowntimeLimitMs}|{Migration.MaxBandwidthMbps}\n");
+        var p = Settings;
+        text.Append(FormattableString.Invariant(
+            $"s|{p.TimeZone}|{p.HoldDown}|{p.Cooldown}|{p.QuietHours}|{p.LaptopMinBatteryPercent}|{p.IdleAway}|{p.HomeSsid}|{p.LeaveWindow}|{p.SharedStorage}|{p.MinimumBenefit}|{p.SlowMigration}\n"));
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString()));
         return "p-" + Convert.ToHexStringLower(hash)[..12];
     }

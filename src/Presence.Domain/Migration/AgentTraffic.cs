@@ -40,20 +40,25 @@ public sealed record CommandToAgent(
     int? MaxBandwidthMbps = null,
     int? DowntimeLimitMs = null,
     string? Of = null,
-    string? DisplayUri = null);
+    string? DisplayUri = null,
+    string? To = null,
+    string? From = null,
+    bool InhibitSleep = false);
 
 public static class AgentCommands
 {
     /// <summary>The commands an event obliges us to send. Pure, so a replay can show what would have been sent.</summary>
     public static IEnumerable<CommandToAgent> For(object @event) => @event switch
     {
-        IncomingRequested r => [new(r.Target, r.CommandId, CommandKind.PrepareIncoming, r.Vm, MemoryMb: r.MemoryMb)],
+        IncomingRequested r => [new(r.Target, r.CommandId, CommandKind.PrepareIncoming, r.Vm, MemoryMb: r.MemoryMb, InhibitSleep: r.InhibitSleep)],
         MigrationRequested m =>
         [
             new(m.Source, m.CommandId, CommandKind.Migrate, m.Vm, TargetHost: m.Target, TargetUri: m.TargetUri,
                 MaxBandwidthMbps: m.MaxBandwidthMbps, DowntimeLimitMs: m.DowntimeLimitMs),
         ],
         MigrationFailed { AbortCommandId: { } abort } f => [new(f.Target, abort, CommandKind.AbortIncoming, f.Vm)],
+        SuspendRequested s => [new(s.Host, s.CommandId, CommandKind.Suspend, s.Vm, To: s.File)],
+        ResumeRequested r => [new(r.Host, r.CommandId, CommandKind.Resume, r.Vm, From: r.File)],
         DisplayAttachRequested d => [new(d.Host, d.CommandId, CommandKind.AttachDisplay, d.Vm, DisplayUri: d.DisplayUri)],
         _ => [],
     };

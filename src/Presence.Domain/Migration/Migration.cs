@@ -12,7 +12,8 @@ public sealed record IncomingRequested(
     string Target,
     int MemoryMb,
     string CommandId,
-    Instant At);
+    Instant At,
+    bool InhibitSleep = false);
 
 /// <summary>The target is listening for the VM at <see cref="IncomingUri"/>.</summary>
 public sealed record IncomingReady(string User, string MigrationId, string Target, string IncomingUri, Instant At);
@@ -91,10 +92,39 @@ public sealed record PendingMigration(
     string? MigrateCommandId,
     string? IncomingUri,
     double? Percent,
-    Instant StartedAt);
+    Instant StartedAt,
+    int MemoryMb = 0);
 
 public static class Phases
 {
     public const string Preparing = "preparing";
     public const string Migrating = "migrating";
 }
+
+/// <summary>The VM's host was told to freeze it into a state file on shared storage.</summary>
+public sealed record SuspendRequested(
+    string User, string OperationId, string DecisionId, string Vm, string Host, string File, string? ResumeOn, string CommandId, Instant At);
+
+/// <summary>The VM is frozen in <see cref="File"/>; it runs nowhere until resumed.</summary>
+public sealed record VmSuspended(string User, string OperationId, string Vm, string Host, string File, string? ResumeOn, Instant At);
+
+/// <summary>Freezing failed; the VM still runs on <see cref="Host"/>.</summary>
+public sealed record SuspendFailed(string User, string OperationId, string Vm, string Host, string Reason, Instant At);
+
+/// <summary>A host was told to start the VM from its state file.</summary>
+public sealed record ResumeRequested(string User, string OperationId, string Vm, string Host, string File, string CommandId, Instant At);
+
+public sealed record VmResumed(string User, string OperationId, string Vm, string Host, Instant At);
+
+/// <summary>Resuming failed; the VM stays frozen in its state file, where another host can resume it.</summary>
+public sealed record ResumeFailed(string User, string OperationId, string Vm, string Host, string Reason, Instant At);
+
+/// <summary>A suspend or resume in flight.</summary>
+public sealed record PendingOperation(string Id, string Kind, string Vm, string Host, string File, string CommandId, string? ResumeOn, Instant StartedAt)
+{
+    public const string Suspend = "suspend";
+    public const string Resume = "resume";
+}
+
+/// <summary>A frozen VM: where its state is, where it was, and where it should wake up.</summary>
+public sealed record SuspendedVm(string File, string From, string? ResumeOn, Instant At);

@@ -9,6 +9,12 @@ public enum PlacementMode
 
     /// <summary>Move the running VM to the seat: roughly memory over bandwidth.</summary>
     LiveMigration,
+
+    /// <summary>Freeze the VM to shared storage and wake it on the target once that is up.</summary>
+    SuspendResume,
+
+    /// <summary>Wake a frozen VM on the target.</summary>
+    Resume,
 }
 
 /// <summary>A host that was considered and turned down, with the rule that turned it down and why, in words.</summary>
@@ -43,6 +49,45 @@ public sealed record MoveSuppressed(
     string PolicyVersion,
     Instant At);
 
+/// <summary>A decision that waits for a person (automation level `recommend`): nothing is sent until approved.</summary>
+public sealed record PlacementProposed(
+    string User,
+    string DecisionId,
+    string Vm,
+    string? From,
+    string To,
+    PlacementMode Mode,
+    string Rule,
+    string Reason,
+    IReadOnlyList<string> EvidenceIds,
+    IReadOnlyList<RejectedAlternative> Rejected,
+    Duration EstimatedDuration,
+    string PolicyVersion,
+    Instant At);
+
+/// <summary>Someone answered a proposal with `approve` or `decline`.</summary>
+public sealed record ProposalAnswered(string User, string DecisionId, bool Approved, string EvidenceId, Instant At);
+
+/// <summary>
+/// The evidence points at a new seat, but acting costs enough that it must hold for <see cref="HoldDown"/> first;
+/// at <see cref="DueAt"/> the saga looks again and acts only if the user is still there.
+/// </summary>
+public sealed record SettlingStarted(
+    string User, string SettleId, string Seat, PlacementMode Mode, Duration HoldDown, Instant DueAt,
+    IReadOnlyList<string> EvidenceIds, Instant At);
+
+/// <summary>A settling wait ran out but the evidence had moved on; nothing was done, and here is why.</summary>
+public sealed record SettlingLapsed(string User, string SettleId, string Reason, Instant At);
+
+/// <summary>`hold` / `release` / `follow`: whether the session stays put whatever the evidence says.</summary>
+public sealed record HoldChanged(string User, bool Held, string EvidenceId, Instant At);
+
+/// <summary>A request that could not be carried out, with the reason (e.g. approving a decision that is not waiting).</summary>
+public sealed record RequestRefused(string User, string EvidenceId, string Reason, Instant At);
+
+/// <summary>The laptop the user works on is about to leave the house.</summary>
+public sealed record LeavingDetected(string User, string Host, string Reason, IReadOnlyList<string> EvidenceIds, Instant At);
+
 /// <summary>Stable rule ids: they appear in events, the state topic and the README, so never rename one.</summary>
 public static class Rules
 {
@@ -57,4 +102,20 @@ public static class Rules
     public const string OneMoveAtATime = "one_move_at_a_time";
     public const string VmLocationUnknown = "vm_location_unknown";
     public const string NoDisplay = "no_display";
+    public const string LatencySensitive = "latency_sensitive_local";
+    public const string MinimumBenefit = "minimum_benefit";
+    public const string Cooldown = "cooldown";
+    public const string QuietHours = "quiet_hours";
+    public const string Hold = "hold";
+    public const string ManualLevel = "manual_level";
+    public const string LaptopBattery = "laptop_battery";
+    public const string InMaintenance = "host_in_maintenance";
+    public const string RequestMove = "request_move";
+    public const string RequestHome = "request_home";
+    public const string LeavingWithLaptop = "leaving_with_laptop";
+    public const string MaintenanceEvacuate = "maintenance_evacuate";
+    public const string MaintenanceReturn = "maintenance_return";
+    public const string SuspendWhileTargetDown = "suspend_while_target_down";
+    public const string ResumeAtSeat = "resume_at_seat";
+    public const string Approved = "approved";
 }

@@ -1,4 +1,5 @@
 using NodaTime;
+using Presence.Domain.House;
 using Presence.Domain.Signals;
 
 namespace Presence.Domain.Seating;
@@ -15,13 +16,23 @@ public sealed record SeatChanged(
 public sealed record SeatBelief(string? Seat, double Confidence, IReadOnlyList<string> EvidenceIds);
 
 /// <summary>
-/// Infers the seat from session evidence. A console login, unlock or activity puts the user at that host; a logout
-/// or lock at the seat they hold takes them off it. A remote session never moves the seat: the person is elsewhere.
+/// Infers the seat from evidence. A console login, unlock or activity puts the user at that host; a logout or lock
+/// at the seat they hold takes them off it, and so does idling there past the policy's IdleAway. A remote session
+/// never moves the seat: the person is elsewhere.
 /// </summary>
 public static class SeatInference
 {
-    public static SeatBelief? Infer(SeatBelief current, Evidence evidence)
+    public static SeatBelief? Infer(SeatBelief current, Evidence evidence) => Infer(current, evidence, new PolicySettings());
+
+    public static SeatBelief? Infer(SeatBelief current, Evidence evidence, PolicySettings settings)
     {
+        if (evidence.Kind == EvidenceKind.Idle)
+        {
+            var away = settings.IdleAway > Duration.Zero && current.Seat == evidence.Host
+                && long.TryParse(evidence.Detail("idle_seconds"), out var idle) && Duration.FromSeconds(idle) >= settings.IdleAway;
+            return away ? new SeatBelief(null, 0.7, [evidence.Id]) : null;
+        }
+
         if (evidence.Kind != EvidenceKind.Session || evidence.Detail("seat") == "remote")
         {
             return null;

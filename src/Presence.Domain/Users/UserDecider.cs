@@ -1,19 +1,20 @@
+using System.Globalization;
 using NodaTime;
 using Presence.Domain.House;
 using Presence.Domain.Migration;
 using Presence.Domain.Placement;
 using Presence.Domain.Seating;
 using Presence.Domain.Signals;
-using static System.FormattableString;
 
 namespace Presence.Domain.Users;
 
 /// <summary>
 /// The heart of Presence: <see cref="Decide"/> turns one input into events, <see cref="Evolve"/> folds an event into
 /// the saga. No clock, no I/O: time and the house's settings are arguments, so the same stream always replays to
-/// the same decisions.
+/// the same decisions. The parts live beside this file: seating (where is the user), planning (where should the VM
+/// be and how to get it there), gating (may we act now), and the sagas that carry a decision out.
 /// </summary>
-public static class UserDecider
+public static partial class UserDecider
 {
     /// <summary>Every event a user's stream can hold; stores use it to tell user streams from host streams.</summary>
     public static IReadOnlyList<Type> EventTypes { get; } =
@@ -22,263 +23,267 @@ public static class UserDecider
         typeof(PlacementDecided), typeof(MoveSuppressed), typeof(IncomingRequested), typeof(IncomingReady),
         typeof(MigrationRequested), typeof(MigrationProgressed), typeof(MigrationCompleted), typeof(MigrationFailed),
         typeof(DisplayAttachRequested), typeof(DisplayAttached), typeof(DisplayAttachFailed),
+        typeof(PlacementProposed), typeof(ProposalAnswered), typeof(SettlingStarted), typeof(SettlingLapsed),
+        typeof(HoldChanged), typeof(RequestRefused), typeof(LeavingDetected),
+        typeof(SuspendRequested), typeof(VmSuspended), typeof(SuspendFailed),
+        typeof(ResumeRequested), typeof(VmResumed), typeof(ResumeFailed),
     ];
 
     public static IReadOnlyList<object> Decide(UserSaga? state, UserInput input, Instant now, HousePolicy policy)
     {
         var user = policy.User(input.User)
             ?? throw new ArgumentException($"user '{input.User}' is not in the house", nameof(input));
-        var ids = new Ids(input.Seed);
-        var events = new List<object>();
-        var current = state ?? UserSaga.Start(user.Name, user.Vm);
-
-        void Emit(object e)
-        {
-            events.Add(e);
-            current = Evolve(current, e);
-        }
+        var ctx = new Context(state ?? UserSaga.Start(user.Name, user.Vm), user, policy, input.House.Normalised(), new Ids(input.Seed), now);
 
         if (state is null || state.Vm != user.Vm)
         {
-            Emit(new UserEnrolled(user.Name, user.Vm, user.HomeHost, policy.Version, now));
+            ctx.Emit(new UserEnrolled(user.Name, user.Vm, user.HomeHost, policy.Version, now));
         }
 
-        var house = input.House.Normalised();
-        if (!house.SameAs(current.House))
+        if (!ctx.House.SameAs(ctx.State.House))
         {
-            Emit(new HouseObserved(user.Name, house.Hosts, now));
+            ctx.Emit(new HouseObserved(user.Name, ctx.House.Hosts, now));
         }
 
         switch (input)
         {
+            case ObserveEvidence { Evidence: { Kind: EvidenceKind.Request } request }:
+                ctx.Emit(new SignalRecorded(user.Name, request, request.At));
+                OnRequest(ctx, request);
+                break;
             case ObserveEvidence { Evidence: var evidence }:
-                Emit(new SignalRecorded(user.Name, evidence, evidence.At));
-                var seat = new SeatBelief(current.Seat, current.SeatConfidence, current.SeatEvidence);
-                if (SeatInference.Infer(seat, evidence) is { } belief && belief.Seat != current.Seat)
-                {
-                    Emit(new SeatChanged(user.Name, belief.Seat, current.Seat, belief.Confidence, belief.EvidenceIds, now));
-                    if (belief.Seat is { } target)
-                    {
-                        foreach (var e in PlaceAtSeat(current, user, target, belief.EvidenceIds, house, policy, ids, now))
-                        {
-                            Emit(e);
-                        }
-                    }
-                }
-
+                ctx.Emit(new SignalRecorded(user.Name, evidence, evidence.At));
+                OnEvidence(ctx, evidence);
                 break;
-
             case ObserveAgentReport { Report: var report }:
-                foreach (var e in OnAgentReport(current, report, policy, ids, now))
-                {
-                    Emit(e);
-                }
-
+                OnAgentReport(ctx, report);
+                break;
+            case Settle settle:
+                OnSettle(ctx, settle.SettleId);
+                break;
+            case ObserveHostChange change:
+                OnHostChange(ctx, change.Host);
                 break;
         }
 
-        return events;
+        ContinueResume(ctx);
+        return ctx.Events;
     }
 
-    /// <summary>The user sat down at <paramref name="seat"/>: bring the session there, or say why not.</summary>
-    private static IEnumerable<object> PlaceAtSeat(
-        UserSaga state, UserSpec user, string seat, IReadOnlyList<string> evidenceIds,
-        HouseSnapshot house, HousePolicy policy, Ids ids, Instant now)
+    /// <summary>What one call of Decide works with; Emit folds each event in at once so later steps see it.</summary>
+    private sealed class Context(UserSaga state, UserSpec user, HousePolicy policy, HouseSnapshot house, Ids ids, Instant now)
     {
-        var vm = policy.Vm(user.Vm);
-        var decisionId = ids.Decision();
+        private int decisions;
 
-        MoveSuppressed Suppress(string rule, string reason, IReadOnlyList<RejectedAlternative>? rejected = null) =>
-            new(user.Name, decisionId, user.Vm, seat, rule, reason, evidenceIds, rejected ?? [], policy.Version, now);
+        public UserSaga State { get; private set; } = state;
+        public UserSpec User { get; } = user;
+        public HousePolicy Policy { get; } = policy;
+        public PolicySettings Settings => Policy.Settings;
+        public HouseSnapshot House { get; } = house;
+        public Ids Ids { get; } = ids;
+        public Instant Now { get; } = now;
+        public List<object> Events { get; } = [];
+        public VmSpec? Vm => Policy.Vm(User.Vm);
+        public int MemoryMb => Vm?.MemoryMb ?? 0;
 
-        if (state.Migration is { } moving)
+        public void Emit(object e)
         {
-            yield return Suppress(Rules.OneMoveAtATime,
-                $"{user.Vm} is already moving from {moving.Source} to {moving.Target} ({moving.Id}); one move at a time");
-            yield break;
+            Events.Add(e);
+            State = Evolve(State, e);
         }
 
-        if (state.VmHost is not { } source)
-        {
-            yield return Suppress(Rules.VmLocationUnknown, $"no agent reports {user.Vm} running, so there is nothing to move yet");
-            yield break;
-        }
+        /// <summary>The first decision keeps the seed's plain decision id; later ones in the same call are numbered.</summary>
+        public string NextDecisionId() => decisions++ == 0
+            ? Ids.Decision()
+            : "d-" + Ids.Derive("decision/" + decisions.ToString(CultureInfo.InvariantCulture)).ToString("N")[..12];
 
-        if (source == seat)
-        {
-            yield break; // the VM already runs at the seat: nothing to decide
-        }
-
-        // A host the user may not use is a hard rule for showing the VM as much as for running it: no fallback.
-        if (!user.AllowedHosts.Contains(seat))
-        {
-            yield return Suppress(Rules.AllowedHosts,
-                $"{user.Name} sat down at {seat}, which is not among {user.Name}'s allowed hosts, so {user.Vm} is neither moved nor shown there",
-                [new RejectedAlternative(seat, Rules.AllowedHosts, $"{seat}: not among {user.Name}'s allowed hosts")]);
-            yield break;
-        }
-
-        var rejected = new List<RejectedAlternative>();
-        var memoryMb = vm?.MemoryMb ?? 0;
-        var seatFacts = house.Host(seat);
-        var sourceFacts = house.Host(source);
-        var seatSpec = policy.Host(seat);
-
-        if (user.PreferredMode == PreferredMode.Local)
-        {
-            var hardRule = CheckIncoming(user, seat, seatSpec, seatFacts, memoryMb);
-            if (hardRule is null && !sourceFacts.AgentOnline)
-            {
-                hardRule = new RejectedAlternative(source, Rules.SourceAgentOnline, $"{source}: agent is offline, so it cannot send {user.Vm}");
-            }
-
-            if (hardRule is null)
-            {
-                var bandwidth = Bandwidth(policy, house, source, seat);
-                var estimate = EstimateLiveMigration(memoryMb, bandwidth);
-                var migrationId = ids.Migration();
-                yield return new PlacementDecided(
-                    user.Name, decisionId, user.Vm, source, seat, PlacementMode.LiveMigration, Rules.FollowSeat,
-                    $"{user.Name} sat down at {seat}; {user.Vm} ({Gib(memoryMb)}) moves from {source} to {seat}, about {Seconds(estimate)}",
-                    evidenceIds, rejected, estimate, policy.Version, now);
-                yield return new IncomingRequested(
-                    user.Name, migrationId, decisionId, user.Vm, source, seat, memoryMb, ids.Command("prepare"), now);
-                yield break;
-            }
-
-            rejected.Add(hardRule);
-        }
-
-        // Thin client: the VM stays where it runs and the seat shows it.
-        var displayUri = sourceFacts.Vms.FirstOrDefault(v => v.Name == user.Vm)?.DisplayUri ?? vm?.DisplayUri;
-        if (state.DisplayedOn == seat)
-        {
-            yield break;
-        }
-
-        if (displayUri is null)
-        {
-            yield return Suppress(Rules.NoDisplay, $"{user.Vm} cannot move to {seat} and has no display address to show it there", rejected);
-            yield break;
-        }
-
-        if (!seatFacts.AgentOnline)
-        {
-            rejected.Add(new RejectedAlternative(seat, Rules.AgentOnline, $"{seat}: agent is offline, so it cannot show {user.Vm}"));
-            yield return Suppress(Rules.AgentOnline, $"{user.Name} sat down at {seat}, but no agent there can show or run {user.Vm}", rejected);
-            yield break;
-        }
-
-        var rule = user.PreferredMode == PreferredMode.ThinClient ? Rules.PreferThinClient : Rules.ThinClientFallback;
-        var why = rule == Rules.PreferThinClient
-            ? $"{user.Name} prefers thin-client mode"
-            : $"{user.Vm} cannot run on {seat} ({rejected[0].Reason})";
-        yield return new PlacementDecided(
-            user.Name, decisionId, user.Vm, source, seat, PlacementMode.AttachDisplay, rule,
-            $"{user.Name} sat down at {seat}; {why}, so {seat} shows it while it keeps running on {source}",
-            evidenceIds, rejected, Duration.FromSeconds(2), policy.Version, now);
-        yield return new DisplayAttachRequested(user.Name, decisionId, user.Vm, seat, displayUri, ids.Command("attach"), now);
+        public LocalTime LocalNow =>
+            Now.InZone(DateTimeZoneProviders.Tzdb.GetZoneOrNull(Settings.TimeZone) ?? DateTimeZone.Utc).TimeOfDay;
     }
 
-    /// <summary>Hard rules for running the VM on a host; null when the host passes all of them.</summary>
-    private static RejectedAlternative? CheckIncoming(UserSpec user, string host, HostSpec? spec, HostFacts facts, int memoryMb)
+    private static void OnEvidence(Context ctx, Evidence evidence)
     {
-        if (!user.AllowedHosts.Contains(host))
+        var state = ctx.State;
+
+        if (LeavingWithLaptop(ctx, evidence) is { } leaving)
         {
-            return new(host, Rules.AllowedHosts, $"{host}: not among {user.Name}'s allowed hosts");
+            ctx.Emit(new LeavingDetected(state.Id, evidence.Host, leaving, [evidence.Id], ctx.Now));
+            if (state.Seat != evidence.Host)
+            {
+                ctx.Emit(new SeatChanged(state.Id, evidence.Host, state.Seat, 0.8, [evidence.Id], ctx.Now));
+            }
+
+            Consider(ctx, evidence.Host, [evidence.Id], Trigger.Urgent, Rules.LeavingWithLaptop);
+            return;
         }
 
-        if (spec is not { CanRunVms: true })
+        var seat = new SeatBelief(state.Seat, state.SeatConfidence, state.SeatEvidence);
+        var belief = SeatInference.Infer(seat, evidence, ctx.Settings);
+        if (belief is null || belief.Seat == state.Seat)
         {
-            return new(host, Rules.CanRunVms, $"{host}: configured not to run VMs");
+            return;
         }
 
-        if (!facts.AgentOnline)
+        ctx.Emit(new SeatChanged(state.Id, belief.Seat, state.Seat, belief.Confidence, belief.EvidenceIds, ctx.Now));
+        if (belief.Seat is { } target)
         {
-            return new(host, Rules.AgentOnline, $"{host}: agent is offline");
+            Consider(ctx, target, belief.EvidenceIds, Trigger.Seat);
+        }
+    }
+
+    /// <summary>
+    /// Unplugged and then the lid shut within the leave window, or Wi-Fi moved off the home network while still
+    /// connected: the laptop is leaving the house with its user, who must find the VM on it.
+    /// </summary>
+    private static string? LeavingWithLaptop(Context ctx, Evidence evidence)
+    {
+        var host = ctx.Policy.Host(evidence.Host);
+        if (host is not { Role: HostRole.Laptop } || ctx.State.Seat != evidence.Host)
+        {
+            return null;
         }
 
-        if (facts.MemoryFreeMb < memoryMb)
+        if (evidence.Kind == EvidenceKind.Lid && evidence.Detail("state") == "closed"
+            && ctx.State.UnpluggedAt.TryGetValue(evidence.Host, out var unplugged)
+            && evidence.At - unplugged <= ctx.Settings.LeaveWindow && evidence.At >= unplugged)
         {
-            return new(host, Rules.FreeMemory, $"{host}: {Gib(facts.MemoryFreeMb)} free, needs {Gib(memoryMb, roundUp: true)}");
+            return $"{evidence.Host} was unplugged at {Clock(ctx, unplugged)} and its lid closed at {Clock(ctx, evidence.At)}";
+        }
+
+        if (evidence.Kind == EvidenceKind.Wifi && evidence.Detail("state") == "connected"
+            && ctx.Settings.HomeSsid is { } home && evidence.Detail("ssid") is { } ssid && ssid != home)
+        {
+            return $"{evidence.Host} joined Wi-Fi '{ssid}', away from the home network '{home}'";
         }
 
         return null;
     }
 
-    private static IEnumerable<object> OnAgentReport(UserSaga state, AgentReport report, HousePolicy policy, Ids ids, Instant now)
+    private static void OnRequest(Context ctx, Evidence request)
     {
-        if (state.PendingDisplay is { } display && report.CommandId == display.CommandId && report.Host == display.Host)
+        var state = ctx.State;
+        switch (request.Detail("action"))
         {
-            if (report.State == ReportState.Completed)
-            {
-                yield return new DisplayAttached(state.Id, report.Vm, report.Host, report.At);
-            }
-            else if (report.State is ReportState.Failed or ReportState.Cancelled)
-            {
-                yield return new DisplayAttachFailed(state.Id, report.Vm, report.Host, report.Error ?? report.State.ToString().ToLowerInvariant(), report.At);
-            }
+            case "hold":
+                if (!state.Held)
+                {
+                    ctx.Emit(new HoldChanged(state.Id, true, request.Id, ctx.Now));
+                }
 
-            yield break;
+                break;
+            case "release":
+                if (state.Held)
+                {
+                    ctx.Emit(new HoldChanged(state.Id, false, request.Id, ctx.Now));
+                }
+
+                break;
+            case "follow":
+                if (state.Held)
+                {
+                    ctx.Emit(new HoldChanged(state.Id, false, request.Id, ctx.Now));
+                }
+
+                if (ctx.State.Seat is { } seat)
+                {
+                    Consider(ctx, seat, [request.Id], Trigger.Requested, Rules.FollowSeat);
+                }
+
+                break;
+            case "move" when request.Detail("target") is { } target:
+                Consider(ctx, target, [request.Id], Trigger.Requested, Rules.RequestMove);
+                break;
+            case "home":
+                Consider(ctx, ctx.User.HomeHost, [request.Id], Trigger.Requested, Rules.RequestHome);
+                break;
+            case "approve" or "decline" when request.Detail("decision_id") is { } decision:
+                Answer(ctx, request, decision, approved: request.Detail("action") == "approve");
+                break;
+            default:
+                ctx.Emit(new RequestRefused(state.Id, request.Id, $"request '{request.Detail("action")}' lacks what it needs", ctx.Now));
+                break;
+        }
+    }
+
+    private static void Answer(Context ctx, Evidence request, string decisionId, bool approved)
+    {
+        if (ctx.State.Proposal is not { } proposal || proposal.DecisionId != decisionId)
+        {
+            var waiting = ctx.State.Proposal is { } p ? $"; {p.DecisionId} is the one waiting" : "; none is waiting";
+            ctx.Emit(new RequestRefused(ctx.State.Id, request.Id, $"decision {decisionId} is not waiting for an answer{waiting}", ctx.Now));
+            return;
         }
 
-        // Reports for moves that are over, or for commands we never sent, change nothing: the saga decides
-        // whether a late answer still matters.
-        if (state.Migration is not { } m)
+        ctx.Emit(new ProposalAnswered(ctx.State.Id, decisionId, approved, request.Id, ctx.Now));
+        if (!approved)
         {
-            yield break;
+            return;
         }
 
-        if (report.CommandId == m.PrepareCommandId && report.Host == m.Target && m.Phase == Phases.Preparing)
+        if (ctx.State.Busy)
         {
-            switch (report.State)
-            {
-                case ReportState.Ready when report.IncomingUri is { } uri:
-                    yield return new IncomingReady(state.Id, m.Id, m.Target, uri, report.At);
-                    yield return new MigrationRequested(
-                        state.Id, m.Id, m.Vm, m.Source, m.Target, uri, Bandwidth(policy, state.House, m.Source, m.Target),
-                        policy.Migration.DowntimeLimitMs, ids.Command("migrate"), now);
-                    break;
-                case ReportState.Failed or ReportState.Cancelled:
-                    yield return new MigrationFailed(
-                        state.Id, m.Id, m.Vm, Phases.Preparing,
-                        $"{m.Target} could not prepare to receive {m.Vm}: {report.Error ?? report.State.ToString().ToLowerInvariant()}",
-                        m.Source, m.Target, ids.Command("abort"), now);
-                    break;
-            }
-
-            yield break;
+            ctx.Emit(new RequestRefused(ctx.State.Id, request.Id, $"{ctx.User.Vm} is already being moved; {decisionId} cannot start now", ctx.Now));
+            return;
         }
 
-        if (report.CommandId == m.MigrateCommandId && report.Host == m.Source && m.Phase == Phases.Migrating)
+        // The house may have changed while the proposal waited: plan again for the same target, now without a wait.
+        Consider(ctx, proposal.To, [.. proposal.EvidenceIds, request.Id], Trigger.Approved, proposal.Rule);
+    }
+
+    private static void OnSettle(Context ctx, string settleId)
+    {
+        if (ctx.State.Settling is not { } settling || settling.SettleId != settleId)
         {
-            switch (report.State)
-            {
-                // Progress is recorded per whole percent so a chatty agent cannot flood the stream.
-                case ReportState.Progress when report.Percent is { } percent && Math.Floor(percent) > Math.Floor(m.Percent ?? -1):
-                    yield return new MigrationProgressed(
-                        state.Id, m.Id, Math.Round(percent, 1), report.TransferredBytes, report.RemainingBytes,
-                        report.DirtyPagesRate, report.Mbps, report.At);
-                    break;
-                case ReportState.Completed:
-                    yield return new MigrationCompleted(
-                        state.Id, m.Id, m.Vm, m.Source, m.Target, report.DowntimeMs, report.TotalTimeMs, report.At);
-                    break;
-                case ReportState.Failed or ReportState.Cancelled:
-                    yield return new MigrationFailed(
-                        state.Id, m.Id, m.Vm, Phases.Migrating,
-                        $"{m.Source} could not send {m.Vm} to {m.Target}: {report.Error ?? report.State.ToString().ToLowerInvariant()}",
-                        m.Source, m.Target, ids.Command("abort"), now);
-                    break;
-            }
+            return; // a wait that was replaced or already answered: it no longer matters
         }
+
+        if (ctx.State.Seat != settling.Seat)
+        {
+            var now = ctx.State.Seat is { } seat ? $"now at {seat}" : "now at no seat";
+            ctx.Emit(new SettlingLapsed(ctx.State.Id, settleId, $"{ctx.State.Id} left {settling.Seat} before the hold-down ended ({now})", ctx.Now));
+            return;
+        }
+
+        Consider(ctx, settling.Seat, settling.EvidenceIds, Trigger.Settled);
+    }
+
+    private static void OnHostChange(Context ctx, string host)
+    {
+        var state = ctx.State;
+        var facts = ctx.House.Host(host);
+        if (state.Busy)
+        {
+            return;
+        }
+
+        if (facts.InMaintenance && state.VmHost == host)
+        {
+            Evacuate(ctx, host);
+        }
+        else if (!facts.InMaintenance && state.EvacuatedFrom == host && state.VmHost is not null && state.VmHost != host)
+        {
+            Consider(ctx, host, [], Trigger.Requested, Rules.MaintenanceReturn);
+        }
+    }
+
+    /// <summary>Once a frozen VM's target is up, wake it there; the decision was made when it was frozen.</summary>
+    private static void ContinueResume(Context ctx)
+    {
+        var state = ctx.State;
+        if (state.Busy || state.Suspended is not { ResumeOn: { } target } frozen || !ctx.House.Host(target).AgentOnline)
+        {
+            return;
+        }
+
+        var operation = "o-" + ctx.Ids.Derive("resume").ToString("N")[..12];
+        ctx.Emit(new ResumeRequested(state.Id, operation, ctx.User.Vm, target, frozen.File, ctx.Ids.Command("resume"), ctx.Now));
     }
 
     public static UserSaga Evolve(UserSaga state, object @event) => @event switch
     {
         UserEnrolled u => WithHouse(state with { Vm = u.Vm, VmHost = state.Vm == u.Vm ? state.VmHost : null }, state.House),
         HouseObserved h => WithHouse(state, new HouseSnapshot(h.Hosts)),
-        SignalRecorded s => state with { LastEvidenceAt = s.Evidence.At },
+        SignalRecorded s => WithEvidence(state, s.Evidence),
         SeatChanged s => state with
         {
             Seat = s.Seat,
@@ -286,15 +291,34 @@ public static class UserDecider
             SeatEvidence = s.EvidenceIds,
             Since = s.At,
         },
+        SettlingStarted s => state with { Settling = new PendingSettle(s.SettleId, s.Seat, s.DueAt, s.EvidenceIds) },
+        SettlingLapsed => state with { Settling = null },
         PlacementDecided d => state with
         {
             LastDecision = new LastDecision(d.DecisionId, d.Rule, d.Reason, d.At),
             Decisions = state.Decisions + 1,
+            Settling = null,
+            Proposal = null,
+            EvacuatedFrom = d.Rule == Rules.MaintenanceEvacuate ? d.From
+                : d.Rule == Rules.MaintenanceReturn ? null
+                : state.EvacuatedFrom,
         },
-        MoveSuppressed s => state with { LastDecision = new LastDecision(s.DecisionId, s.Rule, s.Reason, s.At) },
+        PlacementProposed p => state with
+        {
+            Proposal = p,
+            Settling = null,
+            LastDecision = new LastDecision(p.DecisionId, p.Rule, "waiting for approval: " + p.Reason, p.At),
+        },
+        ProposalAnswered => state with { Proposal = null },
+        MoveSuppressed s => state with
+        {
+            LastDecision = new LastDecision(s.DecisionId, s.Rule, s.Reason, s.At),
+            Settling = null,
+        },
+        HoldChanged h => state with { Held = h.Held },
         IncomingRequested r => state with
         {
-            Migration = new PendingMigration(r.MigrationId, r.Vm, r.Source, r.Target, Phases.Preparing, r.CommandId, null, null, null, r.At),
+            Migration = new PendingMigration(r.MigrationId, r.Vm, r.Source, r.Target, Phases.Preparing, r.CommandId, null, null, null, r.At, r.MemoryMb),
             Since = r.At,
         },
         IncomingReady r when state.Migration is { } m => state with { Migration = m with { IncomingUri = r.IncomingUri } },
@@ -303,21 +327,89 @@ public static class UserDecider
             Migration = m with { Phase = Phases.Migrating, MigrateCommandId = r.CommandId },
         },
         MigrationProgressed p when state.Migration is { } m => state with { Migration = m with { Percent = p.Percent } },
-        // Confirmed at once when the last observed house already shows the VM there: that inventory will not be
-        // observed again, so waiting for it would leave the location unconfirmed until the house next changes.
         MigrationCompleted c => state with
         {
-            VmHost = c.Target, VmHostConfirmed = state.House.Host(c.Target).Runs(c.Vm), Migration = null, DisplayedOn = null, Since = c.At,
+            VmHost = c.Target,
+            VmHostConfirmed = state.House.Host(c.Target).Runs(c.Vm),
+            Migration = null,
+            DisplayedOn = null,
+            LastMoveAt = c.At,
+            SecondsPerGib = Measured(state, c),
+            Since = c.At,
         },
         MigrationFailed f => state with
         {
-            VmHost = f.StillOn, VmHostConfirmed = state.House.Host(f.StillOn).Runs(f.Vm), Migration = null, Since = f.At,
+            VmHost = f.StillOn,
+            VmHostConfirmed = state.House.Host(f.StillOn).Runs(f.Vm),
+            Migration = null,
+            Since = f.At,
         },
         DisplayAttachRequested d => state with { PendingDisplay = new PendingDisplay(d.CommandId, d.Host) },
         DisplayAttached d => state with { DisplayedOn = d.Host, PendingDisplay = null, Since = d.At },
         DisplayAttachFailed => state with { PendingDisplay = null },
+        SuspendRequested s => state with
+        {
+            Operation = new PendingOperation(s.OperationId, PendingOperation.Suspend, s.Vm, s.Host, s.File, s.CommandId, s.ResumeOn, s.At),
+            Since = s.At,
+        },
+        VmSuspended s => state with
+        {
+            Operation = null,
+            Suspended = new SuspendedVm(s.File, s.Host, s.ResumeOn, s.At),
+            VmHost = null,
+            DisplayedOn = null,
+            Since = s.At,
+        },
+        SuspendFailed => state with { Operation = null },
+        ResumeRequested r => state with
+        {
+            Operation = new PendingOperation(r.OperationId, PendingOperation.Resume, r.Vm, r.Host, r.File, r.CommandId, null, r.At),
+        },
+        VmResumed r => state with
+        {
+            Operation = null,
+            Suspended = null,
+            VmHost = r.Host,
+            VmHostConfirmed = false,
+            LastMoveAt = r.At,
+            Since = r.At,
+        },
+        ResumeFailed => state with { Operation = null },
         _ => state,
     };
+
+    private static UserSaga WithEvidence(UserSaga state, Evidence evidence)
+    {
+        var next = state with { LastEvidenceAt = evidence.At };
+        if (evidence.Kind != EvidenceKind.Power)
+        {
+            return next;
+        }
+
+        var unplugged = new Dictionary<string, Instant>(state.UnpluggedAt);
+        if (evidence.Detail("ac") == "false")
+        {
+            unplugged[evidence.Host] = evidence.At;
+        }
+        else
+        {
+            unplugged.Remove(evidence.Host);
+        }
+
+        return next with { UnpluggedAt = unplugged };
+    }
+
+    /// <summary>Seconds per GiB, averaged with the past so one odd move does not swing the estimates.</summary>
+    private static double? Measured(UserSaga state, MigrationCompleted completed)
+    {
+        if (completed.TotalTimeMs is not { } ms || state.Migration is not { MemoryMb: > 0 } m)
+        {
+            return state.SecondsPerGib;
+        }
+
+        var sample = ms / 1000.0 / (m.MemoryMb / 1024.0);
+        return state.SecondsPerGib is { } before ? (before + sample) / 2 : sample;
+    }
 
     /// <summary>
     /// Agents' inventories lag behind our own record of a finished move, so they only settle where the VM runs
@@ -327,7 +419,7 @@ public static class UserDecider
     private static UserSaga WithHouse(UserSaga state, HouseSnapshot house)
     {
         var next = state with { House = house };
-        if (state.Vm is not { } vm || state.Migration is not null)
+        if (state.Vm is not { } vm || state.Busy || state.Suspended is not null)
         {
             return next;
         }
@@ -348,33 +440,7 @@ public static class UserDecider
         return contradicted ? next with { VmHost = runningOn[0] } : next;
     }
 
-    /// <summary>The link rate an agent measured wins over the configured one; 1 Gbit/s when neither is known.</summary>
-    private static int Bandwidth(HousePolicy policy, HouseSnapshot house, string source, string target) =>
-        policy.Migration.BandwidthFor(
-            house.Host(source).LinkMbps ?? policy.Host(source)?.LinkMbps ?? 1000,
-            house.Host(target).LinkMbps ?? policy.Host(target)?.LinkMbps ?? 1000);
-
-    /// <summary>Memory over bandwidth plus a fixed cost for setting up and switching over.</summary>
-    public static Duration EstimateLiveMigration(int memoryMb, int bandwidthMbps) =>
-        Duration.FromSeconds(2) + Duration.FromSeconds(memoryMb * 8.0 / Math.Max(1, bandwidthMbps));
-
-    // Reasons are recorded and replayed, so their numbers are written the same whatever the server's culture.
-
-    /// <summary>
-    /// Memory in words, to a tenth of a GiB: rounded down, so free memory never reads as more than it is, or up for
-    /// a need, so "7.9 GiB free, needs 8 GiB" can never read as "8 GiB free, needs 8 GiB".
-    /// </summary>
-    private static string Gib(int mb, bool roundUp = false)
-    {
-        if (mb < 1024)
-        {
-            return Invariant($"{mb} MiB");
-        }
-
-        var tenths = roundUp ? (mb * 10L + 1023) / 1024 : mb * 10L / 1024;
-        return Invariant($"{tenths / 10.0:0.#} GiB");
-    }
-
-    private static string Seconds(Duration d) =>
-        d.TotalSeconds < 90 ? Invariant($"{d.TotalSeconds:0} s") : Invariant($"{d.TotalMinutes:0.#} min");
+    private static string Clock(Context ctx, Instant at) =>
+        at.InZone(DateTimeZoneProviders.Tzdb.GetZoneOrNull(ctx.Settings.TimeZone) ?? DateTimeZone.Utc)
+            .ToString("HH:mm:ss", CultureInfo.InvariantCulture);
 }

@@ -24,3 +24,15 @@ public sealed record ObserveAgentReport : UserInput
 {
     public required AgentReport Report { get; init; }
 }
+
+/// <summary>A settling wait (<see cref="Placement.SettlingStarted"/>) ran out.</summary>
+public sealed record Settle : UserInput
+{
+    public required string SettleId { get; init; }
+}
+
+/// <summary>Something about a host changed that may matter to this user (maintenance, an agent coming or going).</summary>
+public sealed record ObserveHostChange : UserInput
+{
+    public required string Host { get; init; }
+}

@@ -20,7 +20,10 @@ public sealed record LastDecision(string Id, string Rule, string Reason, Instant
 
 public sealed record PendingDisplay(string CommandId, string Host);
 
-public enum SessionMode { ThinClient, Local, Moving }
+public enum SessionMode { ThinClient, Local, Moving, Held, Suspended }
+
+/// <summary>A settling wait in progress: act at <see cref="DueAt"/> if the user still sits at <see cref="Seat"/>.</summary>
+public sealed record PendingSettle(string SettleId, string Seat, Instant DueAt, IReadOnlyList<string> EvidenceIds);
 
 /// <summary>
 /// One user's saga: everything the decider knows, rebuilt by <see cref="UserDecider.Evolve"/> from the user's stream
@@ -40,15 +43,34 @@ public sealed record UserSaga
     public string? DisplayedOn { get; init; }
     public PendingDisplay? PendingDisplay { get; init; }
     public PendingMigration? Migration { get; init; }
+    public PendingOperation? Operation { get; init; }
+    public SuspendedVm? Suspended { get; init; }
+    public PendingSettle? Settling { get; init; }
+    public PlacementProposed? Proposal { get; init; }
+    public bool Held { get; init; }
+    public Instant? LastMoveAt { get; init; }
+
+    /// <summary>The host a maintenance evacuation took the VM from, to bring it back afterwards.</summary>
+    public string? EvacuatedFrom { get; init; }
+
+    /// <summary>When each host was last seen unplugged (power ac=false), for "leaving with the laptop".</summary>
+    public IReadOnlyDictionary<string, Instant> UnpluggedAt { get; init; } = new Dictionary<string, Instant>();
+
+    /// <summary>Measured seconds per GiB of this VM's past live migrations; the cost model's memory.</summary>
+    public double? SecondsPerGib { get; init; }
     public LastDecision? LastDecision { get; init; }
     public HouseSnapshot House { get; init; } = HouseSnapshot.Empty;
     public int Decisions { get; init; }
     public Instant? LastEvidenceAt { get; init; }
     public Instant? Since { get; init; }
 
-    public SessionMode Mode => Migration is not null ? SessionMode.Moving
+    public SessionMode Mode => Migration is not null || Operation is not null ? SessionMode.Moving
+        : Suspended is not null ? SessionMode.Suspended
+        : Held ? SessionMode.Held
         : VmHost is not null && VmHost == Seat ? SessionMode.Local
         : SessionMode.ThinClient;
+
+    public bool Busy => Migration is not null || Operation is not null;
 
     public static UserSaga Start(string user, string? vm) => new() { Id = user, Vm = vm };
 }
