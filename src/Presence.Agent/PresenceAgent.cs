@@ -42,6 +42,7 @@ public sealed class PresenceAgent : IHostedService, IAsyncDisposable
     private readonly ILogger logger;
     private readonly IHypervisorDriver driver;
     private readonly DisplaySeat seat;
+    private readonly Power.SleepInhibitor inhibitor;
     private readonly CommandJournal journal;
     private readonly CommandProcessor processor;
     private readonly BrokerConnection connection;
@@ -62,9 +63,10 @@ public sealed class PresenceAgent : IHostedService, IAsyncDisposable
 
         driver = HypervisorDrivers.Create(options, this.clock, logger);
         seat = new DisplaySeat(logger);
+        inhibitor = new Power.SleepInhibitor(logger);
         journal = new CommandJournal(StateDirectory, options.RememberedCommands, logger);
         processor = new CommandProcessor(
-            options.Host, Path.Combine(StateDirectory, "suspended"), driver, seat, journal, PublishEventAsync, logger);
+            options.Host, Path.Combine(StateDirectory, "suspended"), driver, seat, inhibitor, journal, PublishEventAsync, logger);
 
         // No time stamp in retained payloads: a server reading them hours later would reject an old `at` as clock skew.
         offlineStatus = ContractJson.Serialize(Status(AgentState.Offline));
@@ -98,6 +100,9 @@ public sealed class PresenceAgent : IHostedService, IAsyncDisposable
 
     /// <summary>VM displays shown on this computer's screen, by VM: what attach_display/detach_display changed.</summary>
     public IReadOnlyDictionary<string, string> AttachedDisplays => seat.Attached;
+
+    /// <summary>The VMs this computer is staying awake for (`inhibit_sleep`).</summary>
+    public IReadOnlyCollection<string> SleepInhibitedFor => inhibitor.HeldFor;
 
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
@@ -177,7 +182,16 @@ public sealed class PresenceAgent : IHostedService, IAsyncDisposable
         await processor.PublishPendingAsync();
     }
 
-    private void OnVmsChanged() => _ = PublishInventoryAsync();
+    private void OnVmsChanged()
+    {
+        // A VM that has arrived no longer needs this computer kept awake.
+        foreach (var vm in driver.ListVms().Where(v => v.State == VmState.Running && inhibitor.HeldFor.Contains(v.Name)))
+        {
+            inhibitor.Release(vm.Name);
+        }
+
+        _ = PublishInventoryAsync();
+    }
 
     private async Task PublishInventoryAsync()
     {

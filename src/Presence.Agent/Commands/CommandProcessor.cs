@@ -19,6 +19,7 @@ internal sealed class CommandProcessor(
     string defaultSuspendDirectory,
     IHypervisorDriver driver,
     DisplaySeat seat,
+    Power.SleepInhibitor inhibitor,
     CommandJournal journal,
     Func<AgentEvent, Task<bool>> publish,
     ILogger logger)
@@ -164,6 +165,11 @@ internal sealed class CommandProcessor(
         {
             case CommandType.PrepareIncoming:
                 var memory = command.MemoryMb ?? throw new HypervisorException("prepare_incoming needs memory_mb");
+                if (command.InhibitSleep == true)
+                {
+                    inhibitor.Hold(command.Vm);
+                }
+
                 var uri = await driver.PrepareIncomingAsync(new IncomingRequest(command.Vm, memory, command.Definition), cancellationToken);
                 return Event(command, AgentEventState.Ready) with { IncomingUri = uri };
 
@@ -206,6 +212,7 @@ internal sealed class CommandProcessor(
 
             case CommandType.AbortIncoming:
                 await driver.AbortIncomingAsync(command.Vm, cancellationToken);
+                inhibitor.Release(command.Vm);
                 return completed;
 
             case CommandType.Cancel:

@@ -121,6 +121,12 @@ public sealed record AgentCommand
     public string? From { get; init; }
     public string? DisplayUri { get; init; }
 
+    /// <summary>
+    /// An addition to CONTRACT.md §3: hold a sleep inhibitor (logind) on this host until the command's migration
+    /// has finished, so a laptop whose lid is closing stays awake until the VM has landed on it.
+    /// </summary>
+    public bool? InhibitSleep { get; init; }
+
     public static AgentCommand Parse(ReadOnlySpan<byte> payload)
     {
         var p = PayloadReader.Open(payload);
@@ -141,6 +147,7 @@ public sealed record AgentCommand
             To = p.OptionalString("to", 1024),
             From = p.OptionalString("from", 1024),
             DisplayUri = type == CommandType.AttachDisplay ? p.RequiredString("display_uri", 512) : p.OptionalString("display_uri", 512),
+            InhibitSleep = p.OptionalBool("inhibit_sleep"),
         };
     }
 }

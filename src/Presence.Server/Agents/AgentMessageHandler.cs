@@ -15,18 +15,26 @@ namespace Presence.Server.Agents;
 /// <summary>Agents' status and inventory become events in the host's stream; their answers go to the VM owner's saga.</summary>
 public static class AgentMessageHandler
 {
-    public static async Task Handle(AgentStatusArrived arrived, IDocumentSession session, HousePolicy policy, CancellationToken ct)
+    public static async Task<OutgoingMessages> Handle(
+        AgentStatusArrived arrived, IDocumentSession session, HousePolicy policy, IClock clock, CancellationToken ct)
     {
         var status = arrived.Status;
         RequireHost(policy, status.Host);
         if (await SeenMessage.IsDuplicateAsync(session, arrived.Topic, status.Id, arrived.At, ct))
         {
-            return;
+            return [];
         }
 
-        session.Events.Append(HostState.StreamId(status.Host), new AgentStatusReported(
+        var reported = new AgentStatusReported(
             status.Host, status.State == AgentState.Online, status.AgentVersion,
-            status.Hypervisor is { } h ? Presence.Contracts.Wire.ContractJson.WireName(h) : null, arrived.At));
+            status.Hypervisor is { } h ? Presence.Contracts.Wire.ContractJson.WireName(h) : null, arrived.At);
+        var before = await session.LoadAsync<HostState>(HostState.StreamId(status.Host), ct);
+        session.Events.Append(HostState.StreamId(status.Host), reported);
+
+        // An agent coming up may be what a frozen VM waits for; one going away matters to VMs on it.
+        return before?.AgentOnline == reported.Online
+            ? []
+            : await UserSagaRunner.HostChangedAsync(session, policy, HostState.Evolve(before, reported), clock.GetCurrentInstant(), ct);
     }
 
     public static async Task Handle(AgentInventoryArrived arrived, IDocumentSession session, HousePolicy policy, CancellationToken ct)

@@ -29,6 +29,9 @@ public sealed class UserOptions
     public string HomeHost { get; set; } = "";
     public List<string> AllowedHosts { get; set; } = [];
     public PreferredMode PreferredMode { get; set; } = PreferredMode.Local;
+
+    /// <summary>Manual (record only), Recommend (wait for approval) or Automatic.</summary>
+    public AutomationLevel Automation { get; set; } = AutomationLevel.Automatic;
 }
 
 public sealed class VmOptions
@@ -37,6 +40,9 @@ public sealed class VmOptions
     public int MemoryMb { get; set; }
     public string Owner { get; set; } = "";
     public string? DisplayUri { get; set; }
+
+    /// <summary>Music, games: run it on the seat rather than show it over the network.</summary>
+    public bool LatencySensitive { get; set; }
 }
 
 public sealed class PolicyOptions
@@ -46,4 +52,41 @@ public sealed class PolicyOptions
 
     /// <summary>Cap on migration bandwidth in Mbit/s; 0 means the slower of the two hosts' links.</summary>
     public int MaxBandwidthMbps { get; set; }
+
+    /// <summary>How long a new seat must hold before acting, by what acting costs.</summary>
+    public HoldDownOptions HoldDown { get; set; } = new();
+
+    /// <summary>After a move, the next one (unless asked for) waits this long: against ping-pong.</summary>
+    public string Cooldown { get; set; } = "10m";
+
+    /// <summary>`22:00-07:00` in the house's time zone: no moves across the network then. Empty: none.</summary>
+    public string QuietHours { get; set; } = "22:00-07:00";
+
+    /// <summary>A laptop on battery below this takes no incoming VM.</summary>
+    public int LaptopMinBatteryPercent { get; set; } = 30;
+
+    /// <summary>Idle this long at a seat and the user counts as gone from it.</summary>
+    public string IdleAway { get; set; } = "10m";
+
+    /// <summary>The house's Wi-Fi; a laptop joining another network while in use is leaving the house.</summary>
+    public string? HomeSsid { get; set; }
+
+    /// <summary>Lid closed this soon after unplugging: the laptop is leaving.</summary>
+    public string LeaveWindow { get; set; } = "10m";
+
+    /// <summary>Where frozen VMs' state files go; every computer must reach it.</summary>
+    public string SharedStorage { get; set; } = "/var/lib/presence/suspended";
+
+    /// <summary>Benefit points a move to the seat must be worth (README: How Presence decides).</summary>
+    public double MinimumBenefit { get; set; } = 1;
+
+    /// <summary>Estimated migrations longer than this count a point against moving.</summary>
+    public string SlowMigration { get; set; } = "5m";
+}
+
+public sealed class HoldDownOptions
+{
+    public string AttachDisplay { get; set; } = "3s";
+    public string LiveMigration { get; set; } = "20s";
+    public string SuspendResume { get; set; } = "30s";
 }

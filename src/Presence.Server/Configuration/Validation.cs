@@ -108,6 +108,36 @@ public sealed class HouseValidation : IValidateOptions<HouseOptions>
             errors.Add($"House:Policy:DowntimeLimit '{house.Policy.DowntimeLimit}' must be a positive duration such as 300ms");
         }
 
+        void CheckDuration(string key, string? value, bool zeroAllowed = true)
+        {
+            if (!DurationText.TryParse(value, out var d) || d < NodaTime.Duration.Zero || (!zeroAllowed && d == NodaTime.Duration.Zero))
+            {
+                errors.Add($"House:Policy:{key} '{value}' must be a{(zeroAllowed ? "" : " positive")} duration such as 20s or 10m{(zeroAllowed ? " (0s switches it off)" : "")}");
+            }
+        }
+
+        CheckDuration("HoldDown:AttachDisplay", house.Policy.HoldDown.AttachDisplay);
+        CheckDuration("HoldDown:LiveMigration", house.Policy.HoldDown.LiveMigration);
+        CheckDuration("HoldDown:SuspendResume", house.Policy.HoldDown.SuspendResume);
+        CheckDuration("Cooldown", house.Policy.Cooldown);
+        CheckDuration("IdleAway", house.Policy.IdleAway);
+        CheckDuration("LeaveWindow", house.Policy.LeaveWindow, zeroAllowed: false);
+        CheckDuration("SlowMigration", house.Policy.SlowMigration);
+        if (!QuietHoursText.TryParse(house.Policy.QuietHours, out _))
+        {
+            errors.Add($"House:Policy:QuietHours '{house.Policy.QuietHours}' must be like 22:00-07:00 (house time), or empty for none");
+        }
+
+        if (house.Policy.LaptopMinBatteryPercent is < 0 or > 100)
+        {
+            errors.Add($"House:Policy:LaptopMinBatteryPercent must be 0–100, got {house.Policy.LaptopMinBatteryPercent}");
+        }
+
+        if (string.IsNullOrWhiteSpace(house.Policy.SharedStorage))
+        {
+            errors.Add("House:Policy:SharedStorage must name a folder every computer can reach");
+        }
+
         if (house.Policy.MaxBandwidthMbps < 0)
         {
             errors.Add($"House:Policy:MaxBandwidthMbps must be >= 0 (0 = link speed), got {house.Policy.MaxBandwidthMbps}");
@@ -169,10 +199,27 @@ public static class HousePolicyFactory
     public static HousePolicy From(HouseOptions house) => new()
     {
         Hosts = house.Hosts.Select(h => new HostSpec(h.Name, h.Role, h.CanRunVms, h.LinkMbps)).ToList(),
-        Users = house.Users.Select(u => new UserSpec(u.Name, u.Vm, u.HomeHost, u.AllowedHosts.ToList(), u.PreferredMode)).ToList(),
-        Vms = house.Vms.Select(v => new VmSpec(v.Name, v.MemoryMb, v.Owner, v.DisplayUri)).ToList(),
+        Users = house.Users.Select(u => new UserSpec(u.Name, u.Vm, u.HomeHost, u.AllowedHosts.ToList(), u.PreferredMode, u.Automation)).ToList(),
+        Vms = house.Vms.Select(v => new VmSpec(v.Name, v.MemoryMb, v.Owner, v.DisplayUri, v.LatencySensitive)).ToList(),
         Migration = new MigrationSettings(
             (int)DurationText.Parse(house.Policy.DowntimeLimit, "House:Policy:DowntimeLimit").TotalMilliseconds,
             house.Policy.MaxBandwidthMbps),
+        Settings = new PolicySettings
+        {
+            TimeZone = house.TimeZone,
+            HoldDown = new HoldDowns(
+                DurationText.Parse(house.Policy.HoldDown.AttachDisplay, "House:Policy:HoldDown:AttachDisplay"),
+                DurationText.Parse(house.Policy.HoldDown.LiveMigration, "House:Policy:HoldDown:LiveMigration"),
+                DurationText.Parse(house.Policy.HoldDown.SuspendResume, "House:Policy:HoldDown:SuspendResume")),
+            Cooldown = DurationText.Parse(house.Policy.Cooldown, "House:Policy:Cooldown"),
+            QuietHours = QuietHoursText.TryParse(house.Policy.QuietHours, out var quiet) ? quiet : null,
+            LaptopMinBatteryPercent = house.Policy.LaptopMinBatteryPercent,
+            IdleAway = DurationText.Parse(house.Policy.IdleAway, "House:Policy:IdleAway"),
+            HomeSsid = string.IsNullOrWhiteSpace(house.Policy.HomeSsid) ? null : house.Policy.HomeSsid,
+            LeaveWindow = DurationText.Parse(house.Policy.LeaveWindow, "House:Policy:LeaveWindow"),
+            SharedStorage = house.Policy.SharedStorage,
+            MinimumBenefit = house.Policy.MinimumBenefit,
+            SlowMigration = DurationText.Parse(house.Policy.SlowMigration, "House:Policy:SlowMigration"),
+        },
     };
 }

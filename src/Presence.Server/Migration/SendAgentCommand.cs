@@ -31,5 +31,8 @@ public static class SendAgentCommandHandler
         DowntimeLimitMs = c.DowntimeLimitMs,
         Of = c.Of,
         DisplayUri = c.DisplayUri,
+        To = c.To,
+        From = c.From,
+        InhibitSleep = c.InhibitSleep ? true : null,
     };
 }

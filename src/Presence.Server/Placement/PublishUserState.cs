@@ -35,11 +35,15 @@ public static class PublishUserStateHandler
         {
             Domain.Users.SessionMode.Moving => ContractMode.Moving,
             Domain.Users.SessionMode.Local => ContractMode.Local,
+            Domain.Users.SessionMode.Held => ContractMode.Held,
+            Domain.Users.SessionMode.Suspended => ContractMode.Suspended,
             _ => ContractMode.ThinClient,
         },
         Migration = saga.Migration is { } m
             ? new MigrationSummary(m.Id, m.Source, m.Target, m.Phase, m.Percent)
-            : null,
+            : saga.Operation is { } o
+                ? new MigrationSummary(o.Id, o.Kind == "suspend" ? o.Host : saga.Suspended?.From ?? o.Host, o.ResumeOn ?? o.Host, o.Kind, null)
+                : null,
         LastDecision = saga.LastDecision is { } d ? new DecisionSummary(d.Id, d.Rule, d.Reason) : null,
         Since = saga.Since,
     };

@@ -42,8 +42,19 @@ public static class SignalHandler
         var evidence = ToEvidence(signal, arrived.At);
         if (signal.User is not { } about)
         {
+            // Lid, Wi-Fi and power are about the computer: its stream keeps them, and so does the stream of every
+            // user sitting at it or running a VM on it, whose decisions they may change (leaving with the laptop).
             session.Events.Append(HostState.StreamId(signal.Host), new HostSignalRecorded(signal.Host, evidence, arrived.At));
-            return [];
+            var house = await UserSagaRunner.HouseAsync(session, policy, ct);
+            var outgoing = new OutgoingMessages();
+            foreach (var saga in await UserSagaRunner.AffectedAsync(session, signal.Host, ct))
+            {
+                outgoing.AddRange(await UserSagaRunner.RunAsync(session, policy,
+                    new ObserveEvidence { User = saga.Id, Evidence = evidence, House = house, Seed = Guid.NewGuid() },
+                    clock.GetCurrentInstant(), ct));
+            }
+
+            return outgoing;
         }
 
         var input = new ObserveEvidence

@@ -56,7 +56,8 @@ public static class RequestHandler
         return await UserSagaRunner.RunAsync(session, policy, input, clock.GetCurrentInstant(), ct);
     }
 
-    public static async Task Handle(MaintenanceArrived arrived, IDocumentSession session, HousePolicy policy, CancellationToken ct)
+    public static async Task<OutgoingMessages> Handle(
+        MaintenanceArrived arrived, IDocumentSession session, HousePolicy policy, IClock clock, CancellationToken ct)
     {
         var request = arrived.Request;
         if (policy.Host(request.Host) is null)
@@ -66,10 +67,13 @@ public static class RequestHandler
 
         if (await SeenMessage.IsDuplicateAsync(session, arrived.Topic, request.Id, arrived.At, ct))
         {
-            return;
+            return [];
         }
 
-        session.Events.Append(HostState.StreamId(request.Host),
-            new MaintenanceSwitched(request.Host, request.State == Presence.Contracts.Requests.MaintenanceRequest.Switch.On, request.Reason, arrived.At));
+        var switched = new MaintenanceSwitched(
+            request.Host, request.State == Presence.Contracts.Requests.MaintenanceRequest.Switch.On, request.Reason, arrived.At);
+        var before = await session.LoadAsync<HostState>(HostState.StreamId(request.Host), ct);
+        session.Events.Append(HostState.StreamId(request.Host), switched);
+        return await UserSagaRunner.HostChangedAsync(session, policy, HostState.Evolve(before, switched), clock.GetCurrentInstant(), ct);
     }
 }

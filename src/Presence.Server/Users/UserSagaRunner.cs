@@ -3,6 +3,7 @@ using NodaTime;
 using Presence.Domain.House;
 using Presence.Domain.Hosts;
 using Presence.Domain.Migration;
+using Presence.Domain.Placement;
 using Presence.Domain.Users;
 using Presence.Server.Migration;
 using Presence.Server.Placement;
@@ -34,15 +35,55 @@ public static class UserSagaRunner
             outgoing.Add(new SendAgentCommand(command));
         }
 
+        // Settling waits are durable scheduled messages: they survive a restart, and the saga's state decides
+        // whether one that arrives late still matters.
+        foreach (var settling in events.OfType<SettlingStarted>())
+        {
+            outgoing.Schedule(new SettleUser(input.User, settling.SettleId), settling.DueAt.ToDateTimeOffset());
+        }
+
         outgoing.Add(new PublishUserState(input.User));
         return outgoing;
     }
 
-    /// <summary>The configured hosts as their agents last described them; a host never heard from is offline.</summary>
-    public static async Task<HouseSnapshot> HouseAsync(IQuerySession session, HousePolicy policy, CancellationToken ct)
+    /// <summary>
+    /// Hands a change on one host (already appended to its stream in this session) to every user it may matter
+    /// to: whose VM runs there, was evacuated from there, or waits frozen to wake there.
+    /// </summary>
+    public static async Task<OutgoingMessages> HostChangedAsync(
+        IDocumentSession session, HousePolicy policy, HostState changed, Instant now, CancellationToken ct)
     {
+        var house = await HouseAsync(session, policy, ct, changed);
+        var outgoing = new OutgoingMessages();
+        foreach (var saga in await AffectedAsync(session, changed.Name, ct))
+        {
+            outgoing.AddRange(await RunAsync(session, policy,
+                new ObserveHostChange { User = saga.Id, Host = changed.Name, House = house, Seed = Guid.NewGuid() }, now, ct));
+        }
+
+        return outgoing;
+    }
+
+    /// <summary>Users whose saga a host's news may concern; a house has a handful, so filtering here is cheap.</summary>
+    public static async Task<IReadOnlyList<UserSaga>> AffectedAsync(IQuerySession session, string host, CancellationToken ct)
+    {
+        var sagas = await session.Query<UserSaga>().ToListAsync(ct);
+        return sagas.Where(s => s.VmHost == host || s.Seat == host || s.EvacuatedFrom == host || s.Suspended?.ResumeOn == host
+            || s.Migration?.Source == host || s.Migration?.Target == host).ToList();
+    }
+
+    /// <summary>The configured hosts as their agents last described them; a host never heard from is offline.</summary>
+    public static async Task<HouseSnapshot> HouseAsync(IQuerySession session, HousePolicy policy, CancellationToken ct, HostState? changed = null)
+    {
+        // The projection of a host event appended in this session is only written on commit, so the caller hands
+        // the changed host in rather than the decision seeing the house as it was before.
         var known = await session.Query<HostState>().ToListAsync(ct);
         var byName = known.ToDictionary(h => h.Name);
+        if (changed is not null)
+        {
+            byName[changed.Name] = changed;
+        }
+
         return new HouseSnapshot(policy.Hosts
             .Select(h => byName.TryGetValue(h.Name, out var host) ? host.ToFacts() : HostFacts.Unknown(h.Name))
             .ToList()).Normalised();
