@@ -47,10 +47,10 @@ public static class SignalHandler
             session.Events.Append(HostState.StreamId(signal.Host), new HostSignalRecorded(signal.Host, evidence, arrived.At));
             var house = await UserSagaRunner.HouseAsync(session, policy, ct);
             var outgoing = new OutgoingMessages();
-            foreach (var saga in await UserSagaRunner.AffectedAsync(session, signal.Host, ct))
+            foreach (var concerned in await UserSagaRunner.AffectedAsync(session, policy, house, signal.Host, ct))
             {
                 outgoing.AddRange(await UserSagaRunner.RunAsync(session, policy,
-                    new ObserveEvidence { User = saga.Id, Evidence = evidence, House = house, Seed = Guid.NewGuid() },
+                    new ObserveEvidence { User = concerned, Evidence = evidence, House = house, Seed = Guid.NewGuid() },
                     clock.GetCurrentInstant(), ct));
             }
 

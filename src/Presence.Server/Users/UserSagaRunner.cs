@@ -55,21 +55,31 @@ public static class UserSagaRunner
     {
         var house = await HouseAsync(session, policy, ct, changed);
         var outgoing = new OutgoingMessages();
-        foreach (var saga in await AffectedAsync(session, changed.Name, ct))
+        foreach (var user in await AffectedAsync(session, policy, house, changed.Name, ct))
         {
             outgoing.AddRange(await RunAsync(session, policy,
-                new ObserveHostChange { User = saga.Id, Host = changed.Name, House = house, Seed = Guid.NewGuid() }, now, ct));
+                new ObserveHostChange { User = user, Host = changed.Name, House = house, Seed = Guid.NewGuid() }, now, ct));
         }
 
         return outgoing;
     }
 
-    /// <summary>Users whose saga a host's news may concern; a house has a handful, so filtering here is cheap.</summary>
-    public static async Task<IReadOnlyList<UserSaga>> AffectedAsync(IQuerySession session, string host, CancellationToken ct)
+    /// <summary>
+    /// Users a host's news may concern: whose VM runs there (by their saga, or by the agents' inventories for a user
+    /// who has no saga yet), who sit there, or whose VM left or waits to wake there. A house has a handful of users,
+    /// so filtering here is cheap.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> AffectedAsync(
+        IQuerySession session, HousePolicy policy, HouseSnapshot house, string host, CancellationToken ct)
     {
-        var sagas = await session.Query<UserSaga>().ToListAsync(ct);
-        return sagas.Where(s => s.VmHost == host || s.Seat == host || s.EvacuatedFrom == host || s.Suspended?.ResumeOn == host
-            || s.Migration?.Source == host || s.Migration?.Target == host).ToList();
+        var sagas = (await session.Query<UserSaga>().ToListAsync(ct)).ToDictionary(s => s.Id);
+        return policy.Users
+            .Where(u => sagas.TryGetValue(u.Name, out var s)
+                ? s.VmHost == host || s.Seat == host || s.EvacuatedFrom == host || s.Suspended?.ResumeOn == host
+                  || s.Migration?.Source == host || s.Migration?.Target == host
+                : house.Host(host).Runs(u.Vm))
+            .Select(u => u.Name)
+            .ToList();
     }
 
     /// <summary>The configured hosts as their agents last described them; a host never heard from is offline.</summary>
