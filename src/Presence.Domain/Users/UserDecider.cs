@@ -52,8 +52,17 @@ public static partial class UserDecider
                 OnRequest(ctx, request);
                 break;
             case ObserveEvidence { Evidence: var evidence }:
+                var late = ctx.State.NewestEvidence.TryGetValue(evidence.Host, out var newest) && evidence.At < newest;
                 ctx.Emit(new SignalRecorded(user.Name, evidence, evidence.At));
-                OnEvidence(ctx, evidence);
+
+                // Evidence older than what the same computer already told us arrived late (a queued emitter): it
+                // is kept in the history but cannot override newer evidence. Compared per computer, because two
+                // computers' clocks may differ by a few seconds.
+                if (!late)
+                {
+                    OnEvidence(ctx, evidence);
+                }
+
                 break;
             case ObserveAgentReport { Report: var report }:
                 OnAgentReport(ctx, report);
@@ -326,7 +335,11 @@ public static partial class UserDecider
         {
             Migration = m with { Phase = Phases.Migrating, MigrateCommandId = r.CommandId },
         },
-        MigrationProgressed p when state.Migration is { } m => state with { Migration = m with { Percent = p.Percent } },
+        MigrationProgressed p when state.Migration is { } m => state with
+        {
+            Migration = m with { Percent = p.Percent },
+            DirtyPagesRate = p.DirtyPagesRate ?? state.DirtyPagesRate,
+        },
         MigrationCompleted c => state with
         {
             VmHost = c.Target,
@@ -380,7 +393,13 @@ public static partial class UserDecider
 
     private static UserSaga WithEvidence(UserSaga state, Evidence evidence)
     {
-        var next = state with { LastEvidenceAt = evidence.At };
+        var clocks = new Dictionary<string, Instant>(state.NewestEvidence);
+        if (!clocks.TryGetValue(evidence.Host, out var newest) || evidence.At > newest)
+        {
+            clocks[evidence.Host] = evidence.At;
+        }
+
+        var next = state with { LastEvidenceAt = evidence.At, NewestEvidence = clocks };
         if (evidence.Kind != EvidenceKind.Power)
         {
             return next;

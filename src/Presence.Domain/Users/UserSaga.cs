@@ -58,10 +58,16 @@ public sealed record UserSaga
 
     /// <summary>Measured seconds per GiB of this VM's past live migrations; the cost model's memory.</summary>
     public double? SecondsPerGib { get; init; }
+
+    /// <summary>Pages per second this VM dirtied during its last move: a busy VM migrates slower than its size says.</summary>
+    public long? DirtyPagesRate { get; init; }
     public LastDecision? LastDecision { get; init; }
     public HouseSnapshot House { get; init; } = HouseSnapshot.Empty;
     public int Decisions { get; init; }
     public Instant? LastEvidenceAt { get; init; }
+
+    /// <summary>The newest evidence time per computer, to recognise late evidence by that computer's own clock.</summary>
+    public IReadOnlyDictionary<string, Instant> NewestEvidence { get; init; } = new Dictionary<string, Instant>();
     public Instant? Since { get; init; }
 
     public SessionMode Mode => Migration is not null || Operation is not null ? SessionMode.Moving
