@@ -1,4 +1,3 @@
-using MQTTnet.Server;
 using Presence.Domain.Migration;
 using Presence.Domain.Placement;
 using Presence.Domain.Users;
@@ -12,25 +11,13 @@ namespace Presence.Server.Tests.EndToEnd;
 /// </summary>
 public sealed class a_restart_during_the_hold_down : IAsyncLifetime
 {
-    private readonly int port = Ports.Free();
-    private MqttServer broker = null!;
+    private ExternalBroker broker = null!;
 
-    public async Task InitializeAsync()
-    {
-        broker = new MqttServerFactory().CreateMqttServer(new MqttServerOptionsBuilder()
-            .WithDefaultEndpoint()
-            .WithDefaultEndpointBoundIPAddress(System.Net.IPAddress.Loopback)
-            .WithDefaultEndpointPort(port)
-            .WithPersistentSessions()
-            .Build());
-        await broker.StartAsync();
-    }
+    private int port => broker.Port;
 
-    public async Task DisposeAsync()
-    {
-        await broker.StopAsync();
-        broker.Dispose();
-    }
+    public async Task InitializeAsync() => broker = await ExternalBroker.StartAsync();
+
+    public Task DisposeAsync() => broker.DisposeAsync().AsTask();
 
     [Fact]
     public async Task the_move_still_happens_after_the_restart()

@@ -1,5 +1,4 @@
 using Marten;
-using MQTTnet.Server;
 using Npgsql;
 using Presence.Domain.Signals;
 using Presence.Server.Tests.Infrastructure;
@@ -12,26 +11,13 @@ namespace Presence.Server.Tests.Mqtt;
 /// </summary>
 public sealed class acknowledging_after_storage : IAsyncLifetime
 {
-    private readonly int port = Ports.Free();
-    private MqttServer broker = null!;
+    private ExternalBroker broker = null!;
 
-    public async Task InitializeAsync()
-    {
-        // An external broker that outlives the server, as mosquitto would.
-        broker = new MqttServerFactory().CreateMqttServer(new MqttServerOptionsBuilder()
-            .WithDefaultEndpoint()
-            .WithDefaultEndpointBoundIPAddress(System.Net.IPAddress.Loopback)
-            .WithDefaultEndpointPort(port)
-            .WithPersistentSessions()
-            .Build());
-        await broker.StartAsync();
-    }
+    private int port => broker.Port;
 
-    public async Task DisposeAsync()
-    {
-        await broker.StopAsync();
-        broker.Dispose();
-    }
+    public async Task InitializeAsync() => broker = await ExternalBroker.StartAsync();
+
+    public Task DisposeAsync() => broker.DisposeAsync().AsTask();
 
     [Fact]
     public async Task a_signal_that_could_not_be_stored_is_handled_by_the_next_run()
