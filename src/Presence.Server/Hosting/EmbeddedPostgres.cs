@@ -32,12 +32,14 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly string _password;
     private readonly int? _postmasterPid;
+    private readonly bool _attached;
     private readonly Lock _gate = new();
     private Task? _stopping;
 
     private EmbeddedPostgres(PostgresBinaries binaries, PostgresCommandRunner runner, ILogger logger, string dataDirectory,
-        int port, string password)
+        int port, string password, bool attached = false)
     {
+        _attached = attached;
         _binaries = binaries;
         _runner = runner;
         _logger = logger;
@@ -54,6 +56,9 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     public int Port { get; }
 
     public string DataDirectory { get; }
+
+    /// <summary>True when this handle joined a cluster another process started; stopping it then leaves that cluster running.</summary>
+    public bool Attached => _attached;
 
     /// <summary>
     /// Where the server keeps its cluster: <c>/var/lib/presence/postgres</c> as root (the <c>postgres</c> user
@@ -122,6 +127,35 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     }
 
     /// <summary>
+    /// Like <see cref="StartAsync"/>, except that a cluster already running on the folder is joined rather than
+    /// stopped: StartAsync takes a running postmaster for the leftover of a crashed run, which would pull the
+    /// database from under a Presence server running in another terminal. A joined cluster is left running on stop.
+    /// </summary>
+    public static async Task<EmbeddedPostgres> StartOrAttachAsync(EmbeddedPostgresOptions options, ILogger? logger = null,
+        CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrWhiteSpace(options.DataDirectory);
+        ValidateDatabaseName(options.Database);
+        logger ??= NullLogger.Instance;
+        var dataDirectory = Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.DataDirectory));
+        var passwordFile = PasswordFileOf(dataDirectory);
+        if (!File.Exists(Path.Combine(dataDirectory, "postmaster.pid")) || !IsOurPostmasterRunning(dataDirectory)
+            || ReadPostmasterPort(dataDirectory) is not { } port || !File.Exists(passwordFile))
+        {
+            return await StartAsync(options, logger, ct).ConfigureAwait(false);
+        }
+
+        var password = (await File.ReadAllTextAsync(passwordFile, ct).ConfigureAwait(false)).Trim();
+        var binaries = PostgresBinaries.Locate(options.BinDirectory, logger);
+        var postgres = new EmbeddedPostgres(binaries, PostgresCommandRunner.ForCurrentUser(), logger, dataDirectory, port, password, attached: true);
+        await postgres.WaitUntilReadyAsync(options.StartTimeout, ct).ConfigureAwait(false);
+        postgres.ConnectionString = await postgres.CreateDatabaseAsync(options.Database, ct).ConfigureAwait(false);
+        logger.LogInformation("Joined the PostgreSQL already running on 127.0.0.1:{Port} (data in {DataDirectory})", port, dataDirectory);
+        return postgres;
+    }
+
+    /// <summary>
     /// Stops a postmaster that an earlier, crashed run left on <paramref name="dataDirectory"/>, and clears a stale
     /// postmaster.pid. Does nothing when no cluster runs there. StartAsync does this itself.
     /// </summary>
@@ -159,9 +193,24 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         return ConnectionStringFor(name);
     }
 
-    /// <summary>Stops the cluster (fast shutdown: open sessions are ended). Safe to call more than once.</summary>
+    /// <summary>Drops the database if it exists. Fails with SQL state 55006 while anyone is connected to it.</summary>
+    public async Task DropDatabaseAsync(string name, CancellationToken ct = default)
+    {
+        ValidateDatabaseName(name);
+        await using var connection = await OpenMaintenanceConnectionAsync(ct).ConfigureAwait(false);
+        await using var drop = new NpgsqlCommand($"drop database if exists {QuoteIdentifier(name)}", connection);
+        await drop.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        _logger.LogInformation("Dropped database {Database}", name);
+    }
+
+    /// <summary>
+    /// Stops the cluster (fast shutdown: open sessions are ended), unless this handle only joined it. Safe to call
+    /// more than once.
+    /// </summary>
     public Task StopAsync()
     {
+        if (_attached)
+            return Task.CompletedTask;
         lock (_gate)
             return _stopping ??= StopCoreAsync();
     }
@@ -428,6 +477,20 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             return int.TryParse(reader.ReadLine()?.Trim(), out var pid) && pid > 0 ? pid : null;
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    // postmaster.pid: pid, data folder, start time, port, socket folder, listen address, shared memory key, status.
+    private static int? ReadPostmasterPort(string dataDirectory)
+    {
+        try
+        {
+            var lines = File.ReadAllLines(Path.Combine(dataDirectory, "postmaster.pid"));
+            return lines.Length > 3 && int.TryParse(lines[3].Trim(), out var port) && port is > 0 and <= IPEndPoint.MaxPort ? port : null;
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException)
         {
             return null;
         }

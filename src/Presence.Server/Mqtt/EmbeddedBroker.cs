@@ -35,9 +35,15 @@ public sealed class EmbeddedBroker(
         }
 
         var address = IPAddress.TryParse(mqtt.Host, out var ip) ? ip : IPAddress.Any;
+        // MQTTnet also listens on [::] unless told otherwise, which would put a broker configured for 127.0.0.1
+        // on every interface; IPAddress.None turns a listener off.
+        var (v4, v6) = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+            ? (IPAddress.None, address)
+            : (address, address.Equals(IPAddress.Any) ? IPAddress.IPv6Any : IPAddress.None);
         var serverOptions = new MqttServerOptionsBuilder()
             .WithDefaultEndpoint()
-            .WithDefaultEndpointBoundIPAddress(address)
+            .WithDefaultEndpointBoundIPAddress(v4)
+            .WithDefaultEndpointBoundIPV6Address(v6)
             .WithDefaultEndpointPort(mqtt.Port)
             .WithPersistentSessions()
             .Build();

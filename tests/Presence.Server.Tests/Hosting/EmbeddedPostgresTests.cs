@@ -103,6 +103,52 @@ public sealed class EmbeddedPostgresTests
     }
 
     [Fact]
+    public async Task StartOrAttach_joins_a_running_cluster_and_leaves_it_running()
+    {
+        var options = new EmbeddedPostgresOptions { DataDirectory = PostgresCluster.NewScratchDirectory("attach"), Durable = false };
+        await using var server = await EmbeddedPostgres.StartAsync(options);
+        await ExecuteAsync(server.ConnectionString, "create table kept (v text); insert into kept values ('server data')");
+
+        await using (var demo = await EmbeddedPostgres.StartOrAttachAsync(new EmbeddedPostgresOptions
+                     {
+                         DataDirectory = options.DataDirectory, Database = "joined", Durable = false,
+                     }))
+        {
+            Assert.True(demo.Attached);
+            Assert.Equal(server.Port, demo.Port);
+            Assert.Equal(1, await ScalarAsync(demo.ConnectionString, "select 1"));
+        }
+
+        Assert.False(server.Attached);
+        Assert.Equal("server data", await ScalarAsync(server.ConnectionString, "select v from kept"));
+    }
+
+    [Fact]
+    public async Task StartOrAttach_starts_a_cluster_when_none_runs()
+    {
+        var options = new EmbeddedPostgresOptions { DataDirectory = PostgresCluster.NewScratchDirectory("attach-none"), Durable = false };
+
+        await using var postgres = await EmbeddedPostgres.StartOrAttachAsync(options);
+
+        Assert.False(postgres.Attached);
+        Assert.Equal(1, await ScalarAsync(postgres.ConnectionString, "select 1"));
+    }
+
+    [Fact]
+    public async Task DropDatabase_removes_it_and_is_idempotent()
+    {
+        var postgres = await PostgresCluster.InstanceAsync();
+        var name = "dropped_" + Guid.NewGuid().ToString("N")[..12];
+        var connectionString = await postgres.CreateDatabaseAsync(name);
+        await ExecuteAsync(connectionString, "create table t (v int)");
+
+        await postgres.DropDatabaseAsync(name);
+        await postgres.DropDatabaseAsync(name);
+
+        Assert.Null(await ScalarAsync(postgres.ConnectionString, $"select 1 from pg_database where datname = '{name}'"));
+    }
+
+    [Fact]
     public async Task CreateDatabase_is_idempotent()
     {
         var postgres = await PostgresCluster.InstanceAsync();

@@ -1,0 +1,156 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using MQTTnet;
+using MQTTnet.Protocol;
+using Presence.Contracts.Requests;
+using Presence.Contracts.Signals;
+using Presence.Contracts.Wire;
+using Presence.Domain.House;
+using Presence.Server.Configuration;
+
+namespace Presence.Server.Demo;
+
+/// <summary>A step names a computer or person this house does not have; the demo says so and goes on.</summary>
+public sealed class StepSkipped(string message) : Exception(message);
+
+/// <summary>
+/// What a step acts on: MQTT clients in the roles of the house's emitters and of Home Assistant, each with its
+/// own client id and identity (CONTRACT.md §5: a computer speaks only about itself, requests and maintenance
+/// come from a controller). It prints every message it sends, so a reader can send the same with mosquitto_pub.
+/// </summary>
+public sealed class DemoStage(
+    HousePolicy policy,
+    MqttOptions mqtt,
+    int port,
+    IReadOnlyDictionary<string, ComputerOptions> computers,
+    TextWriter output) : IAsyncDisposable
+{
+    private readonly Topics topics = new(mqtt.TopicRoot);
+    private readonly Dictionary<string, IMqttClient> clients = [];
+    private int sent;
+
+    /// <summary>The identity requests and maintenance come from: Home Assistant's, if it is a controller.</summary>
+    public string Controller { get; } =
+        mqtt.Controllers.Contains("homeassistant") ? "homeassistant" : mqtt.Controllers.FirstOrDefault() ?? "homeassistant";
+
+    public ComputerOptions Computer(string host) =>
+        computers.TryGetValue(host, out var computer) ? computer : throw new StepSkipped($"this house has no computer '{host}'");
+
+    /// <summary>A console session signal from <paramref name="host"/>'s own emitter.</summary>
+    public Task SessionAsync(string host, string user, SessionState state)
+    {
+        if (policy.User(user) is null)
+        {
+            throw new StepSkipped($"this house has no user '{user}'");
+        }
+
+        return SignalAsync(host, "session", new JsonObject { ["user"] = user, ["state"] = ContractJson.WireName(state), ["seat"] = "console" });
+    }
+
+    public Task LidAsync(string host, LidState state) =>
+        SignalAsync(host, "lid", new JsonObject { ["state"] = ContractJson.WireName(state) });
+
+    public Task PowerAsync(string host, bool ac, int? batteryPercent)
+    {
+        var payload = new JsonObject { ["ac"] = ac };
+        if (batteryPercent is { } percent)
+        {
+            payload["battery_percent"] = percent;
+        }
+
+        return SignalAsync(host, "power", payload);
+    }
+
+    /// <summary>
+    /// Publishes a signal (CONTRACT.md §1) as the computer it is about, the only identity allowed to. Written as
+    /// JSON here because the contract's Signal records do not serialize: each subclass's User/Kind override
+    /// loses the base's [JsonIgnore] and collides with its "user" property.
+    /// </summary>
+    public Task SignalAsync(string host, string kind, JsonObject payload)
+    {
+        RequireHost(host);
+        payload["id"] = NextId();
+        return PublishAsync(host, topics.Signal(host, kind), payload.ToJsonString(ContractJson.Options));
+    }
+
+    /// <summary>Home Assistant switches a computer's maintenance mode.</summary>
+    public Task MaintenanceAsync(string host, MaintenanceRequest.Switch state, string reason)
+    {
+        RequireHost(host);
+        return PublishAsync(Controller, topics.Maintenance(host),
+            ContractJson.Serialize(new MaintenanceRequest { State = state, Reason = reason, Id = NextId() }));
+    }
+
+    /// <summary>Home Assistant (or a person through it) asks something about a user's session.</summary>
+    public Task RequestAsync(string user, RequestAction action, string? target = null)
+    {
+        if (policy.User(user) is null)
+        {
+            throw new StepSkipped($"this house has no user '{user}'");
+        }
+
+        return PublishAsync(Controller, topics.UserRequests(user),
+            ContractJson.Serialize(new UserRequest { Action = action, Target = target, Id = NextId() }));
+    }
+
+    private void RequireHost(string host)
+    {
+        if (policy.Host(host) is null)
+        {
+            throw new StepSkipped($"this house has no computer '{host}'");
+        }
+    }
+
+    // Ids let the server drop a QoS 1 redelivery; the demo's database is new each run, so they need only be unique in it.
+    private string NextId() => $"demo-{Interlocked.Increment(ref sent):000}";
+
+    private Task PublishAsync(string identity, string topic, byte[] json) => PublishAsync(identity, topic, Encoding.UTF8.GetString(json));
+
+    private async Task PublishAsync(string identity, string topic, string json)
+    {
+        output.WriteLine($"      ⇢ as {identity}: {topic} {json}");
+        var client = await ClientAsync(identity);
+        var result = await client.PublishAsync(new MqttApplicationMessageBuilder()
+            .WithTopic(topic)
+            .WithPayload(Encoding.UTF8.GetBytes(json))
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .Build());
+        if (!result.IsSuccess)
+        {
+            output.WriteLine($"      ! the broker refused it: {result.ReasonCode} {result.ReasonString}");
+        }
+    }
+
+    private async Task<IMqttClient> ClientAsync(string identity)
+    {
+        if (clients.TryGetValue(identity, out var existing) && existing.IsConnected)
+        {
+            return existing;
+        }
+
+        var client = existing ?? new MqttClientFactory().CreateMqttClient();
+        clients[identity] = client;
+        await client.ConnectAsync(new MqttClientOptionsBuilder()
+            .WithTcpServer("127.0.0.1", port)
+            .WithClientId($"demo-{identity}")
+            .WithCredentials(identity, mqtt.Passwords.GetValueOrDefault(identity) ?? "")
+            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
+            .Build());
+        return client;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var client in clients.Values)
+        {
+            if (client.IsConnected)
+            {
+                await client.DisconnectAsync();
+            }
+
+            client.Dispose();
+        }
+
+        clients.Clear();
+    }
+}
