@@ -76,14 +76,14 @@ public sealed record SessionSignal : Signal
     [JsonPropertyName("user")] public required string UserName { get; init; }
     public required SessionState State { get; init; }
     public SessionSeat Seat { get; init; } = SessionSeat.Console;
-    public override string Kind => "session";
-    public override string? User => UserName;
+    [JsonIgnore] public override string Kind => "session";
+    [JsonIgnore] public override string? User => UserName;
 }
 
 public sealed record LidSignal : Signal
 {
     public required LidState State { get; init; }
-    public override string Kind => "lid";
+    [JsonIgnore] public override string Kind => "lid";
 }
 
 public sealed record WifiSignal : Signal
@@ -92,20 +92,20 @@ public sealed record WifiSignal : Signal
     public string? Ssid { get; init; }
     public string? Bssid { get; init; }
     public int? Rssi { get; init; }
-    public override string Kind => "wifi";
+    [JsonIgnore] public override string Kind => "wifi";
 }
 
 public sealed record IdleSignal : Signal
 {
     [JsonPropertyName("user")] public required string UserName { get; init; }
     public required long IdleSeconds { get; init; }
-    public override string Kind => "idle";
-    public override string? User => UserName;
+    [JsonIgnore] public override string Kind => "idle";
+    [JsonIgnore] public override string? User => UserName;
 }
 
 public sealed record PowerSignal : Signal
 {
     public required bool Ac { get; init; }
     public int? BatteryPercent { get; init; }
-    public override string Kind => "power";
+    [JsonIgnore] public override string Kind => "power";
 }

@@ -36,10 +36,12 @@ public static class UserSagaRunner
         }
 
         // Settling waits are durable scheduled messages: they survive a restart, and the saga's state decides
-        // whether one that arrives late still matters.
+        // whether one that arrives late still matters. Scheduled as a delay from the decider's `now`, because
+        // Wolverine counts on the wall clock while the decider's time comes from the injected IClock.
         foreach (var settling in events.OfType<SettlingStarted>())
         {
-            outgoing.Schedule(new SettleUser(input.User, settling.SettleId), settling.DueAt.ToDateTimeOffset());
+            var wait = settling.DueAt - now;
+            outgoing.Delay(new SettleUser(input.User, settling.SettleId), wait > Duration.Zero ? wait.ToTimeSpan() : TimeSpan.Zero);
         }
 
         outgoing.Add(new PublishUserState(input.User));

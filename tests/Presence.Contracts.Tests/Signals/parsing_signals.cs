@@ -178,3 +178,28 @@ public class parsing_signals
         Assert.Contains("session|lid|wifi|idle|power", message);
     }
 }
+
+/// <summary>Emitters written in .NET (the demo, agents' sensors) serialise signals with the contract's JSON.</summary>
+public class serialising_signals
+{
+    [Fact]
+    public void every_signal_kind_round_trips_through_its_parser()
+    {
+        Presence.Contracts.Signals.Signal[] signals =
+        [
+            new Presence.Contracts.Signals.SessionSignal { UserName = "alice", State = Presence.Contracts.Signals.SessionState.Login, Id = "s1" },
+            new Presence.Contracts.Signals.LidSignal { State = Presence.Contracts.Signals.LidState.Closed },
+            new Presence.Contracts.Signals.WifiSignal { State = Presence.Contracts.Signals.WifiState.Connected, Ssid = "home", Rssi = -60 },
+            new Presence.Contracts.Signals.IdleSignal { UserName = "alice", IdleSeconds = 42 },
+            new Presence.Contracts.Signals.PowerSignal { Ac = false, BatteryPercent = 80 },
+        ];
+
+        foreach (var signal in signals)
+        {
+            var json = Presence.Contracts.Wire.ContractJson.Serialize<object>(signal with { Host = "laptop" });
+            var parsed = Presence.Contracts.Signals.Signal.Parse("laptop", signal.Kind, json);
+            Assert.Equal(signal with { Host = "laptop" }, parsed);
+            Assert.DoesNotContain("\"kind\"", System.Text.Encoding.UTF8.GetString(json));
+        }
+    }
+}
