@@ -124,7 +124,7 @@ public static partial class UserDecider
             {
                 var chosen = rule ?? (ctx.Vm is { LatencySensitive: true } ? Rules.LatencySensitive : Rules.FollowSeat);
                 Gate(ctx, new Move(PlacementMode.LiveMigration, source, target, chosen,
-                    $"{why}; {user.Vm} ({Gib(ctx.MemoryMb)}) moves from {source} to {target}, about {Seconds(estimate)}{points}",
+                    $"{why}; {user.Vm} ({Gib(ctx.MemoryMb)}) moves from {source} to {target}, about {Seconds(estimate)}{(ctx.Settings.MinimumBenefit > 0 ? points : "")}",
                     estimate, rejected, evidenceIds), trigger);
                 return;
             }
@@ -137,6 +137,13 @@ public static partial class UserDecider
         {
             rejected.Add(new RejectedAlternative(target, Rules.MinimumBenefit,
                 Invariant($"{target}: running {user.Vm} there is worth {benefit:0.#} points{points}, less than the {ctx.Settings.MinimumBenefit:0.#} needed")));
+        }
+
+        if (rejected.Count == 0 && user.PreferredMode == PreferredMode.Local && !forced)
+        {
+            // Points cancelled out (battery, slow move): the decision must still say why a local user only gets the display.
+            rejected.Add(hard ?? new RejectedAlternative(target, Rules.MinimumBenefit,
+                Invariant($"{target}: running {user.Vm} there is worth {benefit:0.#} points{points}, nothing gained")));
         }
 
         if (forced)
@@ -184,10 +191,6 @@ public static partial class UserDecider
         }
 
         var rule = rejected.Count == 0 ? Rules.PreferThinClient : Rules.ThinClientFallback;
-        if (rejected.Count == 0 && ctx.User.PreferredMode == PreferredMode.Local)
-        {
-            rule = Rules.MinimumBenefit;
-        }
         var soft = rejected.Count > 0 && rejected[^1] is { Rule: Rules.Cooldown or Rules.QuietHours or Rules.Hold or Rules.MinimumBenefit };
         var because = rule == Rules.PreferThinClient ? $"{user.Name} prefers thin-client mode"
             : soft ? $"{user.Vm} does not move to {seat} now ({rejected[^1].Reason})"
@@ -352,7 +355,7 @@ public static partial class UserDecider
             parts.Add("−1 slow move");
         }
 
-        var explained = ctx.Settings.MinimumBenefit > 0 && parts.Count > 0 ? $" ({string.Join(", ", parts)})" : "";
+        var explained = parts.Count > 0 ? $" ({string.Join(", ", parts)})" : "";
         return (points, explained);
     }
 
