@@ -379,7 +379,7 @@ public static partial class UserDecider
         if (ctx.Settings.QuietHours is { } quiet && quiet.Contains(ctx.LocalNow))
         {
             return new RejectedAlternative(target, Rules.QuietHours,
-                $"it is {ctx.LocalNow:HH:mm}, within the house's quiet hours {quiet}, when VMs are not moved across the network");
+                Invariant($"it is {ctx.LocalNow:HH:mm}, within the house's quiet hours {quiet}, when VMs are not moved across the network"));
         }
 
         return null;
