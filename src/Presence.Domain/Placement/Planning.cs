@@ -12,10 +12,10 @@ internal enum Trigger
     /// <summary>Evidence moved the seat: wait the hold-down, respect every soft rule.</summary>
     Seat,
 
-    /// <summary>The hold-down ran out with the user still there.</summary>
+    /// <summary>The hold-down ran out with the user still there, or she asked to `follow` again.</summary>
     Settled,
 
-    /// <summary>A person asked (move, home, follow, maintenance): hard rules only.</summary>
+    /// <summary>A person asked (move, home, maintenance): hard rules only.</summary>
     Requested,
 
     /// <summary>Someone approved a proposal.</summary>

@@ -186,7 +186,9 @@ public static partial class UserDecider
 
                 if (ctx.State.Seat is { } seat)
                 {
-                    Consider(ctx, seat, [request.Id], Trigger.Requested, Rules.FollowSeat);
+                    // Back to the automatic mode: plan as for a settled seat (preference, soft rules, fallback to the
+                    // display), not as a move a person forces, which would migrate a thin-client user's VM.
+                    Consider(ctx, seat, [request.Id], Trigger.Settled);
                 }
 
                 break;
