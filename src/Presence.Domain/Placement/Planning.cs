@@ -191,7 +191,7 @@ public static partial class UserDecider
         }
 
         var rule = rejected.Count == 0 ? Rules.PreferThinClient : Rules.ThinClientFallback;
-        var soft = rejected.Count > 0 && rejected[^1] is { Rule: Rules.Cooldown or Rules.QuietHours or Rules.Hold or Rules.MinimumBenefit };
+        var soft = rejected.Count > 0 && rejected[^1] is { Rule: Rules.Cooldown or Rules.QuietHours or Rules.Hold or Rules.MinimumBenefit or Rules.ManualLevel };
         var because = rule == Rules.PreferThinClient ? $"{user.Name} prefers thin-client mode"
             : soft ? $"{user.Vm} does not move to {seat} now ({rejected[^1].Reason})"
             : $"{user.Vm} cannot run on {seat} ({rejected[^1].Reason})";
@@ -263,6 +263,14 @@ public static partial class UserDecider
             ctx.Emit(new MoveSuppressed(user.Name, ctx.NextDecisionId(), user.Vm, move.To, Rules.ManualLevel,
                 $"{user.Name}'s automation level is manual, so nothing moves; it would have been: {move.Reason}",
                 move.EvidenceIds, move.Rejected, ctx.Policy.Version, ctx.Now));
+            if (move.Mode == PlacementMode.LiveMigration && trigger is Trigger.Seat or Trigger.Settled && move.From is { } source)
+            {
+                // Showing the VM is no move: the seat still shows it, as when a soft rule says "not now".
+                ShowOnSeat(ctx, move.To, source, Why(ctx, move.To, trigger),
+                    [.. move.Rejected, new RejectedAlternative(move.To, Rules.ManualLevel, $"{user.Name}'s automation level is manual")],
+                    move.EvidenceIds, trigger);
+            }
+
             return;
         }
 
