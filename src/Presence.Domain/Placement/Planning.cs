@@ -68,7 +68,7 @@ public static partial class UserDecider
         if (!user.AllowedHosts.Contains(target))
         {
             Suppress(Rules.AllowedHosts,
-                $"{Why(ctx, target, trigger)}, which is not among {user.Name}'s allowed hosts, so {user.Vm} is neither moved nor shown there",
+                $"{Why(ctx, target, trigger, rule)}, which is not among {user.Name}'s allowed hosts, so {user.Vm} is neither moved nor shown there",
                 [new RejectedAlternative(target, Rules.AllowedHosts, $"{target}: not among {user.Name}'s allowed hosts")]);
             return;
         }
@@ -90,7 +90,7 @@ public static partial class UserDecider
             return; // the VM already runs there: nothing to decide
         }
 
-        var why = Why(ctx, target, trigger);
+        var why = Why(ctx, target, trigger, rule);
         var rejected = new List<RejectedAlternative>();
         var sourceFacts = ctx.House.Host(source);
         var targetFacts = ctx.House.Host(target);
@@ -203,7 +203,7 @@ public static partial class UserDecider
     private static void ConsiderResume(Context ctx, string target, SuspendedVm frozen, IReadOnlyList<string> evidenceIds, Trigger trigger, string? rule)
     {
         var user = ctx.User;
-        var why = Why(ctx, target, trigger);
+        var why = Why(ctx, target, trigger, rule);
         var hard = CheckIncoming(ctx, target);
         if (hard is not null)
         {
@@ -435,11 +435,12 @@ public static partial class UserDecider
         return null;
     }
 
-    private static string Why(Context ctx, string target, Trigger trigger) => trigger switch
+    private static string Why(Context ctx, string target, Trigger trigger, string? rule = null) => (trigger, rule) switch
     {
-        Trigger.Requested => $"{ctx.User.Name} asked for {ctx.User.Vm} on {target}",
-        Trigger.Approved => $"approved: {ctx.User.Vm} to {target}",
-        Trigger.Urgent => $"{target} is leaving the house with {ctx.User.Name}",
+        (_, Rules.MaintenanceReturn) => $"{target} is out of maintenance, so {ctx.User.Vm} goes back where it ran before",
+        (Trigger.Requested, _) => $"{ctx.User.Name} asked for {ctx.User.Vm} on {target}",
+        (Trigger.Approved, _) => $"approved: {ctx.User.Vm} to {target}",
+        (Trigger.Urgent, _) => $"{target} is leaving the house with {ctx.User.Name}",
         _ => $"{ctx.User.Name} sat down at {target}",
     };
 

@@ -338,6 +338,9 @@ public static partial class UserDecider
             LastMoveAt = c.At,
             SecondsPerGib = Measured(state, c),
             Since = c.At,
+
+            // Only the evacuation's own move keeps the way back open; once the VM moved on, the old host has no claim.
+            EvacuatedFrom = c.Source == state.EvacuatedFrom ? state.EvacuatedFrom : null,
         },
         MigrationFailed f => state with
         {
@@ -375,6 +378,7 @@ public static partial class UserDecider
             VmHostConfirmed = false,
             LastMoveAt = r.At,
             Since = r.At,
+            EvacuatedFrom = null, // it woke where it was wanted: nothing to bring back
         },
         ResumeFailed => state with { Operation = null },
         _ => state,
