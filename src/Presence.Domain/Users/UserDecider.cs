@@ -268,11 +268,14 @@ public static partial class UserDecider
         }
     }
 
-    /// <summary>Once a frozen VM's target is up, wake it there; the decision was made when it was frozen.</summary>
+    /// <summary>
+    /// Once a frozen VM's target can take it, wake it there; the decision was made when it was frozen, but the hard
+    /// rules (agent online, not in maintenance, room enough) are the house's now.
+    /// </summary>
     private static void ContinueResume(Context ctx)
     {
         var state = ctx.State;
-        if (state.Busy || state.Suspended is not { ResumeOn: { } target } frozen || !ctx.House.Host(target).AgentOnline)
+        if (state.Busy || state.Suspended is not { ResumeOn: { } target } frozen || CheckIncoming(ctx, target) is not null)
         {
             return;
         }
@@ -380,7 +383,12 @@ public static partial class UserDecider
             Since = r.At,
             EvacuatedFrom = null, // it woke where it was wanted: nothing to bring back
         },
-        ResumeFailed => state with { Operation = null },
+        // The planned target said it cannot: stop waiting for it (or every input would retry), and wake it at a seat.
+        ResumeFailed f => state with
+        {
+            Operation = null,
+            Suspended = state.Suspended is { } frozen && frozen.ResumeOn == f.Host ? frozen with { ResumeOn = null } : state.Suspended,
+        },
         _ => state,
     };
 
