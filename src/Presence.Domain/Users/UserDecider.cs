@@ -104,6 +104,10 @@ public static partial class UserDecider
     private static void OnEvidence(Context ctx, Evidence evidence)
     {
         var state = ctx.State;
+        if (state.SeatEvidenceAt is { } seated && evidence.At < seated)
+        {
+            return; // delivered late: it happened before what put the user where she is, so it says nothing about now
+        }
 
         if (LeavingWithLaptop(ctx, evidence) is { } leaving)
         {
@@ -294,6 +298,7 @@ public static partial class UserDecider
             Seat = s.Seat,
             SeatConfidence = s.Confidence,
             SeatEvidence = s.EvidenceIds,
+            SeatEvidenceAt = state.LastEvidenceAt, // the evidence recorded just before it, which moved the seat
             Since = s.At,
         },
         SettlingStarted s => state with { Settling = new PendingSettle(s.SettleId, s.Seat, s.DueAt, s.EvidenceIds) },
