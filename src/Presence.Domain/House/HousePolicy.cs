@@ -54,7 +54,8 @@ public sealed record QuietHours(LocalTime Start, LocalTime End)
     public bool Contains(LocalTime time) =>
         Start <= End ? time >= Start && time < End : time >= Start || time < End;
 
-    public override string ToString() => $"{Start:HH:mm}–{End:HH:mm}";
+    /// <summary>Invariant: ':' in a NodaTime pattern is the culture's time separator ('.' in Finnish).</summary>
+    public override string ToString() => FormattableString.Invariant($"{Start:HH:mm}–{End:HH:mm}");
 }
 
 /// <summary>

@@ -12,10 +12,10 @@ internal enum Trigger
     /// <summary>Evidence moved the seat: wait the hold-down, respect every soft rule.</summary>
     Seat,
 
-    /// <summary>The hold-down ran out with the user still there.</summary>
+    /// <summary>The hold-down ran out with the user still there, or she asked to `follow` again.</summary>
     Settled,
 
-    /// <summary>A person asked (move, home, follow, maintenance): hard rules only.</summary>
+    /// <summary>A person asked (move, home, maintenance): hard rules only.</summary>
     Requested,
 
     /// <summary>Someone approved a proposal.</summary>
@@ -68,7 +68,7 @@ public static partial class UserDecider
         if (!user.AllowedHosts.Contains(target))
         {
             Suppress(Rules.AllowedHosts,
-                $"{Why(ctx, target, trigger)}, which is not among {user.Name}'s allowed hosts, so {user.Vm} is neither moved nor shown there",
+                $"{Why(ctx, target, trigger, rule)}, which is not among {user.Name}'s allowed hosts, so {user.Vm} is neither moved nor shown there",
                 [new RejectedAlternative(target, Rules.AllowedHosts, $"{target}: not among {user.Name}'s allowed hosts")]);
             return;
         }
@@ -90,7 +90,7 @@ public static partial class UserDecider
             return; // the VM already runs there: nothing to decide
         }
 
-        var why = Why(ctx, target, trigger);
+        var why = Why(ctx, target, trigger, rule);
         var rejected = new List<RejectedAlternative>();
         var sourceFacts = ctx.House.Host(source);
         var targetFacts = ctx.House.Host(target);
@@ -124,7 +124,7 @@ public static partial class UserDecider
             {
                 var chosen = rule ?? (ctx.Vm is { LatencySensitive: true } ? Rules.LatencySensitive : Rules.FollowSeat);
                 Gate(ctx, new Move(PlacementMode.LiveMigration, source, target, chosen,
-                    $"{why}; {user.Vm} ({Gib(ctx.MemoryMb)}) moves from {source} to {target}, about {Seconds(estimate)}{points}",
+                    $"{why}; {user.Vm} ({Gib(ctx.MemoryMb)}) moves from {source} to {target}, about {Seconds(estimate)}{(ctx.Settings.MinimumBenefit > 0 ? points : "")}",
                     estimate, rejected, evidenceIds), trigger);
                 return;
             }
@@ -137,6 +137,13 @@ public static partial class UserDecider
         {
             rejected.Add(new RejectedAlternative(target, Rules.MinimumBenefit,
                 Invariant($"{target}: running {user.Vm} there is worth {benefit:0.#} points{points}, less than the {ctx.Settings.MinimumBenefit:0.#} needed")));
+        }
+
+        if (rejected.Count == 0 && user.PreferredMode == PreferredMode.Local && !forced)
+        {
+            // Points cancelled out (battery, slow move): the decision must still say why a local user only gets the display.
+            rejected.Add(hard ?? new RejectedAlternative(target, Rules.MinimumBenefit,
+                Invariant($"{target}: running {user.Vm} there is worth {benefit:0.#} points{points}, nothing gained")));
         }
 
         if (forced)
@@ -184,11 +191,7 @@ public static partial class UserDecider
         }
 
         var rule = rejected.Count == 0 ? Rules.PreferThinClient : Rules.ThinClientFallback;
-        if (rejected.Count == 0 && ctx.User.PreferredMode == PreferredMode.Local)
-        {
-            rule = Rules.MinimumBenefit;
-        }
-        var soft = rejected.Count > 0 && rejected[^1] is { Rule: Rules.Cooldown or Rules.QuietHours or Rules.Hold or Rules.MinimumBenefit };
+        var soft = rejected.Count > 0 && rejected[^1] is { Rule: Rules.Cooldown or Rules.QuietHours or Rules.Hold or Rules.MinimumBenefit or Rules.ManualLevel };
         var because = rule == Rules.PreferThinClient ? $"{user.Name} prefers thin-client mode"
             : soft ? $"{user.Vm} does not move to {seat} now ({rejected[^1].Reason})"
             : $"{user.Vm} cannot run on {seat} ({rejected[^1].Reason})";
@@ -200,7 +203,7 @@ public static partial class UserDecider
     private static void ConsiderResume(Context ctx, string target, SuspendedVm frozen, IReadOnlyList<string> evidenceIds, Trigger trigger, string? rule)
     {
         var user = ctx.User;
-        var why = Why(ctx, target, trigger);
+        var why = Why(ctx, target, trigger, rule);
         var hard = CheckIncoming(ctx, target);
         if (hard is not null)
         {
@@ -260,6 +263,14 @@ public static partial class UserDecider
             ctx.Emit(new MoveSuppressed(user.Name, ctx.NextDecisionId(), user.Vm, move.To, Rules.ManualLevel,
                 $"{user.Name}'s automation level is manual, so nothing moves; it would have been: {move.Reason}",
                 move.EvidenceIds, move.Rejected, ctx.Policy.Version, ctx.Now));
+            if (move.Mode == PlacementMode.LiveMigration && trigger is Trigger.Seat or Trigger.Settled && move.From is { } source)
+            {
+                // Showing the VM is no move: the seat still shows it, as when a soft rule says "not now".
+                ShowOnSeat(ctx, move.To, source, Why(ctx, move.To, trigger),
+                    [.. move.Rejected, new RejectedAlternative(move.To, Rules.ManualLevel, $"{user.Name}'s automation level is manual")],
+                    move.EvidenceIds, trigger);
+            }
+
             return;
         }
 
@@ -352,7 +363,7 @@ public static partial class UserDecider
             parts.Add("−1 slow move");
         }
 
-        var explained = ctx.Settings.MinimumBenefit > 0 && parts.Count > 0 ? $" ({string.Join(", ", parts)})" : "";
+        var explained = parts.Count > 0 ? $" ({string.Join(", ", parts)})" : "";
         return (points, explained);
     }
 
@@ -376,7 +387,7 @@ public static partial class UserDecider
         if (ctx.Settings.QuietHours is { } quiet && quiet.Contains(ctx.LocalNow))
         {
             return new RejectedAlternative(target, Rules.QuietHours,
-                $"it is {ctx.LocalNow:HH:mm}, within the house's quiet hours {quiet}, when VMs are not moved across the network");
+                Invariant($"it is {ctx.LocalNow:HH:mm}, within the house's quiet hours {quiet}, when VMs are not moved across the network"));
         }
 
         return null;
@@ -424,11 +435,12 @@ public static partial class UserDecider
         return null;
     }
 
-    private static string Why(Context ctx, string target, Trigger trigger) => trigger switch
+    private static string Why(Context ctx, string target, Trigger trigger, string? rule = null) => (trigger, rule) switch
     {
-        Trigger.Requested => $"{ctx.User.Name} asked for {ctx.User.Vm} on {target}",
-        Trigger.Approved => $"approved: {ctx.User.Vm} to {target}",
-        Trigger.Urgent => $"{target} is leaving the house with {ctx.User.Name}",
+        (_, Rules.MaintenanceReturn) => $"{target} is out of maintenance, so {ctx.User.Vm} goes back where it ran before",
+        (Trigger.Requested, _) => $"{ctx.User.Name} asked for {ctx.User.Vm} on {target}",
+        (Trigger.Approved, _) => $"approved: {ctx.User.Vm} to {target}",
+        (Trigger.Urgent, _) => $"{target} is leaving the house with {ctx.User.Name}",
         _ => $"{ctx.User.Name} sat down at {target}",
     };
 

@@ -113,6 +113,10 @@ public static partial class UserDecider
     private static void OnEvidence(Context ctx, Evidence evidence)
     {
         var state = ctx.State;
+        if (state.SeatEvidenceAt is { } seated && evidence.At < seated)
+        {
+            return; // delivered late: it happened before what put the user where she is, so it says nothing about now
+        }
 
         if (LeavingWithLaptop(ctx, evidence) is { } leaving)
         {
@@ -195,7 +199,9 @@ public static partial class UserDecider
 
                 if (ctx.State.Seat is { } seat)
                 {
-                    Consider(ctx, seat, [request.Id], Trigger.Requested, Rules.FollowSeat);
+                    // Back to the automatic mode: plan as for a settled seat (preference, soft rules, fallback to the
+                    // display), not as a move a person forces, which would migrate a thin-client user's VM.
+                    Consider(ctx, seat, [request.Id], Trigger.Settled);
                 }
 
                 break;
@@ -275,11 +281,14 @@ public static partial class UserDecider
         }
     }
 
-    /// <summary>Once a frozen VM's target is up, wake it there; the decision was made when it was frozen.</summary>
+    /// <summary>
+    /// Once a frozen VM's target can take it, wake it there; the decision was made when it was frozen, but the hard
+    /// rules (agent online, not in maintenance, room enough) are the house's now.
+    /// </summary>
     private static void ContinueResume(Context ctx)
     {
         var state = ctx.State;
-        if (state.Busy || state.Suspended is not { ResumeOn: { } target } frozen || !ctx.House.Host(target).AgentOnline)
+        if (state.Busy || state.Suspended is not { ResumeOn: { } target } frozen || CheckIncoming(ctx, target) is not null)
         {
             return;
         }
@@ -298,6 +307,7 @@ public static partial class UserDecider
             Seat = s.Seat,
             SeatConfidence = s.Confidence,
             SeatEvidence = s.EvidenceIds,
+            SeatEvidenceAt = state.LastEvidenceAt, // the evidence recorded just before it, which moved the seat
             Since = s.At,
         },
         SettlingStarted s => state with { Settling = new PendingSettle(s.SettleId, s.Seat, s.DueAt, s.EvidenceIds) },
@@ -349,6 +359,9 @@ public static partial class UserDecider
             LastMoveAt = c.At,
             SecondsPerGib = Measured(state, c),
             Since = c.At,
+
+            // Only the evacuation's own move keeps the way back open; once the VM moved on, the old host has no claim.
+            EvacuatedFrom = c.Source == state.EvacuatedFrom ? state.EvacuatedFrom : null,
         },
         MigrationFailed f => state with
         {
@@ -386,8 +399,14 @@ public static partial class UserDecider
             VmHostConfirmed = false,
             LastMoveAt = r.At,
             Since = r.At,
+            EvacuatedFrom = null, // it woke where it was wanted: nothing to bring back
         },
-        ResumeFailed => state with { Operation = null },
+        // The planned target said it cannot: stop waiting for it (or every input would retry), and wake it at a seat.
+        ResumeFailed f => state with
+        {
+            Operation = null,
+            Suspended = state.Suspended is { } frozen && frozen.ResumeOn == f.Host ? frozen with { ResumeOn = null } : state.Suspended,
+        },
         _ => state,
     };
 

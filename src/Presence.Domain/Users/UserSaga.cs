@@ -36,6 +36,10 @@ public sealed record UserSaga
     public string? Seat { get; init; }
     public double SeatConfidence { get; init; }
     public IReadOnlyList<string> SeatEvidence { get; init; } = [];
+
+    /// <summary>When the evidence that last changed <see cref="Seat"/> was observed; older evidence arriving late cannot undo it.</summary>
+    public Instant? SeatEvidenceAt { get; init; }
+
     public string? VmHost { get; init; }
 
     /// <summary>False right after a move, until the target's own inventory shows the VM: until then a stale inventory must not move it back.</summary>

@@ -42,6 +42,19 @@ public class policy_version
         ["vm display"] = p => p.VmDisplay("vnc://basement:5900"),
         ["downtime limit"] = p => p with { Migration = new MigrationSettings(DowntimeLimitMs: 500) },
         ["bandwidth cap"] = p => p with { Migration = new MigrationSettings(MaxBandwidthMbps: 100) },
+        ["automation level"] = p => p.Automation(AutomationLevel.Recommend),
+        ["latency-sensitive vm"] = p => p.LatencySensitive(),
+        ["time zone"] = p => p.Settings(x => x with { TimeZone = Berlin }),
+        ["hold-down"] = p => p.Settings(x => x with { HoldDown = new HoldDowns(Duration.Zero, Duration.FromSeconds(30), Duration.Zero) }),
+        ["cooldown"] = p => p.Settings(x => x with { Cooldown = Duration.FromMinutes(10) }),
+        ["quiet hours"] = p => p.Settings(x => x with { QuietHours = new QuietHours(new LocalTime(22, 0), new LocalTime(7, 0)) }),
+        ["laptop battery"] = p => p.Settings(x => x with { LaptopMinBatteryPercent = 20 }),
+        ["idle away"] = p => p.Settings(x => x with { IdleAway = Duration.FromMinutes(15) }),
+        ["home ssid"] = p => p.Settings(x => x with { HomeSsid = HomeWifi }),
+        ["leave window"] = p => p.Settings(x => x with { LeaveWindow = Duration.FromMinutes(3) }),
+        ["shared storage"] = p => p.Settings(x => x with { SharedStorage = "/mnt/nas" }),
+        ["minimum benefit"] = p => p.Settings(x => x with { MinimumBenefit = 2 }),
+        ["slow migration"] = p => p.Settings(x => x with { SlowMigration = Duration.FromMinutes(1) }),
     };
 
     [Theory]
@@ -73,6 +86,30 @@ public class policy_version
 
         Assert.NotEqual(original, s.The<PlacementDecided>().PolicyVersion);
         Assert.Equal((Policy() with { Migration = new MigrationSettings(DowntimeLimitMs: 500) }).Version, s.The<PlacementDecided>().PolicyVersion);
+    }
+
+    [Theory]
+    [InlineData("fi-FI")]
+    [InlineData("de-DE")]
+    public void the_version_does_not_depend_on_the_servers_culture(string culture)
+    {
+        var policy = Policy().Settings(x => x with
+        {
+            QuietHours = new QuietHours(new LocalTime(22, 0), new LocalTime(7, 0)),
+            MinimumBenefit = 1.5,
+            Cooldown = Duration.FromMinutes(10),
+        });
+        var invariant = policy.Version;
+        var saved = System.Globalization.CultureInfo.CurrentCulture;
+        try
+        {
+            System.Globalization.CultureInfo.CurrentCulture = System.Globalization.CultureInfo.GetCultureInfo(culture);
+            Assert.Equal(invariant, policy.Version);
+        }
+        finally
+        {
+            System.Globalization.CultureInfo.CurrentCulture = saved;
+        }
     }
 
     [Fact]

@@ -53,6 +53,33 @@ public class agent_commands_for_events
         Assert.Equal(new CommandToAgent(Imac, "c-attach", CommandKind.AttachDisplay, Vm, DisplayUri: Display), command);
     }
 
+    [Fact]
+    public void suspend_requested_asks_the_host_to_freeze_the_vm_to_its_file()
+    {
+        var command = Assert.Single(AgentCommands.For(
+            new SuspendRequested(AliceName, "o-1", "d-1", Vm, Basement, "/srv/alice.state", null, "c-suspend", At)));
+
+        Assert.Equal(new CommandToAgent(Basement, "c-suspend", CommandKind.Suspend, Vm, To: "/srv/alice.state"), command);
+    }
+
+    [Fact]
+    public void resume_requested_asks_the_host_to_wake_the_vm_from_its_file()
+    {
+        var command = Assert.Single(AgentCommands.For(
+            new ResumeRequested(AliceName, "o-2", Vm, Imac, "/srv/alice.state", "c-resume", At)));
+
+        Assert.Equal(new CommandToAgent(Imac, "c-resume", CommandKind.Resume, Vm, From: "/srv/alice.state"), command);
+    }
+
+    [Fact]
+    public void incoming_requested_for_a_leaving_laptop_asks_it_to_stay_awake()
+    {
+        var command = Assert.Single(AgentCommands.For(
+            new IncomingRequested(AliceName, "m-1", "d-1", Vm, Basement, Laptop, 8 * Gib, "c-prepare", At, InhibitSleep: true)));
+
+        Assert.Equal(new CommandToAgent(Laptop, "c-prepare", CommandKind.PrepareIncoming, Vm, MemoryMb: 8 * Gib, InhibitSleep: true), command);
+    }
+
     public static TheoryData<object> EventsThatSendNothing => new(
         new HouseObserved(AliceName, TheHouse.Facts().Hosts, At),
         new SignalRecorded(AliceName, new Evidence("ev-1", EvidenceKind.Session, Imac, AliceName, new Dictionary<string, string>(), At), At),
@@ -65,6 +92,17 @@ public class agent_commands_for_events
         new DisplayAttached(AliceName, Vm, Imac, At),
         new DisplayAttachFailed(AliceName, Vm, Imac, "no", At),
         new AgentStatusReported(Imac, true, "1.0", "qemu", At),
+        new PlacementProposed(AliceName, "d-1", Vm, Basement, Imac, PlacementMode.LiveMigration, Rules.FollowSeat, "why", ["ev-1"], [], Duration.FromSeconds(60), "p-1", At),
+        new ProposalAnswered(AliceName, "d-1", true, "ev-2", At),
+        new SettlingStarted(AliceName, "w-1", Imac, PlacementMode.LiveMigration, Duration.FromSeconds(30), At + Duration.FromSeconds(30), ["ev-1"], At),
+        new SettlingLapsed(AliceName, "w-1", "left", At),
+        new HoldChanged(AliceName, true, "ev-1", At),
+        new RequestRefused(AliceName, "ev-1", "no", At),
+        new LeavingDetected(AliceName, Laptop, "unplugged", ["ev-1"], At),
+        new VmSuspended(AliceName, "o-1", Vm, Basement, "/srv/alice.state", null, At),
+        new SuspendFailed(AliceName, "o-1", Vm, Basement, "no", At),
+        new VmResumed(AliceName, "o-2", Vm, Imac, At),
+        new ResumeFailed(AliceName, "o-2", Vm, Imac, "no", At),
         "not an event at all");
 
     [Theory]

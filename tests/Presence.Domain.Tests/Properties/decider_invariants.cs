@@ -1,3 +1,4 @@
+using System.Globalization;
 using CsCheck;
 using static Presence.Domain.Tests.Support.TheHouse;
 
@@ -5,8 +6,13 @@ namespace Presence.Domain.Tests.Properties;
 
 /// <summary>
 /// Invariants of the user saga over random histories: logins at any host (including ones alice may not use and one
-/// the policy does not know), agent reports for the commands the saga waits for, for old ones and for made-up ones,
-/// from the right host or any other, and the house changing underneath.
+/// the policy does not know); power, lid, Wi-Fi and idle evidence; requests (move, home, hold, release, follow,
+/// approve, decline, nonsense); settling waits running out, current, stale or made up, after time passes; agent
+/// reports for the commands the saga waits for, for old ones and for made-up ones, from the right host or any other;
+/// and the house changing underneath (agents going and coming, memory, maintenance on and off, batteries). Each
+/// history runs under a random policy: either preference, the three automation levels, with or without hold-downs,
+/// a latency-sensitive VM or not, and always cooldown, quiet hours (22:00–07:00 in Berlin) and a battery threshold;
+/// some start with the VM being frozen to wake on a given host.
 /// </summary>
 public class decider_invariants
 {
@@ -15,15 +21,20 @@ public class decider_invariants
     [Fact]
     public void nothing_is_ever_placed_on_or_moved_to_a_host_the_user_may_not_use()
     {
-        Histories.Sample((thinClient, ops) => Walk(thinClient, ops, step =>
+        // A freeze names the host it leaves (To == From): the VM was found there, it is not sent there.
+        Histories.Sample((config, ops) => Walk(config, ops, step =>
         {
             foreach (var e in step.Events)
             {
                 var to = e switch
                 {
+                    PlacementDecided { Mode: PlacementMode.SuspendResume } d when d.To == d.From => null,
                     PlacementDecided d => d.To,
+                    PlacementProposed p => p.To,
                     IncomingRequested r => r.Target,
                     DisplayAttachRequested a => a.Host,
+                    ResumeRequested r => r.Host,
+                    SuspendRequested { ResumeOn: { } on } => on,
                     _ => null,
                 };
                 Assert.True(to is null || step.Policy.MayUse(AliceName, to), $"{EventText.Of(e)} goes to a host alice may not use");
@@ -32,16 +43,39 @@ public class decider_invariants
     }
 
     [Fact]
-    public void there_is_never_more_than_one_migration_in_flight()
+    public void no_vm_is_ever_sent_to_run_on_a_host_in_maintenance()
     {
-        Histories.Sample((thinClient, ops) => Walk(thinClient, ops, step =>
+        // Showing the VM on a screen is no VM running there, and freezing names the host it leaves: neither counts.
+        Histories.Sample((config, ops) => Walk(config, ops, step =>
+        {
+            foreach (var e in step.Events)
+            {
+                var runsOn = e switch
+                {
+                    PlacementDecided { Mode: PlacementMode.LiveMigration or PlacementMode.Resume } d => d.To,
+                    PlacementProposed { Mode: PlacementMode.LiveMigration or PlacementMode.Resume } p => p.To,
+                    IncomingRequested r => r.Target,
+                    ResumeRequested r => r.Host,
+                    SuspendRequested { ResumeOn: { } on } => on,
+                    _ => null,
+                };
+                Assert.True(runsOn is null || !step.Input.House.Host(runsOn).InMaintenance, $"{EventText.Of(e)} goes to a host in maintenance");
+            }
+        }), iter: Iterations);
+    }
+
+    [Fact]
+    public void there_is_never_more_than_one_move_in_flight()
+    {
+        Histories.Sample((config, ops) => Walk(config, ops, step =>
         {
             var state = step.Before;
             foreach (var e in step.Events)
             {
-                if (e is IncomingRequested r)
+                if (e is IncomingRequested or SuspendRequested or ResumeRequested)
                 {
-                    Assert.True(state.Migration is null, $"{r.MigrationId} requested while {state.Migration?.Id} is in flight");
+                    Assert.True(state.Migration is null && state.Operation is null,
+                        $"{EventText.Of(e)} while {state.Migration?.Id ?? state.Operation?.Id} is in flight");
                 }
 
                 state = UserDecider.Evolve(state, e);
@@ -52,7 +86,7 @@ public class decider_invariants
     [Fact]
     public void the_same_state_input_time_and_policy_give_the_same_events()
     {
-        Histories.Sample((thinClient, ops) => Walk(thinClient, ops, step =>
+        Histories.Sample((config, ops) => Walk(config, ops, step =>
         {
             var again = UserDecider.Decide(step.StateGiven, step.Input, step.Now, step.Policy);
             Assert.Equal(EventText.Of(step.Events), EventText.Of(again));
@@ -62,7 +96,7 @@ public class decider_invariants
     [Fact]
     public void after_a_failed_migration_the_vm_is_where_it_was()
     {
-        Histories.Sample((thinClient, ops) => Walk(thinClient, ops, step =>
+        Histories.Sample((config, ops) => Walk(config, ops, step =>
         {
             var state = step.Before;
             foreach (var e in step.Events)
@@ -81,94 +115,271 @@ public class decider_invariants
     }
 
     [Fact]
-    public void the_histories_reach_every_outcome()
+    public void after_a_failed_freeze_the_vm_still_runs_and_after_a_failed_wake_it_is_still_frozen()
     {
-        // Guards the generators: a property that never sees a completed or failed move proves little.
-        var seen = new HashSet<Type>();
-        Histories.Sample((thinClient, ops) => Walk(thinClient, ops, step =>
+        Histories.Sample((config, ops) => Walk(config, ops, step =>
         {
-            lock (seen)
+            var state = step.Before;
+            foreach (var e in step.Events)
             {
-                seen.UnionWith(step.Events.Select(e => e.GetType()));
+                var before = state;
+                state = UserDecider.Evolve(state, e);
+                switch (e)
+                {
+                    case SuspendFailed failed:
+                        Assert.Equal(before.VmHost, state.VmHost);
+                        Assert.Equal(failed.Host, state.VmHost);
+                        Assert.Null(state.Suspended);
+                        break;
+                    case ResumeFailed:
+                        Assert.NotNull(state.Suspended);
+                        Assert.Null(state.VmHost);
+                        break;
+                }
             }
-        }), iter: Iterations, threads: 1);
+        }), iter: Iterations);
+    }
+
+    [Fact]
+    public void a_frozen_vm_runs_nowhere()
+    {
+        Histories.Sample((config, ops) => Walk(config, ops, step =>
+        {
+            var state = step.Before;
+            foreach (var e in step.Events)
+            {
+                state = UserDecider.Evolve(state, e);
+                Assert.True(state.Suspended is null || state.VmHost is null,
+                    $"after {EventText.Of(e)} the VM is frozen and also runs on {state.VmHost}");
+            }
+        }), iter: Iterations);
+    }
+
+    [Fact]
+    public void the_histories_reach_every_outcome_and_rule()
+    {
+        // Guards the generators: a property that never sees a completed or failed move proves little. Some outcomes
+        // need a long chain (a move completes, then a seat change within the cooldown), hence more histories here.
+        var seen = new HashSet<Type>();
+        var rules = new HashSet<string>();
+        Histories.Sample((config, ops) => Walk(config, ops, step =>
+        {
+            seen.UnionWith(step.Events.Select(e => e.GetType()));
+            rules.UnionWith(step.Events.OfType<MoveSuppressed>().Select(m => m.Rule));
+            rules.UnionWith(step.Events.OfType<PlacementDecided>().Select(d => d.Rule));
+        }), iter: 5 * Iterations, threads: 1);
 
         Type[] expected =
         [
             typeof(IncomingRequested), typeof(MigrationRequested), typeof(MigrationProgressed), typeof(MigrationCompleted),
             typeof(MigrationFailed), typeof(DisplayAttachRequested), typeof(DisplayAttached), typeof(MoveSuppressed),
+            typeof(SettlingStarted), typeof(SettlingLapsed), typeof(PlacementProposed), typeof(ProposalAnswered),
+            typeof(HoldChanged), typeof(RequestRefused), typeof(LeavingDetected), typeof(SuspendRequested),
+            typeof(VmSuspended), typeof(SuspendFailed), typeof(ResumeRequested), typeof(VmResumed), typeof(ResumeFailed),
         ];
         Assert.All(expected, t => Assert.Contains(t, seen));
+
+        string[] expectedRules =
+        [
+            Rules.Cooldown, Rules.QuietHours, Rules.Hold, Rules.ManualLevel, Rules.InMaintenance, Rules.RequestMove,
+            Rules.RequestHome, Rules.LeavingWithLaptop, Rules.MaintenanceEvacuate, Rules.MaintenanceReturn, Rules.ResumeAtSeat,
+            Rules.LatencySensitive, Rules.FollowSeat, Rules.PreferThinClient, Rules.ThinClientFallback, Rules.LaptopBattery,
+        ];
+        Assert.All(expectedRules, r => Assert.Contains(r, rules));
     }
 
     // --- the random histories ---
 
     private static readonly string[] Seats = [Basement, Imac, Laptop, KidsPc, "garage"];
 
+    public sealed record Config(
+        PreferredMode Prefers, AutomationLevel Automation, bool HoldDowns, bool LatencySensitive, double MinimumBenefit, string? FrozenFor);
+
     public abstract record Op;
 
     public sealed record Session(string Host, string State, bool Remote) : Op;
 
-    /// <summary>Which: 0 prepare, 1 migrate, 2 display (the ones the saga waits for), 3 one sent earlier, 4 made up.</summary>
+    /// <summary>Kind: 0 power (Value even: unplugged), 1 lid (even: closed), 2 Wi-Fi (0 home, 1 away, 2 gone), 3 idle.</summary>
+    public sealed record Device(string Host, int Kind, int Value) : Op;
+
+    /// <summary>Pick: for approve/decline, 0–6 the decision that waits (if any), else a made-up one.</summary>
+    public sealed record Request(string Action, string Target, int Pick) : Op;
+
+    /// <summary>Minutes pass, then a settling wait runs out. Which: 0 the one the saga holds, 1 an earlier one, 2 made up.</summary>
+    public sealed record Wait(int Which, int Minutes) : Op;
+
+    /// <summary>
+    /// Which: 0–1 the migration's current command (prepare or migrate), 2 display, 3 freeze/wake (the ones the saga
+    /// waits for), 4 one sent earlier, 5 made up.
+    /// </summary>
     public sealed record Report(int Which, bool RightHost, string OtherHost, ReportState State, int Percent) : Op;
 
-    /// <summary>Kind: 0 an agent comes or goes, 1 free memory changes, 2 the VM shows up somewhere, 3 inventories catch up.</summary>
+    /// <summary>
+    /// Kind: 0 an agent comes or goes, 1 free memory changes, 2 the VM shows up somewhere, 3 inventories catch up,
+    /// 4 maintenance on or off (Value 0–2: on the host the VM runs on, or was evacuated from), 5 a battery changes.
+    /// The saga hears of it as a host change.
+    /// </summary>
     public sealed record HouseChanges(string Host, int Kind, int Value) : Op;
 
     private static readonly Gen<Op> SessionOp =
         Gen.Select(Gen.OneOf(Seats), Gen.OneOf("login", "unlock", "active", "logout", "lock"), Gen.Int[0, 9])
             .Select(t => (Op)new Session(t.Item1, t.Item2, t.Item3 == 0));
 
+    private static readonly Gen<Op> DeviceOp =
+        Gen.Select(Gen.OneOf(Laptop, Laptop, Laptop, Imac, Basement), Gen.Int[0, 3], Gen.Int[0, 3])
+            .Select(t => (Op)new Device(t.Item1, t.Item2, t.Item3));
+
+    private static readonly Gen<Op> RequestOp =
+        Gen.Select(Gen.OneOf("move", "move", "home", "hold", "release", "follow", "approve", "approve", "decline", "dance"), Gen.OneOf(Seats), Gen.Int[0, 9])
+            .Select(t => (Op)new Request(t.Item1, t.Item2, t.Item3));
+
+    private static readonly Gen<Op> WaitOp =
+        Gen.Select(Gen.OneOf(0, 0, 0, 1, 2), Gen.OneOf(0, 0, 1, 1, 10, 60, 180))
+            .Select(t => (Op)new Wait(t.Item1, t.Item2));
+
+    /// <summary>Ready, progress and completed more often than the rest, so moves also get to their end.</summary>
+    private static readonly ReportState[] States =
+    [
+        ReportState.Accepted, ReportState.Ready, ReportState.Ready, ReportState.Progress, ReportState.Progress,
+        ReportState.Completed, ReportState.Completed, ReportState.Completed, ReportState.Failed, ReportState.Cancelled,
+    ];
+
     private static readonly Gen<Op> ReportOp =
-        Gen.Select(Gen.OneOf(0, 0, 1, 1, 1, 2, 3, 4), Gen.Int[0, 4], Gen.OneOf(Seats), Gen.OneOf(Enum.GetValues<ReportState>()), Gen.Int[0, 100])
+        Gen.Select(Gen.OneOf(0, 0, 0, 1, 1, 1, 1, 2, 3, 3, 4, 5), Gen.Int[0, 9], Gen.OneOf(Seats), Gen.OneOf(States), Gen.Int[0, 100])
             .Select(t => (Op)new Report(t.Item1, t.Item2 > 0, t.Item3, t.Item4, t.Item5));
 
     private static readonly Gen<Op> HouseOp =
-        Gen.Select(Gen.OneOf(Seats), Gen.Int[0, 3], Gen.Int[0, 4])
+        Gen.Select(Gen.OneOf(Seats), Gen.OneOf(0, 1, 2, 3, 4, 4, 4, 5), Gen.Int[0, 4])
             .Select(t => (Op)new HouseChanges(t.Item1, t.Item2, t.Item3));
 
-    private static readonly Gen<(bool, Op[])> Histories =
-        Gen.Select(Gen.Int[0, 3].Select(i => i == 0), Gen.Frequency((4, SessionOp), (6, ReportOp), (2, HouseOp)).Array[1, 40]);
+    private static readonly Gen<Config> Configs =
+        Gen.Select(
+                Gen.OneOf(PreferredMode.Local, PreferredMode.ThinClient),
+                Gen.OneOf(AutomationLevel.Automatic, AutomationLevel.Automatic, AutomationLevel.Recommend, AutomationLevel.Recommend, AutomationLevel.Manual),
+                Gen.Bool,
+                Gen.Int[0, 3],
+                Gen.OneOf(0.0, 0.0, 1.0, 3.0),
+                Gen.OneOf<string?>(null, null, null, null, null, null, null, null, Laptop, Imac))
+            .Select(t => new Config(t.Item1, t.Item2, t.Item3, t.Item4 == 0, t.Item5, t.Item6));
+
+    private static readonly Gen<(Config, Op[])> Histories =
+        Gen.Select(Configs, Gen.Frequency((3, SessionOp), (2, DeviceOp), (2, RequestOp), (2, WaitOp), (10, ReportOp), (2, HouseOp)).Array[1, 50]);
 
     private sealed record Step(HousePolicy Policy, UserSaga? StateGiven, UserInput Input, Instant Now, IReadOnlyList<object> Events)
     {
         public UserSaga Before => StateGiven ?? UserSaga.Start(AliceName, Vm);
     }
 
-    /// <summary>Plays one history through the decider, folding its events, and hands each step to <paramref name="check"/>.</summary>
-    private static void Walk(bool thinClient, Op[] ops, Action<Step> check)
+    private static HousePolicy PolicyFor(Config config)
     {
-        var policy = thinClient ? Policy().Prefers(PreferredMode.ThinClient) : Policy();
+        var policy = Policy().Prefers(config.Prefers).Automation(config.Automation).Settings(p => p with
+        {
+            TimeZone = Berlin,
+            HoldDown = config.HoldDowns
+                ? new HoldDowns(Duration.FromSeconds(3), Duration.FromSeconds(30), Duration.FromMinutes(1))
+                : HoldDowns.None,
+            Cooldown = Duration.FromMinutes(10),
+            QuietHours = new QuietHours(new LocalTime(22, 0), new LocalTime(7, 0)),
+            LaptopMinBatteryPercent = 20,
+            IdleAway = Duration.FromMinutes(10),
+            HomeSsid = HomeWifi,
+            LeaveWindow = Duration.FromMinutes(5),
+            MinimumBenefit = config.MinimumBenefit,
+        });
+        return config.LatencySensitive ? policy.LatencySensitive() : policy;
+    }
+
+    /// <summary>Plays one history through the decider, folding its events, and hands each step to <paramref name="check"/>.</summary>
+    private static void Walk(Config config, Op[] ops, Action<Step> check)
+    {
+        var policy = PolicyFor(config);
         var house = Facts();
         UserSaga? state = null;
         var now = Scenario.Start;
         var sent = new List<string>();
+        var waits = new List<string>();
         var n = 0;
 
-        foreach (var op in ops)
+        if (config.FrozenFor is { } wakeOn)
         {
+            // Being frozen on the basement to wake on another host, which is away and in maintenance at first.
+            house = house.Offline(wakeOn).InMaintenance(wakeOn);
+            state = new object[]
+            {
+                new UserEnrolled(AliceName, Vm, Basement, policy.Version, now),
+                new HouseObserved(AliceName, house.Normalised().Hosts, now),
+                new SuspendRequested(AliceName, "o-0", "d-0", Vm, Basement, "/srv/alice.state", wakeOn, "c-suspend-0", now),
+            }.Aggregate(UserSaga.Start(AliceName, Vm), UserDecider.Evolve);
+            sent.Add("c-suspend-0");
+        }
+
+        foreach (var generated in ops)
+        {
+            var op = generated;
             n++;
             now += Duration.FromSeconds(1);
             var seed = new Guid(n, 0, 0, new byte[8]);
             if (op is HouseChanges change)
             {
+                if (change is { Kind: 4, Value: < 3 } && (state?.EvacuatedFrom ?? state?.VmHost) is { } vmHost)
+                {
+                    change = change with { Host = vmHost };
+                }
+
                 house = Change(house, change, state);
+                op = change;
             }
+
+            if (op is Wait wait)
+            {
+                now += Duration.FromMinutes(wait.Minutes);
+            }
+
+            Evidence Evidence(EvidenceKind kind, string host, params (string Key, string Value)[] details) =>
+                new($"ev-{n}", kind, host, AliceName, details.ToDictionary(d => d.Key, d => d.Value), now);
 
             UserInput input = op switch
             {
                 Session s => new ObserveEvidence
                 {
                     User = AliceName, House = house, Seed = seed,
-                    Evidence = new Evidence($"ev-{n}", EvidenceKind.Session, s.Host, AliceName,
-                        new Dictionary<string, string> { ["state"] = s.State, ["seat"] = s.Remote ? "remote" : "console" }, now),
+                    Evidence = Evidence(EvidenceKind.Session, s.Host, ("state", s.State), ("seat", s.Remote ? "remote" : "console")),
                 },
-                Report r => new ObserveAgentReport { User = AliceName, House = house, Seed = seed, Report = ReportFor(r, state, sent, now) },
-                _ => new ObserveEvidence
+                Device d => new ObserveEvidence
                 {
                     User = AliceName, House = house, Seed = seed,
-                    Evidence = new Evidence($"ev-{n}", EvidenceKind.Power, Basement, null, new Dictionary<string, string>(), now),
+                    Evidence = d.Kind switch
+                    {
+                        0 => Evidence(EvidenceKind.Power, d.Host, ("ac", d.Value % 2 == 0 ? "false" : "true")),
+                        1 => Evidence(EvidenceKind.Lid, d.Host, ("state", d.Value % 2 == 0 ? "closed" : "open")),
+                        2 => d.Value switch
+                        {
+                            0 => Evidence(EvidenceKind.Wifi, d.Host, ("state", "connected"), ("ssid", HomeWifi)),
+                            1 => Evidence(EvidenceKind.Wifi, d.Host, ("state", "connected"), ("ssid", "library")),
+                            _ => Evidence(EvidenceKind.Wifi, d.Host, ("state", "disconnected")),
+                        },
+                        _ => Evidence(EvidenceKind.Idle, d.Host,
+                            ("idle_seconds", new[] { 0, 300, 600, 3600 }[d.Value].ToString(CultureInfo.InvariantCulture))),
+                    },
                 },
+                Request r => new ObserveEvidence
+                {
+                    User = AliceName, House = house, Seed = seed,
+                    Evidence = RequestEvidence(r, state, $"ev-{n}", now),
+                },
+                Wait w => new Settle
+                {
+                    User = AliceName, House = house, Seed = seed,
+                    SettleId = w.Which switch
+                    {
+                        0 when state?.Settling is { } settling => settling.SettleId,
+                        1 when waits.Count > 0 => waits[n % waits.Count],
+                        _ => "w-made-up",
+                    },
+                },
+                Report r => new ObserveAgentReport { User = AliceName, House = house, Seed = seed, Report = ReportFor(r, state, sent, now) },
+                HouseChanges h => new ObserveHostChange { User = AliceName, House = house, Seed = seed, Host = h.Host },
+                _ => throw new InvalidOperationException(op.ToString()),
             };
 
             var events = UserDecider.Decide(state, input, now, policy);
@@ -178,28 +389,56 @@ public class decider_invariants
             {
                 state = UserDecider.Evolve(state ?? UserSaga.Start(AliceName, Vm), e);
                 sent.AddRange(AgentCommands.For(e).Select(c => c.CommandId));
+                if (e is SettlingStarted started)
+                {
+                    waits.Add(started.SettleId);
+                }
             }
         }
+    }
+
+    /// <summary>As the server records a request: on its target, else on alice's home host.</summary>
+    private static Evidence RequestEvidence(Request r, UserSaga? state, string id, Instant now)
+    {
+        var details = new Dictionary<string, string> { ["action"] = r.Action };
+        var host = Basement;
+        switch (r.Action)
+        {
+            case "move":
+                details["target"] = r.Target;
+                host = r.Target;
+                break;
+            case "approve" or "decline":
+                details["decision_id"] = r.Pick < 7 && state?.Proposal is { } waiting ? waiting.DecisionId : "d-made-up";
+                break;
+        }
+
+        return new Evidence(id, EvidenceKind.Request, host, AliceName, details, now);
     }
 
     private static AgentReport ReportFor(Report r, UserSaga? state, List<string> sent, Instant now)
     {
         var m = state?.Migration;
         var display = state?.PendingDisplay;
+        var op = state?.Operation;
         (string? Host, string? Command) wanted = r.Which switch
         {
-            0 => (m?.Target, m?.PrepareCommandId),
-            1 => (m?.Source, m?.MigrateCommandId),
+            0 or 1 when m is { Phase: Phases.Preparing } => (m.Target, m.PrepareCommandId),
+            0 or 1 => (m?.Source, m?.MigrateCommandId),
             2 => (display?.Host, display?.CommandId),
-            3 when sent.Count > 0 => (r.OtherHost, sent[r.Percent % sent.Count]),
+            3 => (op?.Host, op?.CommandId),
+            4 when sent.Count > 0 => (r.OtherHost, sent[r.Percent % sent.Count]),
             _ => (null, null),
         };
 
         var host = r.RightHost && wanted.Host is { } right ? right : r.OtherHost;
         var command = wanted.Command ?? $"made-up-{r.Percent}";
-        return new AgentReport(host, command, Vm, r.State, now,
-            IncomingUri: r.State == ReportState.Ready ? $"tcp:{host}:49152" : null,
+        // A preparing target says ready, not done.
+        var reported = r.Which < 2 && m is { Phase: Phases.Preparing } && r.State == ReportState.Completed ? ReportState.Ready : r.State;
+        return new AgentReport(host, command, Vm, reported, now,
+            IncomingUri: reported == ReportState.Ready ? $"tcp:{host}:49152" : null,
             TotalBytes: 100, RemainingBytes: 100 - r.Percent, TransferredBytes: r.Percent,
+            TotalTimeMs: r.State == ReportState.Completed ? 1000L * (r.Percent + 1) : null,
             Error: r.State == ReportState.Failed ? "boom" : null);
     }
 
@@ -213,6 +452,12 @@ public class decider_invariants
             1 => house.VmRunsOn(Basement, change.Host),
             _ => house.VmRunsOn(change.Host),
         },
-        _ => state?.VmHost is { } where ? house.VmRunsOn(where) : house,
+        3 => state?.VmHost is { } where ? house.VmRunsOn(where) : house,
+        4 => house.Change(change.Host, h => h with { InMaintenance = !h.InMaintenance }),
+        _ => change.Value switch
+        {
+            0 => house.OnMains(change.Host),
+            _ => house.OnBattery(change.Host, new[] { 0, 10, 19, 50, 90 }[change.Value]),
+        },
     };
 }

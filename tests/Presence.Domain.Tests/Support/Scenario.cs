@@ -56,6 +56,9 @@ public sealed class Scenario
         return this;
     }
 
+    /// <summary>The soft rules' settings for the following inputs.</summary>
+    public Scenario WithSettings(Func<PolicySettings, PolicySettings> change) => WithPolicy(p => p.Settings(change));
+
     public Scenario WithHouse(Func<HouseSnapshot, HouseSnapshot> change)
     {
         House = change(House);
@@ -88,6 +91,13 @@ public sealed class Scenario
         return this;
     }
 
+    /// <summary>The clock reads <paramref name="at"/>; the next input arrives a second later, as always.</summary>
+    public Scenario At(Instant at)
+    {
+        Now = at;
+        return this;
+    }
+
     public Scenario When(Step step)
     {
         Events = Decide(step);
@@ -114,6 +124,15 @@ public sealed class Scenario
     public Scenario ThenNothing()
     {
         Assert.True(Events.Count == 0, $"expected no events, but got:\n{EventText.Lines(Events)}");
+        return this;
+    }
+
+    /// <summary>The commands the last When obliges the server to send to agents.</summary>
+    public IReadOnlyList<CommandToAgent> Commands => Events.SelectMany(AgentCommands.For).ToList();
+
+    public Scenario ThenNoCommands()
+    {
+        Assert.True(Commands.Count == 0, $"expected no agent commands, but got:\n{EventText.Lines(Events)}");
         return this;
     }
 

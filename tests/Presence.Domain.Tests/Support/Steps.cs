@@ -29,6 +29,70 @@ public static class Alice
                 new Dictionary<string, string> { ["state"] = state, ["seat"] = seat }, s.Now),
         };
 
+    // --- what her computer notices: power, lid, Wi-Fi, idle ---
+
+    public static Step Unplugs(string host) => Evidence(EvidenceKind.Power, host, ("ac", "false"));
+
+    public static Step PlugsIn(string host) => Evidence(EvidenceKind.Power, host, ("ac", "true"));
+
+    public static Step ClosesTheLidOf(string host) => Evidence(EvidenceKind.Lid, host, ("state", "closed"));
+
+    public static Step OpensTheLidOf(string host) => Evidence(EvidenceKind.Lid, host, ("state", "open"));
+
+    public static Step JoinsWifi(string host, string ssid) => Evidence(EvidenceKind.Wifi, host, ("state", "connected"), ("ssid", ssid));
+
+    public static Step LosesWifi(string host) => Evidence(EvidenceKind.Wifi, host, ("state", "disconnected"));
+
+    public static Step IsIdleAt(string host, Duration idle) =>
+        Evidence(EvidenceKind.Idle, host, ("idle_seconds", ((long)idle.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
+    // --- what she asks for (CONTRACT.md §2), as the server records it: on the target, else on her home host ---
+
+    public static Step AsksToHold() => Asks("hold");
+
+    public static Step AsksToRelease() => Asks("release");
+
+    public static Step AsksToFollow() => Asks("follow");
+
+    public static Step AsksToMoveTo(string target) => Asks("move", target: target);
+
+    public static Step AsksForHome() => Asks("home");
+
+    public static Step Approves(string decisionId) => Asks("approve", decisionId: decisionId);
+
+    public static Step Declines(string decisionId) => Asks("decline", decisionId: decisionId);
+
+    /// <summary>Approves the proposal that waits for her.</summary>
+    public static Step ApprovesTheProposal() => s => Approves(WaitingProposal(s))(s);
+
+    public static Step DeclinesTheProposal() => s => Declines(WaitingProposal(s))(s);
+
+    public static Step Asks(string action, string? target = null, string? decisionId = null) => s =>
+    {
+        var details = new Dictionary<string, string> { ["action"] = action };
+        if (target is not null)
+        {
+            details["target"] = target;
+        }
+
+        if (decisionId is not null)
+        {
+            details["decision_id"] = decisionId;
+        }
+
+        var home = s.Policy.User(TheHouse.AliceName)!.HomeHost;
+        return new ObserveEvidence
+        {
+            User = TheHouse.AliceName,
+            House = s.House,
+            Seed = s.NextSeed(),
+            Evidence = new Evidence(s.NextEvidenceId(), EvidenceKind.Request, target ?? home, TheHouse.AliceName, details, s.Now),
+        };
+    };
+
+    private static string WaitingProposal(Scenario s) =>
+        s.State?.Proposal?.DecisionId ?? throw new InvalidOperationException("no proposal is waiting");
+
     public static Step Evidence(EvidenceKind kind, string host, params (string Key, string Value)[] details) => s =>
         new ObserveEvidence
         {
@@ -37,6 +101,42 @@ public static class Alice
             Seed = s.NextSeed(),
             Evidence = new Evidence(s.NextEvidenceId(), kind, host, TheHouse.AliceName, details.ToDictionary(d => d.Key, d => d.Value), s.Now),
         };
+}
+
+/// <summary>A settling wait (SettlingStarted) runs out: the server's scheduled message arrives.</summary>
+public static class TheWait
+{
+    /// <summary>The wait the saga holds now.</summary>
+    public static Step RunsOut() => s =>
+        RunsOut(s.State?.Settling?.SettleId ?? throw new InvalidOperationException("no settling wait"))(s);
+
+    public static Step RunsOut(string settleId) => s =>
+        new Settle { User = TheHouse.AliceName, House = s.House, Seed = s.NextSeed(), SettleId = settleId };
+}
+
+/// <summary>
+/// Something about a host changed and the server tells alice's saga: the step changes the scenario's house first,
+/// as the host's stream would, then hands the decider the change with the new house.
+/// </summary>
+public static class TheHost
+{
+    public static Step Changed(string host, Func<HouseSnapshot, HouseSnapshot>? change = null) => s =>
+    {
+        if (change is not null)
+        {
+            s.WithHouse(change);
+        }
+
+        return new ObserveHostChange { User = TheHouse.AliceName, House = s.House, Seed = s.NextSeed(), Host = host };
+    };
+
+    public static Step GoesIntoMaintenance(string host) => Changed(host, h => h.InMaintenance(host));
+
+    public static Step LeavesMaintenance(string host) => Changed(host, h => h.InMaintenance(host, on: false));
+
+    public static Step AgentGoesOffline(string host) => Changed(host, h => h.Offline(host));
+
+    public static Step AgentComesOnline(string host) => Changed(host, h => h.Online(host));
 }
 
 /// <summary>Agents answering commands. The short forms answer the command the saga is waiting for, from the right host.</summary>
@@ -74,6 +174,15 @@ public static class Agent
         SourceReports(ReportState.Completed, r => r with { DowntimeMs = downtimeMs, TotalTimeMs = totalTimeMs });
 
     public static Step SourceFails(string error) => SourceReports(ReportState.Failed, r => r with { Error = error });
+
+    // --- freezing and waking (suspend / resume) ---
+
+    /// <summary>The host freezing or waking the VM answers the command the saga waits for.</summary>
+    public static Step OperationReports(ReportState state, string? error = null) => s =>
+    {
+        var op = s.State?.Operation ?? throw new InvalidOperationException("no suspend or resume in flight");
+        return Reports(op.Host, op.CommandId, state, r => r with { Error = error })(s);
+    };
 
     // --- the seat shows the VM ---
 

@@ -16,6 +16,11 @@ public static class TheHouse
     public const string KidsPc = "kids-pc";
 
     public const int Gib = 1024;
+
+    /// <summary>The house's time zone in the tests that need one: it has summer time, so the offset changes.</summary>
+    public const string Berlin = "Europe/Berlin";
+
+    public const string HomeWifi = "lindenweg";
     public const string Display = "spice://basement:5930";
 
     public static HousePolicy Policy() => new()
@@ -56,6 +61,20 @@ public static class TheHouse
     public static HousePolicy VmDisplay(this HousePolicy policy, string? uri) =>
         policy with { Vms = policy.Vms.Select(v => v.Name == Vm ? v with { DisplayUri = uri } : v).ToList() };
 
+    /// <summary>alice-desktop is a music or game VM: it wants to run on the seat.</summary>
+    public static HousePolicy LatencySensitive(this HousePolicy policy) =>
+        policy with { Vms = policy.Vms.Select(v => v.Name == Vm ? v with { LatencySensitive = true } : v).ToList() };
+
+    public static HousePolicy Automation(this HousePolicy policy, AutomationLevel level) =>
+        policy.ChangeAlice(u => u with { Automation = level });
+
+    public static HousePolicy HomeIs(this HousePolicy policy, string host) =>
+        policy.ChangeAlice(u => u with { HomeHost = host });
+
+    /// <summary>The soft rules' settings; every default switches its rule off.</summary>
+    public static HousePolicy Settings(this HousePolicy policy, Func<PolicySettings, PolicySettings> change) =>
+        policy with { Settings = change(policy.Settings) };
+
     private static HousePolicy ChangeAlice(this HousePolicy policy, Func<UserSpec, UserSpec> change) =>
         policy with { Users = policy.Users.Select(u => u.Name == AliceName ? change(u) : u).ToList() };
 
@@ -79,6 +98,15 @@ public static class TheHouse
         {
             Vms = h.Vms.Where(v => v.Name != Vm).Concat(hosts.Contains(h.Name) ? [Running(Vm, $"spice://{h.Name}:5930")] : []).ToList(),
         }).ToList());
+
+    public static HouseSnapshot InMaintenance(this HouseSnapshot house, string host, bool on = true) =>
+        house.Change(host, h => h with { InMaintenance = on });
+
+    public static HouseSnapshot OnBattery(this HouseSnapshot house, string host, int percent) =>
+        house.Change(host, h => h with { OnBattery = true, BatteryPercent = percent });
+
+    public static HouseSnapshot OnMains(this HouseSnapshot house, string host) =>
+        house.Change(host, h => h with { OnBattery = false });
 
     public static HouseSnapshot NoDisplayUri(this HouseSnapshot house) =>
         new(house.Hosts.Select(h => h with { Vms = h.Vms.Select(v => v with { DisplayUri = null }).ToList() }).ToList());
