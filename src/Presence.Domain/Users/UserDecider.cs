@@ -110,12 +110,18 @@ public static partial class UserDecider
             Now.InZone(DateTimeZoneProviders.Tzdb.GetZoneOrNull(Settings.TimeZone) ?? DateTimeZone.Utc).TimeOfDay;
     }
 
+    /// <summary>How far two computers' clocks may disagree before one's evidence counts as older than the other's.</summary>
+    private static readonly Duration ClockSlack = Duration.FromSeconds(30);
+
     private static void OnEvidence(Context ctx, Evidence evidence)
     {
         var state = ctx.State;
-        if (state.SeatEvidenceAt is { } seated && evidence.At < seated)
+        // Delivered late: it happened before what put the user where she is, so it says nothing about now. Another
+        // computer's clock may run a little behind, so only evidence older by more than that slack counts as late
+        // here; evidence late by the same computer's own clock was already set aside by Decide.
+        if (state.SeatEvidenceAt is { } seated && evidence.At < seated - ClockSlack)
         {
-            return; // delivered late: it happened before what put the user where she is, so it says nothing about now
+            return;
         }
 
         if (LeavingWithLaptop(ctx, evidence) is { } leaving)

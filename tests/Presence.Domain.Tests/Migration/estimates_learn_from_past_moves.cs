@@ -67,4 +67,27 @@ public class estimates_learn_from_past_moves
         Assert.Equal(Rules.ThinClientFallback, s.The<PlacementDecided>().Rule);
         Assert.Contains("−1 slow move", Assert.Single(s.The<PlacementDecided>().Rejected).Reason);
     }
+
+    [Fact]
+    public void pages_the_vm_dirtied_last_time_slow_the_estimate_of_the_next_move()
+    {
+        // 3,000 pages of 4 KiB a second is about 98 Mbit/s that must be sent again, out of the laptop's 300.
+        var s = Scenario.AliceOnTheBasementServer()
+            .Given(Alice.LogsInAt(Imac), Agent.TargetIsReady(),
+                Agent.SourceReports(ReportState.Progress, r => r with { TotalBytes = 100, RemainingBytes = 50, DirtyPagesRate = 3000 }),
+                Agent.SourceReports(ReportState.Failed))
+            .When(Alice.LogsInAt(Laptop));
+
+        Assert.Equal(3000, s.State!.DirtyPagesRate);
+        var dirtyMbps = 3000 * 4096 * 8 / 1_000_000.0;
+        Assert.Equal(Duration.FromSeconds(2 + 8192 * 8 / (300 - dirtyMbps)), s.The<PlacementDecided>().EstimatedDuration);
+    }
+
+    [Fact]
+    public void a_vm_dirtying_faster_than_the_link_still_gets_an_estimate_of_a_tenth_of_it()
+    {
+        Assert.Equal(
+            Duration.FromSeconds(2 + 8192 * 8 / 30.0),
+            UserDecider.EstimateLiveMigration(8192, 300, measuredSecondsPerGib: null, dirtyPagesRate: 1_000_000));
+    }
 }

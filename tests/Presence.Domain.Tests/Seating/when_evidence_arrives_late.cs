@@ -64,4 +64,30 @@ public class when_evidence_arrives_late
             .When(Alice.LogsInAt(Imac))
             .Then(typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(DisplayAttachRequested));
     }
+
+    [Fact]
+    public void another_computers_clock_a_few_seconds_behind_still_moves_her()
+    {
+        // The imac's clock runs 5 s behind the laptop's: its login looks older than the laptop's, but it is not late.
+        var s = Scenario.AliceOnTheBasementServer()
+            .WithPolicy(p => p.Prefers(PreferredMode.ThinClient))
+            .Given(Alice.LogsInAt(Laptop))
+            .When(Late(Imac, "login", Duration.FromSeconds(5)))
+            .Then(typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(DisplayAttachRequested));
+
+        Assert.Equal(Imac, s.State!.Seat);
+    }
+
+    [Fact]
+    public void the_same_computer_never_contradicts_itself_with_older_evidence()
+    {
+        // By its own clock the basement's logout happened before its newest evidence: late, however little.
+        var s = Scenario.AliceOnTheBasementServer()
+            .Given(Alice.LogsInAt(Basement))
+            .Given(Alice.IsActiveAt(Basement))
+            .When(Late(Basement, "logout", Duration.FromSeconds(2)))
+            .Then(typeof(SignalRecorded));
+
+        Assert.Equal(Basement, s.State!.Seat);
+    }
 }
