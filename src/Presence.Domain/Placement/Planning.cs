@@ -44,6 +44,35 @@ public static partial class UserDecider
     /// </summary>
     private static void Consider(Context ctx, string target, IReadOnlyList<string> evidenceIds, Trigger trigger, string? rule = null)
     {
+        if (trigger == Trigger.Seat)
+        {
+            // Look first without recording: only an action that will happen waits its hold-down (the mode it would
+            // take decides how long), and what a rule stops is recorded once, when the user has stayed, not twice.
+            var scratch = ctx.Scratch();
+            Consider(scratch, target, evidenceIds, Trigger.Settled, rule);
+            var mode = scratch.Events.Select(e => e switch
+            {
+                PlacementDecided d => d.Mode,
+                PlacementProposed p => p.Mode,
+                _ => (PlacementMode?)null,
+            }).LastOrDefault(m => m is not null);
+            var hold = mode switch
+            {
+                PlacementMode.AttachDisplay => ctx.Settings.HoldDown.AttachDisplay,
+                PlacementMode.LiveMigration => ctx.Settings.HoldDown.LiveMigration,
+                null => Duration.Zero,
+                _ => ctx.Settings.HoldDown.SuspendResume,
+            };
+            if (hold > Duration.Zero)
+            {
+                var settleId = "w-" + ctx.Ids.Derive("settle").ToString("N")[..12];
+                ctx.Emit(new SettlingStarted(ctx.User.Name, settleId, target, mode!.Value, hold, ctx.Now + hold, evidenceIds, ctx.Now));
+                return;
+            }
+
+            trigger = Trigger.Settled;
+        }
+
         var state = ctx.State;
         var user = ctx.User;
         var forced = trigger is Trigger.Requested or Trigger.Urgent or Trigger.Approved;
@@ -253,7 +282,7 @@ public static partial class UserDecider
             Duration.FromSeconds(10), rejected, []), Trigger.Requested);
     }
 
-    /// <summary>Automation level, hold-down and approval stand between a plan and the agents.</summary>
+    /// <summary>Automation level and approval stand between a plan and the agents (the hold-down came before).</summary>
     private static void Gate(Context ctx, Move move, Trigger trigger)
     {
         var user = ctx.User;
@@ -274,23 +303,7 @@ public static partial class UserDecider
             return;
         }
 
-        if (trigger == Trigger.Seat)
-        {
-            var hold = move.Mode switch
-            {
-                PlacementMode.AttachDisplay => ctx.Settings.HoldDown.AttachDisplay,
-                PlacementMode.LiveMigration => ctx.Settings.HoldDown.LiveMigration,
-                _ => ctx.Settings.HoldDown.SuspendResume,
-            };
-            if (hold > Duration.Zero)
-            {
-                var settleId = "w-" + ctx.Ids.Derive("settle").ToString("N")[..12];
-                ctx.Emit(new SettlingStarted(user.Name, settleId, move.To, move.Mode, hold, ctx.Now + hold, move.EvidenceIds, ctx.Now));
-                return;
-            }
-        }
-
-        if (isMove && user.Automation == AutomationLevel.Recommend && trigger is Trigger.Seat or Trigger.Settled)
+        if (isMove && user.Automation == AutomationLevel.Recommend && trigger == Trigger.Settled)
         {
             ctx.Emit(new PlacementProposed(user.Name, ctx.NextDecisionId(), user.Vm, move.From, move.To, move.Mode, move.Rule,
                 move.Reason, move.EvidenceIds, move.Rejected, move.Estimate, ctx.Policy.Version, ctx.Now));

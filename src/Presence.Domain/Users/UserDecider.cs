@@ -108,6 +108,9 @@ public static partial class UserDecider
 
         public LocalTime LocalNow =>
             Now.InZone(DateTimeZoneProviders.Tzdb.GetZoneOrNull(Settings.TimeZone) ?? DateTimeZone.Utc).TimeOfDay;
+
+        /// <summary>A copy to think in: what it emits is looked at, never recorded.</summary>
+        public Context Scratch() => new(State, User, Policy, House, Ids, Now) { decisions = decisions };
     }
 
     /// <summary>How far two computers' clocks may disagree before one's evidence counts as older than the other's.</summary>
