@@ -49,6 +49,7 @@ public sealed class PresenceAgent : IHostedService, IAsyncDisposable
     private readonly SemaphoreSlim inventoryGate = new(1, 1);
     private readonly byte[] offlineStatus;
     private readonly byte[] onlineStatus;
+    private PowerState power;
     private int phase;
 
     public PresenceAgent(AgentOptions options, ILoggerFactory? loggerFactory = null, IClock? clock = null)
@@ -60,6 +61,7 @@ public sealed class PresenceAgent : IHostedService, IAsyncDisposable
         logger = loggers.CreateLogger($"Presence.Agent.{options.Host}");
         Topics = new Topics(options.Mqtt.TopicRoot);
         StateDirectory = options.EffectiveStateDirectory;
+        power = new PowerState(options.Resources.OnBattery, options.Resources.BatteryPercent);
 
         driver = HypervisorDrivers.Create(options, this.clock, logger);
         seat = new DisplaySeat(logger);
@@ -96,7 +98,24 @@ public sealed class PresenceAgent : IHostedService, IAsyncDisposable
     public bool IsConnected => connection.IsConnected;
 
     /// <summary>What the retained inventory says now.</summary>
-    public AgentInventory Inventory => HostInventory.Compose(options, driver.ListVms());
+    public AgentInventory Inventory => HostInventory.Compose(options, driver.ListVms(), Volatile.Read(ref power));
+
+    /// <summary>
+    /// The computer's power supply changed (a laptop unplugged or plugged in, its charge dropped): the inventory
+    /// says so from now on, and is published again at once, since the server's battery rules read it. Before
+    /// <see cref="StartAsync"/> it only changes what the first inventory will say.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batteryPercent"/> is not 0–100.</exception>
+    public Task SetPowerAsync(bool onBattery, int? batteryPercent)
+    {
+        if (batteryPercent is < 0 or > 100)
+        {
+            throw new ArgumentOutOfRangeException(nameof(batteryPercent), batteryPercent, "a battery's charge is 0–100 %");
+        }
+
+        Volatile.Write(ref power, new PowerState(onBattery, batteryPercent));
+        return Volatile.Read(ref phase) == 1 ? PublishInventoryAsync() : Task.CompletedTask;
+    }
 
     /// <summary>VM displays shown on this computer's screen, by VM: what attach_display/detach_display changed.</summary>
     public IReadOnlyDictionary<string, string> AttachedDisplays => seat.Attached;

@@ -13,15 +13,19 @@ internal static class HostInventory
     public static int FreeMemoryMb(int memoryMb, IEnumerable<VmInventory> vms) =>
         Math.Max(0, memoryMb - vms.Where(v => HoldsMemory(v.State)).Sum(v => v.MemoryMb));
 
-    public static AgentInventory Compose(AgentOptions options, IReadOnlyList<VmInventory> vms) => new()
+    /// <param name="power">What the power supply says now; the options' values until someone reports a change.</param>
+    public static AgentInventory Compose(AgentOptions options, IReadOnlyList<VmInventory> vms, PowerState power) => new()
     {
         Host = options.Host,
         Cpus = options.Resources.Cpus,
         MemoryMb = options.Resources.MemoryMb,
         MemoryFreeMb = FreeMemoryMb(options.Resources.MemoryMb, vms),
-        OnBattery = options.Resources.OnBattery,
-        BatteryPercent = options.Resources.BatteryPercent,
+        OnBattery = power.OnBattery,
+        BatteryPercent = power.BatteryPercent,
         LinkMbps = options.Resources.LinkMbps,
         Vms = vms,
     };
 }
+
+/// <summary>On battery or on mains, and the charge if the computer has a battery.</summary>
+internal sealed record PowerState(bool OnBattery, int? BatteryPercent);

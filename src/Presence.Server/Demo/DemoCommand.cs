@@ -23,12 +23,15 @@ public static class DemoCommand
           --speed <factor>                       everything this many times faster (Demo:Speed; 2 takes about half a minute)
           --config <path>                        another house file (the story names the default house's people and computers)
           --Demo:AgentSpeedFactor=<factor>       how much faster than their links simulated migrations run (default 20)
+          --Demo:HoldDownScale=<factor>          the house's hold-downs times this, divided by the speed (default 0.1: 300ms/2s/3s)
           --Demo:Computers:<host>:<Key>=<value>  a simulated computer's Cpus, MemoryMb, OnBattery, BatteryPercent
           --Mqtt:Port=<port>                     the demo broker's port (a free one when it is busy)
           --ConnectionStrings:Presence=<conn>    use this PostgreSQL, in a schema presence_demo emptied first
           --help                                 this text
 
-        Each run starts from an empty database presence_demo in the private PostgreSQL, so it tells the same story.
+        Each run starts from an empty database presence_demo in the private PostgreSQL, and the house's clock (server
+        and agents alike) starts at 07:30 today in House:TimeZone whenever it is played, so it tells the same story;
+        the story moves the clock on to the evening's quiet hours and the next morning.
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter output)

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -30,6 +31,9 @@ namespace Presence.Server.Demo;
 /// </summary>
 public sealed class DemoHouse : IAsyncDisposable
 {
+    /// <summary>How long a step may take to reach its outcomes before the story goes on without them.</summary>
+    public static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(30);
+
     private static readonly TimeSpan AgentsTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(30);
 
@@ -38,13 +42,14 @@ public sealed class DemoHouse : IAsyncDisposable
     private readonly TextWriter output;
     private readonly string scratch;
     private readonly List<PresenceAgent> agents = [];
+    private readonly Dictionary<string, PresenceAgent> agentsByHost = [];
     private readonly CancellationTokenSource feedStop = new();
     private EventFeed feed = null!;
     private Task feedTask = Task.CompletedTask;
     private DemoStage stage = null!;
     private IMqttClient? errors;
 
-    private DemoHouse(WebApplication app, HousePolicy policy, DemoOptions options, int mqttPort, TextWriter output, string scratch)
+    private DemoHouse(WebApplication app, HousePolicy policy, DemoOptions options, int mqttPort, TextWriter output, string scratch, DemoClock clock)
     {
         this.app = app;
         this.policy = policy;
@@ -52,9 +57,16 @@ public sealed class DemoHouse : IAsyncDisposable
         MqttPort = mqttPort;
         this.output = output;
         this.scratch = scratch;
+        Clock = clock;
     }
 
     public DemoOptions Options { get; }
+
+    /// <summary>The house's clock: the server's and every agent's.</summary>
+    public DemoClock Clock { get; }
+
+    /// <summary>The policy the server decides with: the house's, with the demo's hold-downs and shared storage.</summary>
+    public HousePolicy Policy => policy;
 
     public int MqttPort { get; }
 
@@ -66,15 +78,19 @@ public sealed class DemoHouse : IAsyncDisposable
     /// <summary>
     /// Starts the server on <paramref name="connectionString"/>, then the agents, and returns once every agent is
     /// online and its inventory stored. The builder comes from <see cref="PresenceApp.CreateBuilder"/>, so
-    /// `--config` and `--Key=value` shape the house; the demo only insists on its own broker on loopback.
+    /// `--config` and `--Key=value` shape the house; the demo only insists on its own broker on loopback, its own
+    /// shared storage, hold-downs short enough for a minute's story, and a house clock that starts at
+    /// <paramref name="morning"/> (default <see cref="DemoScript.Morning"/>) today in the house's time zone.
     /// </summary>
-    public static async Task<DemoHouse> StartAsync(WebApplicationBuilder builder, string connectionString, TextWriter output, CancellationToken ct)
+    public static async Task<DemoHouse> StartAsync(
+        WebApplicationBuilder builder, string connectionString, TextWriter output, CancellationToken ct, LocalTime? morning = null)
     {
         // The feed, the error watcher and the steps all write.
         output = TextWriter.Synchronized(output);
         var configuration = builder.Configuration;
-        var (policy, house, mqtt, _) = PresenceApp.ReadSettings(configuration);
+        var (_, house, mqtt, _) = PresenceApp.ReadSettings(configuration);
         var options = DemoOptions.Read(configuration);
+        var scratch = Path.Combine(Path.GetTempPath(), $"presence-demo-{Guid.NewGuid():N}");
 
         if (mqtt.Broker != BrokerKind.Embedded)
         {
@@ -104,16 +120,35 @@ public sealed class DemoHouse : IAsyncDisposable
             output.WriteLine($"  HTTP port {configuredHttp} is busy, so the demo's API takes {httpPort}.");
         }
 
+        // The house's rules, with the hold-downs scaled to the story's pace, and frozen VMs in a folder of its own
+        // (the house's SharedStorage may not exist on this machine). Cooldown and quiet hours stay as they are:
+        // they are part of the story.
+        var holdDown = house.Policy.HoldDown;
+        overrides["House:Policy:HoldDown:AttachDisplay"] = options.HoldDown(holdDown.AttachDisplay, "House:Policy:HoldDown:AttachDisplay");
+        overrides["House:Policy:HoldDown:LiveMigration"] = options.HoldDown(holdDown.LiveMigration, "House:Policy:HoldDown:LiveMigration");
+        overrides["House:Policy:HoldDown:SuspendResume"] = options.HoldDown(holdDown.SuspendResume, "House:Policy:HoldDown:SuspendResume");
+        var shared = Path.Combine(scratch, "shared");
+        overrides["House:Policy:SharedStorage"] = shared;
+
         configuration.AddInMemoryCollection(overrides);
         QuietLogging(configuration);
+        var (policy, _, _, _) = PresenceApp.ReadSettings(configuration);
+        var clock = new DemoClock(DateTimeZoneProviders.Tzdb[house.TimeZone], morning ?? DemoScript.Morning);
 
-        PresenceApp.ConfigureServices(builder, connectionString);
+        PresenceApp.ConfigureServices(builder, connectionString, clock);
         // One process owns this database: no leader election to wait for.
         builder.Services.RunWolverineInSoloMode();
+        // Settling waits are durable scheduled messages; Wolverine looks for due ones every 5 s by default, which
+        // would dwarf the demo's hold-downs.
+        builder.Services.ConfigureWolverine(opts =>
+        {
+            opts.Durability.ScheduledJobFirstExecution = TimeSpan.FromMilliseconds(100);
+            opts.Durability.ScheduledJobPollingTime = TimeSpan.FromMilliseconds(100);
+        });
         var app = builder.Build();
         PresenceApp.MapEndpoints(app);
-        var scratch = Path.Combine(Path.GetTempPath(), $"presence-demo-{Guid.NewGuid():N}");
-        var demo = new DemoHouse(app, policy, options, mqttPort, output, scratch);
+        Directory.CreateDirectory(shared);
+        var demo = new DemoHouse(app, policy, options, mqttPort, output, scratch, clock);
         try
         {
             await app.StartAsync(ct);
@@ -136,7 +171,7 @@ public sealed class DemoHouse : IAsyncDisposable
         feedTask = Task.Run(() => feed.RunAsync(feedStop.Token), CancellationToken.None);
 
         var computers = policy.Hosts.ToDictionary(h => h.Name, Options.Computer);
-        stage = new DemoStage(policy, mqtt, MqttPort, computers, output);
+        stage = new DemoStage(policy, mqtt, MqttPort, computers, output, Clock, agentsByHost, Store);
         errors = await WatchErrorsAsync(mqtt, stage.Controller, ct);
 
         output.WriteLine($"  MQTT: embedded broker on 127.0.0.1:{MqttPort}. Watch the traffic alongside with");
@@ -176,15 +211,23 @@ public sealed class DemoHouse : IAsyncDisposable
                     SpeedFactor = Options.EffectiveAgentSpeed,
                     ProgressInterval = TimeSpan.FromMilliseconds(250),
                 },
-            }, app.Services.GetRequiredService<ILoggerFactory>());
+            }, app.Services.GetRequiredService<ILoggerFactory>(), Clock);
             agents.Add(agent);
+            agentsByHost[host.Name] = agent;
             await agent.StartAsync(ct);
             var runs = vms.Count == 0 ? "no VMs yet" : "runs " + string.Join(", ", vms.Select(v => v.Name));
             var battery = computer.BatteryPercent is { } percent ? $", battery {percent} %{(computer.OnBattery == true ? " (on battery)" : "")}" : "";
             output.WriteLine(Invariant($"  Agent {host.Name}: {computer.Cpus} CPUs, {computer.MemoryMb / 1024.0:0.#} GiB, {host.LinkMbps} Mbit/s{battery}; {runs}"));
         }
 
-        output.WriteLine(Invariant($"  Simulated migrations run {Options.EffectiveAgentSpeed:0.#}× faster than the links would. Times are {house.TimeZone}."));
+        var rules = policy.Settings;
+        output.WriteLine(Invariant($"  Simulated migrations run {Options.EffectiveAgentSpeed:0.#}× faster than the links would."));
+        output.WriteLine($"  House clock: {Clock.Now.ToString("HH:mm, dddd d MMMM", CultureInfo.InvariantCulture)} ({house.TimeZone}), at real speed; the story moves it on.");
+        output.WriteLine(Invariant($"  Policy: the house's, with its hold-downs × {Options.HoldDownScale / Options.Speed:0.###} to fit the story ") +
+            $"(display {DemoLines.Span(rules.HoldDown.AttachDisplay)}, live migration {DemoLines.Span(rules.HoldDown.LiveMigration)}, " +
+            $"suspend/resume {DemoLines.Span(rules.HoldDown.SuspendResume)}); cooldown {DemoLines.Span(rules.Cooldown)}, " +
+            $"quiet hours {rules.QuietHours?.ToString() ?? "none"}, incoming VMs need {rules.LaptopMinBatteryPercent} % on a laptop's battery.");
+        output.WriteLine($"  Frozen VMs go to {rules.SharedStorage}.");
         await WaitForAgentsAsync(ct);
     }
 
@@ -244,7 +287,10 @@ public sealed class DemoHouse : IAsyncDisposable
         return client;
     }
 
-    /// <summary>Tells the story: each step's narration, its messages, then whatever the store records while it pauses.</summary>
+    /// <summary>
+    /// Tells the story: each step's narration, its messages, then whatever the store records until the step's
+    /// outcomes are there (or <see cref="StepTimeout"/> passed), then a pause to read.
+    /// </summary>
     public async Task PlayAsync(DemoScript script, CancellationToken ct)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, Stopping);
@@ -255,20 +301,64 @@ public sealed class DemoHouse : IAsyncDisposable
             await feed.PollAsync(token); // what the last pause left over is printed before the next narration
             output.WriteLine();
             output.WriteLine($"[{i + 1}/{script.Steps.Count}] {step.Narration}");
+            var mark = await LastSequenceAsync(token);
             try
             {
                 await step.Act(stage);
+                await WaitForAsync(step.Until, mark, token);
             }
             catch (StepSkipped e)
             {
                 output.WriteLine($"      (skipped: {e.Message})");
             }
 
+            await feed.PollAsync(token);
             await Task.Delay(step.PauseAfter, token);
         }
 
         await SettleAsync(token);
         await feed.PollAsync(token);
+    }
+
+    private async Task<long> LastSequenceAsync(CancellationToken ct)
+    {
+        await using var session = Store.QuerySession();
+        var last = await session.Events.QueryAllRawEvents().OrderByDescending(e => e.Sequence).Take(1).ToListAsync(ct);
+        return last.Count == 0 ? 0 : last[0].Sequence;
+    }
+
+    /// <summary>Until every outcome has an event in its stream after <paramref name="mark"/>; says which did not come.</summary>
+    private async Task WaitForAsync(IReadOnlyList<Outcome> outcomes, long mark, CancellationToken ct)
+    {
+        var missing = outcomes.ToList();
+        var deadline = DateTime.UtcNow + StepTimeout;
+        while (missing.Count > 0)
+        {
+            await using (var session = Store.QuerySession())
+            {
+                foreach (var stream in missing.Select(o => o.Stream).Distinct().ToList())
+                {
+                    var events = await session.Events.QueryAllRawEvents()
+                        .Where(e => e.StreamKey == stream && e.Sequence > mark)
+                        .ToListAsync(ct);
+                    missing.RemoveAll(o => o.Stream == stream && events.Any(e => o.Matches(e.Data)));
+                }
+            }
+
+            if (missing.Count == 0)
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                await feed.PollAsync(ct);
+                output.WriteLine($"      (after {StepTimeout.TotalSeconds:0} s the store holds no {string.Join(", no ", missing.Select(o => o.What))}; the story goes on)");
+                return;
+            }
+
+            await Task.Delay(100, ct);
+        }
     }
 
     /// <summary>Moves and display attaches still under way get their time to finish, so the summary is the end state.</summary>

@@ -1,4 +1,6 @@
+using NodaTime;
 using Presence.Domain.House;
+using Presence.Server.Configuration;
 using Presence.Server.Hosting;
 
 namespace Presence.Server.Demo;
@@ -23,7 +25,29 @@ public sealed class DemoOptions
     /// <summary>Per computer, by host name; what is not given comes from the computer's role.</summary>
     public Dictionary<string, ComputerOptions> Computers { get; set; } = [];
 
+    /// <summary>
+    /// The house's hold-downs (House:Policy:HoldDown) are multiplied by this, and divided by <see cref="Speed"/>, so
+    /// that a story of a dozen seat changes fits a minute: 0.1 turns 3s/20s/30s into 300ms/2s/3s. 1 keeps them.
+    /// </summary>
+    public double HoldDownScale { get; set; } = 0.1;
+
     public double EffectiveAgentSpeed => AgentSpeedFactor * Speed;
+
+    /// <summary>
+    /// A hold-down of the house (<paramref name="configured"/>, read from <paramref name="key"/>) at the demo's pace,
+    /// written back as a duration setting. Never rounded down to nothing: a hold-down that was there stays a wait.
+    /// </summary>
+    public string HoldDown(string configured, string key)
+    {
+        var house = DurationText.Parse(configured, key);
+        if (house <= Duration.Zero)
+        {
+            return DurationText.Format(Duration.Zero);
+        }
+
+        var scaled = Math.Max(10, Math.Round(house.TotalMilliseconds * HoldDownScale / Speed));
+        return DurationText.Format(Duration.FromMilliseconds(scaled));
+    }
 
     public ComputerOptions Computer(HostSpec host)
     {
@@ -61,6 +85,11 @@ public sealed class DemoOptions
         if (!(Speed > 0) || double.IsInfinity(Speed))
         {
             failures.Add($"Demo:Speed must be a number > 0, got {Speed}");
+        }
+
+        if (!(HoldDownScale > 0) || double.IsInfinity(HoldDownScale))
+        {
+            failures.Add($"Demo:HoldDownScale must be a number > 0, got {HoldDownScale}");
         }
 
         if (!(AgentSpeedFactor > 0) || double.IsInfinity(AgentSpeedFactor))

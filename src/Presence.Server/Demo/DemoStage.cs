@@ -1,10 +1,15 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using Marten;
 using MQTTnet;
 using MQTTnet.Protocol;
 using Presence.Contracts.Requests;
 using Presence.Contracts.Signals;
+using NodaTime;
+using Presence.Agent;
 using Presence.Contracts.Wire;
+using Presence.Domain.Hosts;
 using Presence.Domain.House;
 using Presence.Server.Configuration;
 
@@ -17,14 +22,21 @@ public sealed class StepSkipped(string message) : Exception(message);
 /// What a step acts on: MQTT clients in the roles of the house's emitters and of Home Assistant, each with its
 /// own client id and identity (CONTRACT.md §5: a computer speaks only about itself, requests and maintenance
 /// come from a controller). It prints every message it sends, so a reader can send the same with mosquitto_pub.
+/// It also holds the house's <see cref="DemoClock"/> and the simulated agents, for what an emitter cannot say on
+/// its own: the time of day, and a laptop's power supply as its agent reports it.
 /// </summary>
 public sealed class DemoStage(
     HousePolicy policy,
     MqttOptions mqtt,
     int port,
     IReadOnlyDictionary<string, ComputerOptions> computers,
-    TextWriter output) : IAsyncDisposable
+    TextWriter output,
+    DemoClock clock,
+    IReadOnlyDictionary<string, PresenceAgent> agents,
+    IDocumentStore store) : IAsyncDisposable
 {
+    private static readonly TimeSpan StoredTimeout = TimeSpan.FromSeconds(10);
+
     private readonly Topics topics = new(mqtt.TopicRoot);
     private readonly Dictionary<string, IMqttClient> clients = [];
     private int sent;
@@ -35,6 +47,64 @@ public sealed class DemoStage(
 
     public ComputerOptions Computer(string host) =>
         computers.TryGetValue(host, out var computer) ? computer : throw new StepSkipped($"this house has no computer '{host}'");
+
+    public DemoClock Clock => clock;
+
+    /// <summary>The story skips ahead: the house's clocks (server and agents alike) move on to the next <paramref name="time"/>.</summary>
+    public Task ClockToAsync(LocalTime time)
+    {
+        var now = clock.AdvanceTo(time);
+        output.WriteLine($"      ⏲ the house's clocks move on to {now.ToString("HH:mm, dddd d MMMM", CultureInfo.InvariantCulture)}");
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Several console session signals, one after the other.</summary>
+    public async Task SessionsAsync(SessionState state, params (string Host, string User)[] sessions)
+    {
+        foreach (var (host, user) in sessions)
+        {
+            await SessionAsync(host, user, state);
+        }
+    }
+
+    /// <summary>
+    /// The power cable comes out: the computer's agent reports it on battery in its inventory (what the battery rules
+    /// and benefit points read), and once the server has stored that, its emitter sends the power signal (what tells
+    /// Presence that someone may be leaving with it).
+    /// </summary>
+    public async Task UnplugAsync(string host, int batteryPercent)
+    {
+        RequireHost(host);
+        if (!agents.TryGetValue(host, out var agent))
+        {
+            throw new StepSkipped($"no simulated agent runs on '{host}'");
+        }
+
+        await agent.SetPowerAsync(onBattery: true, batteryPercent);
+        output.WriteLine($"      ⇢ as {host} (its agent): {topics.AgentInventory(host)} {{\"on_battery\":true,\"battery_percent\":{batteryPercent},…}} (retained)");
+        await StoredAsync(host, h => h.OnBattery && h.BatteryPercent == batteryPercent, $"{host} on battery");
+        await PowerAsync(host, ac: false, batteryPercent);
+    }
+
+    /// <summary>Until the server's record of <paramref name="host"/> satisfies <paramref name="until"/>; says so if it never does.</summary>
+    private async Task StoredAsync(string host, Func<HostState, bool> until, string what)
+    {
+        var deadline = DateTime.UtcNow + StoredTimeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            await using (var session = store.QuerySession())
+            {
+                if (await session.LoadAsync<HostState>(HostState.StreamId(host)) is { } state && until(state))
+                {
+                    return;
+                }
+            }
+
+            await Task.Delay(50);
+        }
+
+        output.WriteLine($"      (the server has not stored {what} after {StoredTimeout.TotalSeconds:0} s; going on)");
+    }
 
     /// <summary>A console session signal from <paramref name="host"/>'s own emitter.</summary>
     public Task SessionAsync(string host, string user, SessionState state)

@@ -81,4 +81,31 @@ public sealed class AgentLivenessTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Equal(AgentEventState.Completed, (await house.OutcomeAsync("basement", "attach-1")).State);
         Assert.Equal("spice://basement:5903", agent.AttachedDisplays["carol-desktop"]);
     }
+
+    [Fact]
+    public async Task Unplugging_republishes_the_inventory_with_the_battery_state()
+    {
+        var options = house.Options("laptop", House.Vm("dave-desktop", 4096));
+        options.Resources.BatteryPercent = 90;
+        var agent = await house.StartAgentAsync(options);
+        await house.InventoryAsync("laptop", i => !i.OnBattery && i.BatteryPercent == 90, "on mains at 90 %");
+
+        await agent.SetPowerAsync(onBattery: true, batteryPercent: 80);
+
+        var unplugged = await house.InventoryAsync("laptop", i => i.OnBattery, "on battery");
+        Assert.Equal(80, unplugged.BatteryPercent);
+        Assert.Equal(16384 - 4096, unplugged.MemoryFreeMb);
+        Assert.Equal((true, 80), (agent.Inventory.OnBattery, agent.Inventory.BatteryPercent));
+        var retained = AgentInventory.Parse("laptop", System.Text.Encoding.UTF8.GetBytes((await house.Broker.RetainedAsync(house.Topics.AgentInventory("laptop")))!));
+        Assert.Equal((true, 80), (retained.OnBattery, retained.BatteryPercent));
+    }
+
+    [Fact]
+    public async Task A_battery_charge_outside_0_to_100_is_refused()
+    {
+        var agent = await house.StartAgentAsync("laptop");
+
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => agent.SetPowerAsync(onBattery: true, batteryPercent: 101));
+        Assert.False(agent.Inventory.OnBattery);
+    }
 }

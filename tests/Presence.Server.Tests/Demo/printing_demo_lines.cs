@@ -55,7 +55,22 @@ public sealed class printing_demo_lines
         Assert.Equal(
         [
             "08:14:03  carol     → decided (thin_client_fallback): carol sat down at kids; carol-desktop cannot run on kids (kids: 2 GiB free, needs 4 GiB), so kids shows it",
-            "                      ✗ kids: 2 GiB free, needs 4 GiB (free_memory)",
+            "                      ✗ kids (free_memory)",
+        ], For(decided));
+    }
+
+    [Fact]
+    public void a_rejection_the_reason_does_not_already_give_is_printed_in_full()
+    {
+        var decided = new PlacementDecided("alice", "d-1", "alice-desktop", "basement", "kids", PlacementMode.LiveMigration,
+            Rules.MaintenanceEvacuate, "imac goes into maintenance; alice-desktop moves to kids, about 68 s",
+            [], [new RejectedAlternative("laptop", Rules.LaptopBattery, "laptop: on battery at 20 %, below the 30 % an incoming VM needs")],
+            Duration.FromSeconds(68), "p-1", At);
+
+        Assert.Equal(
+        [
+            "08:14:03  alice     → decided (maintenance_evacuate): imac goes into maintenance; alice-desktop moves to kids, about 68 s",
+            "                      ✗ laptop: on battery at 20 %, below the 30 % an incoming VM needs (laptop_battery)",
         ], For(decided));
     }
 
@@ -76,6 +91,114 @@ public sealed class printing_demo_lines
             "                      ✗ laptop: not among bob's allowed hosts (allowed_hosts)",
         ], For(suppressed));
     }
+
+    [Fact]
+    public void the_same_suppression_again_is_said_in_short()
+    {
+        var lines = new DemoLines(DateTimeZoneProviders.Tzdb["Europe/Berlin"]);
+        MoveSuppressed Cooldown(string id) => new("alice", id, "alice-desktop", "kids", Rules.Cooldown,
+            "alice sat down at kids; alice-desktop moved at 08:10:00; against ping-pong the next move waits until 08:20:00",
+            ["login-5"], [new RejectedAlternative("kids", Rules.Cooldown, "alice-desktop moved at 08:10:00; against ping-pong the next move waits until 08:20:00")],
+            "p-1", At);
+
+        Assert.Equal(
+        [
+            "08:14:03  alice     × suppressed (cooldown): alice sat down at kids; alice-desktop moved at 08:10:00; against ping-pong the next move waits until 08:20:00",
+            "                      ✗ kids (cooldown)",
+        ], For(Cooldown("d-1"), lines));
+        Assert.Equal(["08:14:03  alice     × suppressed again (cooldown), for the same reason"], For(Cooldown("d-2"), lines));
+    }
+
+    [Fact]
+    public void settling_says_how_long_it_waits_before_what_and_until_when()
+    {
+        var started = new SettlingStarted("alice", "w-1", "imac", PlacementMode.LiveMigration, Duration.FromSeconds(20),
+            At + Duration.FromSeconds(20), ["login-1"], At);
+        var display = new SettlingStarted("carol", "w-2", "kids", PlacementMode.AttachDisplay, Duration.FromMilliseconds(300),
+            At + Duration.FromMilliseconds(300), ["login-2"], At);
+
+        Assert.Equal(["08:14:03  alice     ⧗ waits 20 s before a live migration to imac (hold-down until 08:14:23)"], For(started));
+        Assert.Equal(["08:14:03  carol     ⧗ waits 300 ms before showing it on kids (hold-down until 08:14:03)"], For(display));
+        Assert.Equal(["08:14:03  alice     ⧗ hold-down over, nothing done: alice left imac before the hold-down ended (now at no seat)"],
+            For(new SettlingLapsed("alice", "w-1", "alice left imac before the hold-down ended (now at no seat)", At)));
+    }
+
+    [Fact]
+    public void a_proposal_names_the_decision_to_approve_and_the_answer_follows()
+    {
+        var proposed = new PlacementProposed("alice", "d-7", "alice-desktop", "basement", "imac", PlacementMode.LiveMigration,
+            Rules.FollowSeat, "alice sat down at imac; alice-desktop (8 GiB) moves from basement to imac, about 68 s",
+            ["login-1"], [], Duration.FromSeconds(68), "p-1", At);
+
+        Assert.Equal(
+            ["08:14:03  alice     ? proposed (follow_seat), waiting for approve or decline of d-7: alice sat down at imac; alice-desktop (8 GiB) moves from basement to imac, about 68 s"],
+            For(proposed));
+        Assert.Equal(["08:14:03  alice     ✓ d-7 approved"], For(new ProposalAnswered("alice", "d-7", true, "r-1", At)));
+        Assert.Equal(["08:14:03  alice     × d-7 declined"], For(new ProposalAnswered("alice", "d-7", false, "r-1", At)));
+    }
+
+    [Fact]
+    public void holds_and_refused_requests_are_shown_under_the_user()
+    {
+        Assert.Equal(["08:14:03  bob       ⏸ hold: the session stays where it is, whatever the seat says"], For(new HoldChanged("bob", true, "r-1", At)));
+        Assert.Equal(["08:14:03  bob       ▶ hold released: the session follows the seat again"], For(new HoldChanged("bob", false, "r-2", At)));
+        Assert.Equal(["08:14:03  bob       ✗ request r-3 refused: decision d-9 is not waiting for an answer; none is waiting"],
+            For(new RequestRefused("bob", "r-3", "decision d-9 is not waiting for an answer; none is waiting", At)));
+    }
+
+    [Fact]
+    public void leaving_with_the_laptop_says_why_and_that_the_laptop_stays_awake()
+    {
+        var leaving = new LeavingDetected("dave", "laptop", "laptop was unplugged at 08:14:01 and its lid closed at 08:14:03", ["lid-1"], At);
+        var incoming = new IncomingRequested("dave", "m-2", "d-3", "dave-desktop", "basement", "laptop", 8192, "c-4", At, InhibitSleep: true);
+
+        Assert.Equal(["08:14:03  dave      ⇥ leaving the house with laptop: laptop was unplugged at 08:14:01 and its lid closed at 08:14:03"], For(leaving));
+        Assert.Equal(["08:14:03  dave      ⏾ laptop is told to stay awake until dave-desktop has arrived (inhibit_sleep)"], For(incoming));
+    }
+
+    [Fact]
+    public void a_frozen_vm_says_where_its_state_went_and_how_long_it_slept()
+    {
+        var lines = new DemoLines(DateTimeZoneProviders.Tzdb["Europe/Berlin"]);
+        var suspended = new VmSuspended("bob", "o-1", "bob-music", "imac", "/tmp/shared/bob-music-o-1.state", null, At);
+        var resumed = new VmResumed("bob", "o-2", "bob-music", "kids", At + Duration.FromMinutes(8 * 60 + 45));
+
+        Assert.Equal(["08:14:03  bob       ❄ bob-music frozen on imac into /tmp/shared/bob-music-o-1.state"], For(suspended, lines));
+        Assert.Equal(["16:59:03  bob       ☀ bob-music woke on kids after 8 h 45 min in shared storage"], For(resumed, lines));
+        Assert.Equal(["08:14:03  bob       ❄ bob-music frozen on imac into /tmp/s.state, to wake on kids"],
+            For(new VmSuspended("bob", "o-3", "bob-music", "imac", "/tmp/s.state", "kids", At)));
+    }
+
+    [Fact]
+    public void a_failed_freeze_or_wake_says_where_the_vm_is()
+    {
+        Assert.Equal(["08:14:03  bob       ✗ imac could not freeze bob-music: disk full; bob-music still runs on imac"],
+            For(new SuspendFailed("bob", "o-1", "bob-music", "imac", "imac could not freeze bob-music: disk full", At)));
+        Assert.Equal(["08:14:03  bob       ✗ kids could not wake bob-music from /tmp/s.state: no such file; bob-music stays frozen"],
+            For(new ResumeFailed("bob", "o-2", "bob-music", "kids", "kids could not wake bob-music from /tmp/s.state: no such file", At)));
+    }
+
+    [Fact]
+    public void an_inventory_is_shown_only_when_the_power_supply_changed()
+    {
+        var lines = new DemoLines(DateTimeZoneProviders.Tzdb["Europe/Berlin"]);
+        InventoryReported Laptop(bool onBattery, int percent) => new("laptop", 8, 16384, 16384, 400, onBattery, percent, [], At);
+
+        Assert.Empty(For(Laptop(false, 90), lines));
+        Assert.Empty(For(Laptop(false, 90), lines));
+        Assert.Equal(["08:14:03  laptop    ▪ agent reports: on battery, 80 %"], For(Laptop(true, 80), lines));
+        Assert.Equal(["08:14:03  laptop    ▪ agent reports: on mains, 81 %"], For(Laptop(false, 81), lines));
+    }
+
+    [Theory]
+    [InlineData(300, "300 ms")]
+    [InlineData(2_000, "2 s")]
+    [InlineData(2_500, "2.5 s")]
+    [InlineData(600_000, "10 min")]
+    [InlineData(7_200_000, "2 h")]
+    [InlineData(31_500_000, "8 h 45 min")]
+    public void durations_read_as_people_say_them(long milliseconds, string expected) =>
+        Assert.Equal(expected, DemoLines.Span(Duration.FromMilliseconds(milliseconds)));
 
     [Fact]
     public void a_completed_move_gives_its_duration_and_downtime()
@@ -153,6 +276,8 @@ public sealed class printing_demo_lines
             new DisplayAttachRequested("carol", "d-1", "carol-desktop", "kids", "spice://basement:5903", "c-3", At),
             new InventoryReported("imac", 8, 16384, 16384, 1000, false, null, [], At),
             new AgentStatusReported("imac", true, "0.1.0", "simulated", At),
+            new SuspendRequested("bob", "o-1", "d-4", "bob-music", "imac", "/tmp/s.state", null, "c-5", At),
+            new ResumeRequested("bob", "o-2", "bob-music", "kids", "/tmp/s.state", "c-6", At),
         ];
 
         Assert.All(quiet, e => Assert.Empty(For(e)));
