@@ -198,6 +198,9 @@ public static class PresenceApp
             opts.Policies.AutoApplyTransactions();
             opts.Policies.UseDurableLocalQueues();
 
+            // Settling waits are scheduled messages; Wolverine's default 5 s poll would stretch a 3 s hold-down to 8 s.
+            opts.Durability.ScheduledJobPollingTime = TimeSpan.FromSeconds(1);
+
             // Outgoing MQTT leaves from one durable queue, in order, after the deciding transaction committed.
             opts.LocalQueue(OutboundQueue).UseDurableInbox().Sequential();
             opts.PublishMessage<SendAgentCommand>().ToLocalQueue(OutboundQueue);
