@@ -115,7 +115,5 @@ public static class Rules
     public const string LeavingWithLaptop = "leaving_with_laptop";
     public const string MaintenanceEvacuate = "maintenance_evacuate";
     public const string MaintenanceReturn = "maintenance_return";
-    public const string SuspendWhileTargetDown = "suspend_while_target_down";
     public const string ResumeAtSeat = "resume_at_seat";
-    public const string Approved = "approved";
 }
