@@ -60,7 +60,7 @@ public static class DemoCommand
         var ct = interrupted.Token;
         try
         {
-            var (speed, rest) = TakeSpeed(args);
+            var (speed, rest) = CommandLine.Take(args, "--speed");
             var builder = PresenceApp.CreateBuilder(rest);
             if (speed is not null)
             {
@@ -120,29 +120,6 @@ public static class DemoCommand
 
             Console.CancelKeyPress -= OnCancel;
         }
-    }
-
-    private static (string? Speed, string[] Remaining) TakeSpeed(string[] args)
-    {
-        var rest = new List<string>();
-        string? speed = null;
-        for (var i = 0; i < args.Length; i++)
-        {
-            if (args[i] == "--speed" && i + 1 < args.Length)
-            {
-                speed = args[++i];
-            }
-            else if (args[i].StartsWith("--speed=", StringComparison.Ordinal))
-            {
-                speed = args[i]["--speed=".Length..];
-            }
-            else
-            {
-                rest.Add(args[i]);
-            }
-        }
-
-        return (speed, rest.ToArray());
     }
 
     private static async Task<string> RecreateDatabaseAsync(EmbeddedPostgres postgres, CancellationToken ct)

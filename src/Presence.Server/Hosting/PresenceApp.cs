@@ -40,7 +40,7 @@ public static class PresenceApp
     /// </summary>
     public static WebApplicationBuilder CreateBuilder(string[] args)
     {
-        var (configPath, rest) = TakeConfigArgument(args);
+        var (configPath, rest) = CommandLine.Take(args, "--config");
         configPath ??= Environment.GetEnvironmentVariable(ConfigEnvironmentVariable);
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
@@ -220,28 +220,5 @@ public static class PresenceApp
             return policy.Users.Select(u => PublishUserStateHandler.ToPayload(
                 sagas.GetValueOrDefault(u.Name) ?? UserSaga.Start(u.Name, u.Vm), u));
         });
-    }
-
-    private static (string? Path, string[] Remaining) TakeConfigArgument(string[] args)
-    {
-        var rest = new List<string>();
-        string? path = null;
-        for (var i = 0; i < args.Length; i++)
-        {
-            if (args[i] == "--config" && i + 1 < args.Length)
-            {
-                path = args[++i];
-            }
-            else if (args[i].StartsWith("--config=", StringComparison.Ordinal))
-            {
-                path = args[i]["--config=".Length..];
-            }
-            else
-            {
-                rest.Add(args[i]);
-            }
-        }
-
-        return (path, rest.ToArray());
     }
 }
