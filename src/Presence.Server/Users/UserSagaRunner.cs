@@ -44,6 +44,13 @@ public static class UserSagaRunner
             outgoing.Delay(new SettleUser(input.User, settling.SettleId), wait > Duration.Zero ? wait.ToTimeSpan() : TimeSpan.Zero);
         }
 
+        // Phase timeouts likewise: durable, and the saga decides whether one arriving after its phase ended matters.
+        foreach (var timeout in events.OfType<PhaseTimeoutScheduled>())
+        {
+            var wait = timeout.DueAt - now;
+            outgoing.Delay(new PhaseTimeoutDue(input.User, timeout.MoveId, timeout.Phase), wait > Duration.Zero ? wait.ToTimeSpan() : TimeSpan.Zero);
+        }
+
         outgoing.Add(new PublishUserState(input.User));
         return outgoing;
     }
@@ -78,7 +85,8 @@ public static class UserSagaRunner
         return policy.Users
             .Where(u => sagas.TryGetValue(u.Name, out var s)
                 ? s.VmHost == host || s.Seat == host || s.EvacuatedFrom == host || s.Suspended?.ResumeOn == host
-                  || s.Migration?.Source == host || s.Migration?.Target == host
+                  || s.Migration?.Source == host || s.Migration?.Target == host || s.Operation?.Host == host
+                  || s.PendingDisplay?.Host == host
                 : house.Host(host).Runs(u.Vm))
             .Select(u => u.Name)
             .ToList();
