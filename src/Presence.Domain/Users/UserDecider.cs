@@ -394,8 +394,9 @@ public static partial class UserDecider
         {
             VmHost = f.StillOn,
 
-            // Uncertain: believed until an agent's inventory contradicts it (see WithHouse), never held against one.
-            VmHostConfirmed = f.WhereaboutsUncertain || state.House.Host(f.StillOn).Runs(f.Vm),
+            // Once the VM was being sent, the source is believed until the agents' inventories contradict it (see
+            // WithHouse): a send that finished while its answer was lost then shows up as the VM running on the target.
+            VmHostConfirmed = f.WhereaboutsUncertain || f.Phase == Phases.Migrating || state.House.Host(f.StillOn).Runs(f.Vm),
             Migration = null,
             Since = f.At,
         },

@@ -169,4 +169,16 @@ public class when_a_phase_times_out
     {
         Migrating().When(TheTimeout.RunsOut("m-nonsense", Phases.Migrating)).ThenNothing();
     }
+
+    [Fact]
+    public void a_send_that_finished_though_its_answer_was_lost_is_found_by_the_inventories()
+    {
+        var s = Migrating().Given(TheTimeout.RunsOut());
+        Assert.Equal(Basement, s.State!.VmHost);
+
+        // The cancel came too late: the basement reports the VM gone, the iMac runs it.
+        s.When(TheHost.Changed(Imac, h => h.VmRunsOn(Imac)));
+
+        Assert.Equal(Imac, s.State!.VmHost);
+    }
 }
