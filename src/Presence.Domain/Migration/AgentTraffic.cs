@@ -66,12 +66,17 @@ public static class AgentCommands
         _ => [],
     };
 
-    /// <summary>A failed move undone: first the source stops sending, then the target stops waiting.</summary>
+    /// <summary>A failed move undone: first the source stops sending, then the target drops the prepare and stops waiting.</summary>
     private static IEnumerable<CommandToAgent> Compensation(MigrationFailed f)
     {
         if (f.CancelCommandId is { } cancel)
         {
             yield return new(f.StillOn, cancel, CommandKind.Cancel, f.Vm, Of: f.CancelOf);
+        }
+
+        if (f.CancelPrepareCommandId is { } cancelPrepare)
+        {
+            yield return new(f.Target, cancelPrepare, CommandKind.Cancel, f.Vm, Of: f.CancelPrepareOf);
         }
 
         if (f.AbortCommandId is { } abort)

@@ -51,7 +51,8 @@ public static partial class UserDecider
             {
                 ctx.Emit(new MigrationFailed(
                     state.Id, m.Id, m.Vm, Phases.Preparing, $"{m.Target} did not answer prepare_incoming within {window}",
-                    m.Source, m.Target, ctx.Ids.Command("abort"), ctx.Now));
+                    m.Source, m.Target, ctx.Ids.Command("abort"), ctx.Now,
+                    CancelPrepareCommandId: ctx.Ids.Command("cancel-prepare"), CancelPrepareOf: m.PrepareCommandId));
             }
             else
             {

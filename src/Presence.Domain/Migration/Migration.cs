@@ -58,6 +58,8 @@ public sealed record MigrationCompleted(
 /// when the source may still be sending it and must stop (<c>cancel</c> of <see cref="CancelOf"/>).
 /// <see cref="WhereaboutsUncertain"/>: the source's agent vanished mid-migration, so nobody knows yet whether the
 /// VM arrived; <see cref="StillOn"/> is then the last host known to run it, until an agent's inventory says otherwise.
+/// <see cref="CancelPrepareCommandId"/>: the target never answered <c>prepare_incoming</c>, perhaps never got it; a
+/// <c>cancel</c> of it (<see cref="CancelPrepareOf"/>) makes the agent answer it, not run it, should it arrive late.
 /// </summary>
 public sealed record MigrationFailed(
     string User,
@@ -71,7 +73,9 @@ public sealed record MigrationFailed(
     Instant At,
     string? CancelCommandId = null,
     string? CancelOf = null,
-    bool WhereaboutsUncertain = false);
+    bool WhereaboutsUncertain = false,
+    string? CancelPrepareCommandId = null,
+    string? CancelPrepareOf = null);
 
 /// <summary>
 /// A phase of a move (migration, suspend/resume or display) started and must end by <see cref="DueAt"/>; the server

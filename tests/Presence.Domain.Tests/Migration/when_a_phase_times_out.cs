@@ -64,7 +64,12 @@ public class when_a_phase_times_out
         Assert.Equal(Phases.Preparing, failed.Phase);
         Assert.Equal("imac did not answer prepare_incoming within 30 s", failed.Reason);
         Assert.Equal(Basement, failed.StillOn);
-        Assert.Equal([new CommandToAgent(Imac, failed.AbortCommandId!, CommandKind.AbortIncoming, Vm)], s.Commands);
+        Assert.Equal(
+            [
+                new CommandToAgent(Imac, failed.CancelPrepareCommandId!, CommandKind.Cancel, Vm, Of: s.InHistory<IncomingRequested>().CommandId),
+                new CommandToAgent(Imac, failed.AbortCommandId!, CommandKind.AbortIncoming, Vm),
+            ],
+            s.Commands);
         Assert.Equal(Basement, s.State!.VmHost);
         Assert.Null(s.State.Migration);
     }

@@ -154,15 +154,21 @@ public class decider_invariants
                 {
                     case MigrationFailed:
                         var m = Assert.IsType<PendingMigration>(before.Migration);
+                        // The source only ever stops sending what it was told to send; the target only ever drops
+                        // the prepare it was given, and stops waiting.
                         foreach (var c in commands)
                         {
-                            Assert.Equal(
-                                c.Kind == CommandKind.Cancel ? (m.Source, m.MigrateCommandId) : (m.Target, null),
-                                (c.Host, c.Of));
+                            var expected = c.Kind == CommandKind.AbortIncoming ? (m.Target, (string?)null)
+                                : c.Host == m.Source ? (m.Source, m.MigrateCommandId)
+                                : (m.Target, m.PrepareCommandId);
+                            Assert.Equal(expected, (c.Host, c.Of));
                         }
 
                         Assert.All(commands, c => Assert.True(c.Kind is CommandKind.Cancel or CommandKind.AbortIncoming));
-                        Assert.True(m.Phase == Phases.Migrating || commands.All(c => c.Kind != CommandKind.Cancel), "cancel before anything was sent");
+                        Assert.True(
+                            m.Phase == Phases.Migrating || commands.All(c => c.Kind != CommandKind.Cancel || c.Host == m.Target),
+                            "the source told to cancel before it was sending");
+                        Assert.True(m.Phase == Phases.Migrating || m.MigrateCommandId is null);
                         break;
                     case SuspendFailed or ResumeFailed:
                         var op = Assert.IsType<PendingOperation>(before.Operation);

@@ -7,8 +7,8 @@ namespace Presence.Server.Tests.EndToEnd;
 
 /// <summary>
 /// A phase's timeout is a durable Wolverine message: the iMac's agent is online but never answers
-/// prepare_incoming, so after PrepareTimeout the saga fails the move with the reason, tells the iMac to stop
-/// waiting (abort_incoming), and the retained state shows the VM still on the basement server.
+/// prepare_incoming, so after PrepareTimeout the saga fails the move with the reason, tells the iMac to drop the
+/// prepare (cancel) and stop waiting (abort_incoming), and the retained state shows the VM still on the basement server.
 /// </summary>
 public sealed class a_target_that_never_gets_ready : IAsyncLifetime
 {
@@ -59,6 +59,8 @@ public sealed class a_target_that_never_gets_ready : IAsyncLifetime
         Assert.Equal((failed.MigrationId, Phases.Preparing), (timeout.MoveId, timeout.Phase));
         Assert.Equal(prepare.Json.GetProperty("command_id").GetString(), stream.OfType<IncomingRequested>().Single().CommandId);
 
+        var cancel = await silentImac.WaitForAsync(m => m.Json.GetProperty("type").GetString() == "cancel", what: "cancel of the prepare");
+        Assert.Equal(prepare.Json.GetProperty("command_id").GetString(), cancel.Json.GetProperty("of").GetString());
         var abort = await silentImac.WaitForAsync(m => m.Json.GetProperty("type").GetString() == "abort_incoming", what: "abort_incoming");
         Assert.Equal("alice-desktop", abort.Json.GetProperty("vm").GetString());
         Assert.Equal(failed.AbortCommandId, abort.Json.GetProperty("command_id").GetString());
