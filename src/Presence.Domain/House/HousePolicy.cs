@@ -92,6 +92,29 @@ public sealed record PolicySettings
 
     /// <summary>Estimated migrations longer than this count against moving (slow links, big VMs).</summary>
     public Duration SlowMigration { get; init; } = Duration.FromMinutes(5);
+
+    /// <summary>How long the target may take to answer <c>prepare_incoming</c> with <c>ready</c>; zero waits forever.</summary>
+    public Duration PrepareTimeout { get; init; } = Duration.Zero;
+
+    /// <summary>
+    /// The slack of the migrate phase's timeout, which is three times the move's estimate plus this; zero waits forever.
+    /// </summary>
+    public Duration MigrationTimeout { get; init; } = Duration.Zero;
+
+    /// <summary>How long freezing a VM into its state file may take; zero waits forever.</summary>
+    public Duration SuspendTimeout { get; init; } = Duration.Zero;
+
+    /// <summary>How long waking a VM from its state file may take; zero waits forever.</summary>
+    public Duration ResumeTimeout { get; init; } = Duration.Zero;
+
+    /// <summary>How long a seat may take to show the VM; zero waits forever.</summary>
+    public Duration DisplayTimeout { get; init; } = Duration.Zero;
+
+    /// <summary>
+    /// Migration progress is recorded at most once per this much time unless it gained five points; zero records each
+    /// new whole percent.
+    /// </summary>
+    public Duration ProgressInterval { get; init; } = Duration.Zero;
 }
 
 /// <summary>Tunables of the migration saga; durations are NodaTime values, never bare numbers.</summary>
@@ -158,6 +181,15 @@ public sealed record HousePolicy
         var p = Settings;
         text.Append(FormattableString.Invariant(
             $"s|{p.TimeZone}|{p.HoldDown}|{p.Cooldown}|{p.QuietHours}|{p.LaptopMinBatteryPercent}|{p.IdleAway}|{p.HomeSsid}|{p.LeaveWindow}|{p.SharedStorage}|{p.MinimumBenefit}|{p.SlowMigration}\n"));
+
+        // Only when set, so the versions of policies from before these settings existed stay as they were.
+        if (p.PrepareTimeout != Duration.Zero || p.MigrationTimeout != Duration.Zero || p.SuspendTimeout != Duration.Zero
+            || p.ResumeTimeout != Duration.Zero || p.DisplayTimeout != Duration.Zero || p.ProgressInterval != Duration.Zero)
+        {
+            text.Append(FormattableString.Invariant(
+                $"t|{p.PrepareTimeout}|{p.MigrationTimeout}|{p.SuspendTimeout}|{p.ResumeTimeout}|{p.DisplayTimeout}|{p.ProgressInterval}\n"));
+        }
+
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString()));
         return "p-" + Convert.ToHexStringLower(hash)[..12];
     }

@@ -56,10 +56,32 @@ public static class AgentCommands
             new(m.Source, m.CommandId, CommandKind.Migrate, m.Vm, TargetHost: m.Target, TargetUri: m.TargetUri,
                 MaxBandwidthMbps: m.MaxBandwidthMbps, DowntimeLimitMs: m.DowntimeLimitMs),
         ],
-        MigrationFailed { AbortCommandId: { } abort } f => [new(f.Target, abort, CommandKind.AbortIncoming, f.Vm)],
+        MigrationFailed f => Compensation(f),
+        SuspendFailed { CancelCommandId: { } cancel } f => [new(f.Host, cancel, CommandKind.Cancel, f.Vm, Of: f.CancelOf)],
+        ResumeFailed { CancelCommandId: { } cancel } f => [new(f.Host, cancel, CommandKind.Cancel, f.Vm, Of: f.CancelOf)],
+        CommandResent r => [r.Command],
         SuspendRequested s => [new(s.Host, s.CommandId, CommandKind.Suspend, s.Vm, To: s.File)],
         ResumeRequested r => [new(r.Host, r.CommandId, CommandKind.Resume, r.Vm, From: r.File)],
         DisplayAttachRequested d => [new(d.Host, d.CommandId, CommandKind.AttachDisplay, d.Vm, DisplayUri: d.DisplayUri)],
         _ => [],
     };
+
+    /// <summary>A failed move undone: first the source stops sending, then the target drops the prepare and stops waiting.</summary>
+    private static IEnumerable<CommandToAgent> Compensation(MigrationFailed f)
+    {
+        if (f.CancelCommandId is { } cancel)
+        {
+            yield return new(f.StillOn, cancel, CommandKind.Cancel, f.Vm, Of: f.CancelOf);
+        }
+
+        if (f.CancelPrepareCommandId is { } cancelPrepare)
+        {
+            yield return new(f.Target, cancelPrepare, CommandKind.Cancel, f.Vm, Of: f.CancelPrepareOf);
+        }
+
+        if (f.AbortCommandId is { } abort)
+        {
+            yield return new(f.Target, abort, CommandKind.AbortIncoming, f.Vm);
+        }
+    }
 }

@@ -54,7 +54,12 @@ public sealed record MigrationCompleted(
 
 /// <summary>
 /// The move did not happen; the VM still runs on <see cref="StillOn"/>. <see cref="AbortCommandId"/> is set when
-/// the target had been asked to wait for the VM and must now be told to stop waiting.
+/// the target had been asked to wait for the VM and must now be told to stop waiting; <see cref="CancelCommandId"/>
+/// when the source may still be sending it and must stop (<c>cancel</c> of <see cref="CancelOf"/>).
+/// <see cref="WhereaboutsUncertain"/>: the source's agent vanished mid-migration, so nobody knows yet whether the
+/// VM arrived; <see cref="StillOn"/> is then the last host known to run it, until an agent's inventory says otherwise.
+/// <see cref="CancelPrepareCommandId"/>: the target never answered <c>prepare_incoming</c>, perhaps never got it; a
+/// <c>cancel</c> of it (<see cref="CancelPrepareOf"/>) makes the agent answer it, not run it, should it arrive late.
 /// </summary>
 public sealed record MigrationFailed(
     string User,
@@ -65,7 +70,24 @@ public sealed record MigrationFailed(
     string StillOn,
     string Target,
     string? AbortCommandId,
-    Instant At);
+    Instant At,
+    string? CancelCommandId = null,
+    string? CancelOf = null,
+    bool WhereaboutsUncertain = false,
+    string? CancelPrepareCommandId = null,
+    string? CancelPrepareOf = null);
+
+/// <summary>
+/// A phase of a move (migration, suspend/resume or display) started and must end by <see cref="DueAt"/>; the server
+/// turns it into a durable delayed message, and the saga ignores it if the phase is over by then.
+/// </summary>
+public sealed record PhaseTimeoutScheduled(string User, string MoveId, string Phase, Duration Window, Instant DueAt, Instant At);
+
+/// <summary>
+/// A command of the pending phase was sent again, with the same command id, because its host's agent came (back)
+/// online: an agent answers a command id it knows with the recorded outcome, so nothing runs twice.
+/// </summary>
+public sealed record CommandResent(string User, string MoveId, string Phase, CommandToAgent Command, string Reason, Instant At);
 
 /// <summary>The seat's agent was told to show the VM (thin-client mode).</summary>
 public sealed record DisplayAttachRequested(
@@ -93,13 +115,21 @@ public sealed record PendingMigration(
     string? IncomingUri,
     double? Percent,
     Instant StartedAt,
-    int MemoryMb = 0);
+    int MemoryMb = 0,
+    CommandToAgent? Sent = null,
+    Instant? ProgressAt = null);
 
 public static class Phases
 {
     public const string Preparing = "preparing";
     public const string Migrating = "migrating";
+    public const string Suspending = "suspending";
+    public const string Resuming = "resuming";
+    public const string Displaying = "displaying";
 }
+
+/// <summary>The timeout the saga waits on: for which move and phase, and how long it was given.</summary>
+public sealed record PendingTimeout(string MoveId, string Phase, Duration Window, Instant DueAt);
 
 /// <summary>The VM's host was told to freeze it into a state file on shared storage.</summary>
 public sealed record SuspendRequested(
@@ -108,16 +138,24 @@ public sealed record SuspendRequested(
 /// <summary>The VM is frozen in <see cref="File"/>; it runs nowhere until resumed.</summary>
 public sealed record VmSuspended(string User, string OperationId, string Vm, string Host, string File, string? ResumeOn, Instant At);
 
-/// <summary>Freezing failed; the VM still runs on <see cref="Host"/>.</summary>
-public sealed record SuspendFailed(string User, string OperationId, string Vm, string Host, string Reason, Instant At);
+/// <summary>
+/// Freezing failed; the VM still runs on <see cref="Host"/>. <see cref="CancelCommandId"/> is set when the host may
+/// still be saving it and is told to stop (<c>cancel</c> of <see cref="CancelOf"/>).
+/// </summary>
+public sealed record SuspendFailed(
+    string User, string OperationId, string Vm, string Host, string Reason, Instant At, string? CancelCommandId = null, string? CancelOf = null);
 
 /// <summary>A host was told to start the VM from its state file.</summary>
 public sealed record ResumeRequested(string User, string OperationId, string Vm, string Host, string File, string CommandId, Instant At);
 
 public sealed record VmResumed(string User, string OperationId, string Vm, string Host, Instant At);
 
-/// <summary>Resuming failed; the VM stays frozen in its state file, where another host can resume it.</summary>
-public sealed record ResumeFailed(string User, string OperationId, string Vm, string Host, string Reason, Instant At);
+/// <summary>
+/// Resuming failed; the VM stays frozen in its state file, where another host can resume it. <see cref="CancelCommandId"/>
+/// is set when the host may still be starting it and is told not to (<c>cancel</c> of <see cref="CancelOf"/>).
+/// </summary>
+public sealed record ResumeFailed(
+    string User, string OperationId, string Vm, string Host, string Reason, Instant At, string? CancelCommandId = null, string? CancelOf = null);
 
 /// <summary>A suspend or resume in flight.</summary>
 public sealed record PendingOperation(string Id, string Kind, string Vm, string Host, string File, string CommandId, string? ResumeOn, Instant StartedAt)

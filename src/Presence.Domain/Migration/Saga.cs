@@ -1,3 +1,4 @@
+using NodaTime;
 using Presence.Domain.Migration;
 
 namespace Presence.Domain.Users;
@@ -77,8 +78,10 @@ public static partial class UserDecider
         {
             switch (report.State)
             {
-                // Progress is recorded per whole percent so a chatty agent cannot flood the stream.
-                case ReportState.Progress when report.Percent is { } percent && Math.Floor(percent) > Math.Floor(m.Percent ?? -1):
+                // Progress is recorded per whole percent, and no more often than ProgressInterval unless it gained five
+                // points, so a chatty agent cannot flood the stream.
+                case ReportState.Progress when report.Percent is { } percent && Math.Floor(percent) > Math.Floor(m.Percent ?? -1)
+                                               && ProgressDue(ctx, m, percent, report.At):
                     ctx.Emit(new MigrationProgressed(
                         state.Id, m.Id, Math.Round(percent, 1), report.TransferredBytes, report.RemainingBytes,
                         report.DirtyPagesRate, report.Mbps, report.At));
@@ -94,4 +97,10 @@ public static partial class UserDecider
             }
         }
     }
+
+    private static bool ProgressDue(Context ctx, PendingMigration m, double percent, Instant at) =>
+        ctx.Settings.ProgressInterval <= Duration.Zero
+        || m.ProgressAt is not { } last
+        || at - last >= ctx.Settings.ProgressInterval
+        || percent >= (m.Percent ?? 0) + 5;
 }

@@ -27,6 +27,7 @@ public static partial class UserDecider
         typeof(HoldChanged), typeof(RequestRefused), typeof(LeavingDetected),
         typeof(SuspendRequested), typeof(VmSuspended), typeof(SuspendFailed),
         typeof(ResumeRequested), typeof(VmResumed), typeof(ResumeFailed),
+        typeof(PhaseTimeoutScheduled), typeof(CommandResent),
     ];
 
     public static IReadOnlyList<object> Decide(UserSaga? state, UserInput input, Instant now, HousePolicy policy)
@@ -73,6 +74,9 @@ public static partial class UserDecider
             case ObserveHostChange change:
                 OnHostChange(ctx, change.Host);
                 break;
+            case CheckTimeout timeout:
+                OnTimeout(ctx, timeout.MoveId, timeout.Phase);
+                break;
         }
 
         ContinueResume(ctx);
@@ -99,6 +103,12 @@ public static partial class UserDecider
         {
             Events.Add(e);
             State = Evolve(State, e);
+
+            // Every phase a move enters gets its timeout at once, so no path can start a phase that waits forever.
+            if (TimeoutFor(this, e) is { } timeout)
+            {
+                Emit(timeout);
+            }
         }
 
         /// <summary>The first decision keeps the seed's plain decision id; later ones in the same call are numbered.</summary>
@@ -275,6 +285,11 @@ public static partial class UserDecider
     {
         var state = ctx.State;
         var facts = ctx.House.Host(host);
+        if (!facts.AgentOnline ? AgentLost(ctx, host) : Resend(ctx, host))
+        {
+            return;
+        }
+
         if (state.Busy)
         {
             return;
@@ -346,17 +361,20 @@ public static partial class UserDecider
         HoldChanged h => state with { Held = h.Held },
         IncomingRequested r => state with
         {
-            Migration = new PendingMigration(r.MigrationId, r.Vm, r.Source, r.Target, Phases.Preparing, r.CommandId, null, null, null, r.At, r.MemoryMb),
+            Migration = new PendingMigration(
+                r.MigrationId, r.Vm, r.Source, r.Target, Phases.Preparing, r.CommandId, null, null, null, r.At, r.MemoryMb,
+                AgentCommands.For(r).Single()),
             Since = r.At,
         },
+        PhaseTimeoutScheduled t => state with { Timeout = new PendingTimeout(t.MoveId, t.Phase, t.Window, t.DueAt) },
         IncomingReady r when state.Migration is { } m => state with { Migration = m with { IncomingUri = r.IncomingUri } },
         MigrationRequested r when state.Migration is { } m => state with
         {
-            Migration = m with { Phase = Phases.Migrating, MigrateCommandId = r.CommandId },
+            Migration = m with { Phase = Phases.Migrating, MigrateCommandId = r.CommandId, Sent = AgentCommands.For(r).Single() },
         },
         MigrationProgressed p when state.Migration is { } m => state with
         {
-            Migration = m with { Percent = p.Percent },
+            Migration = m with { Percent = p.Percent, ProgressAt = p.At },
             DirtyPagesRate = p.DirtyPagesRate ?? state.DirtyPagesRate,
         },
         MigrationCompleted c => state with
@@ -375,7 +393,10 @@ public static partial class UserDecider
         MigrationFailed f => state with
         {
             VmHost = f.StillOn,
-            VmHostConfirmed = state.House.Host(f.StillOn).Runs(f.Vm),
+
+            // Once the VM was being sent, the source is believed until the agents' inventories contradict it (see
+            // WithHouse): a send that finished while its answer was lost then shows up as the VM running on the target.
+            VmHostConfirmed = f.WhereaboutsUncertain || f.Phase == Phases.Migrating || state.House.Host(f.StillOn).Runs(f.Vm),
             Migration = null,
             Since = f.At,
         },

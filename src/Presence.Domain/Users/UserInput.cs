@@ -36,3 +36,11 @@ public sealed record ObserveHostChange : UserInput
 {
     public required string Host { get; init; }
 }
+
+/// <summary>A phase's timeout (<see cref="PhaseTimeoutScheduled"/>) ran out; late ones, for a phase already over, do nothing.</summary>
+public sealed record CheckTimeout : UserInput
+{
+    public required string MoveId { get; init; }
+
+    public required string Phase { get; init; }
+}

@@ -50,6 +50,9 @@ public sealed record UserSaga
     public PendingOperation? Operation { get; init; }
     public SuspendedVm? Suspended { get; init; }
     public PendingSettle? Settling { get; init; }
+
+    /// <summary>The phase timeout last scheduled; it matters only while that phase of that move is still pending.</summary>
+    public PendingTimeout? Timeout { get; init; }
     public PlacementProposed? Proposal { get; init; }
     public bool Held { get; init; }
     public Instant? LastMoveAt { get; init; }

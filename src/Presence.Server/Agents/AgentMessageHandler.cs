@@ -31,10 +31,18 @@ public static class AgentMessageHandler
         var before = await session.LoadAsync<HostState>(HostState.StreamId(status.Host), ct);
         session.Events.Append(HostState.StreamId(status.Host), reported);
 
-        // An agent coming up may be what a frozen VM waits for; one going away matters to VMs on it.
-        return before?.AgentOnline == reported.Online
-            ? []
-            : await UserSagaRunner.HostChangedAsync(session, policy, HostState.Evolve(before, reported), clock.GetCurrentInstant(), ct);
+        // An agent coming up may be what a frozen VM waits for; one going away matters to VMs on it. One saying it is
+        // online while we believed it was (restarted faster than its last will, or reconnected) may have missed a
+        // command: the users waiting on it get the pending command again, with the same id.
+        var now = clock.GetCurrentInstant();
+        if (before?.AgentOnline != reported.Online)
+        {
+            return await UserSagaRunner.HostChangedAsync(session, policy, HostState.Evolve(before, reported), now, ct);
+        }
+
+        return reported.Online
+            ? await UserSagaRunner.HostChangedAsync(session, policy, HostState.Evolve(before, reported), now, ct, onlyWaitingOnIt: true)
+            : [];
     }
 
     public static async Task Handle(AgentInventoryArrived arrived, IDocumentSession session, HousePolicy policy, CancellationToken ct)

@@ -82,6 +82,24 @@ public sealed class PolicyOptions
 
     /// <summary>Estimated migrations longer than this count a point against moving.</summary>
     public string SlowMigration { get; set; } = "5m";
+
+    /// <summary>How long the target may take to answer prepare_incoming with ready; 0s waits forever.</summary>
+    public string PrepareTimeout { get; set; } = "30s";
+
+    /// <summary>Slack of the migrate phase's timeout: three times the move's estimate plus this; 0s waits forever.</summary>
+    public string MigrationTimeout { get; set; } = "60s";
+
+    /// <summary>How long freezing a VM into its state file may take; 0s waits forever.</summary>
+    public string SuspendTimeout { get; set; } = "5m";
+
+    /// <summary>How long waking a VM from its state file may take; 0s waits forever.</summary>
+    public string ResumeTimeout { get; set; } = "5m";
+
+    /// <summary>How long a seat may take to show a VM; 0s waits forever.</summary>
+    public string DisplayTimeout { get; set; } = "30s";
+
+    /// <summary>Migration progress is recorded at most this often unless it gained five points; 0s: each whole percent.</summary>
+    public string ProgressInterval { get; set; } = "2s";
 }
 
 public sealed class HoldDownOptions

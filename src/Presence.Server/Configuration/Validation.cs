@@ -123,6 +123,12 @@ public sealed class HouseValidation : IValidateOptions<HouseOptions>
         CheckDuration("IdleAway", house.Policy.IdleAway);
         CheckDuration("LeaveWindow", house.Policy.LeaveWindow, zeroAllowed: false);
         CheckDuration("SlowMigration", house.Policy.SlowMigration);
+        CheckDuration("PrepareTimeout", house.Policy.PrepareTimeout);
+        CheckDuration("MigrationTimeout", house.Policy.MigrationTimeout);
+        CheckDuration("SuspendTimeout", house.Policy.SuspendTimeout);
+        CheckDuration("ResumeTimeout", house.Policy.ResumeTimeout);
+        CheckDuration("DisplayTimeout", house.Policy.DisplayTimeout);
+        CheckDuration("ProgressInterval", house.Policy.ProgressInterval);
         if (!QuietHoursText.TryParse(house.Policy.QuietHours, out _))
         {
             errors.Add($"House:Policy:QuietHours '{house.Policy.QuietHours}' must be like 22:00-07:00 (house time), or empty for none");
@@ -220,6 +226,12 @@ public static class HousePolicyFactory
             SharedStorage = house.Policy.SharedStorage,
             MinimumBenefit = house.Policy.MinimumBenefit,
             SlowMigration = DurationText.Parse(house.Policy.SlowMigration, "House:Policy:SlowMigration"),
+            PrepareTimeout = DurationText.Parse(house.Policy.PrepareTimeout, "House:Policy:PrepareTimeout"),
+            MigrationTimeout = DurationText.Parse(house.Policy.MigrationTimeout, "House:Policy:MigrationTimeout"),
+            SuspendTimeout = DurationText.Parse(house.Policy.SuspendTimeout, "House:Policy:SuspendTimeout"),
+            ResumeTimeout = DurationText.Parse(house.Policy.ResumeTimeout, "House:Policy:ResumeTimeout"),
+            DisplayTimeout = DurationText.Parse(house.Policy.DisplayTimeout, "House:Policy:DisplayTimeout"),
+            ProgressInterval = DurationText.Parse(house.Policy.ProgressInterval, "House:Policy:ProgressInterval"),
         },
     };
 }

@@ -26,6 +26,7 @@ public sealed class DemoLines(DateTimeZone zone, double simulatedSpeed = 1)
     [
         typeof(UserEnrolled), typeof(HouseObserved), typeof(IncomingReady), typeof(MigrationRequested),
         typeof(MigrationProgressed), typeof(DisplayAttachRequested), typeof(SuspendRequested), typeof(ResumeRequested),
+        typeof(PhaseTimeoutScheduled),
     ];
 
     private readonly Dictionary<string, Instant> movesStarted = [];
@@ -96,6 +97,8 @@ public sealed class DemoLines(DateTimeZone zone, double simulatedSpeed = 1)
                 return [Line(v.At, v.User, $"☀ {v.Vm} woke on {v.Host}{slept}")];
             case ResumeFailed f:
                 return [Line(f.At, f.User, $"✗ {f.Reason}; {f.Vm} stays frozen")];
+            case CommandResent r:
+                return [Line(r.At, r.User, $"↻ {r.Reason}: {Presence.Contracts.Wire.ContractJson.WireName(r.Command.Kind)} sent again to {r.Command.Host}, same command id")];
             case InventoryReported i:
                 return PowerChanged(i);
             case MaintenanceSwitched { On: true } m:

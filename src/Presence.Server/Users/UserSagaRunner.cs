@@ -44,6 +44,13 @@ public static class UserSagaRunner
             outgoing.Delay(new SettleUser(input.User, settling.SettleId), wait > Duration.Zero ? wait.ToTimeSpan() : TimeSpan.Zero);
         }
 
+        // Phase timeouts likewise: durable, and the saga decides whether one arriving after its phase ended matters.
+        foreach (var timeout in events.OfType<PhaseTimeoutScheduled>())
+        {
+            var wait = timeout.DueAt - now;
+            outgoing.Delay(new PhaseTimeoutDue(input.User, timeout.MoveId, timeout.Phase), wait > Duration.Zero ? wait.ToTimeSpan() : TimeSpan.Zero);
+        }
+
         outgoing.Add(new PublishUserState(input.User));
         return outgoing;
     }
@@ -52,12 +59,16 @@ public static class UserSagaRunner
     /// Hands a change on one host (already appended to its stream in this session) to every user it may matter
     /// to: whose VM runs there, was evacuated from there, or waits frozen to wake there.
     /// </summary>
+    /// <remarks><paramref name="onlyWaitingOnIt"/>: only users with a command pending on that host (an agent re-announcing itself).</remarks>
     public static async Task<OutgoingMessages> HostChangedAsync(
-        IDocumentSession session, HousePolicy policy, HostState changed, Instant now, CancellationToken ct)
+        IDocumentSession session, HousePolicy policy, HostState changed, Instant now, CancellationToken ct, bool onlyWaitingOnIt = false)
     {
         var house = await HouseAsync(session, policy, ct, changed);
         var outgoing = new OutgoingMessages();
-        foreach (var user in await AffectedAsync(session, policy, house, changed.Name, ct))
+        var users = onlyWaitingOnIt
+            ? await WaitingOnAsync(session, policy, changed.Name, ct)
+            : await AffectedAsync(session, policy, house, changed.Name, ct);
+        foreach (var user in users)
         {
             outgoing.AddRange(await RunAsync(session, policy,
                 new ObserveHostChange { User = user, Host = changed.Name, House = house, Seed = Guid.NewGuid() }, now, ct));
@@ -78,11 +89,19 @@ public static class UserSagaRunner
         return policy.Users
             .Where(u => sagas.TryGetValue(u.Name, out var s)
                 ? s.VmHost == host || s.Seat == host || s.EvacuatedFrom == host || s.Suspended?.ResumeOn == host
-                  || s.Migration?.Source == host || s.Migration?.Target == host
+                  || s.Migration?.Source == host || s.Migration?.Target == host || s.Operation?.Host == host
+                  || s.PendingDisplay?.Host == host
                 : house.Host(host).Runs(u.Vm))
             .Select(u => u.Name)
             .ToList();
     }
+
+    /// <summary>Users whose move waits for an answer from this host's agent.</summary>
+    public static async Task<IReadOnlyList<string>> WaitingOnAsync(IQuerySession session, HousePolicy policy, string host, CancellationToken ct) =>
+        (await session.Query<UserSaga>().ToListAsync(ct))
+            .Where(s => policy.User(s.Id) is not null && (s.Migration?.Sent?.Host == host || s.Operation?.Host == host))
+            .Select(s => s.Id)
+            .ToList();
 
     /// <summary>The configured hosts as their agents last described them; a host never heard from is offline.</summary>
     public static async Task<HouseSnapshot> HouseAsync(IQuerySession session, HousePolicy policy, CancellationToken ct, HostState? changed = null)

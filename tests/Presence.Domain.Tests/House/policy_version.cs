@@ -55,6 +55,12 @@ public class policy_version
         ["shared storage"] = p => p.Settings(x => x with { SharedStorage = "/mnt/nas" }),
         ["minimum benefit"] = p => p.Settings(x => x with { MinimumBenefit = 2 }),
         ["slow migration"] = p => p.Settings(x => x with { SlowMigration = Duration.FromMinutes(1) }),
+        ["prepare timeout"] = p => p.Settings(x => x with { PrepareTimeout = Duration.FromSeconds(30) }),
+        ["migration timeout"] = p => p.Settings(x => x with { MigrationTimeout = Duration.FromSeconds(60) }),
+        ["suspend timeout"] = p => p.Settings(x => x with { SuspendTimeout = Duration.FromMinutes(5) }),
+        ["resume timeout"] = p => p.Settings(x => x with { ResumeTimeout = Duration.FromMinutes(5) }),
+        ["display timeout"] = p => p.Settings(x => x with { DisplayTimeout = Duration.FromSeconds(30) }),
+        ["progress interval"] = p => p.Settings(x => x with { ProgressInterval = Duration.FromSeconds(2) }),
     };
 
     [Theory]

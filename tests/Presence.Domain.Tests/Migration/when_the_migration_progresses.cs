@@ -101,4 +101,39 @@ public class when_the_migration_progresses
         s.When(Agent.Reports(Imac, s.Pending.MigrateCommandId!, ReportState.Progress, r => r with { TotalBytes = Total, RemainingBytes = 0 }))
             .ThenNothing();
     }
+
+    /// <summary>One report a second, each a whole percent further, from 1 % to 30 %: the percents recorded.</summary>
+    private static List<double> RecordedWith(Duration interval)
+    {
+        var s = Migrating().WithSettings(p => p with { ProgressInterval = interval });
+        var before = s.History.Count;
+        for (var percent = 1; percent <= 30; percent++)
+        {
+            s.Given(Agent.SourceProgress(Total, Remaining(percent)));
+        }
+
+        return s.History.Skip(before).Cast<MigrationProgressed>().Select(p => p.Percent!.Value).ToList();
+    }
+
+    [Fact]
+    public void with_an_interval_progress_is_recorded_at_most_that_often()
+    {
+        Assert.Equal([1, 4, 7, 10, 13, 16, 19, 22, 25, 28], RecordedWith(Duration.FromSeconds(3)));
+    }
+
+    [Fact]
+    public void with_an_interval_five_points_are_recorded_sooner()
+    {
+        Assert.Equal([1, 6, 11, 16, 21, 26], RecordedWith(Duration.FromSeconds(10)));
+    }
+
+    [Fact]
+    public void with_an_interval_completion_is_still_recorded_at_once()
+    {
+        var s = Migrating().WithSettings(p => p with { ProgressInterval = Duration.FromMinutes(1) })
+            .Given(Agent.SourceProgress(Total, Remaining(1)), Agent.SourceProgress(Total, Remaining(2)));
+        Assert.Single(s.History.OfType<MigrationProgressed>());
+
+        s.When(Agent.SourceCompletes()).Then(typeof(MigrationCompleted));
+    }
 }

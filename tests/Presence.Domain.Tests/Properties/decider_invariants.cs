@@ -115,6 +115,99 @@ public class decider_invariants
     }
 
     [Fact]
+    public void the_vm_runs_on_exactly_one_host_unless_it_is_frozen()
+    {
+        // Once the saga knows where the VM runs it never loses it: only freezing takes it off every host, and no
+        // failure ever hands it to the target of the move that failed.
+        Histories.Sample((config, ops) => Walk(config, ops, step =>
+        {
+            var state = step.Before;
+            foreach (var e in step.Events)
+            {
+                var before = state;
+                state = UserDecider.Evolve(state, e);
+                if (before.VmHost is not null && e is not UserEnrolled && state.Suspended is null)
+                {
+                    Assert.True(state.VmHost is not null, $"after {EventText.Of(e)} the VM runs nowhere");
+                }
+
+                if (e is MigrationFailed failed)
+                {
+                    Assert.NotEqual(failed.Target, state.VmHost);
+                }
+            }
+        }), iter: Iterations);
+    }
+
+    [Fact]
+    public void compensation_and_resent_commands_go_to_the_right_hosts()
+    {
+        Histories.Sample((config, ops) => Walk(config, ops, step =>
+        {
+            var state = step.Before;
+            foreach (var e in step.Events)
+            {
+                var before = state;
+                state = UserDecider.Evolve(state, e);
+                var commands = AgentCommands.For(e).ToList();
+                switch (e)
+                {
+                    case MigrationFailed:
+                        var m = Assert.IsType<PendingMigration>(before.Migration);
+                        // The source only ever stops sending what it was told to send; the target only ever drops
+                        // the prepare it was given, and stops waiting.
+                        foreach (var c in commands)
+                        {
+                            var expected = c.Kind == CommandKind.AbortIncoming ? (m.Target, (string?)null)
+                                : c.Host == m.Source ? (m.Source, m.MigrateCommandId)
+                                : (m.Target, m.PrepareCommandId);
+                            Assert.Equal(expected, (c.Host, c.Of));
+                        }
+
+                        Assert.All(commands, c => Assert.True(c.Kind is CommandKind.Cancel or CommandKind.AbortIncoming));
+                        Assert.True(
+                            m.Phase == Phases.Migrating || commands.All(c => c.Kind != CommandKind.Cancel || c.Host == m.Target),
+                            "the source told to cancel before it was sending");
+                        Assert.True(m.Phase == Phases.Migrating || m.MigrateCommandId is null);
+                        break;
+                    case SuspendFailed or ResumeFailed:
+                        var op = Assert.IsType<PendingOperation>(before.Operation);
+                        Assert.All(commands, c => Assert.Equal((op.Host, CommandKind.Cancel, op.CommandId), (c.Host, c.Kind, c.Of)));
+                        break;
+                    case CommandResent resent:
+                        var pending = before.Migration?.Sent
+                            ?? (before.Operation is { } o ? new CommandToAgent(o.Host, o.CommandId, CommandKind.Suspend, o.Vm) : null);
+                        Assert.NotNull(pending);
+                        Assert.Equal((pending.Host, pending.CommandId), (resent.Command.Host, resent.Command.CommandId));
+                        Assert.Equal(step.Input is ObserveHostChange { Host: var host } ? host : null, resent.Command.Host);
+                        break;
+                }
+            }
+        }), iter: Iterations);
+    }
+
+    [Fact]
+    public void a_timeout_acts_only_on_the_phase_it_was_scheduled_for()
+    {
+        Histories.Sample((config, ops) => Walk(config, ops, step =>
+        {
+            if (step.Input is not CheckTimeout timeout)
+            {
+                return;
+            }
+
+            var before = step.Before;
+            var pending = before.Migration is { } m && m.Id == timeout.MoveId && m.Phase == timeout.Phase
+                || before.Operation is { } op && op.Id == timeout.MoveId
+                || before.PendingDisplay is { } d && d.CommandId == timeout.MoveId;
+            if (!pending)
+            {
+                Assert.DoesNotContain(step.Events, e => e is MigrationFailed or SuspendFailed or ResumeFailed or DisplayAttachFailed);
+            }
+        }), iter: Iterations);
+    }
+
+    [Fact]
     public void after_a_failed_freeze_the_vm_still_runs_and_after_a_failed_wake_it_is_still_frozen()
     {
         Histories.Sample((config, ops) => Walk(config, ops, step =>
@@ -176,6 +269,7 @@ public class decider_invariants
             typeof(SettlingStarted), typeof(SettlingLapsed), typeof(PlacementProposed), typeof(ProposalAnswered),
             typeof(HoldChanged), typeof(RequestRefused), typeof(LeavingDetected), typeof(SuspendRequested),
             typeof(VmSuspended), typeof(SuspendFailed), typeof(ResumeRequested), typeof(VmResumed), typeof(ResumeFailed),
+            typeof(PhaseTimeoutScheduled), typeof(CommandResent),
         ];
         Assert.All(expected, t => Assert.Contains(t, seen));
 
@@ -193,7 +287,8 @@ public class decider_invariants
     private static readonly string[] Seats = [Basement, Imac, Laptop, KidsPc, "garage"];
 
     public sealed record Config(
-        PreferredMode Prefers, AutomationLevel Automation, bool HoldDowns, bool LatencySensitive, double MinimumBenefit, string? FrozenFor);
+        PreferredMode Prefers, AutomationLevel Automation, bool HoldDowns, bool LatencySensitive, double MinimumBenefit, string? FrozenFor,
+        bool Timeouts = false);
 
     public abstract record Op;
 
@@ -248,6 +343,12 @@ public class decider_invariants
         Gen.Select(Gen.OneOf(0, 0, 0, 1, 1, 1, 1, 2, 3, 3, 4, 5), Gen.Int[0, 9], Gen.OneOf(Seats), Gen.OneOf(States), Gen.Int[0, 100])
             .Select(t => (Op)new Report(t.Item1, t.Item2 > 0, t.Item3, t.Item4, t.Item5));
 
+    /// <summary>A phase's timeout runs out: the one the saga waits on, an old one, or a made-up one.</summary>
+    public sealed record Timeout(int Which, int Seconds) : Op;
+
+    private static readonly Gen<Op> TimeoutOp =
+        Gen.Select(Gen.OneOf(0, 0, 0, 1, 2), Gen.OneOf(0, 5, 30, 600)).Select(t => (Op)new Timeout(t.Item1, t.Item2));
+
     private static readonly Gen<Op> HouseOp =
         Gen.Select(Gen.OneOf(Seats), Gen.OneOf(0, 1, 2, 3, 4, 4, 4, 5), Gen.Int[0, 4])
             .Select(t => (Op)new HouseChanges(t.Item1, t.Item2, t.Item3));
@@ -259,11 +360,12 @@ public class decider_invariants
                 Gen.Bool,
                 Gen.Int[0, 3],
                 Gen.OneOf(0.0, 0.0, 1.0, 3.0),
-                Gen.OneOf<string?>(null, null, null, null, null, null, null, null, Laptop, Imac))
-            .Select(t => new Config(t.Item1, t.Item2, t.Item3, t.Item4 == 0, t.Item5, t.Item6));
+                Gen.OneOf<string?>(null, null, null, null, null, null, null, null, Laptop, Imac),
+                Gen.Int[0, 3])
+            .Select(t => new Config(t.Item1, t.Item2, t.Item3, t.Item4 == 0, t.Item5, t.Item6, t.Item7 > 0));
 
     private static readonly Gen<(Config, Op[])> Histories =
-        Gen.Select(Configs, Gen.Frequency((3, SessionOp), (2, DeviceOp), (2, RequestOp), (2, WaitOp), (10, ReportOp), (2, HouseOp)).Array[1, 50]);
+        Gen.Select(Configs, Gen.Frequency((3, SessionOp), (2, DeviceOp), (2, RequestOp), (2, WaitOp), (10, ReportOp), (2, HouseOp), (2, TimeoutOp)).Array[1, 50]);
 
     private sealed record Step(HousePolicy Policy, UserSaga? StateGiven, UserInput Input, Instant Now, IReadOnlyList<object> Events)
     {
@@ -285,6 +387,12 @@ public class decider_invariants
             HomeSsid = HomeWifi,
             LeaveWindow = Duration.FromMinutes(5),
             MinimumBenefit = config.MinimumBenefit,
+            PrepareTimeout = config.Timeouts ? Duration.FromSeconds(30) : Duration.Zero,
+            MigrationTimeout = config.Timeouts ? Duration.FromSeconds(60) : Duration.Zero,
+            SuspendTimeout = config.Timeouts ? Duration.FromMinutes(2) : Duration.Zero,
+            ResumeTimeout = config.Timeouts ? Duration.FromMinutes(2) : Duration.Zero,
+            DisplayTimeout = config.Timeouts ? Duration.FromSeconds(20) : Duration.Zero,
+            ProgressInterval = config.Timeouts ? Duration.FromSeconds(5) : Duration.Zero,
         });
         return config.LatencySensitive ? policy.LatencySensitive() : policy;
     }
@@ -298,6 +406,7 @@ public class decider_invariants
         var now = Scenario.Start;
         var sent = new List<string>();
         var waits = new List<string>();
+        var timeouts = new List<PhaseTimeoutScheduled>();
         var n = 0;
 
         if (config.FrozenFor is { } wakeOn)
@@ -333,6 +442,11 @@ public class decider_invariants
             if (op is Wait wait)
             {
                 now += Duration.FromMinutes(wait.Minutes);
+            }
+
+            if (op is Timeout late)
+            {
+                now += Duration.FromSeconds(late.Seconds);
             }
 
             Evidence Evidence(EvidenceKind kind, string host, params (string Key, string Value)[] details) =>
@@ -379,6 +493,16 @@ public class decider_invariants
                 },
                 Report r => new ObserveAgentReport { User = AliceName, House = house, Seed = seed, Report = ReportFor(r, state, sent, now) },
                 HouseChanges h => new ObserveHostChange { User = AliceName, House = house, Seed = seed, Host = h.Host },
+                Timeout t => (t.Which, state?.Timeout) switch
+                {
+                    (0, { } due) => new CheckTimeout { User = AliceName, House = house, Seed = seed, MoveId = due.MoveId, Phase = due.Phase },
+                    (1, _) when timeouts.Count > 0 => new CheckTimeout
+                    {
+                        User = AliceName, House = house, Seed = seed,
+                        MoveId = timeouts[n % timeouts.Count].MoveId, Phase = timeouts[n % timeouts.Count].Phase,
+                    },
+                    _ => new CheckTimeout { User = AliceName, House = house, Seed = seed, MoveId = "m-made-up", Phase = Phases.Migrating },
+                },
                 _ => throw new InvalidOperationException(op.ToString()),
             };
 
@@ -392,6 +516,11 @@ public class decider_invariants
                 if (e is SettlingStarted started)
                 {
                     waits.Add(started.SettleId);
+                }
+
+                if (e is PhaseTimeoutScheduled scheduled)
+                {
+                    timeouts.Add(scheduled);
                 }
             }
         }

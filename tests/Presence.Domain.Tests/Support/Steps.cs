@@ -192,3 +192,17 @@ public static class Agent
         return Reports(display.Host, display.CommandId, state, r => r with { Error = error })(s);
     };
 }
+
+/// <summary>A phase's timeout (PhaseTimeoutScheduled) runs out: the server's scheduled message arrives.</summary>
+public static class TheTimeout
+{
+    /// <summary>The timeout the saga scheduled last.</summary>
+    public static Step RunsOut() => s =>
+    {
+        var timeout = s.State?.Timeout ?? throw new InvalidOperationException("no phase timeout scheduled");
+        return RunsOut(timeout.MoveId, timeout.Phase)(s);
+    };
+
+    public static Step RunsOut(string moveId, string phase) => s =>
+        new CheckTimeout { User = TheHouse.AliceName, House = s.House, Seed = s.NextSeed(), MoveId = moveId, Phase = phase };
+}

@@ -290,4 +290,24 @@ public sealed class printing_demo_lines
     {
         Assert.Equal(["08:14:03  bob       · session held: bob asked to keep it here"], For(new SessionHeld("bob", "bob asked to keep it here", At)));
     }
+
+    [Fact]
+    public void a_scheduled_timeout_is_silent_and_its_failure_says_why()
+    {
+        Assert.Empty(For(new PhaseTimeoutScheduled("alice", "m-1", Phases.Preparing, Duration.FromSeconds(30), At + Duration.FromSeconds(30), At)));
+        Assert.Equal(
+            ["08:14:03  alice     ✗ move basement → imac failed (preparing): imac did not answer prepare_incoming within 30 s; alice-desktop still runs on basement"],
+            For(new MigrationFailed("alice", "m-1", "alice-desktop", Phases.Preparing, "imac did not answer prepare_incoming within 30 s",
+                "basement", "imac", "c-abort", At)));
+    }
+
+    [Fact]
+    public void a_resent_command_says_to_whom_and_why()
+    {
+        var command = new CommandToAgent("imac", "c-1", CommandKind.PrepareIncoming, "alice-desktop", MemoryMb: 8192);
+
+        Assert.Equal(
+            ["08:14:03  alice     ↻ imac's agent came online while preparing waited for it: prepare_incoming sent again to imac, same command id"],
+            For(new CommandResent("alice", "m-1", Phases.Preparing, command, "imac's agent came online while preparing waited for it", At)));
+    }
 }

@@ -81,7 +81,7 @@ public sealed class a_login_moves_the_vm : IAsyncLifetime
         var kinds = stream.Select(e => e.GetType()).Distinct().ToList();
         Assert.Equal(
             [typeof(UserEnrolled), typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(IncomingRequested),
-             typeof(IncomingReady), typeof(MigrationRequested), typeof(MigrationProgressed), typeof(MigrationCompleted)],
+             typeof(PhaseTimeoutScheduled), typeof(IncomingReady), typeof(MigrationRequested), typeof(MigrationProgressed), typeof(MigrationCompleted)],
             kinds);
         var signal = Assert.Single(stream.OfType<SignalRecorded>());
         Assert.Equal("login-1", signal.Evidence.Id);

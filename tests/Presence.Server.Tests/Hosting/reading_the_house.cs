@@ -34,6 +34,20 @@ public sealed class reading_the_house
     }
 
     [Fact]
+    public void the_saga_timeouts_come_from_the_house_file()
+    {
+        var builder = PresenceApp.CreateBuilder(["--House:Policy:PrepareTimeout=45s", "--House:Policy:DisplayTimeout=0s"]);
+        var (policy, _, _, _) = PresenceApp.ReadSettings(builder.Configuration);
+
+        Assert.Equal(NodaTime.Duration.FromSeconds(45), policy.Settings.PrepareTimeout);
+        Assert.Equal(NodaTime.Duration.FromSeconds(60), policy.Settings.MigrationTimeout);
+        Assert.Equal(NodaTime.Duration.FromMinutes(5), policy.Settings.SuspendTimeout);
+        Assert.Equal(NodaTime.Duration.FromMinutes(5), policy.Settings.ResumeTimeout);
+        Assert.Equal(NodaTime.Duration.Zero, policy.Settings.DisplayTimeout);
+        Assert.Equal(NodaTime.Duration.FromSeconds(2), policy.Settings.ProgressInterval);
+    }
+
+    [Fact]
     public void command_line_keys_override_the_file()
     {
         var builder = PresenceApp.CreateBuilder(["--Mqtt:Port=1999", "--House:Vms:0:MemoryMb=1234"]);
@@ -51,6 +65,9 @@ public sealed class reading_the_house
     [InlineData("--House:Vms:1:Owner=zed", "House:Vms:1:Owner 'zed' is not one of House:Users")]
     [InlineData("--House:TimeZone=Mars/Olympus", "House:TimeZone 'Mars/Olympus' is not a tz database zone")]
     [InlineData("--House:Policy:DowntimeLimit=soon", "House:Policy:DowntimeLimit 'soon' must be a positive duration")]
+    [InlineData("--House:Policy:PrepareTimeout=never", "House:Policy:PrepareTimeout 'never' must be a duration")]
+    [InlineData("--House:Policy:MigrationTimeout=-1m", "House:Policy:MigrationTimeout '-1m' must be a duration")]
+    [InlineData("--House:Policy:ProgressInterval=often", "House:Policy:ProgressInterval 'often' must be a duration")]
     [InlineData("--Mqtt:MaxSkew=-5m", "Mqtt:MaxSkew '-5m' must be a positive duration")]
     [InlineData("--Mqtt:Port=70000", "Mqtt:Port must be 0–65535")]
     [InlineData("--House:Hosts:0:Role=Mainframe", "'House:Hosts:0:Role'")]

@@ -6,7 +6,11 @@ namespace Presence.Server.Tests.Infrastructure;
 /// <summary>Real agents with the simulated hypervisor, in-process, fast enough for tests.</summary>
 public static class TestAgents
 {
-    public static async Task<PresenceAgent> StartAsync(string host, int mqttPort, string directory, params (string Name, int MemoryMb)[] running)
+    public static Task<PresenceAgent> StartAsync(string host, int mqttPort, string directory, params (string Name, int MemoryMb)[] running) =>
+        StartAsync(host, mqttPort, directory, speedFactor: 20, running);
+
+    /// <summary><paramref name="speedFactor"/>: how many times faster than a real link its migrations run.</summary>
+    public static async Task<PresenceAgent> StartAsync(string host, int mqttPort, string directory, double speedFactor, params (string Name, int MemoryMb)[] running)
     {
         var options = new AgentOptions
         {
@@ -14,7 +18,7 @@ public static class TestAgents
             Mqtt = { Host = "127.0.0.1", Port = mqttPort, ReconnectDelay = TimeSpan.FromMilliseconds(200) },
             Resources = { Cpus = 4, MemoryMb = 16384, LinkMbps = 1000 },
             StateDirectory = Path.Combine(directory, "agent-" + host),
-            Simulated = { SpeedFactor = 20, ProgressInterval = TimeSpan.FromMilliseconds(50) },
+            Simulated = { SpeedFactor = speedFactor, ProgressInterval = TimeSpan.FromMilliseconds(50) },
         };
         foreach (var (name, memory) in running)
         {
