@@ -12,6 +12,7 @@ namespace Presence.Agent.Tests.Qemu;
 /// The qemu driver against real qemu (TCG, 64 MiB guests that dirty memory), two drivers on 127.0.0.1 in the
 /// place of two computers. One class, so its guests never compete with each other for the two cores.
 /// </summary>
+[Collection(QemuLab.Collection)]
 public sealed class QemuDriverTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Vm = QemuLab.Vm;
@@ -199,6 +200,43 @@ public sealed class QemuDriverTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.StartsWith($"no saved state of {Vm}", missing.Message);
     }
 
+    [Fact]
+    public async Task A_migration_that_does_not_converge_is_throttled_harder()
+    {
+        var basement = await lab.StartDriverAsync("basement", "running", q => q.ConvergenceRounds = 2);
+        var imac = await lab.StartDriverAsync("imac", "absent");
+        var uri = await imac.PrepareIncomingAsync(new IncomingRequest(Vm, QemuLab.MemoryMb, null), CancellationToken.None);
+
+        using var cancel = new CancellationTokenSource();
+        // 10 Mbit/s with 50 ms of downtime allowed: the guest's 144 busy pages never fit, so rounds go on.
+        var migration = basement.MigrateAsync(
+            new MigrationRequest(Vm, "imac", uri, MaxBandwidthMbps: 10, DowntimeLimit: TimeSpan.FromMilliseconds(50)),
+            _ => Task.CompletedTask,
+            cancel.Token);
+
+        await WaitUntilAsync(async () => (int?)(await basement.ExecuteAsync(Vm, "query-migrate-parameters"))?["cpu-throttle-initial"] == 60,
+            "the stronger throttle");
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => migration);
+        Assert.Equal("running", await QemuLab.StatusAsync(basement));
+        await imac.AbortIncomingAsync(Vm, CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task A_qemu_left_running_by_an_earlier_agent_is_adopted_not_started_twice()
+    {
+        var first = await lab.StartDriverAsync("basement", "running");
+        var pid = Assert.Single(first.StartedProcessIds);
+        await first.DisposeAsync();
+
+        var second = await lab.StartDriverAsync("basement", "running");
+
+        Assert.Empty(second.StartedProcessIds);
+        Assert.Equal(VmState.Running, Assert.Single(second.ListVms()).State);
+        Assert.True(await QemuLab.GuestRunsAsync(second));
+        Assert.False(Exited(pid, TimeSpan.Zero));
+    }
+
     private async Task<QmpClient> ConnectAsync(string socket, QemuProcess process)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
@@ -215,10 +253,12 @@ public sealed class QemuDriverTests(ITestOutputHelper output) : IAsyncLifetime
         }
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition, string what)
+    private static Task WaitUntilAsync(Func<bool> condition, string what) => WaitUntilAsync(() => Task.FromResult(condition()), what);
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        while (!condition())
+        while (!await condition())
         {
             if (DateTime.UtcNow > deadline)
             {
@@ -229,12 +269,14 @@ public sealed class QemuDriverTests(ITestOutputHelper output) : IAsyncLifetime
         }
     }
 
-    private static bool Exited(int pid)
+    private static bool Exited(int pid) => Exited(pid, TimeSpan.FromSeconds(5));
+
+    private static bool Exited(int pid, TimeSpan patience)
     {
         try
         {
             using var process = Process.GetProcessById(pid);
-            return process.WaitForExit(5000);
+            return process.WaitForExit(patience);
         }
         catch (ArgumentException)
         {

@@ -14,6 +14,9 @@ namespace Presence.Agent.Tests.Qemu;
 /// </summary>
 internal sealed class QemuLab : IAsyncDisposable
 {
+    /// <summary>One at a time: each guest keeps a core busy, and this machine may have only two.</summary>
+    public const string Collection = "qemu";
+
     public const string Vm = "alice-desktop";
     public const int MemoryMb = 64;
 
@@ -63,23 +66,25 @@ internal sealed class QemuLab : IAsyncDisposable
         return sector;
     }
 
-    public AgentOptions Options(string host, string state, Action<QemuOptions>? tune = null)
+    public AgentOptions Options(string host, string state, Action<QemuOptions>? tune = null, AgentOptions? basis = null)
     {
-        var options = new AgentOptions
+        var options = basis ?? new AgentOptions();
+        options.Host = host;
+        options.Hypervisor = "qemu";
+        options.StateDirectory = Path.Combine(Scratch, host);
+        options.Vms = [new VmOptions { Name = Vm, MemoryMb = MemoryMb, State = state, QemuArguments = [.. GuestArguments] }];
+        options.Qemu = new QemuOptions
         {
-            Host = host,
-            Hypervisor = "qemu",
-            StateDirectory = Path.Combine(Scratch, host),
-            Resources = { Cpus = 2, MemoryMb = 1024, LinkMbps = 1000 },
-            Vms = [new VmOptions { Name = Vm, MemoryMb = MemoryMb, State = state, QemuArguments = [.. GuestArguments] }],
-            Qemu =
-            {
-                Binary = Binary,
-                Accelerator = "tcg",
-                PollInterval = TimeSpan.FromMilliseconds(50),
-                KeepMigratedSource = true,
-            },
+            Binary = Binary,
+            Accelerator = "tcg",
+            PollInterval = TimeSpan.FromMilliseconds(50),
+            KeepMigratedSource = true,
         };
+        if (basis is null)
+        {
+            options.Resources = new ResourceOptions { Cpus = 2, MemoryMb = 1024, LinkMbps = 1000 };
+        }
+
         tune?.Invoke(options.Qemu);
         return options;
     }
@@ -150,7 +155,11 @@ internal sealed class QemuLab : IAsyncDisposable
         }
 
         // The drivers leave running VMs running (as an agent restart should); a test leaves nothing behind.
-        foreach (var pid in drivers.SelectMany(d => d.StartedProcessIds).Concat(ownProcesses))
+        // Pid files catch the qemus of agents (whose drivers the test cannot reach) and adopted ones.
+        var recorded = Directory.EnumerateFiles(Scratch, "*.pid", SearchOption.AllDirectories)
+            .Select(f => int.TryParse(File.ReadAllText(f).Trim(), out var pid) ? pid : 0)
+            .Where(pid => pid > 0);
+        foreach (var pid in drivers.SelectMany(d => d.StartedProcessIds).Concat(ownProcesses).Concat(recorded).Distinct())
         {
             Kill(pid);
         }

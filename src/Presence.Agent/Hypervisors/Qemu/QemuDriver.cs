@@ -130,6 +130,12 @@ internal sealed class QemuDriver : IHypervisorDriver
                         vms[config.Name] = vm;
                     }
 
+                    if (await TryAdoptAsync(vm, cancellationToken))
+                    {
+                        vm.Busy = null;
+                        break;
+                    }
+
                     try
                     {
                         await LaunchAsync(vm, [], cancellationToken);
@@ -151,6 +157,48 @@ internal sealed class QemuDriver : IHypervisorDriver
         }
 
         Changed();
+    }
+
+    /// <summary>
+    /// A qemu left running by an earlier run of the agent still answers on the VM's socket: take it over rather
+    /// than start a second one on the same disks. Only a running or paused one is kept; its exit is noticed only
+    /// when a command finds QMP gone, since it is not a child of this process.
+    /// </summary>
+    private async Task<bool> TryAdoptAsync(QemuVm vm, CancellationToken cancellationToken)
+    {
+        var socket = SocketOf(vm.Config);
+        if (!File.Exists(socket))
+        {
+            return false;
+        }
+
+        QmpClient qmp;
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(2));
+            qmp = await QmpClient.ConnectAsync(socket, timeout.Token);
+        }
+        catch (Exception e) when (e is SocketException or IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+
+        var status = (string?)(await qmp.ExecuteAsync("query-status", cancellationToken))?["status"];
+        if (status is "running" or "paused")
+        {
+            vm.Qmp = qmp;
+            vm.State = status == "running" ? VmState.Running : VmState.Paused;
+            qmp.EventReceived += e => OnQmpEvent(vm, e);
+            logger.LogInformation("{Vm} was already running (qemu {Status} at {Socket}); adopted", vm.Config.Name, status, socket);
+            return true;
+        }
+
+        // Left over from a migration or a save (postmigrate, inmigrate…): it holds nothing to keep.
+        logger.LogWarning("{Vm}: a leftover qemu in state {Status} at {Socket} is quit before starting afresh", vm.Config.Name, status, socket);
+        await QuitAsync(qmp, null);
+        await qmp.DisposeAsync();
+        return false;
     }
 
     public IReadOnlyList<VmInventory> ListVms()
@@ -451,9 +499,9 @@ internal sealed class QemuDriver : IHypervisorDriver
 
         foreach (var vm in all)
         {
-            if (vm.Process is { } process && (vm.State == VmState.Incoming || qemu.StopVmsOnExit || retired.Contains(vm)))
+            if ((vm.Process is not null || vm.Qmp is not null) && (vm.State == VmState.Incoming || qemu.StopVmsOnExit || retired.Contains(vm)))
             {
-                await QuitAsync(vm.Qmp, process);
+                await QuitAsync(vm.Qmp, vm.Process);
             }
 
             if (vm.Qmp is { } qmp)
@@ -478,6 +526,7 @@ internal sealed class QemuDriver : IHypervisorDriver
             "-m", config.MemoryMb.ToString(CultureInfo.InvariantCulture),
             "-display", "none",
             "-qmp", $"unix:{socket},server=on,wait=off",
+            "-pidfile", Path.ChangeExtension(socket, ".pid"),
         ];
         if (config.DisplayPort is { } port)
         {
@@ -659,6 +708,12 @@ internal sealed class QemuDriver : IHypervisorDriver
         if (process is not null && !await process.WaitForExitAsync(TimeSpan.FromSeconds(3)))
         {
             await process.KillAsync();
+        }
+
+        // Not our child (adopted): its closing the socket is the sign that it is gone and its disks are free.
+        for (var i = 0; process is null && qmp is { IsConnected: true } && i < 100; i++)
+        {
+            await Task.Delay(30);
         }
     }
 

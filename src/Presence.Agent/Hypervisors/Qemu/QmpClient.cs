@@ -32,6 +32,7 @@ public sealed class QmpClient : IAsyncDisposable
     private readonly CancellationTokenSource closing = new();
     private Task reading = Task.CompletedTask;
     private long nextId;
+    private int disposed;
     private volatile Exception? closedBecause;
 
     private QmpClient(Socket socket)
@@ -194,6 +195,11 @@ public sealed class QmpClient : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref disposed, 1) == 1)
+        {
+            return;
+        }
+
         await closing.CancelAsync();
         try
         {
