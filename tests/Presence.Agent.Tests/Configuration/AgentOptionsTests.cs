@@ -91,6 +91,25 @@ public sealed class AgentOptionsTests : IDisposable
         Assert.Empty(options.Vms);
     }
 
+    [Fact]
+    public void The_qemu_example_configuration_is_valid()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Presence.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        var example = Path.Combine(directory!.FullName, "src", "Presence.Agent", "agent.qemu.example.json");
+        var (_, options) = AgentConfiguration.Load(["--config", example], new Hashtable());
+
+        Assert.Equal("qemu", options.Hypervisor);
+        Assert.Equal(["running", "absent"], options.Vms.Select(v => v.State));
+        Assert.Contains("-drive", options.Vms[0].QemuArguments);
+        Assert.Equal(5901, options.Vms[0].DisplayPort);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), options.Qemu.PollInterval);
+    }
+
     private AgentOptions Load(params string[] args) =>
         AgentConfiguration.Load(args, new Hashtable(), defaultConfigPath: Path.Combine(scratch, "none.json")).Options;
 }
