@@ -39,7 +39,7 @@ public sealed class QemuAgentTests(ITestOutputHelper output) : IAsyncLifetime
         await house.SendAsync("basement", new
         {
             command_id = "move-q1", type = "migrate", vm = QemuLab.Vm, target_host = "imac", target_uri = ready.IncomingUri,
-            mode = "live", max_bandwidth_mbps = 40, downtime_limit_ms = 300,
+            mode = "live", max_bandwidth_mbps = 20, downtime_limit_ms = 300,
         });
         var completed = await house.OutcomeAsync("basement", "move-q1");
 

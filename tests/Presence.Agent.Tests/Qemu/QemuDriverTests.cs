@@ -64,9 +64,9 @@ public sealed class QemuDriverTests(ITestOutputHelper output) : IAsyncLifetime
 
         var progress = new List<MigrationProgress>();
         var clock = Stopwatch.StartNew();
-        // 40 Mbit/s: a few hundred milliseconds, long enough for several progress reports.
+        // 20 Mbit/s: about half a second, long enough for several progress reports.
         var result = await basement.MigrateAsync(
-            new MigrationRequest(Vm, "imac", uri, MaxBandwidthMbps: 40, DowntimeLimit: TimeSpan.FromMilliseconds(300)),
+            new MigrationRequest(Vm, "imac", uri, MaxBandwidthMbps: 20, DowntimeLimit: TimeSpan.FromMilliseconds(300)),
             p =>
             {
                 lock (progress)

@@ -36,6 +36,7 @@ internal sealed class QemuDriver : IHypervisorDriver
     private readonly Dictionary<string, QemuVm> vms = new(StringComparer.Ordinal);
     private readonly List<QemuVm> retired = [];
     private readonly List<int> startedProcessIds = [];
+    private int disposed;
 
     public QemuDriver(AgentOptions options, ILogger logger)
     {
@@ -491,6 +492,11 @@ internal sealed class QemuDriver : IHypervisorDriver
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref disposed, 1) == 1)
+        {
+            return;
+        }
+
         List<QemuVm> all;
         lock (gate)
         {
