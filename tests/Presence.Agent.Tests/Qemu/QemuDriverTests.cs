@@ -235,6 +235,10 @@ public sealed class QemuDriverTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(VmState.Running, Assert.Single(second.ListVms()).State);
         Assert.True(await QemuLab.GuestRunsAsync(second));
         Assert.False(Exited(pid, TimeSpan.Zero));
+
+        // Not its child: the driver learns of the end from the QMP socket closing.
+        QemuLab.Kill(pid);
+        await WaitUntilAsync(() => second.ListVms() is [{ State: VmState.Stopped }], "the adopted VM stopped");
     }
 
     private async Task<QmpClient> ConnectAsync(string socket, QemuProcess process)

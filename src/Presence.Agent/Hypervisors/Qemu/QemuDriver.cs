@@ -191,6 +191,7 @@ internal sealed class QemuDriver : IHypervisorDriver
             vm.Qmp = qmp;
             vm.State = status == "running" ? VmState.Running : VmState.Paused;
             qmp.EventReceived += e => OnQmpEvent(vm, e);
+            qmp.Closed += () => OnGone(vm, null, qmp);
             logger.LogInformation("{Vm} was already running (qemu {Status} at {Socket}); adopted", vm.Config.Name, status, socket);
             return true;
         }
@@ -342,7 +343,7 @@ internal sealed class QemuDriver : IHypervisorDriver
             }
             catch (Exception e)
             {
-                await ForgetAsync(vm);
+                await LostAsync(vm);
                 throw Explain(e, vm, $"{request.Vm} was lost while migrating to {request.TargetHost}");
             }
 
@@ -549,7 +550,7 @@ internal sealed class QemuDriver : IHypervisorDriver
             startedProcessIds.Add(process.Id);
         }
 
-        process.Exited += () => OnExited(vm, process);
+        process.Exited += () => OnGone(vm, process, null);
 
         var deadline = DateTime.UtcNow + qemu.StartTimeout;
         while (true)
@@ -590,12 +591,16 @@ internal sealed class QemuDriver : IHypervisorDriver
         }
     }
 
-    private void OnExited(QemuVm vm, QemuProcess process)
+    /// <summary>A qemu ended by itself: its process exited, or (adopted, not our child) its QMP socket closed.</summary>
+    private void OnGone(QemuVm vm, QemuProcess? process, QmpClient? adopted)
     {
         bool changed;
         lock (gate)
         {
-            changed = vms.TryGetValue(vm.Config.Name, out var current) && current == vm && vm.Process == process && vm.Busy is null;
+            // While disposing, connections close because this driver closes them.
+            changed = Volatile.Read(ref disposed) == 0
+                      && vms.TryGetValue(vm.Config.Name, out var current) && current == vm && vm.Busy is null
+                      && (process is not null ? vm.Process == process : vm.Process is null && vm.Qmp == adopted);
             if (changed)
             {
                 if (vm.State == VmState.Incoming)
@@ -611,7 +616,7 @@ internal sealed class QemuDriver : IHypervisorDriver
 
         if (changed)
         {
-            logger.LogWarning("qemu of {Vm} (pid {Pid}) exited: {Output}", vm.Config.Name, process.Id, process.ErrorOutput);
+            logger.LogWarning("qemu of {Vm} ended: {Output}", vm.Config.Name, process?.ErrorOutput ?? "its QMP socket closed");
             Changed();
         }
     }
@@ -640,7 +645,7 @@ internal sealed class QemuDriver : IHypervisorDriver
         var state = VmState.Running;
         if (qmp is null || !qmp.IsConnected || vm.Process is { HasExited: true })
         {
-            await ForgetAsync(vm);
+            await LostAsync(vm);
             return;
         }
 
@@ -683,6 +688,30 @@ internal sealed class QemuDriver : IHypervisorDriver
                 await qmp.DisposeAsync();
             }
         }
+    }
+
+    /// <summary>The VM's qemu died under an operation: the VM is stopped here (it ran nowhere else).</summary>
+    private async Task LostAsync(QemuVm vm)
+    {
+        if (vm.Process is { } process)
+        {
+            await process.KillAsync();
+        }
+
+        if (vm.Qmp is { } qmp)
+        {
+            await qmp.DisposeAsync();
+        }
+
+        lock (gate)
+        {
+            vm.Busy = null;
+            vm.State = VmState.Stopped;
+            vm.Qmp = null;
+        }
+
+        logger.LogWarning("{Vm}'s qemu is gone: {Output}", vm.Config.Name, vm.Process?.ErrorOutput);
+        Changed();
     }
 
     /// <summary>Ends a qemu that holds nothing worth keeping and drops the VM from this host.</summary>

@@ -49,6 +49,9 @@ public sealed class QmpClient : IAsyncDisposable
 
     public event Action<QmpEvent>? EventReceived;
 
+    /// <summary>Raised once when the connection ends, whoever ended it.</summary>
+    public event Action? Closed;
+
     public bool IsConnected => closedBecause is null;
 
     public static async Task<QmpClient> ConnectAsync(string socketPath, CancellationToken cancellationToken)
@@ -191,6 +194,8 @@ public sealed class QmpClient : IAsyncDisposable
         {
             reply.TrySetException(new IOException($"QMP connection closed: {why.Message}", why));
         }
+
+        Closed?.Invoke();
     }
 
     public async ValueTask DisposeAsync()
