@@ -124,6 +124,13 @@ public sealed class QemuOptions
 
     public int StrongThrottleIncrement { get; set; } = 20;
 
+    /// <summary>
+    /// Instead of throttling harder, switch a migration that does not converge to post-copy (the target runs the
+    /// guest and pulls the remaining pages). Set it on every host: the target must allow it too. It always
+    /// finishes, but a link lost during post-copy loses the VM, and it can no longer be cancelled.
+    /// </summary>
+    public bool Postcopy { get; set; }
+
     /// <summary>How long a started qemu may take to open its QMP socket.</summary>
     public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(20);
 

@@ -223,6 +223,25 @@ public sealed class QemuDriverTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_migration_that_does_not_converge_finishes_in_post_copy_when_allowed()
+    {
+        var basement = await lab.StartDriverAsync("basement", "running", q => (q.ConvergenceRounds, q.Postcopy) = (2, true));
+        var imac = await lab.StartDriverAsync("imac", "absent", q => q.Postcopy = true);
+        var uri = await imac.PrepareIncomingAsync(new IncomingRequest(Vm, QemuLab.MemoryMb, null), CancellationToken.None);
+
+        // As in the throttling test, pre-copy alone would go on for ever.
+        var result = await basement.MigrateAsync(
+            new MigrationRequest(Vm, "imac", uri, MaxBandwidthMbps: 10, DowntimeLimit: TimeSpan.FromMilliseconds(50)),
+            _ => Task.CompletedTask,
+            CancellationToken.None);
+
+        Assert.True(result.TotalTime > TimeSpan.Zero);
+        Assert.Empty(basement.ListVms());
+        await WaitUntilAsync(() => imac.ListVms() is [{ State: VmState.Running }], "the guest running on imac");
+        Assert.True(await QemuLab.GuestRunsAsync(imac));
+    }
+
+    [Fact]
     public async Task A_qemu_left_running_by_an_earlier_agent_is_adopted_not_started_twice()
     {
         var first = await lab.StartDriverAsync("basement", "running");

@@ -14,7 +14,8 @@ namespace Presence.Agent.Hypervisors.Qemu;
 /// on (<c>absent</c> where it is not yet), because both ends of a migration need the same devices.
 /// <list type="bullet">
 /// <item>Live migration is pre-copy with auto-converge; when it has not converged after
-/// <see cref="QemuOptions.ConvergenceRounds"/> dirty-memory rounds the CPU throttle is raised. Post-copy is not used.</item>
+/// <see cref="QemuOptions.ConvergenceRounds"/> dirty-memory rounds the CPU throttle is raised, or, with
+/// <see cref="QemuOptions.Postcopy"/>, it switches to post-copy.</item>
 /// <item>After a migration the source qemu (paused, <c>postmigrate</c>) is quit, unless
 /// <see cref="QemuOptions.KeepMigratedSource"/>; either way it no longer counts as a VM of this host.</item>
 /// <item>Suspend writes the migration stream through <c>exec:cat</c> (qemu 7.2 has no <c>file:</c> URI) and quits qemu;
@@ -243,6 +244,14 @@ internal sealed class QemuDriver : IHypervisorDriver
         try
         {
             var qmp = await LaunchAsync(vm, ["-incoming", "defer"], cancellationToken);
+            if (qemu.Postcopy)
+            {
+                await qmp.ExecuteAsync("migrate-set-capabilities", new JsonObject
+                {
+                    ["capabilities"] = new JsonArray(new JsonObject { ["capability"] = "postcopy-ram", ["state"] = true }),
+                }, cancellationToken);
+            }
+
             await qmp.ExecuteAsync("migrate-incoming", new JsonObject { ["uri"] = $"tcp:{qemu.MigrationAddress}:0" }, cancellationToken);
 
             // Port 0 lets the kernel choose a free port with no race; query-migrate tells which.
@@ -304,7 +313,9 @@ internal sealed class QemuDriver : IHypervisorDriver
         {
             await qmp.ExecuteAsync("migrate-set-capabilities", new JsonObject
             {
-                ["capabilities"] = new JsonArray(new JsonObject { ["capability"] = "auto-converge", ["state"] = true }),
+                ["capabilities"] = new JsonArray(
+                    new JsonObject { ["capability"] = "auto-converge", ["state"] = true },
+                    new JsonObject { ["capability"] = "postcopy-ram", ["state"] = qemu.Postcopy }),
             }, CancellationToken.None);
             // Set every time: QEMU keeps parameters between migrations, and the last one may have throttled harder.
             await qmp.ExecuteAsync("migrate-set-parameters", new JsonObject
@@ -327,9 +338,11 @@ internal sealed class QemuDriver : IHypervisorDriver
 
         var throttled = false;
         var cancelled = false;
+        var postcopy = false;
         while (true)
         {
-            if (cancellationToken.IsCancellationRequested && !cancelled)
+            // In post-copy the target already runs the guest: there is nothing left here to go back to.
+            if (cancellationToken.IsCancellationRequested && !cancelled && !postcopy)
             {
                 cancelled = true;
                 logger.LogInformation("Cancelling the migration of {Vm}", request.Vm);
@@ -359,6 +372,12 @@ internal sealed class QemuDriver : IHypervisorDriver
                         request.Vm, request.TargetHost, (long)result.Downtime.TotalMilliseconds, (long)result.TotalTime.TotalMilliseconds);
                     return result;
 
+                case "failed" or "cancelled" when postcopy:
+                    // Memory is split between the hosts: starting the source again would run a second, stale copy.
+                    await LostAsync(vm);
+                    throw new HypervisorException(
+                        $"post-copy migration of {request.Vm} to {request.TargetHost} failed: {(string?)info?["error-desc"] ?? "qemu gave no reason"}; it is stopped here and must be restarted");
+
                 case "failed" or "cancelled":
                     await RecoverSourceAsync(vm);
                     if (cancelled)
@@ -381,9 +400,25 @@ internal sealed class QemuDriver : IHypervisorDriver
                     Mbps = ram["mbps"]?.GetValue<double>(),
                 });
 
-                if (!throttled && !cancelled && Number(ram, "dirty-sync-count") >= qemu.ConvergenceRounds)
+                if (!throttled && !cancelled && status == "active" && Number(ram, "dirty-sync-count") >= qemu.ConvergenceRounds)
                 {
                     throttled = true;
+                    if (qemu.Postcopy)
+                    {
+                        logger.LogInformation("{Vm} has not converged after {Rounds} rounds; switching to post-copy", request.Vm, qemu.ConvergenceRounds);
+                        try
+                        {
+                            await qmp.ExecuteAsync("migrate-start-postcopy", CancellationToken.None);
+                            postcopy = true;
+                        }
+                        catch (QmpException e)
+                        {
+                            logger.LogWarning("Post-copy refused for {Vm}: {Reason}; going on with pre-copy", request.Vm, e.Description);
+                        }
+
+                        continue;
+                    }
+
                     logger.LogInformation("{Vm} has not converged after {Rounds} rounds; throttling its CPU harder ({Initial}% +{Increment}%)",
                         request.Vm, qemu.ConvergenceRounds, qemu.StrongThrottleInitial, qemu.StrongThrottleIncrement);
                     await TryExecuteAsync(qmp, "migrate-set-parameters", new JsonObject
