@@ -242,6 +242,16 @@ public sealed class QemuDriverTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_vm_whose_qemu_will_not_start_is_reported_stopped()
+    {
+        var basement = await lab.StartDriverAsync("basement", "running", null, "-no-such-option");
+
+        Assert.Equal(VmState.Stopped, Assert.Single(basement.ListVms()).State);
+        var refused = await Assert.ThrowsAsync<HypervisorException>(() => basement.SuspendAsync(Vm, Path.Combine(lab.Scratch, "x.state"), CancellationToken.None));
+        Assert.Equal($"{Vm} is stopped on basement, not running", refused.Message);
+    }
+
+    [Fact]
     public async Task A_qemu_left_running_by_an_earlier_agent_is_adopted_not_started_twice()
     {
         var first = await lab.StartDriverAsync("basement", "running");

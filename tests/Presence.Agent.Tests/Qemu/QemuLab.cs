@@ -89,9 +89,10 @@ internal sealed class QemuLab : IAsyncDisposable
         return options;
     }
 
-    public async Task<QemuDriver> StartDriverAsync(string host, string state, Action<QemuOptions>? tune = null)
+    public async Task<QemuDriver> StartDriverAsync(string host, string state, Action<QemuOptions>? tune = null, params string[] extraArguments)
     {
         var options = Options(host, state, tune);
+        options.Vms[0].QemuArguments.AddRange(extraArguments);
         AgentOptionsValidator.ThrowIfInvalid(options);
         var driver = new QemuDriver(options, loggers.CreateLogger($"Presence.Agent.{host}"));
         drivers.Add(driver);

@@ -141,19 +141,16 @@ internal sealed class QemuDriver : IHypervisorDriver
                     try
                     {
                         await LaunchAsync(vm, [], cancellationToken);
+                        logger.LogInformation("{Vm} started (qemu pid {Pid})", config.Name, vm.Process?.Id);
                     }
-                    catch
+                    catch (HypervisorException e)
                     {
-                        lock (gate)
-                        {
-                            vms.Remove(config.Name);
-                        }
-
-                        throw;
+                        // One VM that will not start must not keep the others (and the agent) down.
+                        logger.LogError("{Vm} did not start: {Reason}", config.Name, e.Message);
+                        vm.State = VmState.Stopped;
                     }
 
                     vm.Busy = null;
-                    logger.LogInformation("{Vm} started (qemu pid {Pid})", config.Name, vm.Process?.Id);
                     break;
             }
         }
@@ -163,8 +160,8 @@ internal sealed class QemuDriver : IHypervisorDriver
 
     /// <summary>
     /// A qemu left running by an earlier run of the agent still answers on the VM's socket: take it over rather
-    /// than start a second one on the same disks. Only a running or paused one is kept; its exit is noticed only
-    /// when a command finds QMP gone, since it is not a child of this process.
+    /// than start a second one on the same disks. Only a running or paused one is kept; not being a child of this
+    /// process, its end is seen as its QMP socket closing.
     /// </summary>
     private async Task<bool> TryAdoptAsync(QemuVm vm, CancellationToken cancellationToken)
     {
@@ -186,7 +183,17 @@ internal sealed class QemuDriver : IHypervisorDriver
             return false;
         }
 
-        var status = (string?)(await qmp.ExecuteAsync("query-status", cancellationToken))?["status"];
+        string? status;
+        try
+        {
+            status = (string?)(await qmp.ExecuteAsync("query-status", cancellationToken))?["status"];
+        }
+        catch (Exception e) when (e is IOException or QmpException)
+        {
+            await qmp.DisposeAsync();
+            return false;
+        }
+
         if (status is "running" or "paused")
         {
             vm.Qmp = qmp;
