@@ -50,4 +50,21 @@ public sealed class QemuAgentTests(ITestOutputHelper output) : IAsyncLifetime
         await house.InventoryAsync("imac", i => i.Vms is [{ State: VmState.Running }], "alice running on imac");
         await house.InventoryAsync("basement", i => i.Vms.Count == 0, "alice gone from basement");
     }
+
+    [Fact]
+    public async Task Agents_suspend_a_guest_on_one_computer_and_resume_it_on_another()
+    {
+        await house.StartAgentAsync(lab.Options("imac", "running", q => q.StopVmsOnExit = true, house.Options("imac")));
+        await house.StartAgentAsync(lab.Options("laptop", "absent", q => q.StopVmsOnExit = true, house.Options("laptop")));
+        var file = Path.Combine(lab.Scratch, "shared", "alice-desktop.state");
+
+        await house.SendAsync("imac", new { command_id = "sus-q1", type = "suspend", vm = QemuLab.Vm, to = file });
+        Assert.Equal(AgentEventState.Completed, (await house.OutcomeAsync("imac", "sus-q1")).State);
+        await house.InventoryAsync("imac", i => i.Vms.Count == 0, "alice gone from imac");
+
+        await house.SendAsync("laptop", new { command_id = "res-q1", type = "resume", vm = QemuLab.Vm, from = file });
+        Assert.Equal(AgentEventState.Completed, (await house.OutcomeAsync("laptop", "res-q1")).State);
+        await house.InventoryAsync("laptop", i => i.Vms is [{ State: VmState.Running, MemoryMb: QemuLab.MemoryMb }], "alice running on laptop");
+        Assert.False(File.Exists(file));
+    }
 }
