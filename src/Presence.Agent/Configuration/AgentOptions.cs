@@ -12,7 +12,7 @@ public sealed class AgentOptions
     /// <summary>This computer's name in topics and inventory; matches <c>[a-z0-9][a-z0-9_-]{0,62}</c>.</summary>
     public string Host { get; set; } = "";
 
-    /// <summary><c>simulated</c> today; <c>qemu</c> and <c>libvirt</c> are reserved for their drivers.</summary>
+    /// <summary><c>simulated</c> or <c>qemu</c>; <c>libvirt</c> is reserved for its driver.</summary>
     public string Hypervisor { get; set; } = "simulated";
 
     public MqttOptions Mqtt { get; set; } = new();
@@ -32,6 +32,8 @@ public sealed class AgentOptions
     public int RememberedCommands { get; set; } = 1000;
 
     public SimulatedOptions Simulated { get; set; } = new();
+
+    public QemuOptions Qemu { get; set; } = new();
 
     public string EffectiveClientId => string.IsNullOrWhiteSpace(Mqtt.ClientId) ? $"presence-agent-{Host}" : Mqtt.ClientId;
 
@@ -76,10 +78,70 @@ public sealed class VmOptions
     public string Name { get; set; } = "";
     public int MemoryMb { get; set; }
 
-    /// <summary><c>running</c> (the default) or <c>stopped</c>.</summary>
+    /// <summary>
+    /// <c>running</c> (the default), <c>stopped</c>, or <c>absent</c>: not on this computer now, but defined here
+    /// so that it can arrive (qemu needs the same devices on both ends of a migration).
+    /// </summary>
     public string State { get; set; } = "running";
 
     public string? DisplayUri { get; set; }
+
+    /// <summary>qemu only: arguments after the driver's own (machine, disks, network…); must match on every host.</summary>
+    public List<string> QemuArguments { get; set; } = [];
+
+    /// <summary>qemu only: the QMP socket; empty means <c>{Agent:Qemu:RunDirectory}/{name}.qmp</c>.</summary>
+    public string? QmpSocket { get; set; }
+
+    /// <summary>qemu only: a VNC port (5900–5999) the VM's display is served on; none when unset.</summary>
+    public int? DisplayPort { get; set; }
+}
+
+/// <summary>The qemu driver: how qemu is started and how migrations are steered.</summary>
+public sealed class QemuOptions
+{
+    public string Binary { get; set; } = "qemu-system-x86_64";
+
+    /// <summary>QMP sockets and qemu logs; empty means <c>{StateDirectory}/qemu</c>.</summary>
+    public string RunDirectory { get; set; } = "";
+
+    /// <summary><c>kvm</c>, <c>tcg</c>…; empty means kvm when /dev/kvm can be opened, tcg otherwise.</summary>
+    public string Accelerator { get; set; } = "";
+
+    /// <summary>The address incoming migrations listen on and that is handed to the source (this host's address on the LAN).</summary>
+    public string MigrationAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>How often <c>query-migrate</c> is polled for progress.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Downtime allowed when the command gives none (QEMU's own default is 300 ms).</summary>
+    public TimeSpan DowntimeLimit { get; set; } = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>Dirty-memory sync rounds after which a still-running migration gets stronger CPU throttling.</summary>
+    public int ConvergenceRounds { get; set; } = 8;
+
+    /// <summary>Throttle (percent) set when a migration does not converge; QEMU's auto-converge starts at 20.</summary>
+    public int StrongThrottleInitial { get; set; } = 60;
+
+    public int StrongThrottleIncrement { get; set; } = 20;
+
+    /// <summary>
+    /// Instead of throttling harder, switch a migration that does not converge to post-copy (the target runs the
+    /// guest and pulls the remaining pages). Set it on every host: the target must allow it too. It always
+    /// finishes, but a link lost during post-copy loses the VM, and it can no longer be cancelled.
+    /// </summary>
+    public bool Postcopy { get; set; }
+
+    /// <summary>How long a started qemu may take to open its QMP socket.</summary>
+    public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// Leave the source qemu (paused in <c>postmigrate</c>) alive after a migration instead of quitting it; it no
+    /// longer counts as a VM of this host either way. For inspection and tests.
+    /// </summary>
+    public bool KeepMigratedSource { get; set; }
+
+    /// <summary>Quit the VMs this agent started when it stops. Off: desktops outlive an agent restart.</summary>
+    public bool StopVmsOnExit { get; set; }
 }
 
 /// <summary>How the simulated hypervisor pretends to move memory.</summary>

@@ -27,11 +27,11 @@ public static class AgentOptionsValidator
             return $"{a}:Host '{o.Host}' must match {NamePattern}";
         }
 
-        if (o.Hypervisor != "simulated")
+        if (o.Hypervisor is not ("simulated" or "qemu"))
         {
-            return o.Hypervisor is "qemu" or "libvirt"
-                ? $"{a}:Hypervisor '{o.Hypervisor}' has no driver yet; only 'simulated' is available"
-                : $"{a}:Hypervisor '{o.Hypervisor}' must be simulated (qemu and libvirt are planned)";
+            return o.Hypervisor is "libvirt"
+                ? $"{a}:Hypervisor '{o.Hypervisor}' has no driver yet; 'simulated' and 'qemu' are available"
+                : $"{a}:Hypervisor '{o.Hypervisor}' must be simulated or qemu (libvirt is planned)";
         }
 
         if (string.IsNullOrWhiteSpace(o.Mqtt.Host))
@@ -103,9 +103,19 @@ public static class AgentOptionsValidator
                 return $"{key}:MemoryMb {vm.MemoryMb} must be at least 1";
             }
 
-            if (vm.State is not ("running" or "stopped"))
+            if (vm.State is not ("running" or "stopped" or "absent"))
             {
-                return $"{key}:State '{vm.State}' must be running or stopped";
+                return $"{key}:State '{vm.State}' must be running, stopped or absent";
+            }
+
+            if (vm.DisplayPort is < 5900 or > 5999)
+            {
+                return $"{key}:DisplayPort {vm.DisplayPort} must be between 5900 and 5999 (VNC displays :0 to :99)";
+            }
+
+            if (o.Hypervisor == "qemu" && vm.QmpSocket is { Length: > 0 } socket && Path.GetFullPath(socket).Length > 107)
+            {
+                return $"{key}:QmpSocket '{socket}' is longer than a unix socket path may be (107 bytes)";
             }
         }
 
@@ -132,6 +142,67 @@ public static class AgentOptionsValidator
         if (!(o.Simulated.SpeedFactor > 0) || double.IsInfinity(o.Simulated.SpeedFactor))
         {
             return $"{a}:Simulated:SpeedFactor {o.Simulated.SpeedFactor} must be a positive number";
+        }
+
+        return o.Hypervisor == "qemu" ? QemuError(o) : null;
+    }
+
+    private static string? QemuError(AgentOptions o)
+    {
+        const string q = $"{AgentOptions.Section}:Qemu";
+        var qemu = o.Qemu;
+        if (string.IsNullOrWhiteSpace(qemu.Binary))
+        {
+            return $"{q}:Binary must name the qemu program, e.g. qemu-system-x86_64";
+        }
+
+        if (Presence.Agent.Hypervisors.Qemu.QemuDriver.FindBinary(qemu.Binary) is null)
+        {
+            return $"{q}:Binary '{qemu.Binary}' is not an executable file nor found on PATH (Debian: apt-get install qemu-system-x86)";
+        }
+
+        if (string.IsNullOrWhiteSpace(qemu.MigrationAddress) || qemu.MigrationAddress.Contains(':'))
+        {
+            return $"{q}:MigrationAddress '{qemu.MigrationAddress}' must be a host name or IPv4 address this host is reached at";
+        }
+
+        if (qemu.PollInterval <= TimeSpan.Zero)
+        {
+            return $"{q}:PollInterval {qemu.PollInterval} must be positive";
+        }
+
+        if (qemu.DowntimeLimit <= TimeSpan.Zero)
+        {
+            return $"{q}:DowntimeLimit {qemu.DowntimeLimit} must be positive";
+        }
+
+        if (qemu.ConvergenceRounds < 1)
+        {
+            return $"{q}:ConvergenceRounds {qemu.ConvergenceRounds} must be at least 1";
+        }
+
+        if (qemu.StrongThrottleInitial is < 1 or > 99)
+        {
+            return $"{q}:StrongThrottleInitial {qemu.StrongThrottleInitial} must be between 1 and 99";
+        }
+
+        if (qemu.StrongThrottleIncrement is < 1 or > 99)
+        {
+            return $"{q}:StrongThrottleIncrement {qemu.StrongThrottleIncrement} must be between 1 and 99";
+        }
+
+        if (qemu.StartTimeout <= TimeSpan.Zero)
+        {
+            return $"{q}:StartTimeout {qemu.StartTimeout} must be positive";
+        }
+
+        var run = Presence.Agent.Hypervisors.Qemu.QemuDriver.RunDirectoryOf(o);
+        foreach (var (vm, i) in o.Vms.Select((v, i) => (v, i)))
+        {
+            if (string.IsNullOrEmpty(vm.QmpSocket) && Path.Combine(run, vm.Name + ".qmp").Length > 107)
+            {
+                return $"{q}:RunDirectory '{run}' is too long for the QMP socket of {AgentOptions.Section}:Vms:{i} (unix socket paths end at 107 bytes); choose a shorter one";
+            }
         }
 
         return null;

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using NodaTime;
 using Presence.Agent.Configuration;
+using Presence.Agent.Hypervisors.Qemu;
 using Presence.Agent.Hypervisors.Simulated;
 
 namespace Presence.Agent.Hypervisors;
@@ -12,6 +13,7 @@ internal static class HypervisorDrivers
     public static IHypervisorDriver Create(AgentOptions options, IClock clock, ILogger logger) => options.Hypervisor switch
     {
         "simulated" => new SimulatedDriver(options, clock, logger),
+        "qemu" => new QemuDriver(options, logger),
         _ => throw new AgentOptionsException($"Agent:Hypervisor '{options.Hypervisor}' has no driver"),
     };
 }

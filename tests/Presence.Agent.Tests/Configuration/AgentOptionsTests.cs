@@ -23,15 +23,21 @@ public sealed class AgentOptionsTests : IDisposable
     [InlineData("--Agent:Mqtt:Port=abc", "Agent:Mqtt:Port 'abc' must be a whole number")]
     [InlineData("--Agent:Mqtt:Port=70000", "Agent:Mqtt:Port 70000 must be between 1 and 65535")]
     [InlineData("--Agent:Simulated:ProgressInterval=soon", "Agent:Simulated:ProgressInterval 'soon' must be a duration such as 00:00:01.5 (hh:mm:ss)")]
-    [InlineData("--Agent:Hypervisor=qemu", "Agent:Hypervisor 'qemu' has no driver yet; only 'simulated' is available")]
+    [InlineData("--Agent:Hypervisor=libvirt", "Agent:Hypervisor 'libvirt' has no driver yet; 'simulated' and 'qemu' are available")]
+    [InlineData("--Agent:Hypervisor=vmware", "Agent:Hypervisor 'vmware' must be simulated or qemu (libvirt is planned)")]
+    [InlineData("--Agent:Hypervisor=qemu --Agent:Qemu:Binary=/nonexistent/qemu-system-x86_64",
+        "Agent:Qemu:Binary '/nonexistent/qemu-system-x86_64' is not an executable file nor found on PATH (Debian: apt-get install qemu-system-x86)")]
+    [InlineData("--Agent:Hypervisor=qemu --Agent:Qemu:Binary=/bin/sh --Agent:Qemu:ConvergenceRounds=0", "Agent:Qemu:ConvergenceRounds 0 must be at least 1")]
+    [InlineData("--Agent:Hypervisor=qemu --Agent:Qemu:Binary=/bin/sh --Agent:Qemu:MigrationAddress=::1",
+        "Agent:Qemu:MigrationAddress '::1' must be a host name or IPv4 address this host is reached at")]
     [InlineData("--Agent:Mqtt:TopicRoot=presence/#", "Agent:Mqtt:TopicRoot 'presence/#' must be non-empty, without + or # or a trailing /")]
     [InlineData("--vm=alice-desktop", "--vm 'alice-desktop' must be name:memory_mb[:running|stopped], e.g. alice-desktop:8192")]
-    [InlineData("--vm=alice-desktop:8192:paused", "Agent:Vms:0:State 'paused' must be running or stopped")]
+    [InlineData("--vm=alice-desktop:8192:paused", "Agent:Vms:0:State 'paused' must be running, stopped or absent")]
     [InlineData("--broker=broker:port", "--broker 'broker:port' must be host or host:port")]
     [InlineData("--frobnicate", "unknown switch '--frobnicate'; see --help")]
     public void A_bad_value_is_reported_in_one_line_naming_it(string arg, string expected)
     {
-        var error = Assert.Throws<AgentOptionsException>(() => Load("--host", "imac", arg));
+        var error = Assert.Throws<AgentOptionsException>(() => Load(["--host", "imac", .. arg.Split(' ')]));
 
         Assert.Equal(expected, error.Message);
     }
@@ -83,6 +89,25 @@ public sealed class AgentOptionsTests : IDisposable
         var (_, options) = AgentConfiguration.Load(["--host", "imac", "--no-vms"], new Hashtable());
 
         Assert.Empty(options.Vms);
+    }
+
+    [Fact]
+    public void The_qemu_example_configuration_is_valid()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Presence.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        var example = Path.Combine(directory!.FullName, "src", "Presence.Agent", "agent.qemu.example.json");
+        var (_, options) = AgentConfiguration.Load(["--config", example], new Hashtable());
+
+        Assert.Equal("qemu", options.Hypervisor);
+        Assert.Equal(["running", "absent"], options.Vms.Select(v => v.State));
+        Assert.Contains("-drive", options.Vms[0].QemuArguments);
+        Assert.Equal(5901, options.Vms[0].DisplayPort);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), options.Qemu.PollInterval);
     }
 
     private AgentOptions Load(params string[] args) =>

@@ -27,7 +27,7 @@ internal sealed class SimulatedDriver(AgentOptions options, IClock clock, ILogge
     {
         lock (gate)
         {
-            foreach (var vm in options.Vms)
+            foreach (var vm in options.Vms.Where(v => v.State != "absent"))
             {
                 vms[vm.Name] = new SimulatedVm(vm.Name, vm.MemoryMb, vm.State == "stopped" ? VmState.Stopped : VmState.Running, vm.DisplayUri);
             }
