@@ -8,6 +8,14 @@ namespace Presence.Server.Tests.Infrastructure;
 public static class TestHouse
 {
     /// <summary>The test house with some Policy keys replaced, e.g. ("HoldDown", """{ "LiveMigration": "1s" }""").</summary>
+    /// <summary>The test house changed by <paramref name="edit"/> on its JSON (e.g. a VM's memory).</summary>
+    public static string With(Action<System.Text.Json.Nodes.JsonNode> edit)
+    {
+        var root = System.Text.Json.Nodes.JsonNode.Parse(Json)!;
+        edit(root["House"]!);
+        return root.ToJsonString();
+    }
+
     public static string WithPolicy(params (string Key, string Json)[] settings)
     {
         var root = System.Text.Json.Nodes.JsonNode.Parse(Json)!;
