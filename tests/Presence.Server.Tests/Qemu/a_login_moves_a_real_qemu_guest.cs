@@ -1,110 +1,19 @@
 using System.Diagnostics;
-using Presence.Agent;
-using Presence.Agent.Configuration;
 using Presence.Contracts.Agents;
 using Presence.Domain.Migration;
 using Presence.Server.Tests.Infrastructure;
 
 namespace Presence.Server.Tests.Qemu;
 
-/// <summary>
-/// The whole path on a real hypervisor: an MQTT login, the server with PostgreSQL and its embedded broker, and two
-/// agents driving qemu on 127.0.0.1, which live-migrates a running guest that keeps dirtying its memory.
-/// Without qemu this fails (never skips): .ci/run installs qemu-system-x86.
-/// </summary>
-public sealed class a_login_moves_a_real_qemu_guest : IAsyncLifetime
+/// <summary>The whole path on real qemu: an MQTT login moves the running guest from the basement to the iMac.</summary>
+[Collection(QemuHouse.Collection)]
+public sealed class a_login_moves_a_real_qemu_guest : QemuHouse
 {
-    private const int GuestMemoryMb = 64;
-    private readonly string scratch = Directory.CreateTempSubdirectory("presence-qemu-e2e-").FullName;
-    private TestServer server = null!;
-    private PresenceAgent basement = null!;
-    private PresenceAgent imac = null!;
-
-    public async Task InitializeAsync()
-    {
-        var binary = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':')
-                .Select(dir => Path.Combine(dir, "qemu-system-x86_64")).FirstOrDefault(File.Exists)
-            ?? throw new InvalidOperationException("qemu-system-x86_64 is not installed (apt-get install qemu-system-x86, as .ci/run does)");
-        var image = Path.Combine(scratch, "boot.img");
-        await File.WriteAllBytesAsync(image, BootSector());
-
-        server = await TestServer.StartAsync(houseJson: TestHouse.With(house => house["Vms"]![0]!["MemoryMb"] = GuestMemoryMb));
-        basement = await StartAgentAsync("basement", "running", binary, image);
-        imac = await StartAgentAsync("imac", "absent", binary, image);
-        await Eventually.TrueAsync(async () =>
-        {
-            await using var session = server.Store.QuerySession();
-            var hosts = await Marten.QueryableExtensions.ToListAsync(session.Query<Presence.Domain.Hosts.HostState>());
-            return hosts.Count(h => h.AgentOnline && h.MemoryMb > 0) == 2
-                && hosts.Single(h => h.Name == "basement").Vms.Any(v => v.Name == "alice-desktop" && v.State == Presence.Domain.House.VmRunState.Running);
-        }, "both qemu agents online, the guest running in the basement");
-    }
-
-    private async Task<PresenceAgent> StartAgentAsync(string host, string state, string binary, string image)
-    {
-        var agent = new PresenceAgent(new AgentOptions
-        {
-            Host = host,
-            Hypervisor = "qemu",
-            Mqtt = { Host = "127.0.0.1", Port = server.MqttPort, ReconnectDelay = TimeSpan.FromMilliseconds(200) },
-            Resources = { Cpus = 2, MemoryMb = 1024, LinkMbps = 1000 },
-            StateDirectory = Path.Combine(scratch, host),
-            Vms =
-            {
-                new VmOptions
-                {
-                    Name = "alice-desktop",
-                    MemoryMb = GuestMemoryMb,
-                    State = state,
-                    QemuArguments = ["-drive", $"file={image},format=raw", "-serial", "none", "-monitor", "none"],
-                },
-            },
-            Qemu = new QemuOptions
-            {
-                Binary = binary,
-                Accelerator = "tcg",
-                PollInterval = TimeSpan.FromMilliseconds(50),
-                KeepMigratedSource = true,
-                StopVmsOnExit = true,
-            },
-        });
-        await agent.StartAsync(CancellationToken.None);
-        return agent;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await imac.DisposeAsync();
-        await basement.DisposeAsync();
-        await server.DisposeAsync();
-
-        // Whatever the agents did not stop (a failed test), no qemu outlives the test.
-        foreach (var pidFile in Directory.EnumerateFiles(scratch, "*.pid", SearchOption.AllDirectories))
-        {
-            if (int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid))
-            {
-                try
-                {
-                    using var process = Process.GetProcessById(pid);
-                    process.Kill();
-                }
-                catch (ArgumentException)
-                {
-                }
-            }
-        }
-
-        Directory.Delete(scratch, recursive: true);
-    }
-
     [Fact]
     public async Task the_guest_runs_on_the_imac_afterwards()
     {
         await using var probe = await MqttProbe.ConnectAsync(server.MqttPort, "probe-qemu", "presence/users/alice/state", "presence/agents/+/events");
-        await using (var emitter = await MqttProbe.ConnectAsAsync(server.MqttPort, "imac-emitter", "imac"))
-        {
-            await emitter.PublishAsync("presence/hosts/imac/signals/session", """{"id":"qemu-login","user":"alice","state":"login"}""");
-        }
+        await LogInAtTheImacAsync();
 
         await probe.WaitForAsync(
             m => m.Topic == "presence/users/alice/state" && m.Json.GetProperty("vm_host").GetString() == "imac",
@@ -121,20 +30,46 @@ public sealed class a_login_moves_a_real_qemu_guest : IAsyncLifetime
         Assert.Contains(imac.Inventory.Vms, v => v.Name == "alice-desktop" && v.State == VmState.Running);
         Assert.DoesNotContain(basement.Inventory.Vms, v => v.Name == "alice-desktop" && v.State == VmState.Running);
 
-        await using var session = server.Store.QuerySession();
-        var stream = (await session.Events.FetchStreamAsync("alice")).Select(e => e.Data).ToList();
-        var done = Assert.Single(stream.OfType<MigrationCompleted>());
+        var done = Assert.Single((await StreamAsync()).OfType<MigrationCompleted>());
         Assert.Equal(("basement", "imac"), (done.Source, done.Target));
     }
 
-    /// <summary>A real-mode loop that keeps incrementing a byte in each 4 KiB page from 64 KiB to 640 KiB.</summary>
-    private static byte[] BootSector()
+}
+
+/// <summary>The target's qemu dies in the middle of the migration: the guest runs on where it was, and the saga says why.</summary>
+[Collection(QemuHouse.Collection)]
+public sealed class the_target_qemu_dies_mid_migration : QemuHouse
+{
+    // Slow enough that the migration is still running when the target is killed.
+    protected override int MaxBandwidthMbps => 2;
+
+    [Fact]
+    public async Task the_guest_keeps_running_in_the_basement()
     {
-        byte[] code = [0xFA, 0xB8, 0x00, 0x10, 0x8E, 0xD8, 0xFE, 0x06, 0x00, 0x00, 0x05, 0x00, 0x01, 0x3D, 0x00, 0xA0, 0x72, 0xF2, 0xEB, 0xED];
-        var sector = new byte[512];
-        code.CopyTo(sector, 0);
-        sector[510] = 0x55;
-        sector[511] = 0xAA;
-        return sector;
+        await using var probe = await MqttProbe.ConnectAsync(server.MqttPort, "probe-qemu-kill", "presence/users/alice/state", "presence/agents/+/events");
+        await LogInAtTheImacAsync();
+        await probe.WaitForAsync(
+            m => m.Topic == "presence/agents/basement/events" && m.Json.GetProperty("state").GetString() == "progress",
+            TimeSpan.FromSeconds(30), "the migration under way");
+
+        var pidFile = Path.Combine(scratch, "imac", "qemu", "alice-desktop.pid");
+        using (var target = Process.GetProcessById(int.Parse((await File.ReadAllTextAsync(pidFile)).Trim())))
+        {
+            target.Kill();
+        }
+
+        await probe.WaitForAsync(
+            m => m.Topic == "presence/agents/basement/events" && m.Json.GetProperty("state").GetString() == "failed",
+            TimeSpan.FromSeconds(30), "the source's failed event");
+        await Eventually.TrueAsync(async () => (await StreamAsync()).OfType<MigrationFailed>().Any(), "MigrationFailed recorded");
+
+        var failed = Assert.Single((await StreamAsync()).OfType<MigrationFailed>());
+        Assert.Equal("basement", failed.StillOn);
+        Assert.Contains("basement could not send alice-desktop to imac", failed.Reason);
+        Assert.Contains(basement.Inventory.Vms, v => v.Name == "alice-desktop" && v.State == VmState.Running);
+        await probe.WaitForAsync(
+            m => m.Topic == "presence/users/alice/state" && m.Json.GetProperty("vm_host").GetString() == "basement"
+                 && m.Json.GetProperty("migration").ValueKind == System.Text.Json.JsonValueKind.Null,
+            what: "alice's state with the VM still in the basement");
     }
 }
