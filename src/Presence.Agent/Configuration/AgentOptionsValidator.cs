@@ -27,11 +27,11 @@ public static class AgentOptionsValidator
             return $"{a}:Host '{o.Host}' must match {NamePattern}";
         }
 
-        if (o.Hypervisor != "simulated")
+        if (o.Hypervisor is not ("simulated" or "libvirt"))
         {
-            return o.Hypervisor is "qemu" or "libvirt"
-                ? $"{a}:Hypervisor '{o.Hypervisor}' has no driver yet; only 'simulated' is available"
-                : $"{a}:Hypervisor '{o.Hypervisor}' must be simulated (qemu and libvirt are planned)";
+            return o.Hypervisor is "qemu"
+                ? $"{a}:Hypervisor '{o.Hypervisor}' has no driver yet; 'simulated' and 'libvirt' are available"
+                : $"{a}:Hypervisor '{o.Hypervisor}' must be simulated or libvirt (qemu is planned)";
         }
 
         if (string.IsNullOrWhiteSpace(o.Mqtt.Host))
@@ -132,6 +132,55 @@ public static class AgentOptionsValidator
         if (!(o.Simulated.SpeedFactor > 0) || double.IsInfinity(o.Simulated.SpeedFactor))
         {
             return $"{a}:Simulated:SpeedFactor {o.Simulated.SpeedFactor} must be a positive number";
+        }
+
+        if (o.Hypervisor == "libvirt" && LibvirtError(o.Libvirt) is { } libvirt)
+        {
+            return libvirt;
+        }
+
+        foreach (var (name, sensor) in new[] { ("Logind", o.Sensors.Logind), ("Lid", o.Sensors.Lid), ("Wifi", o.Sensors.Wifi), ("Power", o.Sensors.Power) })
+        {
+            if (sensor.Interval <= TimeSpan.Zero)
+            {
+                return $"{a}:Sensors:{name}:Interval {sensor.Interval} must be positive";
+            }
+        }
+
+        return null;
+    }
+
+    private static string? LibvirtError(LibvirtOptions l)
+    {
+        const string k = AgentOptions.Section + ":Libvirt";
+        if (string.IsNullOrWhiteSpace(l.VirshPath))
+        {
+            return $"{k}:VirshPath must name the virsh program";
+        }
+
+        if (string.IsNullOrWhiteSpace(l.ConnectionUri))
+        {
+            return $"{k}:ConnectionUri must be a libvirt URI such as qemu:///system";
+        }
+
+        if (!l.PeerUriTemplate.Contains("{host}", StringComparison.Ordinal))
+        {
+            return $"{k}:PeerUriTemplate '{l.PeerUriTemplate}' must contain {{host}}, e.g. qemu+ssh://{{host}}/system";
+        }
+
+        if (l.MigrationTimeout is { } timeout && timeout < TimeSpan.FromSeconds(1))
+        {
+            return $"{k}:MigrationTimeout {timeout} must be at least a second";
+        }
+
+        if (l.ProgressInterval <= TimeSpan.Zero)
+        {
+            return $"{k}:ProgressInterval {l.ProgressInterval} must be positive";
+        }
+
+        if (l.RefreshInterval <= TimeSpan.Zero)
+        {
+            return $"{k}:RefreshInterval {l.RefreshInterval} must be positive";
         }
 
         return null;

@@ -1,7 +1,9 @@
 using Microsoft.Extensions.Logging;
 using NodaTime;
 using Presence.Agent.Configuration;
+using Presence.Agent.Hypervisors.Libvirt;
 using Presence.Agent.Hypervisors.Simulated;
+using Presence.Agent.Processes;
 
 namespace Presence.Agent.Hypervisors;
 
@@ -12,6 +14,7 @@ internal static class HypervisorDrivers
     public static IHypervisorDriver Create(AgentOptions options, IClock clock, ILogger logger) => options.Hypervisor switch
     {
         "simulated" => new SimulatedDriver(options, clock, logger),
+        "libvirt" => new LibvirtDriver(options, ProcessRunner.Instance, logger),
         _ => throw new AgentOptionsException($"Agent:Hypervisor '{options.Hypervisor}' has no driver"),
     };
 }

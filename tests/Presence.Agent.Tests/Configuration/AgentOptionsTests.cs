@@ -23,7 +23,7 @@ public sealed class AgentOptionsTests : IDisposable
     [InlineData("--Agent:Mqtt:Port=abc", "Agent:Mqtt:Port 'abc' must be a whole number")]
     [InlineData("--Agent:Mqtt:Port=70000", "Agent:Mqtt:Port 70000 must be between 1 and 65535")]
     [InlineData("--Agent:Simulated:ProgressInterval=soon", "Agent:Simulated:ProgressInterval 'soon' must be a duration such as 00:00:01.5 (hh:mm:ss)")]
-    [InlineData("--Agent:Hypervisor=qemu", "Agent:Hypervisor 'qemu' has no driver yet; only 'simulated' is available")]
+    [InlineData("--Agent:Hypervisor=qemu", "Agent:Hypervisor 'qemu' has no driver yet; 'simulated' and 'libvirt' are available")]
     [InlineData("--Agent:Mqtt:TopicRoot=presence/#", "Agent:Mqtt:TopicRoot 'presence/#' must be non-empty, without + or # or a trailing /")]
     [InlineData("--vm=alice-desktop", "--vm 'alice-desktop' must be name:memory_mb[:running|stopped], e.g. alice-desktop:8192")]
     [InlineData("--vm=alice-desktop:8192:paused", "Agent:Vms:0:State 'paused' must be running or stopped")]
