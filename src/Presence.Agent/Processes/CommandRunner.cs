@@ -85,11 +85,12 @@ public sealed class ProcessRunner : ICommandRunner
 
     private static Process Create(string program, IReadOnlyList<string> arguments)
     {
+        // stdin stays the agent's own (/dev/null under systemd): virsh watches stdin for Ctrl-C while a save
+        // or migration job runs, and given an empty pipe instead it never noticed the job had ended.
         var info = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            RedirectStandardInput = true,
             UseShellExecute = false,
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
@@ -115,8 +116,6 @@ public sealed class ProcessRunner : ICommandRunner
             process.Dispose();
             throw new ProgramNotFoundException(program, e);
         }
-
-        process.StandardInput.Close();
     }
 
     private static void Kill(Process process)
