@@ -19,7 +19,7 @@ public sealed class AgentOptions
 
     public ResourceOptions Resources { get; set; } = new();
 
-    /// <summary>The VMs this computer has when the agent starts (the simulated driver's starting point).</summary>
+    /// <summary>The VMs this computer has when the agent starts (the simulated driver's starting point; libvirt lists its own).</summary>
     public List<VmOptions> Vms { get; set; } = [];
 
     /// <summary>
