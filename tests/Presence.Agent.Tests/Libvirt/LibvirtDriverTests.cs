@@ -283,6 +283,29 @@ public sealed class LibvirtDriverTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_transient_domain_is_gone_once_saved_and_needs_no_undefine()
+    {
+        var file = Path.Combine(scratch, "alice-desktop.save");
+        var saved = false;
+        virsh.Answer = (line, _) =>
+        {
+            if (line == $"{Virsh} save alice-desktop {file}")
+            {
+                saved = true;
+                return Task.FromResult(RecordingRunner.Ok($"Domain 'alice-desktop' saved to {file}\n"));
+            }
+
+            return Task.FromResult(
+                saved && line.EndsWith(" alice-desktop", StringComparison.Ordinal) ? RecordingRunner.Error("error: failed to get domain 'alice-desktop'")
+                : answers.TryGetValue(line, out var answer) ? answer : RecordingRunner.Ok());
+        };
+
+        await driver.SuspendAsync("alice-desktop", file, CancellationToken.None);
+
+        Assert.Equal($"{Virsh} undefine alice-desktop", virsh.Commands[2]);
+    }
+
+    [Fact]
     public async Task A_failed_save_is_an_error_and_nothing_is_undefined()
     {
         var file = Path.Combine(scratch, "alice-desktop.save");

@@ -207,7 +207,14 @@ internal sealed class LibvirtDriver : IHypervisorDriver
 
             // The saved image carries the domain's definition; undefined here, it can be resumed on any host
             // that reads the file, and never runs on two.
-            await VirshAsync(["undefine", vm], $"undefine {vm} after saving it", CancellationToken.None);
+            var undefine = await RunVirshAsync(["undefine", vm], CancellationToken.None);
+            if (!undefine.Succeeded && (await RunVirshAsync(["domstate", vm], CancellationToken.None)).Succeeded)
+            {
+                // Still defined here: resumed elsewhere it would exist twice, so the suspend has not worked.
+                throw Failure($"undefine {vm} after saving it to '{full}'", undefine);
+            }
+
+            // A transient domain is gone once saved: there is nothing to undefine.
             logger.LogInformation("{Vm} saved to {Path} and undefined here", vm, full);
         }
         finally
