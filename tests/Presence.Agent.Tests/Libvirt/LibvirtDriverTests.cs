@@ -125,6 +125,15 @@ public sealed class LibvirtDriverTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_vm_defined_but_stopped_here_may_arrive_and_shows_as_incoming()
+    {
+        var uri = await driver.PrepareIncomingAsync(new IncomingRequest("bob-music", 1024, null), CancellationToken.None);
+
+        Assert.Equal("qemu+ssh://basement/system", uri);
+        Assert.Equal(VmState.Incoming, Assert.Single(driver.ListVms(), v => v.Name == "bob-music").State);
+    }
+
+    [Fact]
     public async Task An_incoming_vm_that_libvirt_then_runs_here_has_arrived()
     {
         answers[$"{Virsh} list --all"] = RecordingRunner.Ok(VirshSamples.ListHouse.Replace("alice-desktop", "alice-elsewhere"));

@@ -60,11 +60,11 @@ internal sealed class LibvirtDriver : IHypervisorDriver
     {
         lock (gate)
         {
+            // A VM on its way here shows as incoming, also when a stopped definition of it is already here.
             return
             [
-                .. domains,
-                .. incoming.Where(i => domains.All(d => d.Name != i.Key))
-                    .Select(i => new VmInventory { Name = i.Key, State = VmState.Incoming, MemoryMb = i.Value }),
+                .. domains.Where(d => !incoming.ContainsKey(d.Name)),
+                .. incoming.Select(i => new VmInventory { Name = i.Key, State = VmState.Incoming, MemoryMb = i.Value }),
             ];
         }
     }
@@ -93,7 +93,7 @@ internal sealed class LibvirtDriver : IHypervisorDriver
             changed = !found.SequenceEqual(domains);
             domains = found;
             // An incoming VM that runs here has arrived: its reservation is the domain itself now.
-            foreach (var arrived in found.Where(d => d.State == VmState.Running && incoming.ContainsKey(d.Name)).ToList())
+            foreach (var arrived in found.Where(d => d.State is VmState.Running or VmState.Paused && incoming.ContainsKey(d.Name)).ToList())
             {
                 incoming.Remove(arrived.Name);
                 changed = true;
