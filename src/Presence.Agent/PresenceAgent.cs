@@ -9,7 +9,10 @@ using Presence.Agent.Configuration;
 using Presence.Agent.Displays;
 using Presence.Agent.Hypervisors;
 using Presence.Agent.Inventory;
+using Presence.Agent.Processes;
+using Presence.Agent.Sensors;
 using Presence.Contracts.Agents;
+using Presence.Contracts.Signals;
 using Presence.Contracts.Wire;
 
 namespace Presence.Agent;
@@ -46,6 +49,7 @@ public sealed class PresenceAgent : IHostedService, IAsyncDisposable
     private readonly CommandJournal journal;
     private readonly CommandProcessor processor;
     private readonly BrokerConnection connection;
+    private readonly SensorHub? sensors;
     private readonly SemaphoreSlim inventoryGate = new(1, 1);
     private readonly byte[] offlineStatus;
     private readonly byte[] onlineStatus;
@@ -81,6 +85,13 @@ public sealed class PresenceAgent : IHostedService, IAsyncDisposable
             processor.HandleAsync,
             AnnounceAsync,
             logger);
+
+        var enabled = SensorHub.Enabled(options.Sensors, ProcessRunner.Instance, this.clock, logger);
+        if (enabled.Count > 0)
+        {
+            sensors = new SensorHub(
+                options.Host, Topics, enabled, (topic, payload) => connection.PublishAsync(topic, payload, retain: false), OnSignalAsync, this.clock, logger);
+        }
     }
 
     /// <summary>The version in the status payload.</summary>
@@ -143,6 +154,7 @@ public sealed class PresenceAgent : IHostedService, IAsyncDisposable
         logger.LogInformation("Agent {Host} starting: {Hypervisor} hypervisor, {Vms} VM(s), broker {Broker}:{Port}, topics under {Root}/, state in {State}",
             Host, options.Hypervisor, driver.ListVms().Count, options.Mqtt.Host, options.Mqtt.Port, Topics.Root, StateDirectory);
         await connection.StartAsync(cancellationToken);
+        sensors?.Start();
     }
 
     /// <summary>
@@ -154,6 +166,11 @@ public sealed class PresenceAgent : IHostedService, IAsyncDisposable
         if (Interlocked.CompareExchange(ref phase, 2, 1) != 1)
         {
             return;
+        }
+
+        if (sensors is not null)
+        {
+            await sensors.DisposeAsync();
         }
 
         await processor.StopAsync().WaitAsync(cancellationToken);
@@ -175,6 +192,11 @@ public sealed class PresenceAgent : IHostedService, IAsyncDisposable
         }
 
         driver.VmsChanged -= OnVmsChanged;
+        if (sensors is not null)
+        {
+            await sensors.DisposeAsync();
+        }
+
         processor.Abandon();
         await connection.AbortAsync();
         await driver.DisposeAsync();
@@ -211,6 +233,10 @@ public sealed class PresenceAgent : IHostedService, IAsyncDisposable
 
         _ = PublishInventoryAsync();
     }
+
+    /// <summary>The power sensor's findings go into the inventory too: the server's battery rules read them there.</summary>
+    private Task OnSignalAsync(Signal signal) =>
+        signal is PowerSignal power ? SetPowerAsync(!power.Ac, power.BatteryPercent) : Task.CompletedTask;
 
     private async Task PublishInventoryAsync()
     {

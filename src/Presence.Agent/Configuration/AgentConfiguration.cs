@@ -44,7 +44,8 @@ public static partial class AgentConfiguration
           --vm <name:memory_mb[:running|stopped]>
                                           a VM of this computer; repeat for more; replaces Agent:Vms
           --no-vms                        start with no VMs (for a second simulated computer)
-          --Agent:<Key>=<value>           any option, e.g. --Agent:Mqtt:Username=basement
+          --Agent:<Key>=<value>           any option, e.g. --Agent:Mqtt:Username=basement,
+                                          --Agent:Hypervisor=libvirt, --Agent:Sensors:Lid:Enabled=true
           --help                          this text
 
         Environment: Agent__Host=imac or PRESENCE_AGENT_HOST=imac; nested keys with __ (PRESENCE_AGENT_MQTT__PORT=1884).

@@ -12,14 +12,14 @@ public sealed class AgentOptions
     /// <summary>This computer's name in topics and inventory; matches <c>[a-z0-9][a-z0-9_-]{0,62}</c>.</summary>
     public string Host { get; set; } = "";
 
-    /// <summary><c>simulated</c> or <c>qemu</c>; <c>libvirt</c> is reserved for its driver.</summary>
+    /// <summary><c>simulated</c>, <c>qemu</c> (QMP) or <c>libvirt</c> (virsh).</summary>
     public string Hypervisor { get; set; } = "simulated";
 
     public MqttOptions Mqtt { get; set; } = new();
 
     public ResourceOptions Resources { get; set; } = new();
 
-    /// <summary>The VMs this computer has when the agent starts (the simulated driver's starting point).</summary>
+    /// <summary>The VMs this computer has when the agent starts (the simulated driver's starting point; libvirt lists its own).</summary>
     public List<VmOptions> Vms { get; set; } = [];
 
     /// <summary>
@@ -34,6 +34,10 @@ public sealed class AgentOptions
     public SimulatedOptions Simulated { get; set; } = new();
 
     public QemuOptions Qemu { get; set; } = new();
+
+    public LibvirtOptions Libvirt { get; set; } = new();
+
+    public SensorOptions Sensors { get; set; } = new();
 
     public string EffectiveClientId => string.IsNullOrWhiteSpace(Mqtt.ClientId) ? $"presence-agent-{Host}" : Mqtt.ClientId;
 
@@ -161,4 +165,57 @@ public sealed class SimulatedOptions
     /// instead of 70 s. Reported times (downtime_ms, total_time_ms) are in simulated time.
     /// </summary>
     public double SpeedFactor { get; set; } = 1.0;
+}
+
+/// <summary>How the libvirt driver reaches libvirtd through <c>virsh</c>.</summary>
+public sealed class LibvirtOptions
+{
+    public string VirshPath { get; set; } = "virsh";
+
+    /// <summary>This computer's libvirtd, passed as <c>virsh -c</c>.</summary>
+    public string ConnectionUri { get; set; } = "qemu:///system";
+
+    /// <summary>
+    /// The URI another host's agent migrates to, answered by prepare_incoming; <c>{host}</c> becomes this host's
+    /// name. The source's libvirtd must be able to reach it (for qemu+ssh: root's SSH key on the target).
+    /// </summary>
+    public string PeerUriTemplate { get; set; } = "qemu+ssh://{host}/system";
+
+    /// <summary>
+    /// When set, the migration data goes here instead of where libvirtd picks (<c>--migrateuri</c>),
+    /// e.g. <c>tcp://{host}</c> for a dedicated link; <c>{host}</c> becomes the target host.
+    /// </summary>
+    public string? MigrateUriTemplate { get; set; }
+
+    /// <summary>When set, a migration still running after this long pauses the guest to finish (<c>--timeout</c>).</summary>
+    public TimeSpan? MigrationTimeout { get; set; }
+
+    /// <summary>How often <c>virsh domjobinfo</c> is asked for a running migration's progress.</summary>
+    public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often the domain list is read again, so VMs started or stopped by hand reach the inventory.</summary>
+    public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromSeconds(15);
+}
+
+/// <summary>Which facts about this computer the agent publishes as signals (CONTRACT.md §1). All off by default.</summary>
+public sealed class SensorOptions
+{
+    /// <summary>Where /proc and /sys are looked up; tests point it at a fake tree.</summary>
+    public string Root { get; set; } = "/";
+
+    public SensorSwitch Logind { get; set; } = new();
+    public SensorSwitch Lid { get; set; } = new();
+    public SensorSwitch Wifi { get; set; } = new();
+    public SensorSwitch Power { get; set; } = new();
+
+    public string LoginctlPath { get; set; } = "loginctl";
+    public string NmcliPath { get; set; } = "nmcli";
+}
+
+public sealed class SensorSwitch
+{
+    public bool Enabled { get; set; }
+
+    /// <summary>How often the source is read; a signal is published only when what it says changed.</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(5);
 }

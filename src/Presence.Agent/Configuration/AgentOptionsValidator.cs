@@ -27,11 +27,9 @@ public static class AgentOptionsValidator
             return $"{a}:Host '{o.Host}' must match {NamePattern}";
         }
 
-        if (o.Hypervisor is not ("simulated" or "qemu"))
+        if (o.Hypervisor is not ("simulated" or "qemu" or "libvirt"))
         {
-            return o.Hypervisor is "libvirt"
-                ? $"{a}:Hypervisor '{o.Hypervisor}' has no driver yet; 'simulated' and 'qemu' are available"
-                : $"{a}:Hypervisor '{o.Hypervisor}' must be simulated or qemu (libvirt is planned)";
+            return $"{a}:Hypervisor '{o.Hypervisor}' must be simulated, qemu or libvirt";
         }
 
         if (string.IsNullOrWhiteSpace(o.Mqtt.Host))
@@ -144,7 +142,25 @@ public static class AgentOptionsValidator
             return $"{a}:Simulated:SpeedFactor {o.Simulated.SpeedFactor} must be a positive number";
         }
 
-        return o.Hypervisor == "qemu" ? QemuError(o) : null;
+        if (o.Hypervisor == "qemu" && QemuError(o) is { } qemu)
+        {
+            return qemu;
+        }
+
+        if (o.Hypervisor == "libvirt" && LibvirtError(o.Libvirt) is { } libvirt)
+        {
+            return libvirt;
+        }
+
+        foreach (var (name, sensor) in new[] { ("Logind", o.Sensors.Logind), ("Lid", o.Sensors.Lid), ("Wifi", o.Sensors.Wifi), ("Power", o.Sensors.Power) })
+        {
+            if (sensor.Interval <= TimeSpan.Zero)
+            {
+                return $"{a}:Sensors:{name}:Interval {sensor.Interval} must be positive";
+            }
+        }
+
+        return null;
     }
 
     private static string? QemuError(AgentOptions o)
@@ -203,6 +219,42 @@ public static class AgentOptionsValidator
             {
                 return $"{q}:RunDirectory '{run}' is too long for the QMP socket of {AgentOptions.Section}:Vms:{i} (unix socket paths end at 107 bytes); choose a shorter one";
             }
+        }
+
+        return null;
+    }
+
+    private static string? LibvirtError(LibvirtOptions l)
+    {
+        const string k = AgentOptions.Section + ":Libvirt";
+        if (string.IsNullOrWhiteSpace(l.VirshPath))
+        {
+            return $"{k}:VirshPath must name the virsh program";
+        }
+
+        if (string.IsNullOrWhiteSpace(l.ConnectionUri))
+        {
+            return $"{k}:ConnectionUri must be a libvirt URI such as qemu:///system";
+        }
+
+        if (!l.PeerUriTemplate.Contains("{host}", StringComparison.Ordinal))
+        {
+            return $"{k}:PeerUriTemplate '{l.PeerUriTemplate}' must contain {{host}}, e.g. qemu+ssh://{{host}}/system";
+        }
+
+        if (l.MigrationTimeout is { } timeout && timeout < TimeSpan.FromSeconds(1))
+        {
+            return $"{k}:MigrationTimeout {timeout} must be at least a second";
+        }
+
+        if (l.ProgressInterval <= TimeSpan.Zero)
+        {
+            return $"{k}:ProgressInterval {l.ProgressInterval} must be positive";
+        }
+
+        if (l.RefreshInterval <= TimeSpan.Zero)
+        {
+            return $"{k}:RefreshInterval {l.RefreshInterval} must be positive";
         }
 
         return null;

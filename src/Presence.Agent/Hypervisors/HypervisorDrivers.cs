@@ -2,7 +2,9 @@ using Microsoft.Extensions.Logging;
 using NodaTime;
 using Presence.Agent.Configuration;
 using Presence.Agent.Hypervisors.Qemu;
+using Presence.Agent.Hypervisors.Libvirt;
 using Presence.Agent.Hypervisors.Simulated;
+using Presence.Agent.Processes;
 
 namespace Presence.Agent.Hypervisors;
 
@@ -14,6 +16,7 @@ internal static class HypervisorDrivers
     {
         "simulated" => new SimulatedDriver(options, clock, logger),
         "qemu" => new QemuDriver(options, logger),
+        "libvirt" => new LibvirtDriver(options, ProcessRunner.Instance, logger),
         _ => throw new AgentOptionsException($"Agent:Hypervisor '{options.Hypervisor}' has no driver"),
     };
 }

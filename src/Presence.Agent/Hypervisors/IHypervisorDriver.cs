@@ -3,8 +3,8 @@ using Presence.Contracts.Agents;
 namespace Presence.Agent.Hypervisors;
 
 /// <summary>
-/// What the agent needs from a hypervisor. One implementation per kind: <c>simulated</c> now; <c>qemu</c> (QMP:
-/// <c>-incoming</c>, <c>migrate</c>, <c>query-migrate</c>, <c>migrate_cancel</c>) and <c>libvirt</c> (virsh) later.
+/// What the agent needs from a hypervisor. One implementation per kind: <c>simulated</c>, <c>libvirt</c> (virsh);
+/// <c>qemu</c> (QMP: <c>-incoming</c>, <c>migrate</c>, <c>query-migrate</c>, <c>migrate_cancel</c>) later.
 /// <para>
 /// A refusal or failure is a <see cref="HypervisorException"/> whose message is sent to the server as the
 /// event's <c>error</c>; cancelling the token of <see cref="MigrateAsync"/> must leave the VM running here and end

@@ -23,8 +23,7 @@ public sealed class AgentOptionsTests : IDisposable
     [InlineData("--Agent:Mqtt:Port=abc", "Agent:Mqtt:Port 'abc' must be a whole number")]
     [InlineData("--Agent:Mqtt:Port=70000", "Agent:Mqtt:Port 70000 must be between 1 and 65535")]
     [InlineData("--Agent:Simulated:ProgressInterval=soon", "Agent:Simulated:ProgressInterval 'soon' must be a duration such as 00:00:01.5 (hh:mm:ss)")]
-    [InlineData("--Agent:Hypervisor=libvirt", "Agent:Hypervisor 'libvirt' has no driver yet; 'simulated' and 'qemu' are available")]
-    [InlineData("--Agent:Hypervisor=vmware", "Agent:Hypervisor 'vmware' must be simulated or qemu (libvirt is planned)")]
+    [InlineData("--Agent:Hypervisor=vmware", "Agent:Hypervisor 'vmware' must be simulated, qemu or libvirt")]
     [InlineData("--Agent:Hypervisor=qemu --Agent:Qemu:Binary=/nonexistent/qemu-system-x86_64",
         "Agent:Qemu:Binary '/nonexistent/qemu-system-x86_64' is not an executable file nor found on PATH (Debian: apt-get install qemu-system-x86)")]
     [InlineData("--Agent:Hypervisor=qemu --Agent:Qemu:Binary=/bin/sh --Agent:Qemu:ConvergenceRounds=0", "Agent:Qemu:ConvergenceRounds 0 must be at least 1")]
