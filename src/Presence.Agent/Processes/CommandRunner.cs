@@ -85,9 +85,10 @@ public sealed class ProcessRunner : ICommandRunner
 
     private static Process Create(string program, IReadOnlyList<string> arguments)
     {
-        // stdin stays the agent's own (/dev/null under systemd): virsh watches stdin for Ctrl-C while a save
-        // or migration job runs, and given an empty pipe instead it never noticed the job had ended.
-        var info = new ProcessStartInfo(program)
+        // stdin is /dev/null, always: virsh watches stdin for Ctrl-C while a save or migration job runs, and
+        // given an empty pipe (what a test host or a service manager may hand down) it never notices the job
+        // ended. .NET cannot point a child's stdin at a file, so a shell does it and then becomes the program.
+        var info = new ProcessStartInfo("/bin/sh")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -95,6 +96,9 @@ public sealed class ProcessRunner : ICommandRunner
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
         };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add("exec \"$0\" \"$@\" </dev/null");
+        info.ArgumentList.Add(program);
         foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);
@@ -105,8 +109,15 @@ public sealed class ProcessRunner : ICommandRunner
         return new Process { StartInfo = info };
     }
 
-    private static void StartOrThrow(Process process, string program)
+    private void StartOrThrow(Process process, string program)
     {
+        // The shell would report a missing program only as exit code 127; say it the same way as ever.
+        if (!Exists(program))
+        {
+            process.Dispose();
+            throw new ProgramNotFoundException(program);
+        }
+
         try
         {
             process.Start();
