@@ -68,7 +68,7 @@ public sealed class PresenceAgent : IHostedService, IAsyncDisposable
         power = new PowerState(options.Resources.OnBattery, options.Resources.BatteryPercent);
 
         driver = HypervisorDrivers.Create(options, this.clock, logger);
-        seat = new DisplaySeat(logger);
+        seat = new DisplaySeat(logger, Processes.ProcessRunner.Instance, options.Display.Viewer);
         inhibitor = new Power.SleepInhibitor(logger);
         journal = new CommandJournal(StateDirectory, options.RememberedCommands, logger);
         processor = new CommandProcessor(

@@ -228,11 +228,11 @@ internal sealed class CommandProcessor(
                 return completed;
 
             case CommandType.AttachDisplay:
-                seat.Attach(command.Vm, command.DisplayUri!);
+                await seat.AttachAsync(command.Vm, command.DisplayUri!);
                 return completed;
 
             case CommandType.DetachDisplay:
-                seat.Detach(command.Vm);
+                await seat.DetachAsync(command.Vm);
                 return completed;
 
             default:

@@ -39,6 +39,9 @@ public sealed class AgentOptions
 
     public SensorOptions Sensors { get; set; } = new();
 
+    /// <summary>How this computer shows a VM that runs elsewhere (thin-client mode).</summary>
+    public DisplayOptions Display { get; set; } = new();
+
     public string EffectiveClientId => string.IsNullOrWhiteSpace(Mqtt.ClientId) ? $"presence-agent-{Host}" : Mqtt.ClientId;
 
     public string EffectiveStateDirectory => string.IsNullOrWhiteSpace(StateDirectory)
@@ -218,4 +221,13 @@ public sealed class SensorSwitch
 
     /// <summary>How often the source is read; a signal is published only when what it says changed.</summary>
     public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+public sealed class DisplayOptions
+{
+    /// <summary>
+    /// The viewer's command line, program first; <c>{uri}</c> is the VM's SPICE/VNC address and <c>{vm}</c> its
+    /// name, e.g. <c>["remote-viewer", "--full-screen", "{uri}"]</c>. Empty: attachments are only recorded.
+    /// </summary>
+    public List<string> Viewer { get; set; } = [];
 }

@@ -40,7 +40,7 @@ public interface ICommandRunner
     bool Exists(string program);
 }
 
-/// <summary>The real thing: <see cref="Process"/> with stdout and stderr captured, no shell in between.</summary>
+/// <summary>The real thing: <see cref="Process"/> with stdout and stderr captured; a shell only sets stdin to /dev/null.</summary>
 public sealed class ProcessRunner : ICommandRunner
 {
     public static ProcessRunner Instance { get; } = new();
