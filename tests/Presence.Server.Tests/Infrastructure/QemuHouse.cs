@@ -24,6 +24,12 @@ public abstract class QemuHouse : IAsyncLifetime
     /// <summary>The policy's migration bandwidth cap in Mbit/s (0: the link), to make a migration last.</summary>
     protected virtual int MaxBandwidthMbps => 0;
 
+    /// <summary>Policy keys to set besides the bandwidth, e.g. a short PrepareTimeout.</summary>
+    protected virtual (string Key, string Json)[] Policy => [];
+
+    /// <summary>The program the iMac's agent runs as qemu; a test can hand it one that never answers.</summary>
+    protected virtual string ImacBinary(string qemu) => qemu;
+
     public async Task InitializeAsync()
     {
         var binary = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':')
@@ -36,9 +42,13 @@ public abstract class QemuHouse : IAsyncLifetime
         {
             house["Vms"]![0]!["MemoryMb"] = GuestMemoryMb;
             house["Policy"]!["MaxBandwidthMbps"] = MaxBandwidthMbps;
+            foreach (var (key, json) in Policy)
+            {
+                house["Policy"]![key] = System.Text.Json.Nodes.JsonNode.Parse(json);
+            }
         }));
         basement = await StartAgentAsync("basement", "running", binary, image);
-        imac = await StartAgentAsync("imac", "absent", binary, image);
+        imac = await StartAgentAsync("imac", "absent", ImacBinary(binary), image);
         await Eventually.TrueAsync(async () =>
         {
             await using var session = server.Store.QuerySession();

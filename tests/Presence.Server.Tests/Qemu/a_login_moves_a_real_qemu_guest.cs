@@ -73,3 +73,42 @@ public sealed class the_target_qemu_dies_mid_migration : QemuHouse
             what: "alice's state with the VM still in the basement");
     }
 }
+
+/// <summary>
+/// The target never gets ready (its "qemu" never opens its monitor): the prepare phase times out, the target is
+/// told to give up, and the real guest runs on in the basement.
+/// </summary>
+[Collection(QemuHouse.Collection)]
+public sealed class the_target_qemu_never_gets_ready : QemuHouse
+{
+    protected override (string Key, string Json)[] Policy => [("PrepareTimeout", "\"2s\"")];
+
+    protected override string ImacBinary(string qemu)
+    {
+        var silent = Path.Combine(scratch, "silent-qemu");
+        File.WriteAllText(silent, "#!/bin/sh\nexec sleep 600\n");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(silent, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        return silent;
+    }
+
+    [Fact]
+    public async Task the_prepare_times_out_and_the_guest_stays_in_the_basement()
+    {
+        await using var probe = await MqttProbe.ConnectAsync(server.MqttPort, "probe-qemu-silent", "presence/users/alice/state", "presence/agents/imac/commands");
+        await LogInAtTheImacAsync();
+
+        await probe.WaitForAsync(
+            m => m.Topic == "presence/agents/imac/commands" && m.Json.GetProperty("type").GetString() == "abort_incoming",
+            TimeSpan.FromSeconds(30), "abort_incoming to the imac after the timeout");
+        await Eventually.TrueAsync(async () => (await StreamAsync()).OfType<MigrationFailed>().Any(), "MigrationFailed recorded");
+
+        var failed = Assert.Single((await StreamAsync()).OfType<MigrationFailed>());
+        Assert.Equal("basement", failed.StillOn);
+        Assert.Contains("did not answer prepare_incoming within 2 s", failed.Reason);
+        Assert.Contains(basement.Inventory.Vms, v => v.Name == "alice-desktop" && v.State == VmState.Running);
+    }
+}
