@@ -29,6 +29,7 @@ public static class UserSagaRunner
             return outgoing;
         }
 
+        Stamp(session, policy, stream.Aggregate, input, events);
         stream.AppendMany(events);
         foreach (var command in events.SelectMany(AgentCommands.For))
         {
@@ -102,6 +103,30 @@ public static class UserSagaRunner
             .Where(s => policy.User(s.Id) is not null && (s.Migration?.Sent?.Host == host || s.Operation?.Host == host))
             .Select(s => s.Id)
             .ToList();
+
+    /// <summary>
+    /// Audit metadata on the events about to be stored: the correlation id is what started the story (the signal or
+    /// request, or — for an agent's answer, a wait or a timeout — the decision being carried out), the causation id
+    /// what caused this very step, and a header names the policy version the decider ran under.
+    /// </summary>
+    private static void Stamp(IDocumentSession session, HousePolicy policy, UserSaga? before, UserInput input, IReadOnlyList<object> events)
+    {
+        var decided = events.OfType<PlacementDecided>().Select(d => d.DecisionId).FirstOrDefault();
+        var cause = input switch
+        {
+            ObserveEvidence e => e.Evidence.Id,
+            ObserveAgentReport r => r.Report.CommandId,
+            Settle s => s.SettleId,
+            CheckTimeout t => t.MoveId + "/" + t.Phase,
+            ObserveHostChange h => HostState.StreamId(h.Host),
+            _ => null,
+        };
+        session.CorrelationId = input is ObserveEvidence evidence
+            ? evidence.Evidence.Id
+            : decided ?? before?.LastDecision?.Id ?? cause;
+        session.CausationId = cause;
+        session.SetHeader("policy_version", policy.Version);
+    }
 
     /// <summary>The configured hosts as their agents last described them; a host never heard from is offline.</summary>
     public static async Task<HouseSnapshot> HouseAsync(IQuerySession session, HousePolicy policy, CancellationToken ct, HostState? changed = null)

@@ -92,6 +92,16 @@ public sealed class a_login_moves_the_vm : IAsyncLifetime
         var completed = Assert.Single(stream.OfType<MigrationCompleted>());
         Assert.NotNull(completed.TotalTimeMs);
 
+        // Audit metadata: the login started the story; the agents' answers are correlated with the decision they
+        // carry out and caused by the command they answer; every event names the policy version.
+        var raw = await session.Events.FetchStreamAsync("alice");
+        Assert.All(raw.Where(e => e.Data is SignalRecorded or SeatChanged or PlacementDecided or IncomingRequested),
+            e => Assert.Equal("login-1", e.CorrelationId));
+        var completedEvent = raw.Single(e => e.Data is MigrationCompleted);
+        Assert.Equal(decision.DecisionId, completedEvent.CorrelationId);
+        Assert.Equal(stream.OfType<MigrationRequested>().Single().CommandId, completedEvent.CausationId);
+        Assert.All(raw, e => Assert.Equal(decision.PolicyVersion, e.Headers?["policy_version"]?.ToString()));
+
         // The agents were told, in two phases: prepare on the target, then migrate on the source.
         var prepare = await probe.WaitForAsync(m => m.Topic == "presence/agents/imac/commands", what: "prepare_incoming");
         Assert.Equal("prepare_incoming", prepare.Json.GetProperty("type").GetString());
