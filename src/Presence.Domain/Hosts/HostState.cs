@@ -1,10 +1,11 @@
+using Presence.Domain.Audit;
 using NodaTime;
 using Presence.Domain.House;
 
 namespace Presence.Domain.Hosts;
 
 /// <summary>A host's agent said it came online or went away (its status message or its last will).</summary>
-public sealed record AgentStatusReported(string Host, bool Online, string? AgentVersion, string? Hypervisor, Instant At);
+public sealed record AgentStatusReported(string Host, bool Online, string? AgentVersion, string? Hypervisor, Instant At) : IDomainEvent;
 
 /// <summary>A host's agent reported what it has and runs.</summary>
 public sealed record InventoryReported(
@@ -16,13 +17,13 @@ public sealed record InventoryReported(
     bool OnBattery,
     int? BatteryPercent,
     IReadOnlyList<VmFact> Vms,
-    Instant At);
+    Instant At) : IDomainEvent;
 
 /// <summary>A computer observed something about itself that is not about one user (lid, Wi-Fi, power).</summary>
-public sealed record HostSignalRecorded(string Host, Presence.Domain.Signals.Evidence Evidence, Instant At);
+public sealed record HostSignalRecorded(string Host, Presence.Domain.Signals.Evidence Evidence, Instant At) : IDomainEvent;
 
 /// <summary>Someone put the host into maintenance (evacuate, keep new VMs off) or took it out.</summary>
-public sealed record MaintenanceSwitched(string Host, bool On, string? Reason, Instant At);
+public sealed record MaintenanceSwitched(string Host, bool On, string? Reason, Instant At) : IDomainEvent;
 
 /// <summary>
 /// Current facts about one host: the state of the `host:{name}` stream. Kept as an inline projection so each

@@ -1,3 +1,4 @@
+using Presence.Domain.Audit;
 using NodaTime;
 
 namespace Presence.Domain.Placement;
@@ -34,7 +35,7 @@ public sealed record PlacementDecided(
     IReadOnlyList<RejectedAlternative> Rejected,
     Duration EstimatedDuration,
     string PolicyVersion,
-    Instant At);
+    Instant At) : IDomainEvent;
 
 /// <summary>A move that would have followed from the evidence but a rule stopped; people ask about these later.</summary>
 public sealed record MoveSuppressed(
@@ -47,7 +48,7 @@ public sealed record MoveSuppressed(
     IReadOnlyList<string> EvidenceIds,
     IReadOnlyList<RejectedAlternative> Rejected,
     string PolicyVersion,
-    Instant At);
+    Instant At) : IDomainEvent;
 
 /// <summary>A decision that waits for a person (automation level `recommend`): nothing is sent until approved.</summary>
 public sealed record PlacementProposed(
@@ -63,10 +64,10 @@ public sealed record PlacementProposed(
     IReadOnlyList<RejectedAlternative> Rejected,
     Duration EstimatedDuration,
     string PolicyVersion,
-    Instant At);
+    Instant At) : IDomainEvent;
 
 /// <summary>Someone answered a proposal with `approve` or `decline`.</summary>
-public sealed record ProposalAnswered(string User, string DecisionId, bool Approved, string EvidenceId, Instant At);
+public sealed record ProposalAnswered(string User, string DecisionId, bool Approved, string EvidenceId, Instant At) : IDomainEvent;
 
 /// <summary>
 /// The evidence points at a new seat, but acting costs enough that it must hold for <see cref="HoldDown"/> first;
@@ -74,19 +75,19 @@ public sealed record ProposalAnswered(string User, string DecisionId, bool Appro
 /// </summary>
 public sealed record SettlingStarted(
     string User, string SettleId, string Seat, PlacementMode Mode, Duration HoldDown, Instant DueAt,
-    IReadOnlyList<string> EvidenceIds, Instant At);
+    IReadOnlyList<string> EvidenceIds, Instant At) : IDomainEvent;
 
 /// <summary>A settling wait ran out but the evidence had moved on; nothing was done, and here is why.</summary>
-public sealed record SettlingLapsed(string User, string SettleId, string Reason, Instant At);
+public sealed record SettlingLapsed(string User, string SettleId, string Reason, Instant At) : IDomainEvent;
 
 /// <summary>`hold` / `release` / `follow`: whether the session stays put whatever the evidence says.</summary>
-public sealed record HoldChanged(string User, bool Held, string EvidenceId, Instant At);
+public sealed record HoldChanged(string User, bool Held, string EvidenceId, Instant At) : IDomainEvent;
 
 /// <summary>A request that could not be carried out, with the reason (e.g. approving a decision that is not waiting).</summary>
-public sealed record RequestRefused(string User, string EvidenceId, string Reason, Instant At);
+public sealed record RequestRefused(string User, string EvidenceId, string Reason, Instant At) : IDomainEvent;
 
 /// <summary>The laptop the user works on is about to leave the house.</summary>
-public sealed record LeavingDetected(string User, string Host, string Reason, IReadOnlyList<string> EvidenceIds, Instant At);
+public sealed record LeavingDetected(string User, string Host, string Reason, IReadOnlyList<string> EvidenceIds, Instant At) : IDomainEvent;
 
 /// <summary>Stable rule ids: they appear in events, the state topic and the README, so never rename one.</summary>
 public static class Rules

@@ -1,3 +1,4 @@
+using Presence.Domain.Audit;
 using NodaTime;
 using Presence.Domain.House;
 using Presence.Domain.Signals;
@@ -11,7 +12,7 @@ public sealed record SeatChanged(
     string? PreviousSeat,
     double Confidence,
     IReadOnlyList<string> EvidenceIds,
-    Instant At);
+    Instant At) : IDomainEvent;
 
 public sealed record SeatBelief(string? Seat, double Confidence, IReadOnlyList<string> EvidenceIds);
 

@@ -1,3 +1,4 @@
+using Presence.Domain.Audit;
 using NodaTime;
 
 namespace Presence.Domain.Signals;
@@ -26,4 +27,4 @@ public sealed record Evidence(
 }
 
 /// <summary>Evidence entered a user's stream.</summary>
-public sealed record SignalRecorded(string User, Evidence Evidence, Instant At);
+public sealed record SignalRecorded(string User, Evidence Evidence, Instant At) : IDomainEvent;
