@@ -27,4 +27,8 @@ public sealed record Evidence(
 }
 
 /// <summary>Evidence entered a user's stream.</summary>
-public sealed record SignalRecorded(string User, Evidence Evidence, Instant At) : IDomainEvent;
+/// <remarks>
+/// <see cref="At"/> is when it happened by its sender's clock; <see cref="ReceivedAt"/> when the decider took it up
+/// (its `now`) and <see cref="Seed"/> the seed of the ids it handed out then: replay decides it again just so.
+/// </remarks>
+public sealed record SignalRecorded(string User, Evidence Evidence, Instant At, Instant? ReceivedAt = null, Guid? Seed = null) : IDomainEvent;

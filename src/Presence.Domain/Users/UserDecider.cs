@@ -1,5 +1,6 @@
 using System.Globalization;
 using NodaTime;
+using Presence.Domain.Audit;
 using Presence.Domain.House;
 using Presence.Domain.Migration;
 using Presence.Domain.Placement;
@@ -28,7 +29,12 @@ public static partial class UserDecider
         typeof(SuspendRequested), typeof(VmSuspended), typeof(SuspendFailed),
         typeof(ResumeRequested), typeof(VmResumed), typeof(ResumeFailed),
         typeof(PhaseTimeoutScheduled), typeof(CommandResent),
+        typeof(AgentReported), typeof(SettlingWaitRanOut), typeof(PhaseTimeoutRanOut), typeof(HostChangeNoticed),
     ];
+
+    /// <summary>The events that record what the decider was asked (not what it decided): replay feeds them back in.</summary>
+    public static IReadOnlyList<Type> InputTypes { get; } =
+        [typeof(SignalRecorded), typeof(AgentReported), typeof(SettlingWaitRanOut), typeof(PhaseTimeoutRanOut), typeof(HostChangeNoticed)];
 
     public static IReadOnlyList<object> Decide(UserSaga? state, UserInput input, Instant now, HousePolicy policy)
     {
@@ -46,15 +52,23 @@ public static partial class UserDecider
             ctx.Emit(new HouseObserved(user.Name, ctx.House.Hosts, now));
         }
 
+        // Non-evidence inputs are recorded before the decider acts on them, and kept only if it did act (below).
+        var asked = ctx.Events.Count;
+        var record = Record(input, now);
+        if (record is not null)
+        {
+            ctx.Emit(record);
+        }
+
         switch (input)
         {
             case ObserveEvidence { Evidence: { Kind: EvidenceKind.Request } request }:
-                ctx.Emit(new SignalRecorded(user.Name, request, request.At));
+                ctx.Emit(new SignalRecorded(user.Name, request, request.At, now, input.Seed));
                 OnRequest(ctx, request);
                 break;
             case ObserveEvidence { Evidence: var evidence }:
                 var late = ctx.State.NewestEvidence.TryGetValue(evidence.Host, out var newest) && evidence.At < newest;
-                ctx.Emit(new SignalRecorded(user.Name, evidence, evidence.At));
+                ctx.Emit(new SignalRecorded(user.Name, evidence, evidence.At, now, input.Seed));
 
                 // Evidence older than what the same computer already told us arrived late (a queued emitter): it
                 // is kept in the history but cannot override newer evidence. Compared per computer, because two
@@ -80,8 +94,25 @@ public static partial class UserDecider
         }
 
         ContinueResume(ctx);
+
+        // An input that changed nothing leaves no trace: a duplicate progress report or a timeout for a phase
+        // already over would only clutter the history.
+        if (record is not null && ctx.Events.Count == asked + 1)
+        {
+            return ctx.Events.Take(asked).ToList();
+        }
+
         return ctx.Events;
     }
+
+    private static IDomainEvent? Record(UserInput input, Instant now) => input switch
+    {
+        ObserveAgentReport r => new AgentReported(input.User, r.Report, input.Seed, now),
+        Settle s => new SettlingWaitRanOut(input.User, s.SettleId, input.Seed, now),
+        CheckTimeout t => new PhaseTimeoutRanOut(input.User, t.MoveId, t.Phase, input.Seed, now),
+        ObserveHostChange h => new HostChangeNoticed(input.User, h.Host, input.Seed, now),
+        _ => null,
+    };
 
     /// <summary>What one call of Decide works with; Emit folds each event in at once so later steps see it.</summary>
     private sealed class Context(UserSaga state, UserSpec user, HousePolicy policy, HouseSnapshot house, Ids ids, Instant now)
@@ -339,6 +370,7 @@ public static partial class UserDecider
         PlacementDecided d => state with
         {
             LastDecision = new LastDecision(d.DecisionId, d.Rule, d.Reason, d.At),
+            CarryingOut = d.DecisionId,
             Decisions = state.Decisions + 1,
             Settling = null,
             Proposal = null,

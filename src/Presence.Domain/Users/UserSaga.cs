@@ -70,6 +70,12 @@ public sealed record UserSaga
     /// <summary>Pages per second this VM dirtied during its last move: a busy VM migrates slower than its size says.</summary>
     public long? DirtyPagesRate { get; init; }
     public LastDecision? LastDecision { get; init; }
+
+    /// <summary>
+    /// The last placement decided, which the moves in flight carry out: an agent's answer belongs to its story even
+    /// when a later decision (a suppressed move, say) has become <see cref="LastDecision"/>.
+    /// </summary>
+    public string? CarryingOut { get; init; }
     public HouseSnapshot House { get; init; } = HouseSnapshot.Empty;
     public int Decisions { get; init; }
     public Instant? LastEvidenceAt { get; init; }

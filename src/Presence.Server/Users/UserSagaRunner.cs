@@ -104,10 +104,13 @@ public static class UserSagaRunner
             .Select(s => s.Id)
             .ToList();
 
+    /// <summary>Which server decided: the machine it ran on, so a house that moves its server can tell the eras apart.</summary>
+    public static string Node { get; } = Environment.MachineName;
+
     /// <summary>
     /// Audit metadata on the events about to be stored: the correlation id is what started the story (the signal or
     /// request, or — for an agent's answer, a wait or a timeout — the decision being carried out), the causation id
-    /// what caused this very step, and a header names the policy version the decider ran under.
+    /// what caused this very step, and headers name the policy version the decider ran under and the server node.
     /// </summary>
     private static void Stamp(IDocumentSession session, HousePolicy policy, UserSaga? before, UserInput input, IReadOnlyList<object> events)
     {
@@ -123,9 +126,10 @@ public static class UserSagaRunner
         };
         session.CorrelationId = input is ObserveEvidence evidence
             ? evidence.Evidence.Id
-            : decided ?? before?.LastDecision?.Id ?? cause;
+            : decided ?? before?.CarryingOut ?? before?.LastDecision?.Id ?? cause;
         session.CausationId = cause;
         session.SetHeader("policy_version", policy.Version);
+        session.SetHeader("node", Node);
     }
 
     /// <summary>The configured hosts as their agents last described them; a host never heard from is offline.</summary>

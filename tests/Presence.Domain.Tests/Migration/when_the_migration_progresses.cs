@@ -63,7 +63,7 @@ public class when_the_migration_progresses
         }
 
         // 300 reports from 0.1 % to 30 %: one event on entering each whole percent, 0 to 30.
-        var recorded = s.History.Skip(before).Cast<MigrationProgressed>().Select(p => p.Percent!.Value).ToList();
+        var recorded = s.History.Skip(before).OfType<MigrationProgressed>().Select(p => p.Percent!.Value).ToList();
         Assert.Equal(31, recorded.Count);
         Assert.Equal(Enumerable.Range(0, 31).Select(i => (double)i), recorded.Select(Math.Floor));
     }
@@ -112,7 +112,7 @@ public class when_the_migration_progresses
             s.Given(Agent.SourceProgress(Total, Remaining(percent)));
         }
 
-        return s.History.Skip(before).Cast<MigrationProgressed>().Select(p => p.Percent!.Value).ToList();
+        return s.History.Skip(before).OfType<MigrationProgressed>().Select(p => p.Percent!.Value).ToList();
     }
 
     [Fact]

@@ -20,13 +20,14 @@ public sealed class HouseDay
     private int seeds;
     private int evidence;
 
-    public HouseDay(LocalDate day)
+    public HouseDay(LocalDate day, HousePolicy? policy = null)
     {
+        Policy = policy ?? TheFamily.Policy();
         zone = DateTimeZoneProviders.Tzdb[Policy.Settings.TimeZone];
         Now = day.AtStartOfDayInZone(zone).ToInstant();
     }
 
-    public HousePolicy Policy { get; } = TheFamily.Policy();
+    public HousePolicy Policy { get; }
 
     public HouseSnapshot House { get; private set; } = TheFamily.Facts();
 
@@ -38,6 +39,12 @@ public sealed class HouseDay
         streams.TryGetValue(user, out var events) ? events.Aggregate(UserSaga.Start(user, null), UserDecider.Evolve) : UserSaga.Start(user, null);
 
     /// <summary>The house's clock reads this (a local time today, or on a later day).</summary>
+    /// <summary>A user's stream as the event store would hand it out: numbered, with the policy version it was decided under.</summary>
+    public IReadOnlyList<Recorded> History(string user) =>
+        (streams.TryGetValue(user, out var events) ? events : [])
+        .Select((e, i) => new Recorded(i + 1, (IDomainEvent)e, null, null, new Dictionary<string, string> { ["policy_version"] = Policy.Version }))
+        .ToList();
+
     public HouseDay At(LocalTime time, int dayOffset = 0)
     {
         var today = Now.InZone(zone).Date;
@@ -195,6 +202,11 @@ public sealed class HouseDay
         UserEnrolled u => ("-", $"{u.Vm}, home {u.HomeHost}"),
         HouseObserved h => ("-", Changes(user, h.Hosts)),
         SignalRecorded s => ("-", $"{s.Evidence.Id}: {s.Evidence}"),
+        AgentReported a => ("-", Invariant($"{a.Report.Host} says {a.Report.State.ToString().ToLowerInvariant()} to {a.Report.CommandId[..8]}")
+            + (a.Report.TotalTimeMs is { } ms ? Invariant($" after {ms / 1000.0:0.#}s") : "")),
+        SettlingWaitRanOut w => ("-", $"{w.SettleId} ran out"),
+        PhaseTimeoutRanOut t => ("-", $"{t.Phase} of {t.MoveId} ran out"),
+        HostChangeNoticed h => ("-", $"{h.Host} changed"),
         SeatChanged s => ("-", Invariant($"at {s.Seat ?? "no seat"} (was {s.PreviousSeat ?? "none"}), confidence {s.Confidence:0.0#}")),
         SettlingStarted s => ("-", $"{Mode(s.Mode)} to {s.Seat} waits {Seconds(s.HoldDown)}, until {Time(s.DueAt)}"),
         SettlingLapsed s => ("-", s.Reason),

@@ -81,7 +81,8 @@ public sealed class a_login_moves_the_vm : IAsyncLifetime
         var kinds = stream.Select(e => e.GetType()).Distinct().ToList();
         Assert.Equal(
             [typeof(UserEnrolled), typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(IncomingRequested),
-             typeof(PhaseTimeoutScheduled), typeof(IncomingReady), typeof(MigrationRequested), typeof(MigrationProgressed), typeof(MigrationCompleted)],
+             typeof(PhaseTimeoutScheduled), typeof(AgentReported), typeof(IncomingReady), typeof(MigrationRequested), typeof(MigrationProgressed),
+             typeof(MigrationCompleted)],
             kinds);
         var signal = Assert.Single(stream.OfType<SignalRecorded>());
         Assert.Equal("login-1", signal.Evidence.Id);
@@ -101,6 +102,7 @@ public sealed class a_login_moves_the_vm : IAsyncLifetime
         Assert.Equal(decision.DecisionId, completedEvent.CorrelationId);
         Assert.Equal(stream.OfType<MigrationRequested>().Single().CommandId, completedEvent.CausationId);
         Assert.All(raw, e => Assert.Equal(decision.PolicyVersion, e.Headers?["policy_version"]?.ToString()));
+        Assert.All(raw, e => Assert.Equal(Environment.MachineName, e.Headers?["node"]?.ToString()));
 
         // The agents were told, in two phases: prepare on the target, then migrate on the source.
         var prepare = await probe.WaitForAsync(m => m.Topic == "presence/agents/imac/commands", what: "prepare_incoming");
