@@ -1,0 +1,483 @@
+using System.Globalization;
+using NodaTime;
+using Presence.Domain.Audit;
+using Presence.Domain.House;
+using Presence.Domain.Migration;
+using Presence.Domain.Placement;
+using Presence.Domain.Seating;
+using Presence.Domain.Signals;
+using Presence.Domain.Users;
+
+namespace Presence.Domain.Replay;
+
+/// <summary>
+/// Counterfactual replay: decides a user's recorded inputs again, under the same or other settings, and sets what
+/// would be decided beside what was. The world's inputs (signals and requests, what the house looked like) come
+/// from the history; what followed from the decisions (agents' answers, waits and timeouts running out) follows the
+/// replay's own decisions: a recorded answer is fed only to a command the replay also sent, and a command the
+/// recording never sent is assumed to succeed in its estimated time.
+/// </summary>
+public static class Replayer
+{
+    /// <summary>What an assumed agent takes to get a target ready or show a display.</summary>
+    private static readonly Duration QuickStep = Duration.FromSeconds(1);
+
+    /// <summary>A move with no estimate (never the case for one this decider made) is assumed to take this.</summary>
+    private static readonly Duration DefaultMove = Duration.FromSeconds(10);
+
+    public static ReplayReport Replay(IReadOnlyList<Recorded> history, HousePolicy policy, Instant? from = null, Instant? to = null)
+    {
+        var user = history.Select(r => UserOf(r.Data)).FirstOrDefault(u => u is not null)
+            ?? throw new ArgumentException("the history holds no user events", nameof(history));
+        if (policy.User(user) is null)
+        {
+            throw new ArgumentException($"user '{user}' is not in the house being replayed", nameof(policy));
+        }
+
+        if (from is { } f && to is { } t && t < f)
+        {
+            throw new ArgumentException($"--to ({t}) is before --from ({f})", nameof(to));
+        }
+
+        var calls = Calls(history);
+        var window = calls.Where(c => (from is null || c.Now >= from) && (to is null || c.Now <= to)).ToList();
+        var start = window.Count == 0 ? history.Count : window[0].FirstEvent;
+        var run = new Run(user, policy, history, start);
+
+        foreach (var call in window)
+        {
+            run.FireDue(call.Now, inclusive: false);
+            run.Feed(call);
+        }
+
+        run.FireDue(to ?? Instant.MaxValue, inclusive: true);
+        return new ReplayReport(
+            user,
+            history.Select(r => r.Header("policy_version")).LastOrDefault(v => v is not null),
+            policy.Version,
+            from,
+            to,
+            run.Steps,
+            run.Events);
+    }
+
+    /// <summary>One call of the decider as the history shows it: the input record and everything it caused.</summary>
+    public sealed record Call(int FirstEvent, int LastEvent, Instant Now, IDomainEvent Input, HouseSnapshot House, IReadOnlyList<IDomainEvent> Events);
+
+    /// <summary>
+    /// Cuts the history into decider calls. A call's events start with the enrolment and house it recorded (when they
+    /// changed), then the input record, then what the decider made of it. A house recorded with no input record after
+    /// it is a call too: a host changed and the saga only took note of the house.
+    /// </summary>
+    public static IReadOnlyList<Call> Calls(IReadOnlyList<Recorded> history)
+    {
+        var calls = new List<Call>();
+        var house = HouseSnapshot.Empty;
+        var events = new List<IDomainEvent>();
+        var first = 0;
+        IDomainEvent? input = null;
+        HouseObserved? observed = null;
+
+        void Close(int last)
+        {
+            if ((input ?? observed) is { } what)
+            {
+                calls.Add(new Call(first, last, NowOf(what), what, house, events.ToList()));
+            }
+
+            events.Clear();
+            input = null;
+            observed = null;
+            first = last + 1;
+        }
+
+        for (var i = 0; i < history.Count; i++)
+        {
+            var e = history[i].Data;
+            var startsAnother = e switch
+            {
+                UserEnrolled => events.Count > 0,
+                HouseObserved => input is not null || observed is not null,
+                // A house recorded at another moment than the input was a call of its own.
+                _ when UserDecider.InputTypes.Contains(e.GetType()) => input is not null || (observed is not null && observed.At != NowOf(e)),
+                _ => false,
+            };
+            if (startsAnother)
+            {
+                Close(i - 1);
+            }
+
+            if (e is HouseObserved h)
+            {
+                observed = h;
+                house = new HouseSnapshot(h.Hosts);
+            }
+            else if (UserDecider.InputTypes.Contains(e.GetType()))
+            {
+                input = e;
+            }
+
+            events.Add(e);
+        }
+
+        Close(history.Count - 1);
+        return calls;
+    }
+
+    private static Instant NowOf(IDomainEvent input) => input is SignalRecorded s ? s.ReceivedAt ?? s.At : input.At;
+
+    private static string? UserOf(IDomainEvent e) => e.GetType().GetProperty("User")?.GetValue(e) as string;
+
+    /// <summary>A replay in progress: the replayed stream, the recorded one beside it, and what is due when.</summary>
+    private sealed class Run
+    {
+        private readonly string user;
+        private readonly HousePolicy policy;
+        private readonly IReadOnlyList<Recorded> history;
+        private readonly List<IDomainEvent> replayed = [];
+        private readonly List<Due> agenda = [];
+        private readonly HashSet<string> sentByReplay = [];
+        private readonly HashSet<string> sentByRecording;
+        private readonly HashSet<string> planned = [];
+        private readonly HashSet<string> scheduled = [];
+        private readonly HashSet<string> simulated = [];
+        private UserSaga? state;
+        private UserSaga? original;
+        private int originalUpTo;
+        private HouseSnapshot house = HouseSnapshot.Empty;
+        private Duration lastEstimate = DefaultMove;
+        private long order;
+
+        public Run(string user, HousePolicy policy, IReadOnlyList<Recorded> history, int start)
+        {
+            this.user = user;
+            this.policy = policy;
+            this.history = history;
+            sentByRecording = history.SelectMany(r => AgentCommands.For(r.Data)).Select(c => c.CommandId).ToHashSet();
+
+            // The replay starts where the recording stood before the window: same saga, same house.
+            for (var i = 0; i < start; i++)
+            {
+                Fold(history[i].Data);
+                replayed.Add(history[i].Data);
+                state = UserDecider.Evolve(state ?? UserSaga.Start(user, null), history[i].Data);
+                if (history[i].Data is HouseObserved observed)
+                {
+                    house = new HouseSnapshot(observed.Hosts);
+                }
+            }
+
+            originalUpTo = start;
+            foreach (var command in replayed.SelectMany(AgentCommands.For))
+            {
+                sentByReplay.Add(command.CommandId);
+            }
+
+            Plan(Instant.MinValue);
+        }
+
+        public List<ReplayStep> Steps { get; } = [];
+
+        /// <summary>The events of the window, as the replay decided them.</summary>
+        public List<IDomainEvent> Events { get; } = [];
+
+        public void Feed(Call call)
+        {
+            // The recorded side as it stood when this input came, to tell whether the replay has the VM elsewhere.
+            FoldOriginal(call.FirstEvent - 1);
+            var before = house;
+            house = call.House;
+            var recorded = Decisions(call.Events);
+            UserInput? input = call.Input switch
+            {
+                SignalRecorded s => new ObserveEvidence { User = user, Evidence = s.Evidence, House = House(), Seed = s.Seed ?? Derived(s.Evidence.Id) },
+                AgentReported a when sentByReplay.Contains(a.Report.CommandId) =>
+                    new ObserveAgentReport { User = user, Report = a.Report, House = House(), Seed = a.Seed },
+                SettlingWaitRanOut w when scheduled.Remove("settle/" + w.SettleId) =>
+                    new Settle { User = user, SettleId = w.SettleId, House = House(), Seed = w.Seed },
+                PhaseTimeoutRanOut t when scheduled.Remove("timeout/" + t.MoveId + "/" + t.Phase) =>
+                    new CheckTimeout { User = user, MoveId = t.MoveId, Phase = t.Phase, House = House(), Seed = t.Seed },
+                HostChangeNoticed h => new ObserveHostChange { User = user, Host = h.Host, House = House(), Seed = h.Seed },
+                HouseObserved h when Changed(before, h) is { } host =>
+                    new ObserveHostChange { User = user, Host = host, House = House(), Seed = Derived(host + "@" + h.At) },
+                _ => null,
+            };
+            FoldOriginal(call.LastEvent);
+
+            if (input is null)
+            {
+                // An answer to a command the replay never sent, or a wait it never started: it does not happen.
+                Steps.Add(new ReplayStep(call.Now, Describe(call.Input), recorded, [], "does not happen in the replay"));
+                return;
+            }
+
+            agenda.RemoveAll(d => d.Key == KeyOf(call.Input));
+            Steps.Add(new ReplayStep(call.Now, Describe(call.Input), recorded, Decisions(Decide(input, call.Now)), null));
+        }
+
+        /// <summary>Runs what the replay scheduled (waits, timeouts, assumed answers) up to <paramref name="until"/>.</summary>
+        public void FireDue(Instant until, bool inclusive)
+        {
+            for (var guard = 0; guard < 10_000; guard++)
+            {
+                var next = agenda.OrderBy(d => d.At).ThenBy(d => d.Order).FirstOrDefault();
+                if (next is null || next.At > until || (!inclusive && next.At == until))
+                {
+                    return;
+                }
+
+                agenda.Remove(next);
+                if (next.Key is { } key)
+                {
+                    scheduled.Remove(key);
+                }
+
+                var input = next.Input(House());
+                Steps.Add(new ReplayStep(next.At, next.Text, [], Decisions(Decide(input, next.At)), next.Note));
+            }
+
+            throw new InvalidOperationException("the replay keeps scheduling itself: stopped after 10000 steps");
+        }
+
+        private IReadOnlyList<IDomainEvent> Decide(UserInput input, Instant now)
+        {
+            var events = UserDecider.Decide(state, input, now, policy).Cast<IDomainEvent>().ToList();
+            foreach (var e in events)
+            {
+                state = UserDecider.Evolve(state ?? UserSaga.Start(user, null), e);
+                replayed.Add(e);
+                Events.Add(e);
+                foreach (var command in AgentCommands.For(e))
+                {
+                    sentByReplay.Add(command.CommandId);
+                }
+
+                if (e is PlacementDecided d)
+                {
+                    lastEstimate = d.EstimatedDuration > Duration.Zero ? d.EstimatedDuration : DefaultMove;
+                }
+            }
+
+            Plan(now);
+            return events;
+        }
+
+        /// <summary>
+        /// Puts on the agenda what the replayed saga now waits for: its settling wait and phase timeout (at their
+        /// recorded moment when the recording has the same one, else when due), and an assumed answer to a command
+        /// the recording never sent.
+        /// </summary>
+        private void Plan(Instant now)
+        {
+            if (state is null)
+            {
+                return;
+            }
+
+            if (state.Settling is { } settling && Once("settle/" + settling.SettleId) && !Recorded<SettlingWaitRanOut>(w => w.SettleId == settling.SettleId))
+            {
+                Schedule(settling.DueAt, "settle/" + settling.SettleId, $"wait {settling.SettleId} runs out", null,
+                    h => new Settle { User = user, SettleId = settling.SettleId, House = h, Seed = Derived(settling.SettleId) });
+            }
+
+            if (state.Timeout is { } timeout && Once("timeout/" + timeout.MoveId + "/" + timeout.Phase)
+                && !Recorded<PhaseTimeoutRanOut>(t => t.MoveId == timeout.MoveId && t.Phase == timeout.Phase))
+            {
+                Schedule(timeout.DueAt, "timeout/" + timeout.MoveId + "/" + timeout.Phase, $"{timeout.Phase} timeout of {timeout.MoveId} runs out", null,
+                    h => new CheckTimeout { User = user, MoveId = timeout.MoveId, Phase = timeout.Phase, House = h, Seed = Derived(timeout.MoveId + "/" + timeout.Phase) });
+            }
+
+            var vm = state.Vm ?? "";
+            if (state.PendingDisplay is { } display)
+            {
+                Assume(display.CommandId, now + QuickStep, new AgentReport(display.Host, display.CommandId, vm, ReportState.Completed, now + QuickStep));
+            }
+            else if (state.Migration is { Phase: Phases.Preparing } preparing)
+            {
+                Assume(preparing.PrepareCommandId, now + QuickStep, new AgentReport(preparing.Target, preparing.PrepareCommandId, vm, ReportState.Ready, now + QuickStep)
+                {
+                    IncomingUri = $"tcp:{preparing.Target}:49152",
+                });
+            }
+            else if (state.Migration is { MigrateCommandId: { } migrate } migrating)
+            {
+                var done = now + lastEstimate;
+                Assume(migrate, done, new AgentReport(migrating.Source, migrate, vm, ReportState.Completed, done)
+                {
+                    TotalTimeMs = (long)lastEstimate.TotalMilliseconds,
+                });
+            }
+            else if (state.Operation is { } operation)
+            {
+                var done = now + lastEstimate;
+                Assume(operation.CommandId, done, new AgentReport(operation.Host, operation.CommandId, vm, ReportState.Completed, done));
+            }
+        }
+
+        /// <summary>Marks a wait or timeout as scheduled, once: one that did nothing when it ran must not come back.</summary>
+        private bool Once(string key)
+        {
+            if (!planned.Add(key))
+            {
+                return false;
+            }
+
+            scheduled.Add(key);
+            return true;
+        }
+
+        private void Assume(string commandId, Instant at, AgentReport report)
+        {
+            if (sentByRecording.Contains(commandId) || !simulated.Add(commandId))
+            {
+                return;
+            }
+
+            Schedule(at, null, $"{report.Host} says {report.State.ToString().ToLowerInvariant()} to {Short(commandId)}", "assumed: the recording never sent this command",
+                h => new ObserveAgentReport { User = user, Report = report, House = h, Seed = Derived(commandId + "/" + report.State) });
+        }
+
+        private void Schedule(Instant at, string? key, string text, string? note, Func<HouseSnapshot, UserInput> input) =>
+            agenda.Add(new Due(at, order++, key, text, note, input));
+
+        private bool Recorded<T>(Func<T, bool> match) => history.Any(r => r.Data is T t && match(t));
+
+        private void FoldOriginal(int through)
+        {
+            for (; originalUpTo <= through; originalUpTo++)
+            {
+                Fold(history[originalUpTo].Data);
+            }
+        }
+
+        /// <summary>The host whose facts differ in the newly observed house: the one whose change the saga heard of.</summary>
+        private static string? Changed(HouseSnapshot before, HouseObserved now) =>
+            now.Hosts.FirstOrDefault(h => !before.Host(h.Name).SameAs(h))?.Name;
+
+        private void Fold(IDomainEvent e) => original = UserDecider.Evolve(original ?? UserSaga.Start(user, null), e);
+
+        /// <summary>
+        /// The recorded house, except that where the replay has taken this user's VM somewhere else than the recording
+        /// did, the agents' inventories say so: the replay must not be told the VM is where it no longer is.
+        /// </summary>
+        private HouseSnapshot House()
+        {
+            if (state is null || original is null || (state.VmHost == original.VmHost && (state.Suspended is null) == (original.Suspended is null)))
+            {
+                return house;
+            }
+
+            var vm = state.Vm ?? "";
+            var memory = policy.Vm(vm)?.MemoryMb ?? 0;
+            var runsOn = state.Suspended is null ? state.VmHost : null;
+            return new HouseSnapshot(house.Hosts.Select(h =>
+            {
+                var had = h.Vms.Any(v => v.Name == vm);
+                var vms = h.Vms.Where(v => v.Name != vm).ToList();
+                var free = h.MemoryFreeMb + (had ? memory : 0);
+                if (h.Name == runsOn)
+                {
+                    vms.Add(new VmFact(vm, VmRunState.Running, memory, h.Vms.FirstOrDefault(v => v.Name == vm)?.DisplayUri));
+                    free -= memory;
+                }
+
+                return h with { Vms = vms, MemoryFreeMb = Math.Max(0, free) };
+            }).ToList());
+        }
+
+        private static string? KeyOf(IDomainEvent input) => input switch
+        {
+            SettlingWaitRanOut w => "settle/" + w.SettleId,
+            PhaseTimeoutRanOut t => "timeout/" + t.MoveId + "/" + t.Phase,
+            _ => null,
+        };
+
+        private sealed record Due(Instant At, long Order, string? Key, string Text, string? Note, Func<HouseSnapshot, UserInput> Input);
+    }
+
+    /// <summary>A seed for an input the recording does not have, the same on every replay.</summary>
+    private static Guid Derived(string label) => new Ids(Guid.Empty).Derive("replay/" + label);
+
+    private static string Short(string id) => id.Length > 8 ? id[..8] : id;
+
+    /// <summary>The input, in words.</summary>
+    public static string Describe(IDomainEvent input) => input switch
+    {
+        SignalRecorded s => $"{s.Evidence.Id}: {s.Evidence}",
+        AgentReported a => $"{a.Report.Host} says {a.Report.State.ToString().ToLowerInvariant()} to {Short(a.Report.CommandId)}",
+        SettlingWaitRanOut w => $"wait {w.SettleId} runs out",
+        PhaseTimeoutRanOut t => $"{t.Phase} timeout of {t.MoveId} runs out",
+        HostChangeNoticed h => $"{h.Host} changed",
+        HouseObserved => "the house changed",
+        _ => input.GetType().Name,
+    };
+
+    /// <summary>
+    /// The decisions among some events, each with a key to compare by: what was decided and by which rule, not the
+    /// ids (derived from seeds) nor the reasons' wording (which quotes times and numbers).
+    /// </summary>
+    public static IReadOnlyList<DecisionSummary> Decisions(IEnumerable<IDomainEvent> events) =>
+        events.Select(Summarise).OfType<DecisionSummary>().ToList();
+
+    private static DecisionSummary? Summarise(IDomainEvent e) => e switch
+    {
+        SeatChanged s => new(
+            $"seat {s.Seat ?? "none"}",
+            string.Create(CultureInfo.InvariantCulture, $"seat: {s.Seat ?? "none"} (confidence {s.Confidence:0.0#})"),
+            null, s.At),
+        PlacementDecided d => new($"decided {Mode(d.Mode)} {d.From ?? "?"}->{d.To} by {d.Rule}", $"{Mode(d.Mode)} {d.From ?? "?"} → {d.To} ({d.Rule}: {d.Reason})", d.Rule, d.At),
+        PlacementProposed p => new($"proposed {Mode(p.Mode)} {p.From ?? "?"}->{p.To} by {p.Rule}", $"proposed {Mode(p.Mode)} {p.From ?? "?"} → {p.To} ({p.Rule}: {p.Reason})", p.Rule, p.At),
+        MoveSuppressed m => new($"suppressed {m.Wanted ?? "-"} by {m.Rule}", $"no move to {m.Wanted ?? "anywhere"} ({m.Rule}: {m.Reason})", m.Rule, m.At),
+        SettlingStarted s => new($"waits before {Mode(s.Mode)} to {s.Seat}", $"waits {Seconds(s.HoldDown)} before {Mode(s.Mode)} to {s.Seat}", null, s.At),
+        SettlingLapsed l => new("wait lapsed", $"wait lapsed: {l.Reason}", null, l.At),
+        RequestRefused r => new("refused", $"request refused: {r.Reason}", null, r.At),
+        LeavingDetected l => new($"leaving with {l.Host}", $"leaving with {l.Host}: {l.Reason}", Rules.LeavingWithLaptop, l.At),
+        HoldChanged h => new(h.Held ? "held" : "released", h.Held ? "session held" : "session follows again", Rules.Hold, h.At),
+        MigrationCompleted c => new($"arrived on {c.Target}", $"VM arrived on {c.Target}" + (c.TotalTimeMs is { } ms ? string.Create(CultureInfo.InvariantCulture, $" after {ms / 1000.0:0.#} s") : ""), null, c.At),
+        MigrationFailed f => new($"move to {f.Target} failed in {f.Phase}", $"move to {f.Target} failed while {f.Phase}: {f.Reason}", null, f.At),
+        VmSuspended s => new($"frozen on {s.Host}", $"VM frozen on {s.Host}", null, s.At),
+        SuspendFailed s => new($"freeze on {s.Host} failed", $"freezing on {s.Host} failed: {s.Reason}", null, s.At),
+        VmResumed r => new($"woke on {r.Host}", $"VM woke on {r.Host}", null, r.At),
+        ResumeFailed r => new($"wake on {r.Host} failed", $"waking on {r.Host} failed: {r.Reason}", null, r.At),
+        DisplayAttached d => new($"shown on {d.Host}", $"VM shown on {d.Host}", null, d.At),
+        DisplayAttachFailed d => new($"showing on {d.Host} failed", $"showing on {d.Host} failed: {d.Reason}", null, d.At),
+        _ => null,
+    };
+
+    private static string Mode(PlacementMode mode) => mode switch
+    {
+        PlacementMode.AttachDisplay => "show",
+        PlacementMode.LiveMigration => "live-migrate",
+        PlacementMode.SuspendResume => "freeze-and-wake",
+        _ => "wake",
+    };
+
+    private static string Seconds(Duration d) => string.Create(CultureInfo.InvariantCulture, $"{d.TotalSeconds:0.#} s");
+}
+
+/// <summary>One decision, as replay compares it (<see cref="Key"/>) and prints it (<see cref="Text"/>).</summary>
+public sealed record DecisionSummary(string Key, string Text, string? Rule, Instant At);
+
+/// <summary>
+/// One input and what came of it: as recorded and as replayed. Either side is empty when the input happened on one
+/// side only (an answer to a command the other never sent, say); <see cref="Note"/> says why.
+/// </summary>
+public sealed record ReplayStep(Instant At, string Input, IReadOnlyList<DecisionSummary> Recorded, IReadOnlyList<DecisionSummary> Replayed, string? Note)
+{
+    public bool Differs => !Recorded.Select(d => d.Key).SequenceEqual(Replayed.Select(d => d.Key));
+}
+
+/// <summary>The outcome of a replay: every step, and whether any decision would differ from what happened.</summary>
+public sealed record ReplayReport(
+    string User,
+    string? RecordedPolicy,
+    string ReplayPolicy,
+    Instant? From,
+    Instant? To,
+    IReadOnlyList<ReplayStep> Steps,
+    IReadOnlyList<IDomainEvent> Events)
+{
+    public int Differences => Steps.Count(s => s.Differs);
+
+    public bool Identical => Differences == 0;
+}
