@@ -78,8 +78,15 @@ public sealed record PolicySettings
     /// <summary>Idle this long at the seat and the user counts as gone from it.</summary>
     public Duration IdleAway { get; init; } = Duration.Zero;
 
-    /// <summary>Leaving this Wi-Fi on a laptop means leaving the house.</summary>
+    /// <summary>
+    /// Leaving this Wi-Fi on a laptop means leaving the house. Several names, separated by commas, when the house's
+    /// network goes by more than one (a 5 GHz band or a mesh point with a name of its own, a guest network).
+    /// </summary>
     public string? HomeSsid { get; init; }
+
+    /// <summary>The names in <see cref="HomeSsid"/>.</summary>
+    public IReadOnlyList<string> HomeNetworks =>
+        HomeSsid?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? [];
 
     /// <summary>How soon after unplugging a closed lid means "leaving with the laptop".</summary>
     public Duration LeaveWindow { get; init; } = Duration.FromMinutes(10);

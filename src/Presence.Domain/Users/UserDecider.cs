@@ -214,9 +214,11 @@ public static partial class UserDecider
         }
 
         if (evidence.Kind == EvidenceKind.Wifi && evidence.Detail("state") == "connected"
-            && ctx.Settings.HomeSsid is { } home && evidence.Detail("ssid") is { } ssid && ssid != home)
+            && ctx.Settings.HomeNetworks is { Count: > 0 } home && evidence.Detail("ssid") is { } ssid && !home.Contains(ssid))
         {
-            return $"{evidence.Host} joined Wi-Fi '{ssid}', away from the home network '{home}'";
+            return home.Count == 1
+                ? $"{evidence.Host} joined Wi-Fi '{ssid}', away from the home network '{home[0]}'"
+                : $"{evidence.Host} joined Wi-Fi '{ssid}', away from the home networks {string.Join(", ", home.Select(n => $"'{n}'"))}";
         }
 
         return null;

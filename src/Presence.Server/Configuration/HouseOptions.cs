@@ -68,7 +68,7 @@ public sealed class PolicyOptions
     /// <summary>Idle this long at a seat and the user counts as gone from it.</summary>
     public string IdleAway { get; set; } = "10m";
 
-    /// <summary>The house's Wi-Fi; a laptop joining another network while in use is leaving the house.</summary>
+    /// <summary>The house's Wi-Fi (several names separated by commas); a laptop joining another network while in use is leaving the house.</summary>
     public string? HomeSsid { get; set; }
 
     /// <summary>Lid closed this soon after unplugging: the laptop is leaving.</summary>

@@ -32,6 +32,16 @@ public class when_the_laptop_leaves_the_home_wifi
     }
 
     [Fact]
+    public void a_house_whose_network_has_several_names_lists_them_all()
+    {
+        var s = AtTheLaptop(homeSsid: HomeWifi + ", lindenweg-5G");
+
+        s.When(Alice.JoinsWifi(Laptop, "lindenweg-5G")).Then(typeof(SignalRecorded));
+        s.When(Alice.JoinsWifi(Laptop, "library-guest")).Then(typeof(SignalRecorded), typeof(LeavingDetected), typeof(PlacementDecided), typeof(IncomingRequested));
+        Assert.Equal("laptop joined Wi-Fi 'library-guest', away from the home networks 'lindenweg', 'lindenweg-5G'", s.The<LeavingDetected>().Reason);
+    }
+
+    [Fact]
     public void losing_wifi_is_not_leaving()
     {
         // Too late to move anything, and as likely a flaky access point.
