@@ -23,7 +23,8 @@ public static class ReplayText
         text.Append($"{report.Steps.Count} inputs, {decisions} decisions and outcomes; ");
         text.Append(report.Identical ? "every one as recorded.\n" : $"{report.Differences} inputs would come out differently:\n");
 
-        foreach (var step in report.Steps.Where(s => everyStep || s.Differs))
+        // Every step, but not the inputs that came to nothing either way (progress reports, a timeout after its phase).
+        foreach (var step in report.Steps.Where(s => s.Differs || (everyStep && (s.Recorded.Count > 0 || s.Replayed.Count > 0))))
         {
             text.Append('\n');
             text.Append($"{Time.Format(step.At.InZone(zone).TimeOfDay)}  {step.Input}");

@@ -52,8 +52,7 @@ public static partial class UserDecider
             ctx.Emit(new HouseObserved(user.Name, ctx.House.Hosts, now));
         }
 
-        // Non-evidence inputs are recorded before the decider acts on them, and kept only if it did act (below).
-        var asked = ctx.Events.Count;
+        // Non-evidence inputs are recorded before the decider acts on them, and kept only if something changed (below).
         var record = Record(input, now);
         if (record is not null)
         {
@@ -96,10 +95,11 @@ public static partial class UserDecider
         ContinueResume(ctx);
 
         // An input that changed nothing leaves no trace: a duplicate progress report or a timeout for a phase
-        // already over would only clutter the history.
-        if (record is not null && ctx.Events.Count == asked + 1)
+        // already over would only clutter the history. One that came with news of the house stays, with its host:
+        // replay needs to know which host's change the saga was told of.
+        if (record is not null && ctx.Events.Count == 1)
         {
-            return ctx.Events.Take(asked).ToList();
+            return [];
         }
 
         return ctx.Events;

@@ -21,6 +21,9 @@ public static class DemoCommand
 
         Usage: dotnet run --project src/Presence.Server -- demo [switches]
           --speed <factor>                       everything this many times faster (Demo:Speed; 2 takes about half a minute)
+          --story <name>                         day (the default), ping-pong, quiet-hours or flapping-wifi: the bad moves people ask about
+          --export <directory>                   afterwards, write the story's users' histories there as <story>-<user>.jsonl
+                                                 (how eventstore/histories was recorded; replay them with `replay --history`)
           --config <path>                        another house file (the story names the default house's people and computers)
           --Demo:AgentSpeedFactor=<factor>       how much faster than their links simulated migrations run (default 20)
           --Demo:HoldDownScale=<factor>          the house's hold-downs times this, divided by the speed (default 0.1: 300ms/2s/3s)
@@ -60,8 +63,12 @@ public static class DemoCommand
         var ct = interrupted.Token;
         try
         {
-            var (speed, rest) = CommandLine.Take(args, "--speed");
+            var (speed, afterSpeed) = CommandLine.Take(args, "--speed");
+            var (storyName, afterStory) = CommandLine.Take(afterSpeed, "--story");
+            var (export, rest) = CommandLine.Take(afterStory, "--export");
+            var story = DemoStories.Named(storyName ?? DemoStories.Day.Name);
             var builder = PresenceApp.CreateBuilder(rest);
+            builder.Configuration.AddInMemoryCollection(story.House);
             if (speed is not null)
             {
                 builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { [$"{DemoOptions.Section}:Speed"] = speed });
@@ -90,10 +97,17 @@ public static class DemoCommand
                 output.WriteLine($"  PostgreSQL: ConnectionStrings:Presence, schema {DemoDatabase}, emptied");
             }
 
-            await using var house = await DemoHouse.StartAsync(builder, connectionString, output, ct);
-            var script = DemoScript.Story(house.Options.Speed);
-            await house.PlayAsync(script, ct);
+            await using var house = await DemoHouse.StartAsync(builder, connectionString, output, ct, story.Morning);
+            await house.PlayAsync(story.Script(house.Options.Speed), ct);
             await house.PrintSummaryAsync(ct);
+            if (export is not null)
+            {
+                foreach (var path in await house.ExportAsync(export, story.Name, story.Users, ct))
+                {
+                    output.WriteLine($"  history written: {path}");
+                }
+            }
+
             return 0;
         }
         catch (OperationCanceledException)

@@ -68,6 +68,35 @@ public sealed class DemoHouse : IAsyncDisposable
     /// <summary>The policy the server decides with: the house's, with the demo's hold-downs and shared storage.</summary>
     public HousePolicy Policy => policy;
 
+    /// <summary>The house as the server runs it (with the demo's changes), as a house file spells it: histories carry it.</summary>
+    public required HouseOptions House { get; init; }
+
+    /// <summary>Writes the history of each of <paramref name="users"/> that has one to <c>{directory}/{prefix}-{user}.jsonl</c>.</summary>
+    public async Task<IReadOnlyList<string>> ExportAsync(string directory, string prefix, IEnumerable<string> users, CancellationToken ct)
+    {
+        Directory.CreateDirectory(directory);
+        var written = new List<string>();
+        await using var session = Store.QuerySession();
+        foreach (var user in users)
+        {
+            var history = await Audit.StoredHistory.LoadAsync(session, user, ct);
+            if (history.Count == 0)
+            {
+                continue;
+            }
+
+            var path = Path.Combine(directory, $"{prefix}-{user}.jsonl");
+            await using (var file = new StreamWriter(path) { NewLine = "\n" })
+            {
+                Replay.HistoryFile.Write(file, user, Clock.GetCurrentInstant(), House, history);
+            }
+
+            written.Add(path);
+        }
+
+        return written;
+    }
+
     public int MqttPort { get; }
 
     public IDocumentStore Store => app.Services.GetRequiredService<IDocumentStore>();
@@ -132,7 +161,7 @@ public sealed class DemoHouse : IAsyncDisposable
 
         configuration.AddInMemoryCollection(overrides);
         QuietLogging(configuration);
-        var (policy, _, _, _) = PresenceApp.ReadSettings(configuration);
+        var (policy, effective, _, _) = PresenceApp.ReadSettings(configuration);
         var clock = new DemoClock(DateTimeZoneProviders.Tzdb[house.TimeZone], morning ?? DemoScript.Morning);
 
         PresenceApp.ConfigureServices(builder, connectionString, clock);
@@ -148,7 +177,7 @@ public sealed class DemoHouse : IAsyncDisposable
         var app = builder.Build();
         PresenceApp.MapEndpoints(app);
         Directory.CreateDirectory(shared);
-        var demo = new DemoHouse(app, policy, options, mqttPort, output, scratch, clock);
+        var demo = new DemoHouse(app, policy, options, mqttPort, output, scratch, clock) { House = effective };
         try
         {
             await app.StartAsync(ct);

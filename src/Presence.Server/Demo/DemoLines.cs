@@ -43,6 +43,8 @@ public sealed class DemoLines(DateTimeZone zone, double simulatedSpeed = 1)
                 return [Line(s.At, s.User, "· " + Heard(s.Evidence))];
             case HostSignalRecorded h:
                 return [Line(h.At, h.Host, "· " + Heard(h.Evidence))];
+            case AgentReported or SettlingWaitRanOut or PhaseTimeoutRanOut or HostChangeNoticed:
+                return []; // what the saga was asked; the lines for what it did say it better
             case SeatChanged { Seat: { } seat } s:
                 return [Line(s.At, s.User, $"◦ seat → {seat}" + (s.PreviousSeat is { } was ? $" (was {was})" : ""))];
             case SeatChanged s:

@@ -78,12 +78,12 @@ public class when_an_input_is_recorded
     }
 
     [Fact]
-    public void a_host_change_that_changed_only_the_house_records_only_the_house()
+    public void a_host_change_that_changed_only_the_house_records_the_house_and_whose_change_it_was()
     {
         var s = Scenario.AliceOnTheBasementServer().When(TheHost.AgentGoesOffline(KidsPc));
 
-        s.Then(typeof(HouseObserved));
-        Assert.Empty(s.Events.OfType<HostChangeNoticed>());
+        s.Then(typeof(HouseObserved), typeof(HostChangeNoticed));
+        Assert.Equal(KidsPc, s.The<HostChangeNoticed>().Host);
     }
 }
 

@@ -2,7 +2,11 @@ using Marten;
 using NodaTime;
 using Presence.Domain.Migration;
 using Presence.Domain.Placement;
+using Presence.Domain.Audit;
+using Presence.Domain.Replay;
+using Presence.Server.Audit;
 using Presence.Server.Demo;
+using Presence.Server.Replay;
 using Presence.Server.Hosting;
 using Presence.Server.Tests.Infrastructure;
 
@@ -120,5 +124,21 @@ public sealed class the_demo_tells_the_story
         Assert.DoesNotContain("the story goes on", printed);
         Assert.Contains("Where everything is now", printed);
         Assert.Contains("bob       bob-music       runs on kids; bob sits at kids", printed);
+
+        // What the real server recorded, concurrency and all, decides again to the very same events: each stream
+        // holds every input its decisions used.
+        foreach (var user in new[] { "alice", "bob", "carol", "dave" })
+        {
+            var history = await StoredHistory.LoadAsync(session, user, guard.Token);
+            var replay = Replayer.Replay(history, house.Policy);
+            Assert.True(replay.Identical, ReplayText.Render(replay, zone));
+            Assert.Equal(history.Select(r => r.Data.GetType()), replay.Events.Select(e => e.GetType()));
+            Assert.Equal(history.OfType<Recorded>().Select(r => r.At), replay.Events.Select(e => e.At));
+        }
+
+        // And exported, each user's history reads back whole.
+        var exported = await house.ExportAsync(Path.Combine(Path.GetTempPath(), $"presence-histories-{Guid.NewGuid():N}"), "day", ["alice", "bob", "carol", "dave"], guard.Token);
+        Assert.Equal(4, exported.Count);
+        Assert.Equal(alice.Count, HistoryFile.Read(exported[0]).Events.Count);
     }
 }

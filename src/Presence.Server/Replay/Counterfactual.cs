@@ -1,0 +1,91 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using NodaTime;
+using Presence.Domain.Audit;
+using Presence.Domain.House;
+using Presence.Domain.Replay;
+using Presence.Server.Hosting;
+
+namespace Presence.Server.Replay;
+
+/// <summary>
+/// `replay`: a history (from the store or a file) decided again under the house it was recorded in, or under other
+/// settings layered over it, printed step by step with an exit code that can gate a settings change.
+/// </summary>
+public static class Counterfactual
+{
+    public const int Identical = 0;
+    public const int Different = 1;
+    public const int BadInput = 2;
+
+    /// <summary>
+    /// The house to replay under: <paramref name="recordedHouse"/> (a history file's) or else the server's own
+    /// configuration, with <paramref name="policyFile"/> laid over it. The file is a house file or a part of one:
+    /// <c>{"House": {"Policy": {"Cooldown": "10m"}}}</c>, or the same without the "House" level. Lists in it (hosts,
+    /// users) merge with the base by position, as .NET configuration does; give a whole house with --config instead.
+    /// </summary>
+    public static HousePolicy Policy(IConfiguration? configuration, JsonObject? recordedHouse, string? policyFile)
+    {
+        var builder = new ConfigurationBuilder();
+        if (recordedHouse is not null)
+        {
+            builder.AddJsonStream(Json(new JsonObject { ["House"] = recordedHouse.DeepClone() }));
+        }
+        else if (configuration is not null)
+        {
+            builder.AddConfiguration(configuration);
+        }
+
+        if (policyFile is not null)
+        {
+            builder.AddJsonStream(Json(ReadPolicyFile(policyFile)));
+        }
+
+        try
+        {
+            return PresenceApp.ReadSettings(builder.Build()).Policy;
+        }
+        catch (StartupException e) when (policyFile is not null)
+        {
+            throw new StartupException($"{e.Message}\n  (with the settings of '{Path.GetFullPath(policyFile)}')");
+        }
+    }
+
+    /// <summary>Replays and renders; the exit code says whether anything would differ.</summary>
+    public static (int ExitCode, string Text, ReplayReport Report) Run(
+        IReadOnlyList<Recorded> history, HousePolicy policy, Instant? from, Instant? to, bool everyStep)
+    {
+        var report = Replayer.Replay(history, policy, from, to);
+        var zone = DateTimeZoneProviders.Tzdb.GetZoneOrNull(policy.Settings.TimeZone) ?? DateTimeZone.Utc;
+        return (report.Identical ? Identical : Different, ReplayText.Render(report, zone, everyStep), report);
+    }
+
+    private static JsonObject ReadPolicyFile(string path)
+    {
+        var full = Path.GetFullPath(path);
+        if (!File.Exists(full))
+        {
+            throw new StartupException($"settings file '{full}' (--policy) does not exist");
+        }
+
+        JsonNode? root;
+        try
+        {
+            root = JsonNode.Parse(File.ReadAllText(full), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (JsonException e)
+        {
+            throw new StartupException($"settings file '{full}' (--policy) is not valid JSON: {e.Message}");
+        }
+
+        if (root is not JsonObject settings)
+        {
+            throw new StartupException($"settings file '{full}' (--policy) must hold a JSON object, such as {{\"House\": {{\"Policy\": {{\"Cooldown\": \"10m\"}}}}}}");
+        }
+
+        return settings.ContainsKey("House") ? settings : new JsonObject { ["House"] = settings.DeepClone() };
+    }
+
+    private static MemoryStream Json(JsonObject json) => new(Encoding.UTF8.GetBytes(json.ToJsonString()));
+}
