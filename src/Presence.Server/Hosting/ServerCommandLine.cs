@@ -15,14 +15,20 @@ public static class ServerCommandLine
     /// <summary>Verbs that never touch the database: they get a connection string that is never opened.</summary>
     private static readonly HashSet<string> WithoutDatabase = ["help", "?", "schema"];
 
+    /// <summary>Verbs whose stdout is their answer alone (they write it with Console, not through JasperFx's console).</summary>
+    private static readonly HashSet<string> AnswerVerbs = ["explain", "history", "state", "schema"];
+
     private const string Unopened = "Host=127.0.0.1;Port=1;Database=presence_unopened";
 
     public static async Task<int> RunAsync(string[] args)
     {
         var (settings, verb) = Split(args);
-        if (verb.Length > 0 && verb[0].StartsWith('-') && verb.Any(IsHelp))
+        // JasperFx's help for a verb is `help <verb>`; `<verb> --help` is what people type, and JasperFx rejects it.
+        // JasperFx ends `help <verb>` with exit code 1; asked for help, the help is the success.
+        var askedForHelp = verb.Any(IsHelp);
+        if (askedForHelp)
         {
-            verb = ["help"];
+            verb = verb[0].StartsWith('-') ? ["help"] : ["help", verb[0]];
         }
 
         EmbeddedPostgres? postgres = null;
@@ -65,13 +71,14 @@ public static class ServerCommandLine
                 return 0;
             }
 
-            if (verb.Contains("--json"))
+            if (verb.Contains("--json") || AnswerVerbs.Contains(verb[0]))
             {
-                // JasperFx talks while it looks for commands; JSON on stdout must be all there is, for jq and scripts.
+                // JasperFx talks while it looks for commands; an answer on stdout must be all there is, for jq and scripts.
                 AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
             }
 
-            return await app.RunJasperFxCommands(verb);
+            var exit = await app.RunJasperFxCommands(verb);
+            return askedForHelp ? 0 : exit;
         }
         catch (PostgresNotFoundException e)
         {

@@ -8,17 +8,22 @@ namespace Presence.Server.Tests.Audit;
 /// <summary>`presence explain|history|state` as processes against the database of a real run.</summary>
 public sealed class asking_the_command_line(AliceMovedToTheImac run) : IClassFixture<AliceMovedToTheImac>
 {
+    private static void Says(PresenceCli.Run run, string text) =>
+        Assert.True(run.Stdout.Contains(text, StringComparison.Ordinal), $"expected the output to say:\n{text}\nbut it was:\n{run.Output}");
+
     [Fact]
     public async Task explain_prints_the_story_in_plain_words()
     {
         var result = await PresenceCli.AgainstAsync(run.Server, "explain", run.Decision.DecisionId);
 
         Assert.True(result.ExitCode == 0, result.Output);
-        Assert.Contains($"Decision {run.Decision.DecisionId} for alice (alice-desktop)", result.Stdout);
-        Assert.Contains("session on imac by alice (state=login, seat=console)  [login-1]", result.Stdout);
-        Assert.Contains("Where alice was: at imac, confidence 100%", result.Stdout);
-        Assert.Contains("prepare_incoming to imac", result.Stdout);
-        Assert.Contains("Outcome: Done at", result.Stdout);
+        Assert.StartsWith($"Decision {run.Decision.DecisionId}", result.Stdout);
+        Says(result, $"Decision {run.Decision.DecisionId} for alice (alice-desktop)");
+        Says(result, "session on imac by alice (");
+        Says(result, "[login-1]");
+        Says(result, "Where alice was: at imac, confidence 100%");
+        Says(result, "prepare_incoming to imac");
+        Says(result, "Outcome: Done at");
     }
 
     [Fact]
@@ -49,12 +54,13 @@ public sealed class asking_the_command_line(AliceMovedToTheImac run) : IClassFix
         var state = await PresenceCli.AgainstAsync(run.Server, "state", "alice", "--at", InstantPattern.ExtendedIso.Format(run.Completed.At));
 
         Assert.True(history.ExitCode == 0, history.Output);
-        Assert.Contains("signal: session on imac by alice (state=login, seat=console)  [login-1]", history.Stdout);
-        Assert.Contains(run.Decision.DecisionId, history.Stdout);
+        Says(history, "signal: session on imac by alice (");
+        Says(history, "[login-1]");
+        Says(history, run.Decision.DecisionId);
         Assert.True(state.ExitCode == 0, state.Output);
-        Assert.Contains("seat:      imac (confidence 100%)", state.Stdout);
-        Assert.Contains("vm:        alice-desktop on imac", state.Stdout);
-        Assert.Contains("mode:      local", state.Stdout);
+        Says(state, "seat:      imac (confidence 100%)");
+        Says(state, "vm:        alice-desktop on imac");
+        Says(state, "mode:      local");
     }
 
     [Fact]

@@ -76,14 +76,25 @@ public sealed class explaining_a_real_move_over_http(AliceMovedToTheImac run) : 
     [Fact]
     public async Task the_state_at_an_instant_is_as_it_was_then()
     {
-        var (_, before) = await GetAsync($"/api/users/alice/state?at={Iso(run.Login.At - Duration.FromMilliseconds(1))}");
+        var (_, moving) = await GetAsync($"/api/users/alice/state?at={Iso(run.Decision.At)}");
         var (status, after) = await GetAsync($"/api/users/alice/state?at={Iso(run.Completed.At)}");
 
-        Assert.Equal(JsonValueKind.Null, before.GetProperty("seat").ValueKind);
-        Assert.Equal("basement", before.GetProperty("vm_host").GetString());
+        Assert.Equal(("imac", "basement", "moving"), (moving.GetProperty("seat").GetString(), moving.GetProperty("vm_host").GetString(), moving.GetProperty("mode").GetString()));
+        var pending = Assert.Single(moving.GetProperty("pending").EnumerateArray());
+        Assert.Equal(("migration", run.MigrationId), (pending.GetProperty("kind").GetString(), pending.GetProperty("id").GetString()));
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal(("imac", "imac", "local"), (after.GetProperty("seat").GetString(), after.GetProperty("vm_host").GetString(), after.GetProperty("mode").GetString()));
         Assert.Empty(after.GetProperty("pending").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task an_instant_before_the_history_is_a_400_that_says_where_it_starts()
+    {
+        var (status, error) = await GetAsync($"/api/users/alice/state?at={Iso(run.Login.At - Duration.FromHours(1))}");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("nothing was recorded for alice at or before", error.GetProperty("error").GetString());
+        Assert.Contains("the history starts at", error.GetProperty("error").GetString());
     }
 
     [Fact]

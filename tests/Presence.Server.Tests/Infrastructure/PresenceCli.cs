@@ -13,7 +13,7 @@ public static class PresenceCli
 
     public static async Task<Run> RunAsync(params string[] args)
     {
-        var dll = typeof(PresenceApp).Assembly.Location;
+        var dll = ServerDll();
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
             RedirectStandardOutput = true,
@@ -35,6 +35,21 @@ public static class PresenceCli
         using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         await process.WaitForExitAsync(guard.Token);
         return new Run(process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>
+    /// The server as built in its own folder: JasperFx scans the entry assembly's folder for command assemblies, and
+    /// in the test's folder it would trip over the test framework's assemblies, which the server's deps do not list.
+    /// </summary>
+    private static string ServerDll()
+    {
+        var tests = AppContext.BaseDirectory;
+        var marker = Path.Combine("tests", "Presence.Server.Tests") + Path.DirectorySeparatorChar;
+        var at = tests.IndexOf(marker, StringComparison.Ordinal);
+        var dll = at < 0 ? null : Path.Combine(tests[..at], "src", "Presence.Server", tests[(at + marker.Length)..], "Presence.Server.dll");
+        return dll is not null && File.Exists(dll)
+            ? dll
+            : throw new InvalidOperationException($"the server's own build is not where expected ({dll ?? tests}); build the solution first");
     }
 
     /// <summary>A verb against a running test server's database and house.</summary>
