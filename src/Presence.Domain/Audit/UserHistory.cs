@@ -188,6 +188,13 @@ public sealed class UserHistory
             }).OfType<string>());
         }
 
+        // Waking a frozen VM carries no decision id: it is the first wake-up on the decided host after the decision.
+        if (d is PlacementDecided { Mode: PlacementMode.Resume } wake && decision is not null
+            && events.FirstOrDefault(e => e.Version > decision.Version && e.Data is ResumeRequested r && r.Host == wake.To) is { Data: ResumeRequested resume })
+        {
+            moveIds.Add(resume.OperationId);
+        }
+
         if (moveId is not null && !moveIds.Contains(moveId))
         {
             moveIds.Add(moveId);
@@ -287,7 +294,7 @@ public sealed class UserHistory
         if (decision is MoveSuppressed suppressed)
         {
             return new StoryOutcome("suppressed", suppressed.At, suppressed.Reason, null, null, null,
-                $"Nothing was done: rule {suppressed.Rule} held the move back ({suppressed.Reason}).");
+                $"Nothing was done: rule {suppressed.Rule} held the move back.");
         }
 
         if (decision is PlacementProposed)
@@ -416,6 +423,7 @@ public sealed class UserHistory
     {
         PlacementMode.AttachDisplay => $"show {e.Vm} where it runs{(e.From is { } f ? $" ({f})" : "")} on {e.To}'s screen",
         PlacementMode.LiveMigration => $"move {e.Vm} while it runs from {e.From ?? "an unknown host"} to {e.To} (live migration)",
+        PlacementMode.SuspendResume when e.To == e.From => $"freeze {e.Vm} on {e.From} to shared storage, to wake where it is wanted next (suspend and resume)",
         PlacementMode.SuspendResume => $"freeze {e.Vm} on {e.From ?? "an unknown host"} and wake it on {e.To} (suspend and resume)",
         PlacementMode.Resume => $"wake the frozen {e.Vm} on {e.To}",
         _ => $"put {e.Vm} on {e.To}",
@@ -428,8 +436,8 @@ public sealed class UserHistory
             UserEnrolled u => (null, $"enrolled with {u.Vm}, home {u.HomeHost} (policy {u.PolicyVersion})"),
             SignalRecorded s => ((string?)s.Evidence.Id, $"signal: {s.Evidence}"),
             SeatChanged s => (null, s.Seat is { } seat ? $"seat: at {seat}, confidence {Percent(s.Confidence)}" : $"seat: left {s.PreviousSeat}, at no computer now"),
-            PlacementDecided d => (d.DecisionId, $"decided ({d.Rule}): {ModeText(d.Mode)} of {d.Vm} {d.From ?? "?"} → {d.To}: {d.Reason}"),
-            PlacementProposed p => (p.DecisionId, $"proposed ({p.Rule}): {ModeText(p.Mode)} of {p.Vm} {p.From ?? "?"} → {p.To}, waiting for approval: {p.Reason}"),
+            PlacementDecided d => (d.DecisionId, $"decided ({d.Rule}): {Short(d.Mode, d.Vm, d.From, d.To)}: {d.Reason}"),
+            PlacementProposed p => (p.DecisionId, $"proposed ({p.Rule}), waiting for approval: {Short(p.Mode, p.Vm, p.From, p.To)}: {p.Reason}"),
             MoveSuppressed s => (s.DecisionId, $"held back ({s.Rule}){(s.Wanted is { } w ? $" a move to {w}" : "")}: {s.Reason}"),
             ProposalAnswered a => (a.DecisionId, a.Approved ? "proposal approved" : "proposal declined"),
             SettlingStarted s => (s.SettleId, $"waiting {Seconds(s.HoldDown.TotalSeconds)} to be sure about {s.Seat}, until {Clock(s.DueAt)}"),
@@ -470,9 +478,18 @@ public sealed class UserHistory
             return DecisionIdOf(start);
         }
 
-        // A wake-up carries no decision: it belongs to the decision that froze the VM into the same file.
-        var resume = events.Select(e => e.Data).OfType<ResumeRequested>().FirstOrDefault(r => r.OperationId == moveId);
-        return resume is null ? null : events.Select(e => e.Data).OfType<SuspendRequested>().LastOrDefault(s => s.File == resume.File)?.DecisionId;
+        // A wake-up carries no decision id: it carries out the decision to wake the VM there just before it, or
+        // else the one that froze the VM into the same file, naming where it should wake.
+        var resume = events.FirstOrDefault(e => e.Data is ResumeRequested r && r.OperationId == moveId);
+        if (resume?.Data is not ResumeRequested wake)
+        {
+            return null;
+        }
+
+        var before = events.LastOrDefault(e => e.Version < resume.Version && e.Data is PlacementDecided);
+        return before?.Data is PlacementDecided { Mode: PlacementMode.Resume } d && d.To == wake.Host
+            ? d.DecisionId
+            : events.Select(e => e.Data).OfType<SuspendRequested>().LastOrDefault(s => s.File == wake.File)?.DecisionId;
     }
 
     private static string? DecisionIdOf(IDomainEvent e) => e switch
@@ -524,6 +541,16 @@ public sealed class UserHistory
         _ => $"{Snake(c.Kind.ToString())} to {c.Host}",
     } + $"  (command {c.CommandId})";
 
+    private static string Short(PlacementMode mode, string vm, string? from, string to) => mode switch
+    {
+        PlacementMode.AttachDisplay => $"show {vm} on {to}'s screen, running on {from ?? "its host"}",
+        PlacementMode.LiveMigration => $"live-migrate {vm} {from ?? "?"} → {to}",
+        PlacementMode.SuspendResume when to == from => $"freeze {vm} on {from}, to wake where it is wanted next",
+        PlacementMode.SuspendResume => $"freeze {vm} on {from ?? "its host"}, wake it on {to}",
+        PlacementMode.Resume => $"wake {vm} on {to}",
+        _ => $"{vm} → {to}",
+    };
+
     private static string ModeText(PlacementMode mode) => mode switch
     {
         PlacementMode.AttachDisplay => "show on the seat's screen",
@@ -569,7 +596,12 @@ public sealed class UserHistory
         ? (ms / 1000.0).ToString("0.0#", CultureInfo.InvariantCulture) + " s"
         : ms.ToString(CultureInfo.InvariantCulture) + " ms";
 
-    private static string Seconds(double seconds) => seconds.ToString("0.#", CultureInfo.InvariantCulture) + " s";
+    private static string Seconds(double seconds) => seconds switch
+    {
+        < 60 => seconds.ToString("0.#", CultureInfo.InvariantCulture) + " s",
+        < 3600 => $"{(int)(seconds / 60)} min {(int)(seconds % 60)} s",
+        _ => $"{(int)(seconds / 3600)} h {(int)(seconds % 3600 / 60)} min",
+    };
 
     private LocalDateTime Local(Instant at) => at.InZone(zone).LocalDateTime;
 

@@ -132,3 +132,53 @@ public class explaining_a_move
         Assert.False(history.Knows("d-nosuchthing"));
     }
 }
+
+/// <summary>Freeze upstairs, retrieve downstairs: the wake-up carries no decision id, yet belongs to two stories.</summary>
+public class explaining_a_frozen_vm
+{
+    private static Scenario FrozenThenWokenAtTheImac() => Scenario.AliceOnTheBasementServer()
+        .Given(TheHost.GoesIntoMaintenance(Basement), Agent.OperationReports(ReportState.Completed))
+        .After(Duration.FromHours(2))
+        .Given(Alice.LogsInAt(Imac), Agent.OperationReports(ReportState.Completed));
+
+    [Fact]
+    public void the_decision_to_wake_it_tells_the_resume_and_its_outcome()
+    {
+        var s = FrozenThenWokenAtTheImac();
+        var wake = s.History.OfType<PlacementDecided>().Single(d => d.Mode == PlacementMode.Resume);
+        var resume = s.InHistory<ResumeRequested>();
+
+        var story = AuditTrail.History(s).Explain(wake.DecisionId);
+
+        Assert.Equal([resume.OperationId], story.MoveIds);
+        Assert.Equal(["resume"], story.Commands.Select(c => c.Command));
+        Assert.Equal("completed", story.Outcome.Status);
+        Assert.Contains("woke on imac", story.Outcome.Text);
+    }
+
+    [Fact]
+    public void the_wake_up_by_its_operation_id_names_the_decision_to_wake_it()
+    {
+        var s = FrozenThenWokenAtTheImac();
+        var wake = s.History.OfType<PlacementDecided>().Single(d => d.Mode == PlacementMode.Resume);
+
+        var story = AuditTrail.History(s).Explain(s.InHistory<ResumeRequested>().OperationId);
+
+        Assert.Equal(("operation", wake.DecisionId), (story.Kind, story.DecisionId));
+    }
+
+    [Fact]
+    public void the_decision_to_freeze_it_follows_the_vm_until_it_wakes()
+    {
+        var s = FrozenThenWokenAtTheImac();
+        var freeze = s.History.OfType<PlacementDecided>().Single(d => d.Mode == PlacementMode.SuspendResume);
+
+        var story = AuditTrail.History(s).Explain(freeze.DecisionId);
+
+        Assert.Empty(story.Signals);
+        Assert.Equal(["suspend", "resume"], story.Commands.Select(c => c.Command));
+        Assert.Equal("completed", story.Outcome.Status);
+        Assert.Contains("2 h 0 min after the decision", story.Outcome.Text);
+        Assert.Contains("no signal: it followed from the house changing", story.Text);
+    }
+}
