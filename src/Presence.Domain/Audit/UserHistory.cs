@@ -105,9 +105,9 @@ public sealed class UserHistory
         var first = events.Count == 0 ? (Instant?)null : events.Min(e => e.At);
         if (first is null || at < first)
         {
-            throw new AuditException(AuditProblem.BadInstant, first is { } f
-                ? $"nothing was recorded for {User} at or before {Clock(at)}: the history starts at {Clock(f)}"
-                : $"nothing is recorded for {User}");
+            throw first is { } f
+                ? new AuditException(AuditProblem.BadInstant, $"nothing was recorded for {User} at or before {Clock(at)}: the history starts at {Clock(f)}")
+                : new AuditException(AuditProblem.UnknownUser, $"nothing is recorded for {User} yet");
         }
 
         var applied = events.Where(e => e.At <= at).ToList();
@@ -299,14 +299,26 @@ public sealed class UserHistory
 
         if (decision is PlacementProposed)
         {
-            var answer = events.Select(e => e.Data).OfType<ProposalAnswered>().FirstOrDefault(a => a.DecisionId == decisionId);
-            return answer switch
+            var answered = events.FirstOrDefault(e => e.Data is ProposalAnswered a && a.DecisionId == decisionId);
+            if (answered?.Data is not ProposalAnswered answer)
             {
-                null => new StoryOutcome("waiting", null, null, null, null, null, "Nothing was sent yet: the proposal waits for someone to approve or decline it."),
-                { Approved: true } => new StoryOutcome("approved", answer.At, null, null, null, After(answer.At),
-                    $"Approved at {Clock(answer.At)} ({answer.EvidenceId}); the move itself was decided again then, under a new decision id."),
-                _ => new StoryOutcome("declined", answer.At, null, null, null, After(answer.At), $"Declined at {Clock(answer.At)} ({answer.EvidenceId}); nothing was done."),
+                return new StoryOutcome("waiting", null, null, null, null, null, "Nothing was sent yet: the proposal waits for someone to approve or decline it.");
+            }
+
+            if (!answer.Approved)
+            {
+                return new StoryOutcome("declined", answer.At, null, null, null, After(answer.At), $"Declined at {Clock(answer.At)} ({answer.EvidenceId}); nothing was done.");
+            }
+
+            // Approval plans again against the house as it is then, so the move carries a decision of its own.
+            var carried = events.FirstOrDefault(e => e.Version > answered.Version && e.Data is PlacementDecided or MoveSuppressed)?.Data;
+            var then = carried switch
+            {
+                PlacementDecided d => $"; the move was decided again then as {d.DecisionId} (`explain {d.DecisionId}` tells how it went)",
+                MoveSuppressed m => $"; planned again then, it was held back by rule {m.Rule} ({m.DecisionId})",
+                _ => "",
             };
+            return new StoryOutcome("approved", answer.At, null, null, null, After(answer.At), $"Approved at {Clock(answer.At)} ({answer.EvidenceId}){then}.");
         }
 
         var ending = related.LastOrDefault(e => e.Data is MigrationCompleted or MigrationFailed or VmSuspended or SuspendFailed

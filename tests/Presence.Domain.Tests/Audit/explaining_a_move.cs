@@ -182,3 +182,47 @@ public class explaining_a_frozen_vm
         Assert.Contains("no signal: it followed from the house changing", story.Text);
     }
 }
+
+/// <summary>`recommend`: a proposal's story ends with its answer, and an approval names the decision that carried it out.</summary>
+public class explaining_a_proposal
+{
+    private static Scenario AliceProposedTheImac() =>
+        Scenario.AliceOnTheBasementServer().WithPolicy(p => p.Automation(AutomationLevel.Recommend)).Given(Alice.LogsInAt(Imac));
+
+    [Fact]
+    public void unanswered_it_waits_and_nothing_was_sent()
+    {
+        var s = AliceProposedTheImac();
+
+        var story = AuditTrail.History(s).Explain(s.InHistory<PlacementProposed>().DecisionId);
+
+        Assert.Equal(("proposed", "waiting"), (story.Verdict, story.Outcome.Status));
+        Assert.Empty(story.Commands);
+        Assert.Contains("What was decided (proposed, waiting for approval)", story.Text);
+    }
+
+    [Fact]
+    public void approved_it_names_the_decision_that_moved_the_vm()
+    {
+        var s = AliceProposedTheImac().Given(Alice.ApprovesTheProposal());
+        var proposal = s.InHistory<PlacementProposed>();
+        var decided = s.InHistory<PlacementDecided>();
+
+        var story = AuditTrail.History(s).Explain(proposal.DecisionId);
+
+        Assert.Equal("approved", story.Outcome.Status);
+        Assert.Contains($"decided again then as {decided.DecisionId}", story.Outcome.Text);
+        Assert.NotEqual(proposal.DecisionId, decided.DecisionId);
+    }
+
+    [Fact]
+    public void declined_nothing_was_done()
+    {
+        var s = AliceProposedTheImac().Given(Alice.DeclinesTheProposal());
+
+        var story = AuditTrail.History(s).Explain(s.InHistory<PlacementProposed>().DecisionId);
+
+        Assert.Equal("declined", story.Outcome.Status);
+        Assert.Contains("nothing was done", story.Outcome.Text);
+    }
+}

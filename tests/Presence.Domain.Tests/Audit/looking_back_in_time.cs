@@ -148,3 +148,18 @@ public class looking_back_in_time
         Assert.StartsWith("--at 'yesterday-ish' is not an instant: give an ISO-8601 instant such as 2026-11-25T09:15:00Z", error.Message);
     }
 }
+
+public class looking_back_at_an_empty_history
+{
+    [Fact]
+    public void a_user_with_nothing_recorded_is_named_as_such()
+    {
+        var history = new UserHistory(TheHouse.AliceName, [], DateTimeZone.Utc);
+
+        var error = Assert.Throws<Presence.Domain.Audit.AuditException>(() => history.StateAt(Scenario.Start));
+
+        Assert.Equal(Presence.Domain.Audit.AuditProblem.UnknownUser, error.Problem);
+        Assert.Equal("nothing is recorded for alice yet", error.Message);
+        Assert.Empty(history.Window(null, null).Lines);
+    }
+}
