@@ -14,8 +14,9 @@ public sealed class the_schema_artifact
 
     private static string Exported()
     {
-        // The default house (appsettings.json beside the binaries), as `schema` exports it; no database is opened.
-        var builder = PresenceApp.CreateBuilder([]);
+        // The default house (appsettings.json beside the binaries), as `schema` exports it, named so that a
+        // PRESENCE_CONFIG in the environment cannot swap it; no database is opened.
+        var builder = PresenceApp.CreateBuilder(["--config", Path.Combine(AppContext.BaseDirectory, "appsettings.json")]);
         PresenceApp.ConfigureServices(builder, "Host=127.0.0.1;Port=1;Database=presence_unopened");
         using var app = builder.Build();
         return SchemaArtifact.Export(app.Services.GetRequiredService<IDocumentStore>());
