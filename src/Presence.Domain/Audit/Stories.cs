@@ -51,7 +51,7 @@ public sealed record Explanation(
     string TimeZone,
     string Text);
 
-/// <summary>One line of a user's history: what happened, when by the house's clock, and the id to explain it by.</summary>
+/// <summary>One line of a user's history: what happened, when by the house's clock, and its id (decision, move, wait or signal).</summary>
 public sealed record HistoryLine(long Version, Instant At, string Local, string Event, string? Id, string Text);
 
 public sealed record HistoryWindow(string User, Instant? Since, Instant? Until, string TimeZone, IReadOnlyList<HistoryLine> Lines, string Text);
