@@ -11,6 +11,7 @@ using NodaTime.Serialization.SystemTextJson;
 using Presence.Domain.House;
 using Presence.Domain.Users;
 using Presence.Server.Agents;
+using Presence.Server.Audit;
 using Presence.Server.Configuration;
 using Presence.Server.Migration;
 using Presence.Server.Mqtt;
@@ -220,5 +221,8 @@ public static class PresenceApp
             return policy.Users.Select(u => PublishUserStateHandler.ToPayload(
                 sagas.GetValueOrDefault(u.Name) ?? UserSaga.Start(u.Name, u.Vm), u));
         });
+
+        // explain, history, state at: src/Presence.Server/Audit.
+        app.MapAuditEndpoints();
     }
 }

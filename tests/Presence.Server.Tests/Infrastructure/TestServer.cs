@@ -1,5 +1,7 @@
 using Marten;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Presence.Server.Hosting;
@@ -30,6 +32,12 @@ public sealed class TestServer : IAsyncDisposable
     public IServiceProvider Services => app.Services;
     public IDocumentStore Store => app.Services.GetRequiredService<IDocumentStore>();
     public Rejections Rejections => app.Services.GetRequiredService<Rejections>();
+
+    /// <summary>Where the HTTP API listens (the test asks for a free port).</summary>
+    public Uri BaseAddress => new(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+
+    /// <summary>The house file the server was started with, for a CLI verb to read the same house.</summary>
+    public string HouseFile => Path.Combine(Directory, "house.json");
 
     public static async Task<TestServer> StartAsync(
         string? connectionString = null,

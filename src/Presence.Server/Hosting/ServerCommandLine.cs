@@ -1,0 +1,150 @@
+using JasperFx;
+using Spectre.Console;
+using Presence.Server.Configuration;
+
+namespace Presence.Server.Hosting;
+
+/// <summary>
+/// The server's command line is JasperFx's, the one Marten and Wolverine add their verbs to (db-apply, projections,
+/// codegen…), with Presence's own (explain, history, state, schema, demo). With no verb it runs the server, exactly
+/// as before. House settings — `--config file` and `--Key=value` overrides — are taken out first and go to every
+/// verb's configuration, because JasperFx would reject them as unknown flags.
+/// </summary>
+public static class ServerCommandLine
+{
+    /// <summary>Verbs that never touch the database: they get a connection string that is never opened.</summary>
+    private static readonly HashSet<string> WithoutDatabase = ["help", "?", "schema"];
+
+    /// <summary>Verbs whose stdout is their answer alone (they write it with Console, not through JasperFx's console).</summary>
+    private static readonly HashSet<string> AnswerVerbs = ["explain", "history", "state", "schema"];
+
+    private const string Unopened = "Host=127.0.0.1;Port=1;Database=presence_unopened";
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var (settings, verb) = Split(args);
+        // JasperFx's help for a verb is `help <verb>`; `<verb> --help` is what people type, and JasperFx rejects it.
+        // JasperFx ends `help <verb>` with exit code 1; asked for help, the help is the success.
+        var askedForHelp = verb.Any(IsHelp);
+        if (askedForHelp)
+        {
+            verb = verb[0].StartsWith('-') ? ["help"] : ["help", verb[0]];
+        }
+
+        EmbeddedPostgres? postgres = null;
+        try
+        {
+            var builder = PresenceApp.CreateBuilder(settings);
+            var (_, _, _, database) = PresenceApp.ReadSettings(builder.Configuration);
+
+            var connectionString = builder.Configuration.GetConnectionString("Presence");
+            var needsDatabase = verb.Length == 0 || !(WithoutDatabase.Contains(verb[0].ToLowerInvariant()) || verb.Any(IsHelp));
+            if (!needsDatabase)
+            {
+                connectionString = Unopened;
+            }
+            else if (string.IsNullOrWhiteSpace(connectionString))
+            {
+                var dataDirectory = database.DataDirectory ?? EmbeddedPostgres.DefaultDataDirectory();
+                var options = new EmbeddedPostgresOptions { DataDirectory = dataDirectory, BinDirectory = database.BinDirectory };
+                if (verb.Length == 0 || verb[0] == "run")
+                {
+                    Console.WriteLine($"No ConnectionStrings:Presence: starting a private PostgreSQL in {dataDirectory}");
+                    postgres = await EmbeddedPostgres.StartAsync(options);
+                }
+                else
+                {
+                    // A verb beside a running server must join its cluster, not stop it as a crashed run's leftover.
+                    await Console.Error.WriteLineAsync($"No ConnectionStrings:Presence: using the private PostgreSQL in {dataDirectory}");
+                    postgres = await EmbeddedPostgres.StartOrAttachAsync(options);
+                }
+
+                connectionString = postgres.ConnectionString;
+            }
+
+            PresenceApp.ConfigureServices(builder, connectionString!);
+            var app = builder.Build();
+            PresenceApp.MapEndpoints(app);
+            if (verb.Length == 0)
+            {
+                await app.RunAsync();
+                return 0;
+            }
+
+            if (verb.Contains("--json") || AnswerVerbs.Contains(verb[0]))
+            {
+                // JasperFx talks while it looks for commands; an answer on stdout must be all there is, for jq and scripts.
+                AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+            }
+
+            var exit = await app.RunJasperFxCommands(verb);
+            return askedForHelp ? 0 : exit;
+        }
+        catch (PostgresNotFoundException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 3;
+        }
+        catch (StartupException e)
+        {
+            Console.Error.WriteLine($"presence: {e.Message}");
+            return 2;
+        }
+        catch (FormatException e)
+        {
+            Console.Error.WriteLine($"presence: {e.Message}");
+            return 2;
+        }
+        finally
+        {
+            if (postgres is not null)
+            {
+                await postgres.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Separates the house's settings (`--config file`, `--config=file`, and `--Key=value` where the key starts with
+    /// a capital or has a colon, as .NET configuration keys do) from the verb and its flags (lower case by JasperFx's
+    /// convention: --json, --since, --at).
+    /// </summary>
+    public static (string[] Settings, string[] Verb) Split(string[] args)
+    {
+        var settings = new List<string>();
+        var verb = new List<string>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            if (arg == "--config" && i + 1 < args.Length)
+            {
+                settings.Add(arg);
+                settings.Add(args[++i]);
+            }
+            else if (arg.StartsWith("--config=", StringComparison.Ordinal) || IsConfigurationKey(arg))
+            {
+                settings.Add(arg);
+            }
+            else
+            {
+                verb.Add(arg);
+            }
+        }
+
+        return (settings.ToArray(), verb.ToArray());
+    }
+
+    private static bool IsConfigurationKey(string arg)
+    {
+        var eq = arg.IndexOf('=', StringComparison.Ordinal);
+        if (!arg.StartsWith("--", StringComparison.Ordinal) || eq < 3)
+        {
+            return false;
+        }
+
+        var key = arg[2..eq];
+        return char.IsUpper(key[0]) || key.Contains(':', StringComparison.Ordinal);
+    }
+
+    private static bool IsHelp(string arg) => arg is "--help" or "-h" or "-?";
+}
