@@ -141,6 +141,9 @@ public static class Replayer
         private readonly HashSet<string> planned = [];
         private readonly HashSet<string> scheduled = [];
         private readonly HashSet<string> simulated = [];
+
+        /// <summary>Commands whose recorded answers went by before the replay had sent them (it decided later).</summary>
+        private readonly HashSet<string> passed = [];
         private UserSaga? state;
         private UserSaga? original;
         private int originalUpTo;
@@ -193,9 +196,9 @@ public static class Replayer
                 SignalRecorded s => new ObserveEvidence { User = user, Evidence = s.Evidence, House = House(), Seed = s.Seed ?? Derived(s.Evidence.Id) },
                 AgentReported a when sentByReplay.Contains(a.Report.CommandId) =>
                     new ObserveAgentReport { User = user, Report = a.Report, House = House(), Seed = a.Seed },
-                SettlingWaitRanOut w when scheduled.Remove("settle/" + w.SettleId) =>
+                SettlingWaitRanOut w when !OnAgenda("settle/" + w.SettleId) && scheduled.Remove("settle/" + w.SettleId) =>
                     new Settle { User = user, SettleId = w.SettleId, House = House(), Seed = w.Seed },
-                PhaseTimeoutRanOut t when scheduled.Remove("timeout/" + t.MoveId + "/" + t.Phase) =>
+                PhaseTimeoutRanOut t when !OnAgenda("timeout/" + t.MoveId + "/" + t.Phase) && scheduled.Remove("timeout/" + t.MoveId + "/" + t.Phase) =>
                     new CheckTimeout { User = user, MoveId = t.MoveId, Phase = t.Phase, House = House(), Seed = t.Seed },
                 HostChangeNoticed h => new ObserveHostChange { User = user, Host = h.Host, House = House(), Seed = h.Seed },
                 HouseObserved h when Changed(before, h) is { } host =>
@@ -204,10 +207,16 @@ public static class Replayer
             };
             FoldOriginal(call.LastEvent);
 
+            if (input is null && call.Input is AgentReported unanswered)
+            {
+                passed.Add(unanswered.Report.CommandId);
+            }
+
             if (input is null)
             {
                 // An answer to a command the replay never sent, or a wait it never started: it does not happen.
-                Steps.Add(new ReplayStep(call.Now, Describe(call.Input), recorded, [], "does not happen in the replay"));
+                var note = KeyOf(call.Input) is { } key && OnAgenda(key) ? "runs later in the replay" : "does not happen in the replay";
+                Steps.Add(new ReplayStep(call.Now, Describe(call.Input), recorded, [], note));
                 return;
             }
 
@@ -274,17 +283,26 @@ public static class Replayer
                 return;
             }
 
-            if (state.Settling is { } settling && Once("settle/" + settling.SettleId) && !Recorded<SettlingWaitRanOut>(w => w.SettleId == settling.SettleId))
+            // A wait or timeout the recording also ran is fed at its recorded moment, unless the replay waits longer
+            // (other settings): then it runs when the replay's own wait is over, with the recorded seed.
+            if (state.Settling is { } settling && Once("settle/" + settling.SettleId))
             {
-                Schedule(settling.DueAt, "settle/" + settling.SettleId, $"wait {settling.SettleId} runs out", null,
-                    h => new Settle { User = user, SettleId = settling.SettleId, House = h, Seed = Derived(settling.SettleId) });
+                var ran = Find<SettlingWaitRanOut>(w => w.SettleId == settling.SettleId);
+                if (ran is null || ran.At < settling.DueAt)
+                {
+                    Schedule(settling.DueAt, "settle/" + settling.SettleId, $"wait {settling.SettleId} runs out", Later(ran),
+                        h => new Settle { User = user, SettleId = settling.SettleId, House = h, Seed = ran?.Seed ?? Derived(settling.SettleId) });
+                }
             }
 
-            if (state.Timeout is { } timeout && Once("timeout/" + timeout.MoveId + "/" + timeout.Phase)
-                && !Recorded<PhaseTimeoutRanOut>(t => t.MoveId == timeout.MoveId && t.Phase == timeout.Phase))
+            if (state.Timeout is { } timeout && Once("timeout/" + timeout.MoveId + "/" + timeout.Phase))
             {
-                Schedule(timeout.DueAt, "timeout/" + timeout.MoveId + "/" + timeout.Phase, $"{timeout.Phase} timeout of {timeout.MoveId} runs out", null,
-                    h => new CheckTimeout { User = user, MoveId = timeout.MoveId, Phase = timeout.Phase, House = h, Seed = Derived(timeout.MoveId + "/" + timeout.Phase) });
+                var ran = Find<PhaseTimeoutRanOut>(t => t.MoveId == timeout.MoveId && t.Phase == timeout.Phase);
+                if (ran is null || ran.At < timeout.DueAt)
+                {
+                    Schedule(timeout.DueAt, "timeout/" + timeout.MoveId + "/" + timeout.Phase, $"{timeout.Phase} timeout of {timeout.MoveId} runs out", Later(ran),
+                        h => new CheckTimeout { User = user, MoveId = timeout.MoveId, Phase = timeout.Phase, House = h, Seed = ran?.Seed ?? Derived(timeout.MoveId + "/" + timeout.Phase) });
+                }
             }
 
             var vm = state.Vm ?? "";
@@ -314,6 +332,8 @@ public static class Replayer
             }
         }
 
+        private bool OnAgenda(string key) => agenda.Any(d => d.Key == key);
+
         /// <summary>Marks a wait or timeout as scheduled, once: one that did nothing when it ran must not come back.</summary>
         private bool Once(string key)
         {
@@ -328,19 +348,22 @@ public static class Replayer
 
         private void Assume(string commandId, Instant at, AgentReport report)
         {
-            if (sentByRecording.Contains(commandId) || !simulated.Add(commandId))
+            // The recording's own answer comes later in it, unless it came before the replay sent the command.
+            if ((sentByRecording.Contains(commandId) && !passed.Contains(commandId)) || !simulated.Add(commandId))
             {
                 return;
             }
 
-            Schedule(at, null, $"{report.Host} says {report.State.ToString().ToLowerInvariant()} to {Short(commandId)}", "assumed: the recording never sent this command",
+            Schedule(at, null, $"{report.Host} says {report.State.ToString().ToLowerInvariant()} to {Short(commandId)}", passed.Contains(commandId) ? "assumed: the recording's answer came before the replay sent this command" : "assumed: the recording never sent this command",
                 h => new ObserveAgentReport { User = user, Report = report, House = h, Seed = Derived(commandId + "/" + report.State) });
         }
 
         private void Schedule(Instant at, string? key, string text, string? note, Func<HouseSnapshot, UserInput> input) =>
             agenda.Add(new Due(at, order++, key, text, note, input));
 
-        private bool Recorded<T>(Func<T, bool> match) => history.Any(r => r.Data is T t && match(t));
+        private T? Find<T>(Func<T, bool> match) where T : class => history.Select(r => r.Data).OfType<T>().FirstOrDefault(match);
+
+        private static string? Later(IDomainEvent? ran) => ran is null ? null : "later than recorded: the replay waits longer";
 
         private void FoldOriginal(int through)
         {

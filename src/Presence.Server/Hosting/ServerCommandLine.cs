@@ -16,7 +16,7 @@ public static class ServerCommandLine
     private static readonly HashSet<string> WithoutDatabase = ["help", "?", "schema"];
 
     /// <summary>Verbs whose stdout is their answer alone (they write it with Console, not through JasperFx's console).</summary>
-    private static readonly HashSet<string> AnswerVerbs = ["explain", "history", "state", "schema"];
+    private static readonly HashSet<string> AnswerVerbs = ["explain", "history", "state", "schema", "replay", "export", "import"];
 
     private const string Unopened = "Host=127.0.0.1;Port=1;Database=presence_unopened";
 
@@ -38,7 +38,9 @@ public static class ServerCommandLine
             var (_, _, _, database) = PresenceApp.ReadSettings(builder.Configuration);
 
             var connectionString = builder.Configuration.GetConnectionString("Presence");
-            var needsDatabase = verb.Length == 0 || !(WithoutDatabase.Contains(verb[0].ToLowerInvariant()) || verb.Any(IsHelp));
+            // A replay of a history file decides from the file alone.
+            var fromFile = verb is ["replay", ..] && verb.Contains("--history");
+            var needsDatabase = verb.Length == 0 || !(WithoutDatabase.Contains(verb[0].ToLowerInvariant()) || verb.Any(IsHelp) || fromFile);
             if (!needsDatabase)
             {
                 connectionString = Unopened;
@@ -78,7 +80,7 @@ public static class ServerCommandLine
             }
 
             var exit = await app.RunJasperFxCommands(verb);
-            return askedForHelp ? 0 : exit;
+            return askedForHelp ? 0 : CommandExit.Code ?? exit;
         }
         catch (PostgresNotFoundException e)
         {

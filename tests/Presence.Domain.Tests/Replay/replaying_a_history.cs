@@ -75,6 +75,22 @@ public class replaying_a_history
     }
 
     [Fact]
+    public void a_longer_hold_down_makes_the_recorded_wait_run_later()
+    {
+        var day = new HouseDay(new LocalDate(2026, 6, 17), TheFamily.Policy().Settings(p => p with { Cooldown = Duration.Zero }));
+        day.At(new LocalTime(10, 0)).Session(Alice, Imac, "login").WaitRunsOut(Alice).AgentsCarryOut(Alice);
+        var login = day.History(Alice).Select(r => r.Data).OfType<SignalRecorded>().Single().At;
+        var longer = day.Policy.Settings(p => p with { HoldDown = p.HoldDown with { LiveMigration = Duration.FromMinutes(2) } });
+
+        var report = Replayer.Replay(day.History(Alice), longer);
+
+        var decided = report.Events.OfType<PlacementDecided>().Single();
+        Assert.Equal(login + Duration.FromMinutes(2), decided.At);
+        Assert.Contains(report.Steps, s => s.Note == "runs later in the replay");
+        Assert.Single(report.Events.OfType<MigrationCompleted>());
+    }
+
+    [Fact]
     public void a_window_replays_only_the_inputs_in_it_from_the_state_recorded_before_it()
     {
         var day = PingPong(cooldown: Duration.Zero);

@@ -1,0 +1,156 @@
+using JasperFx.CommandLine;
+using Marten;
+using NodaTime;
+using Presence.Domain.Audit;
+using Presence.Domain.House;
+using Presence.Domain.Replay;
+using Presence.Server.Audit;
+using Presence.Server.Configuration;
+using Presence.Server.Hosting;
+
+namespace Presence.Server.Replay;
+
+public class ReplayInput : NetCoreInput
+{
+    [Description("The user whose history is decided again, e.g. alice")]
+    public string User { get; set; } = "";
+
+    [Description("From this instant (inclusive): 2026-11-25T09:15:00Z, or a local date-time or date in the house's time zone")]
+    public string? FromFlag { get; set; }
+
+    [Description("Until this instant (inclusive), in the same forms as --from")]
+    public string? ToFlag { get; set; }
+
+    [Description("Settings to replay under, laid over the house: {\"House\": {\"Policy\": {\"Cooldown\": \"10m\"}}} (or without the \"House\" level)")]
+    public string? PolicyFlag { get; set; }
+
+    [Description("Replay a history file (as `export` writes) instead of the event store; its own recorded house is the base")]
+    public string? HistoryFlag { get; set; }
+
+    [Description("Print every step, not only those that differ")]
+    public bool AllFlag { get; set; }
+}
+
+[Description("Counterfactual replay: decide a user's recorded signals again, under the recorded or other settings, and print what would differ; exit 0 when nothing would, 1 when something would", Name = "replay")]
+public sealed class ReplayCommand : JasperFxAsyncCommand<ReplayInput>
+{
+    public ReplayCommand()
+    {
+        Usage("Replay a user's history").Arguments(x => x.User);
+    }
+
+    public override async Task<bool> Execute(ReplayInput input)
+    {
+        var host = input.BuildHost();
+        try
+        {
+            IReadOnlyList<Recorded> events;
+            HousePolicy policy;
+            if (input.HistoryFlag is { } file)
+            {
+                var history = HistoryFile.Read(file);
+                if (history.Header.User != input.User)
+                {
+                    throw new StartupException($"'{file}' is the history of '{history.Header.User}', not of '{input.User}'");
+                }
+
+                events = history.Events;
+                policy = Counterfactual.Policy(history.Header.House is null ? host.Services.GetRequiredService<IConfiguration>() : null, history.Header.House, input.PolicyFlag);
+            }
+            else
+            {
+                await using var session = host.Services.GetRequiredService<IDocumentStore>().QuerySession();
+                events = await StoredHistory.LoadAsync(session, input.User, default);
+                if (events.Count == 0)
+                {
+                    throw new StartupException($"no history for user '{input.User}' in this event store");
+                }
+
+                policy = Counterfactual.Policy(host.Services.GetRequiredService<IConfiguration>(), null, input.PolicyFlag);
+            }
+
+            var zone = AuditQueries.Zone(policy);
+            var from = Instants.ParseOptional(input.FromFlag, zone, "from");
+            var to = Instants.ParseOptional(input.ToFlag, zone, "to");
+            var (exit, text, _) = Counterfactual.Run(events, policy, from, to, input.AllFlag);
+            Console.Out.Write(text);
+            CommandExit.Code = exit;
+            return exit == Counterfactual.Identical;
+        }
+        catch (Exception e) when (e is StartupException or HistoryFormatException or AuditException or ArgumentException)
+        {
+            Console.Error.WriteLine($"presence replay: {e.Message}");
+            CommandExit.Code = Counterfactual.BadInput;
+            return false;
+        }
+    }
+}
+
+public class ExportInput : NetCoreInput
+{
+    [Description("The user whose history is written, e.g. alice")]
+    public string User { get; set; } = "";
+
+    [Description("The file to write (default eventstore/histories/<user>-<date>.jsonl)")]
+    public string? OutFlag { get; set; }
+}
+
+[Description("Write a user's history, with its audit metadata and the house, as JSON lines", Name = "export")]
+public sealed class ExportCommand : JasperFxAsyncCommand<ExportInput>
+{
+    public ExportCommand()
+    {
+        Usage("Export a user's history").Arguments(x => x.User);
+    }
+
+    public override async Task<bool> Execute(ExportInput input)
+    {
+        var host = input.BuildHost();
+        try
+        {
+            var (_, house, _, _) = PresenceApp.ReadSettings(host.Services.GetRequiredService<IConfiguration>());
+            await using var session = host.Services.GetRequiredService<IDocumentStore>().QuerySession();
+            var now = host.Services.GetRequiredService<IClock>().GetCurrentInstant();
+            var (path, count) = await HistoryTransfer.ExportAsync(session, input.User, house, now, input.OutFlag, default);
+            Console.Out.WriteLine($"{count} events of {input.User} written to {path}");
+            return true;
+        }
+        catch (StartupException e)
+        {
+            Console.Error.WriteLine($"presence export: {e.Message}");
+            return false;
+        }
+    }
+}
+
+public class ImportInput : NetCoreInput
+{
+    [Description("A history file, as `export` writes it")]
+    public string File { get; set; } = "";
+}
+
+[Description("Add a recorded history to the event store as its user's stream; refused if that user already has one", Name = "import")]
+public sealed class ImportCommand : JasperFxAsyncCommand<ImportInput>
+{
+    public ImportCommand()
+    {
+        Usage("Import a history file").Arguments(x => x.File);
+    }
+
+    public override async Task<bool> Execute(ImportInput input)
+    {
+        var host = input.BuildHost();
+        try
+        {
+            await using var session = host.Services.GetRequiredService<IDocumentStore>().LightweightSession();
+            var (user, count) = await HistoryTransfer.ImportAsync(session, input.File, default);
+            Console.Out.WriteLine($"{count} events imported as the history of {user}");
+            return true;
+        }
+        catch (Exception e) when (e is StartupException or HistoryFormatException)
+        {
+            Console.Error.WriteLine($"presence import: {e.Message}");
+            return false;
+        }
+    }
+}
