@@ -103,24 +103,14 @@ public sealed class ExportCommand : JasperFxAsyncCommand<ExportInput>
         Usage("Export a user's history").Arguments(x => x.User);
     }
 
-    public override async Task<bool> Execute(ExportInput input)
+    public override Task<bool> Execute(ExportInput input) => HistoryVerb.RunAsync(input, "export", async services =>
     {
-        var host = input.BuildHost();
-        try
-        {
-            var (_, house, _, _) = PresenceApp.ReadSettings(host.Services.GetRequiredService<IConfiguration>());
-            await using var session = host.Services.GetRequiredService<IDocumentStore>().QuerySession();
-            var now = host.Services.GetRequiredService<IClock>().GetCurrentInstant();
-            var (path, count) = await HistoryTransfer.ExportAsync(session, input.User, house, now, input.OutFlag, default);
-            Console.Out.WriteLine($"{count} events of {input.User} written to {path}");
-            return true;
-        }
-        catch (StartupException e)
-        {
-            Console.Error.WriteLine($"presence export: {e.Message}");
-            return false;
-        }
-    }
+        var (_, house, _, _) = PresenceApp.ReadSettings(services.GetRequiredService<IConfiguration>());
+        await using var session = services.GetRequiredService<IDocumentStore>().QuerySession();
+        var now = services.GetRequiredService<IClock>().GetCurrentInstant();
+        var (path, count) = await HistoryTransfer.ExportAsync(session, input.User, house, now, input.OutFlag, default);
+        return $"{count} events of {input.User} written to {path}";
+    });
 }
 
 public class ImportInput : NetCoreInput
@@ -137,19 +127,28 @@ public sealed class ImportCommand : JasperFxAsyncCommand<ImportInput>
         Usage("Import a history file").Arguments(x => x.File);
     }
 
-    public override async Task<bool> Execute(ImportInput input)
+    public override Task<bool> Execute(ImportInput input) => HistoryVerb.RunAsync(input, "import", async services =>
+    {
+        await using var session = services.GetRequiredService<IDocumentStore>().LightweightSession();
+        var (user, count) = await HistoryTransfer.ImportAsync(session, input.File, default);
+        return $"{count} events imported as the history of {user}";
+    });
+}
+
+/// <summary>What export and import share: the host's services, the answer on stdout, a bad file or user as one line on stderr.</summary>
+internal static class HistoryVerb
+{
+    public static async Task<bool> RunAsync(NetCoreInput input, string verb, Func<IServiceProvider, Task<string>> act)
     {
         var host = input.BuildHost();
         try
         {
-            await using var session = host.Services.GetRequiredService<IDocumentStore>().LightweightSession();
-            var (user, count) = await HistoryTransfer.ImportAsync(session, input.File, default);
-            Console.Out.WriteLine($"{count} events imported as the history of {user}");
+            Console.Out.WriteLine(await act(host.Services));
             return true;
         }
         catch (Exception e) when (e is StartupException or HistoryFormatException)
         {
-            Console.Error.WriteLine($"presence import: {e.Message}");
+            Console.Error.WriteLine($"presence {verb}: {e.Message}");
             return false;
         }
     }
