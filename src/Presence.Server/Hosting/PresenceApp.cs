@@ -16,6 +16,7 @@ using Presence.Server.Configuration;
 using Presence.Server.Migration;
 using Presence.Server.Mqtt;
 using Presence.Server.Placement;
+using Presence.Server.Replay;
 using Presence.Server.Users;
 using Wolverine;
 using Wolverine.ErrorHandling;
@@ -224,5 +225,6 @@ public static class PresenceApp
 
         // explain, history, state at: src/Presence.Server/Audit.
         app.MapAuditEndpoints();
+        app.MapReplayEndpoints();
     }
 }

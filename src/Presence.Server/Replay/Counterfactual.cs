@@ -27,6 +27,19 @@ public static class Counterfactual
     /// </summary>
     public static HousePolicy Policy(IConfiguration? configuration, JsonObject? recordedHouse, string? policyFile)
     {
+        try
+        {
+            return Policy(configuration, recordedHouse, policyFile is null ? null : ReadPolicyFile(policyFile));
+        }
+        catch (StartupException e) when (policyFile is not null && !e.Message.Contains("(--policy)", StringComparison.Ordinal))
+        {
+            throw new StartupException($"{e.Message}\n  (with the settings of '{Path.GetFullPath(policyFile)}')");
+        }
+    }
+
+    /// <summary>The same, with the settings as JSON (what `POST /api/users/{user}/replay` takes).</summary>
+    public static HousePolicy Policy(IConfiguration? configuration, JsonObject? recordedHouse, JsonObject? settings)
+    {
         var builder = new ConfigurationBuilder();
         if (recordedHouse is not null)
         {
@@ -37,19 +50,12 @@ public static class Counterfactual
             builder.AddConfiguration(configuration);
         }
 
-        if (policyFile is not null)
+        if (settings is not null)
         {
-            builder.AddJsonStream(Json(ReadPolicyFile(policyFile)));
+            builder.AddJsonStream(Json(settings.ContainsKey("House") ? settings : new JsonObject { ["House"] = settings.DeepClone() }));
         }
 
-        try
-        {
-            return PresenceApp.ReadSettings(builder.Build()).Policy;
-        }
-        catch (StartupException e) when (policyFile is not null)
-        {
-            throw new StartupException($"{e.Message}\n  (with the settings of '{Path.GetFullPath(policyFile)}')");
-        }
+        return PresenceApp.ReadSettings(builder.Build()).Policy;
     }
 
     /// <summary>Replays and renders; the exit code says whether anything would differ.</summary>
@@ -84,7 +90,7 @@ public static class Counterfactual
             throw new StartupException($"settings file '{full}' (--policy) must hold a JSON object, such as {{\"House\": {{\"Policy\": {{\"Cooldown\": \"10m\"}}}}}}");
         }
 
-        return settings.ContainsKey("House") ? settings : new JsonObject { ["House"] = settings.DeepClone() };
+        return settings;
     }
 
     private static MemoryStream Json(JsonObject json) => new(Encoding.UTF8.GetBytes(json.ToJsonString()));
