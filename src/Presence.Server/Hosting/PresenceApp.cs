@@ -185,6 +185,7 @@ public static class PresenceApp
                 opts.Events.MetadataConfig.HeadersEnabled = true;
                 opts.Projections.Add<UserSagaProjection>(ProjectionLifecycle.Inline);
                 opts.Projections.Add<HostProjection>(ProjectionLifecycle.Inline);
+                opts.Projections.Add<Presence.Server.Dashboard.UserTimelineProjection>(ProjectionLifecycle.Inline);
                 opts.Schema.For<SeenMessage>();
                 opts.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
             })
@@ -220,5 +221,6 @@ public static class PresenceApp
             return policy.Users.Select(u => PublishUserStateHandler.ToPayload(
                 sagas.GetValueOrDefault(u.Name) ?? UserSaga.Start(u.Name, u.Vm), u));
         });
+        Presence.Server.Dashboard.DashboardEndpoints.Map(app);
     }
 }
