@@ -164,6 +164,9 @@ public static class PresenceApp
         });
         services.AddSingleton(clock ?? SystemClock.Instance);
 
+        // Before the MQTT bridge, so no signal's events race the rebuild.
+        services.AddHostedService<Presence.Server.Dashboard.TimelineBackfill>();
+
         // Start order matters: the broker before the clients that connect to it.
         services.AddHostedService<EmbeddedBroker>();
         services.AddSingleton<MqttOutbound>();
