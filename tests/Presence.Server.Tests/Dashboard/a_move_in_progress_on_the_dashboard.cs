@@ -12,6 +12,7 @@ namespace Presence.Server.Tests.Dashboard;
 /// the kids' computer, its progress bar filling.
 /// The screenshot it takes is docs/dashboard.png (set PRESENCE_DASHBOARD_SCREENSHOT to write it there).
 /// </summary>
+[Collection(Chromium.Collection)]
 public sealed class a_move_in_progress_on_the_dashboard : IAsyncLifetime
 {
     public const string ScreenshotVariable = "PRESENCE_DASHBOARD_SCREENSHOT";

@@ -8,6 +8,7 @@ namespace Presence.Server.Tests.Dashboard;
 /// The page in a real headless Chromium against the real server: it draws the house, and when a login over MQTT
 /// moves a VM the page follows by itself, without a reload.
 /// </summary>
+[Collection(Chromium.Collection)]
 public sealed class the_dashboard_in_chromium : IAsyncLifetime
 {
     private RunningHouse house = null!;

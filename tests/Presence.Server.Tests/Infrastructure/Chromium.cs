@@ -8,6 +8,9 @@ namespace Presence.Server.Tests.Infrastructure;
 /// </summary>
 public sealed class Chromium : IAsyncDisposable
 {
+    /// <summary>Browser tests share a collection so two Chromiums never compete for the CPU with the timing-bound tests.</summary>
+    public const string Collection = "chromium";
+
     /// <summary>Overrides where the browser is, for machines that have it elsewhere.</summary>
     public const string PathVariable = "PRESENCE_CHROMIUM";
 
