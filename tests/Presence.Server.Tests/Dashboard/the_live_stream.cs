@@ -80,3 +80,24 @@ public sealed class the_live_stream : IAsyncLifetime
         throw new EndOfStreamException("the live stream ended");
     }
 }
+
+/// <summary>A dashboard left open must not keep the server from stopping until the host's shutdown timeout.</summary>
+public sealed class a_dashboard_left_open
+{
+    [Fact]
+    public async Task does_not_hold_up_the_servers_shutdown()
+    {
+        var server = await TestServer.StartAsync();
+        using var http = new HttpClient { BaseAddress = server.HttpAddress };
+        using var response = await http.GetAsync("/api/live", HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        Assert.Equal("event: house", await reader.ReadLineAsync());
+
+        var stopping = System.Diagnostics.Stopwatch.StartNew();
+        await server.DisposeAsync();
+
+        Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(10), $"the server took {stopping.Elapsed} to stop with a live stream open");
+        var rest = await reader.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.DoesNotContain("event: house", rest);
+    }
+}
