@@ -468,6 +468,14 @@ CREATE TABLE IF NOT EXISTS presence.mt_doc_usersaga (
     mt_version          bigint                      NOT NULL DEFAULT 0,
 CONSTRAINT pkey_mt_doc_usersaga_id PRIMARY KEY (id)
 );
+CREATE TABLE IF NOT EXISTS presence.mt_doc_usertimeline (
+    id                  varchar                     NOT NULL,
+    data                jsonb                       NOT NULL,
+    mt_last_modified    timestamp with time zone    NULL DEFAULT (transaction_timestamp()),
+    mt_dotnet_type      varchar                     NULL,
+    mt_version          bigint                      NOT NULL DEFAULT 0,
+CONSTRAINT pkey_mt_doc_usertimeline_id PRIMARY KEY (id)
+);
 CREATE TABLE IF NOT EXISTS presence.mt_streams (
     id                   varchar        NOT NULL,
     type                 varchar        NULL,

@@ -166,6 +166,9 @@ public static class PresenceApp
         });
         services.AddSingleton(clock ?? SystemClock.Instance);
 
+        // Before the MQTT bridge, so no signal's events race the rebuild.
+        services.AddHostedService<Presence.Server.Dashboard.TimelineBackfill>();
+
         // Start order matters: the broker before the clients that connect to it.
         services.AddHostedService<EmbeddedBroker>();
         services.AddSingleton<MqttOutbound>();
@@ -187,6 +190,7 @@ public static class PresenceApp
                 opts.Events.MetadataConfig.HeadersEnabled = true;
                 opts.Projections.Add<UserSagaProjection>(ProjectionLifecycle.Inline);
                 opts.Projections.Add<HostProjection>(ProjectionLifecycle.Inline);
+                opts.Projections.Add<Presence.Server.Dashboard.UserTimelineProjection>(ProjectionLifecycle.Inline);
                 opts.Schema.For<SeenMessage>();
                 opts.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
             })
@@ -226,5 +230,8 @@ public static class PresenceApp
         // explain, history, state at: src/Presence.Server/Audit.
         app.MapAuditEndpoints();
         app.MapReplayEndpoints();
+
+        // the dashboard (/, /api/house, /api/live, timelines): src/Presence.Server/Dashboard.
+        Presence.Server.Dashboard.DashboardEndpoints.Map(app);
     }
 }

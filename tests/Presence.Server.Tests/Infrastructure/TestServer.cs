@@ -30,6 +30,9 @@ public sealed class TestServer : IAsyncDisposable
     public string ConnectionString { get; }
     public string Directory { get; }
     public IServiceProvider Services => app.Services;
+
+    /// <summary>Where the HTTP API and dashboard listen: a free port Kestrel picked at start.</summary>
+    public Uri HttpAddress => new(app.Urls.First());
     public IDocumentStore Store => app.Services.GetRequiredService<IDocumentStore>();
     public Rejections Rejections => app.Services.GetRequiredService<Rejections>();
 

@@ -1,0 +1,143 @@
+using System.Globalization;
+using Marten;
+using NodaTime;
+using Presence.Domain.Hosts;
+using Presence.Domain.House;
+using Presence.Domain.Migration;
+using Presence.Domain.Users;
+
+namespace Presence.Server.Dashboard;
+
+/// <summary>What `GET /api/house` answers: the house as the dashboard draws it, from the projections alone.</summary>
+public sealed record HouseView(
+    string TimeZone,
+    IReadOnlyList<HostView> Hosts,
+    IReadOnlyList<UserView> Users,
+    IReadOnlyList<MoveView> Moves,
+    IReadOnlyList<ProposalView> Proposals);
+
+/// <param name="Seated">Users the server believes sit at this host.</param>
+/// <param name="Vms">VMs running here: users' VMs where their saga places them, then any other VM the agent reports running.</param>
+public sealed record HostView(
+    string Name,
+    HostRole Role,
+    bool CanRunVms,
+    bool AgentOnline,
+    bool InMaintenance,
+    string? MaintenanceReason,
+    int MemoryMb,
+    int MemoryFreeMb,
+    bool OnBattery,
+    int? BatteryPercent,
+    IReadOnlyList<string> Seated,
+    IReadOnlyList<VmView> Vms);
+
+/// <param name="ShownOn">The seat whose screen shows the VM (thin-client mode), when not the host itself.</param>
+public sealed record VmView(string Name, string? Owner, string? ShownOn);
+
+/// <param name="TimelineVersion">Changes whenever the user's timeline gained a line; the page refetches it then.</param>
+public sealed record UserView(
+    string Name,
+    string Vm,
+    string? Seat,
+    double SeatConfidence,
+    string? VmHost,
+    string? DisplayedOn,
+    SessionMode Mode,
+    bool Held,
+    string? SuspendedFrom,
+    string? ResumeOn,
+    string? SettlingFor,
+    string? SettlingUntil,
+    LastDecision? LastDecision,
+    long TimelineVersion);
+
+/// <param name="Kind">migration, suspend or resume.</param>
+/// <param name="Percent">Null until the source reports progress (and always for suspend and resume).</param>
+public sealed record MoveView(string User, string Vm, string Id, string Kind, string? Source, string Target, string Phase, double? Percent);
+
+public sealed record ProposalView(string User, string DecisionId, string Vm, string? From, string To, string Mode, string Rule, string Reason);
+
+public static class HouseViews
+{
+    public static async Task<HouseView> LoadAsync(IQuerySession session, HousePolicy policy, CancellationToken ct)
+    {
+        var names = policy.Users.Select(u => u.Name).ToArray();
+        var sagas = (await session.LoadManyAsync<UserSaga>(ct, names)).ToDictionary(s => s.Id);
+        var timelines = (await session.LoadManyAsync<UserTimeline>(ct, names)).ToDictionary(t => t.Id);
+        var hosts = (await session.LoadManyAsync<HostState>(ct, policy.Hosts.Select(h => HostState.StreamId(h.Name)).ToArray()))
+            .ToDictionary(h => h.Name);
+        return Build(policy, sagas, timelines, hosts);
+    }
+
+    public static HouseView Build(
+        HousePolicy policy,
+        IReadOnlyDictionary<string, UserSaga> sagas,
+        IReadOnlyDictionary<string, UserTimeline> timelines,
+        IReadOnlyDictionary<string, HostState> hosts)
+    {
+        var zone = DateTimeZoneProviders.Tzdb.GetZoneOrNull(policy.Settings.TimeZone) ?? DateTimeZone.Utc;
+        var users = policy.Users.Select(u =>
+        {
+            var saga = sagas.GetValueOrDefault(u.Name) ?? UserSaga.Start(u.Name, u.Vm);
+
+            // Before the user's first decision the saga knows nothing of the VM; the agents' inventories do.
+            var vmHost = saga.VmHost ?? (saga.Suspended is null ? RunningOn(hosts.Values, saga.Vm ?? u.Vm) : null);
+            return (Spec: u, Saga: saga, View: new UserView(
+                u.Name,
+                saga.Vm ?? u.Vm,
+                saga.Seat,
+                saga.SeatConfidence,
+                vmHost,
+                saga.DisplayedOn,
+                saga.Mode,
+                saga.Held,
+                saga.Suspended?.From,
+                saga.Suspended?.ResumeOn,
+                saga.Settling?.Seat,
+                saga.Settling is { } s ? s.DueAt.InZone(zone).ToString("HH:mm:ss", CultureInfo.InvariantCulture) : null,
+                saga.LastDecision,
+                timelines.GetValueOrDefault(u.Name)?.Version ?? 0));
+        }).ToList();
+
+        var claimed = users.Select(u => u.View.Vm).ToHashSet();
+        var hostViews = policy.Hosts.Select(spec =>
+        {
+            var state = hosts.GetValueOrDefault(spec.Name);
+            var vms = users.Where(u => u.View.VmHost == spec.Name)
+                .Select(u => new VmView(u.View.Vm, u.Spec.Name, u.View.DisplayedOn is { } seat && seat != spec.Name ? seat : null))
+                .Concat((state?.Vms ?? []).Where(v => v.State == VmRunState.Running && !claimed.Contains(v.Name)).Select(v => new VmView(v.Name, null, null)))
+                .ToList();
+            return new HostView(
+                spec.Name,
+                spec.Role,
+                spec.CanRunVms,
+                state?.AgentOnline ?? false,
+                state?.InMaintenance ?? false,
+                state?.MaintenanceReason,
+                state?.MemoryMb ?? 0,
+                state?.MemoryFreeMb ?? 0,
+                state?.OnBattery ?? false,
+                state?.BatteryPercent,
+                users.Where(u => u.View.Seat == spec.Name).Select(u => u.Spec.Name).ToList(),
+                vms);
+        }).ToList();
+
+        var moves = users.Select(u => Move(u.Saga, u.View.Vm)).OfType<MoveView>().ToList();
+        var proposals = users.Where(u => u.Saga.Proposal is not null).Select(u => u.Saga.Proposal!)
+            .Select(p => new ProposalView(p.User, p.DecisionId, p.Vm, p.From, p.To, System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(p.Mode.ToString()), p.Rule, p.Reason))
+            .ToList();
+        return new HouseView(zone.Id, hostViews, users.Select(u => u.View).ToList(), moves, proposals);
+    }
+
+    private static MoveView? Move(UserSaga saga, string vm) => (saga.Migration, saga.Operation) switch
+    {
+        ({ } m, _) => new MoveView(saga.Id, m.Vm, m.Id, "migration", m.Source, m.Target, m.Phase, m.Percent),
+        (_, { Kind: PendingOperation.Suspend } o) => new MoveView(saga.Id, vm, o.Id, "suspend", o.Host, o.ResumeOn ?? "shared storage", Phases.Suspending, null),
+        (_, { } o) => new MoveView(saga.Id, vm, o.Id, "resume", saga.Suspended?.From, o.Host, Phases.Resuming, null),
+        _ => null,
+    };
+
+    private static string? RunningOn(IEnumerable<HostState> hosts, string vm) =>
+        hosts.FirstOrDefault(h => h.Vms.Any(v => v.Name == vm && v.State == VmRunState.Running))?.Name;
+}
