@@ -58,8 +58,9 @@ public sealed class RealVirshTests(ITestOutputHelper output)
         Assert.Equal([new VmInventory { Name = "test", State = VmState.Running, MemoryMb = 8192 }], driver.ListVms());
     }
 
-    // No real `virsh save` here: against the test:///default driver it hung now and then under the test host
-    // (its job wait never ended), which would stall CI; the save command line is pinned by the recorder tests.
+    // No real `virsh save` or `virsh migrate` here: against the test:///default driver each hung now and then under
+    // the test host (a job wait that never ended, once for 15 minutes), which would stall CI; their command lines
+    // are pinned by the recorder tests, and a real migration is shown by the qemu driver's tests.
 
     [Fact]
     public async Task Real_virsh_errors_come_back_in_virshs_words()
@@ -73,13 +74,6 @@ public sealed class RealVirshTests(ITestOutputHelper output)
         var missing = await Assert.ThrowsAsync<HypervisorException>(
             () => driver.SuspendAsync("nosuch", Path.Combine(Path.GetTempPath(), "nosuch.save"), CancellationToken.None));
         Assert.Equal("could not read nosuch's state on basement: error: failed to get domain 'nosuch'", missing.Message);
-
-        // The test hypervisor cannot migrate: virsh must accept every option and libvirt refuse the operation.
-        var refused = await Assert.ThrowsAsync<HypervisorException>(() => driver.MigrateAsync(
-            new MigrationRequest("test", "imac", "test:///default", 1000, TimeSpan.FromMilliseconds(300)), _ => Task.CompletedTask, CancellationToken.None));
-        Assert.Equal(
-            "could not migrate test to imac on basement: error: this function is not supported by the connection driver: virDomainMigrate3",
-            refused.Message);
         Assert.Equal(VmState.Running, Assert.Single(driver.ListVms()).State);
     }
 }

@@ -26,8 +26,11 @@ public sealed class a_login_moves_a_real_qemu_guest : QemuHouse
         Assert.True(completed.Json.GetProperty("total_time_ms").GetInt64() > 0);
         Assert.True(completed.Json.TryGetProperty("downtime_ms", out _));
 
-        // The destination runs it and the source no longer does.
-        Assert.Contains(imac.Inventory.Vms, v => v.Name == "alice-desktop" && v.State == VmState.Running);
+        // The destination runs it and the source no longer does. The destination's inventory is its own reading of
+        // its qemu, which may still say "incoming" a moment after the source reported the move done.
+        await Eventually.TrueAsync(
+            () => Task.FromResult(imac.Inventory.Vms.Any(v => v.Name == "alice-desktop" && v.State == VmState.Running)),
+            "the imac's inventory to show alice-desktop running");
         Assert.DoesNotContain(basement.Inventory.Vms, v => v.Name == "alice-desktop" && v.State == VmState.Running);
 
         var done = Assert.Single((await StreamAsync()).OfType<MigrationCompleted>());
