@@ -223,14 +223,15 @@ public sealed class UserHistory
     }
 
     /// <summary>
-    /// The events that carried the decision out: those of its moves, and those stored under its correlation id
-    /// (agents' answers, waits and timeouts are correlated with the decision they carry out).
+    /// The events that carried the decision out: those of its moves, and those stored under its decision_id header
+    /// (agents' answers, waits and timeouts name the decision they carry out; older histories did so by correlation id).
     /// </summary>
     private List<Recorded> Related(Recorded? decision, string? decisionId, List<string> moveIds)
     {
         var related = events.Where(e =>
                 (MoveIdOf(e.Data) is { } move && moveIds.Contains(move))
-                || (decisionId is not null && (e.CorrelationId == decisionId || DecisionIdOf(e.Data) == decisionId) && !ReferenceEquals(e, decision)))
+                || (decisionId is not null && (e.Header("decision_id") == decisionId || e.CorrelationId == decisionId || DecisionIdOf(e.Data) == decisionId)
+                    && !ReferenceEquals(e, decision)))
             .ToList();
 
         // A display attach answers with the host only: the first answer from that host after the request is its.

@@ -373,6 +373,7 @@ public static partial class UserDecider
         {
             LastDecision = new LastDecision(d.DecisionId, d.Rule, d.Reason, d.At),
             CarryingOut = d.DecisionId,
+            CarryingOutStartedBy = d.EvidenceIds.Count > 0 ? d.EvidenceIds[^1] : null,
             Decisions = state.Decisions + 1,
             Settling = null,
             Proposal = null,

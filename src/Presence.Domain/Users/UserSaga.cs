@@ -76,6 +76,9 @@ public sealed record UserSaga
     /// when a later decision (a suppressed move, say) has become <see cref="LastDecision"/>.
     /// </summary>
     public string? CarryingOut { get; init; }
+
+    /// <summary>The signal or request that started the story of <see cref="CarryingOut"/>, when one did.</summary>
+    public string? CarryingOutStartedBy { get; init; }
     public HouseSnapshot House { get; init; } = HouseSnapshot.Empty;
     public int Decisions { get; init; }
     public Instant? LastEvidenceAt { get; init; }

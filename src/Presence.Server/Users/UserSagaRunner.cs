@@ -1,3 +1,4 @@
+using JasperFx.Events;
 using Marten;
 using NodaTime;
 using Presence.Domain.House;
@@ -29,8 +30,7 @@ public static class UserSagaRunner
             return outgoing;
         }
 
-        Stamp(session, policy, stream.Aggregate, input, events);
-        stream.AppendMany(events);
+        stream.AppendMany(Stamp(policy, stream.Aggregate, input, events));
         foreach (var command in events.SelectMany(AgentCommands.For))
         {
             outgoing.Add(new SendAgentCommand(command));
@@ -108,13 +108,15 @@ public static class UserSagaRunner
     public static string Node { get; } = Environment.MachineName;
 
     /// <summary>
-    /// Audit metadata on the events about to be stored: the correlation id is what started the story (the signal or
-    /// request, or — for an agent's answer, a wait or a timeout — the decision being carried out), the causation id
-    /// what caused this very step, and headers name the policy version the decider ran under and the server node.
+    /// Audit metadata on the events about to be stored, on each event rather than the session, because one session
+    /// may decide for several users (a host change): the correlation id is what started the story (the signal or
+    /// request, also for the agents' answers, waits and timeouts that carry its decision out), the causation id what
+    /// caused this very step, and headers name the decision being carried out, the policy version the decider ran
+    /// under and the server node.
     /// </summary>
-    private static void Stamp(IDocumentSession session, HousePolicy policy, UserSaga? before, UserInput input, IReadOnlyList<object> events)
+    private static IEnumerable<object> Stamp(HousePolicy policy, UserSaga? before, UserInput input, IReadOnlyList<object> events)
     {
-        var decided = events.OfType<PlacementDecided>().Select(d => d.DecisionId).FirstOrDefault();
+        var decided = events.OfType<PlacementDecided>().FirstOrDefault();
         var cause = input switch
         {
             ObserveEvidence e => e.Evidence.Id,
@@ -124,12 +126,29 @@ public static class UserSagaRunner
             ObserveHostChange h => HostState.StreamId(h.Host),
             _ => null,
         };
-        session.CorrelationId = input is ObserveEvidence evidence
-            ? evidence.Evidence.Id
-            : decided ?? before?.CarryingOut ?? before?.LastDecision?.Id ?? cause;
-        session.CausationId = cause;
-        session.SetHeader("policy_version", policy.Version);
-        session.SetHeader("node", Node);
+        var decision = decided?.DecisionId ?? (input is ObserveEvidence ? null : before?.CarryingOut);
+        var startedBy = input switch
+        {
+            ObserveEvidence e => e.Evidence.Id,
+            Settle when decided is null => before?.Settling?.EvidenceIds.LastOrDefault(),
+            _ when decided is not null => decided.EvidenceIds.LastOrDefault(),
+            _ => before?.CarryingOutStartedBy,
+        };
+        var correlation = startedBy ?? decision ?? before?.LastDecision?.Id ?? cause;
+        return events.Select(data =>
+        {
+            var e = (IEvent)Activator.CreateInstance(typeof(Event<>).MakeGenericType(data.GetType()), data)!;
+            e.CorrelationId = correlation;
+            e.CausationId = cause;
+            e.SetHeader("policy_version", policy.Version);
+            e.SetHeader("node", Node);
+            if (decision is not null)
+            {
+                e.SetHeader("decision_id", decision);
+            }
+
+            return e;
+        });
     }
 
     /// <summary>The configured hosts as their agents last described them; a host never heard from is offline.</summary>

@@ -93,14 +93,15 @@ public sealed class a_login_moves_the_vm : IAsyncLifetime
         var completed = Assert.Single(stream.OfType<MigrationCompleted>());
         Assert.NotNull(completed.TotalTimeMs);
 
-        // Audit metadata: the login started the story; the agents' answers are correlated with the decision they
-        // carry out and caused by the command they answer; every event names the policy version.
+        // Audit metadata: the login started the story, to the agents' last answer; each step is caused by what it
+        // answers (the agents' answers by the command they answer); from the decision on, every event names it;
+        // every event names the policy version and the server node.
         var raw = await session.Events.FetchStreamAsync("alice");
-        Assert.All(raw.Where(e => e.Data is SignalRecorded or SeatChanged or PlacementDecided or IncomingRequested),
-            e => Assert.Equal("login-1", e.CorrelationId));
+        Assert.All(raw, e => Assert.Equal("login-1", e.CorrelationId));
         var completedEvent = raw.Single(e => e.Data is MigrationCompleted);
-        Assert.Equal(decision.DecisionId, completedEvent.CorrelationId);
         Assert.Equal(stream.OfType<MigrationRequested>().Single().CommandId, completedEvent.CausationId);
+        Assert.All(raw.SkipWhile(e => e.Data is not PlacementDecided),
+            e => Assert.Equal(decision.DecisionId, e.Headers?["decision_id"]?.ToString()));
         Assert.All(raw, e => Assert.Equal(decision.PolicyVersion, e.Headers?["policy_version"]?.ToString()));
         Assert.All(raw, e => Assert.Equal(Environment.MachineName, e.Headers?["node"]?.ToString()));
 
