@@ -205,7 +205,7 @@ public sealed class DemoHouse : IAsyncDisposable
 
         output.WriteLine($"  MQTT: embedded broker on 127.0.0.1:{MqttPort}. Watch the traffic alongside with");
         output.WriteLine($"        mosquitto_sub -h 127.0.0.1 -p {MqttPort} -i watcher -t '{mqtt.TopicRoot}/#' -v");
-        output.WriteLine($"  HTTP: {app.Configuration["Urls"]}/api/users");
+        output.WriteLine($"  HTTP: {app.Configuration["Urls"]}/ (the dashboard), {app.Configuration["Urls"]}/api/users");
 
         Directory.CreateDirectory(scratch);
         foreach (var host in policy.Hosts)
