@@ -1,5 +1,3 @@
-using Marten;
-using Presence.Domain.Hosts;
 using Presence.Domain.Migration;
 using Presence.Server.Tests.Infrastructure;
 
@@ -22,16 +20,7 @@ public sealed class a_target_that_never_gets_ready : IAsyncLifetime
             ("basement", [("alice-desktop", 2048)]));
 
         // An agent that says it is online and has room, and then hears commands without ever answering them.
-        silentImac = await MqttProbe.ConnectAsAsync(house.Server.MqttPort, "imac-silent", "imac", "presence/agents/imac/commands");
-        await silentImac.PublishAsync("presence/agents/imac/status", """{"state":"online","agent_version":"silent","hypervisor":"simulated"}""", retain: true);
-        await silentImac.PublishAsync("presence/agents/imac/inventory",
-            """{"cpus":4,"memory_mb":16384,"memory_free_mb":16384,"on_battery":false,"battery_percent":null,"link_mbps":1000,"vms":[]}""", retain: true);
-        await Eventually.TrueAsync(async () =>
-        {
-            await using var session = house.Server.Store.QuerySession();
-            var imac = await session.LoadAsync<HostState>(HostState.StreamId("imac"));
-            return imac is { AgentOnline: true, MemoryMb: > 0 };
-        }, "the silent imac online with its inventory stored");
+        silentImac = await house.SilentAgentAsync("imac");
     }
 
     public async Task DisposeAsync()

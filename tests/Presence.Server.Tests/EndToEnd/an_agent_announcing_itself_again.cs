@@ -1,5 +1,3 @@
-using Marten;
-using Presence.Domain.Hosts;
 using Presence.Domain.Migration;
 using Presence.Server.Tests.Infrastructure;
 
@@ -18,20 +16,10 @@ public sealed class an_agent_announcing_itself_again : IAsyncLifetime
     public async Task InitializeAsync()
     {
         house = await RunningHouse.StartAsync(TestHouse.WithPolicy(("PrepareTimeout", "\"60s\"")), ("basement", [("alice-desktop", 2048)]));
-        silentImac = await MqttProbe.ConnectAsAsync(house.Server.MqttPort, "imac-silent", "imac", "presence/agents/imac/commands");
-        await AnnounceAsync("status-1");
-        await silentImac.PublishAsync("presence/agents/imac/inventory",
-            """{"cpus":4,"memory_mb":16384,"memory_free_mb":16384,"on_battery":false,"battery_percent":null,"link_mbps":1000,"vms":[]}""", retain: true);
-        await Eventually.TrueAsync(async () =>
-        {
-            await using var session = house.Server.Store.QuerySession();
-            var imac = await session.LoadAsync<HostState>(HostState.StreamId("imac"));
-            return imac is { AgentOnline: true, MemoryMb: > 0 };
-        }, "the silent imac online with its inventory stored");
+        silentImac = await house.SilentAgentAsync("imac");
     }
 
-    private Task AnnounceAsync(string id) => silentImac.PublishAsync(
-        "presence/agents/imac/status", $$"""{"id":"{{id}}","state":"online","agent_version":"silent","hypervisor":"simulated"}""", retain: true);
+    private Task AnnounceAsync(string id) => RunningHouse.AnnounceAsync(silentImac, "imac", id);
 
     public async Task DisposeAsync()
     {

@@ -43,6 +43,28 @@ public sealed class RunningHouse : IAsyncDisposable
 
     public PresenceAgent Agent(string host) => agents.Single(a => a.Host == host);
 
+    /// <summary>
+    /// A computer whose agent says it is online with room to spare and then never answers: it only hears its
+    /// commands. Returns once the server has stored it as online with its inventory.
+    /// </summary>
+    public async Task<MqttProbe> SilentAgentAsync(string host)
+    {
+        var silent = await MqttProbe.ConnectAsAsync(Server.MqttPort, $"{host}-silent", host, $"presence/agents/{host}/commands");
+        await AnnounceAsync(silent, host, "status-1");
+        await silent.PublishAsync($"presence/agents/{host}/inventory",
+            """{"cpus":4,"memory_mb":16384,"memory_free_mb":16384,"on_battery":false,"battery_percent":null,"link_mbps":1000,"vms":[]}""", retain: true);
+        await Eventually.TrueAsync(async () =>
+        {
+            await using var session = Server.Store.QuerySession();
+            return await session.LoadAsync<HostState>(HostState.StreamId(host)) is { AgentOnline: true, MemoryMb: > 0 };
+        }, $"the silent {host} online with its inventory stored");
+        return silent;
+    }
+
+    /// <summary>The agent's online status, as a (re)starting agent publishes it.</summary>
+    public static Task AnnounceAsync(MqttProbe agent, string host, string id) => agent.PublishAsync(
+        $"presence/agents/{host}/status", $$"""{"id":"{{id}}","state":"online","agent_version":"silent","hypervisor":"simulated"}""", retain: true);
+
     /// <summary>Publishes as the computer itself (its MQTT identity), the only one allowed to speak for it.</summary>
     public async Task PublishAsHostAsync(string host, string topic, string json)
     {
