@@ -41,7 +41,7 @@ public sealed class UserHistory
     public IReadOnlyList<Recorded> Events => events;
 
     /// <summary>Whether <paramref name="id"/> names a decision, migration or operation in this stream.</summary>
-    public bool Knows(string id) => FindDecision(id) is not null || events.Any(e => MoveIdOf(e.Data) == id);
+    public bool Knows(string id) => FindDecision(id) is not null || events.Any(e => MoveIdOf(e.Data) == id) || IsSignal(id);
 
     /// <summary>The story of a decision (by its id) or of the migration or operation that carried one out.</summary>
     public Explanation Explain(string id)
@@ -51,9 +51,20 @@ public sealed class UserHistory
             return Build(id, "decision", decision);
         }
 
+        // A signal's id, as `history` and the emitters show it: the story of the first decision it led to.
+        if (IsSignal(id))
+        {
+            var led = events.FirstOrDefault(e => e.Data is PlacementDecided or PlacementProposed or MoveSuppressed
+                && (e.CorrelationId == id || EvidenceIdsOf(e.Data).Contains(id)));
+            return led is not null
+                ? Build(id, "signal", led)
+                : throw new AuditException(AuditProblem.UnknownId,
+                    $"signal '{id}' led to no decision in {User}'s history; `presence history {User}` shows what it changed");
+        }
+
         var move = events.FirstOrDefault(e => MoveIdOf(e.Data) == id)
             ?? throw new AuditException(AuditProblem.UnknownId,
-                $"'{id}' is not a decision, migration or operation id in {User}'s history ({events.Count} events); " +
+                $"'{id}' is not a decision, migration, operation or signal id in {User}'s history ({events.Count} events); " +
                 $"`presence history {User}` lists them");
         var kind = move.Data is IncomingRequested or IncomingReady or MigrationRequested or MigrationProgressed or MigrationCompleted or MigrationFailed
             ? "migration"
@@ -477,6 +488,16 @@ public sealed class UserHistory
 
         return text is null ? null : new HistoryLine(r.Version, r.At, ShortClock.Format(Local(r.At)), EventName(r.Data), id, text);
     }
+
+    private bool IsSignal(string id) => events.Any(e => e.Data is SignalRecorded s && s.Evidence.Id == id);
+
+    private static IReadOnlyList<string> EvidenceIdsOf(object e) => e switch
+    {
+        PlacementDecided d => d.EvidenceIds,
+        PlacementProposed p => p.EvidenceIds,
+        MoveSuppressed m => m.EvidenceIds,
+        _ => [],
+    };
 
     private Recorded? FindDecision(string id) =>
         events.FirstOrDefault(e => e.Data is PlacementDecided d && d.DecisionId == id)

@@ -10,7 +10,7 @@ namespace Presence.Server.Audit;
 
 public class ExplainInput : NetCoreInput
 {
-    [Description("A decision id (d-…), migration id (m-…) or operation id (o-…), as `history` and the state topic show them")]
+    [Description("A decision id (d-…), migration id (m-…), operation id (o-…) or a signal's id, as `history` and the state topic show them")]
     public string Id { get; set; } = "";
 
     [Description("Look only in this user's history (default: every user's)")]

@@ -36,7 +36,7 @@ public static class AuditQueries
         }
 
         throw new AuditException(AuditProblem.UnknownId,
-            $"'{id}' is not a decision, migration or operation id in the history of any user ({string.Join(", ", users)}); " +
+            $"'{id}' is not a decision, migration, operation or signal id in the history of any user ({string.Join(", ", users)}); " +
             "`presence history <user>` lists them");
     }
 

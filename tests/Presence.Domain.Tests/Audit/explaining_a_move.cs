@@ -57,6 +57,28 @@ public class explaining_a_move
     }
 
     [Fact]
+    public void a_signal_id_tells_the_story_of_the_decision_it_led_to()
+    {
+        var s = AliceMovedToTheImac();
+        var decision = s.InHistory<PlacementDecided>();
+
+        var story = AuditTrail.History(s, Berlin).Explain("ev-1");
+
+        Assert.Equal(("signal", "ev-1", decision.DecisionId), (story.Kind, story.Id, story.DecisionId));
+        Assert.Equal("completed", story.Outcome.Status);
+        Assert.StartsWith($"Signal ev-1 (decision {decision.DecisionId}) for alice", story.Text);
+    }
+
+    [Fact]
+    public void a_signal_that_led_to_no_decision_says_so()
+    {
+        var s = AliceMovedToTheImac().Given(Alice.IsActiveAt(Imac));
+
+        var error = Assert.Throws<AuditException>(() => AuditTrail.History(s, Berlin).Explain("ev-2"));
+        Assert.Contains("signal 'ev-2' led to no decision in alice's history", error.Message);
+    }
+
+    [Fact]
     public void the_alternatives_turned_down_come_with_their_reasons()
     {
         var s = Scenario.AliceOnTheBasementServer()
@@ -128,7 +150,7 @@ public class explaining_a_move
         var error = Assert.Throws<AuditException>(() => history.Explain("d-nosuchthing"));
 
         Assert.Equal(AuditProblem.UnknownId, error.Problem);
-        Assert.Contains("'d-nosuchthing' is not a decision, migration or operation id in alice's history", error.Message);
+        Assert.Contains("'d-nosuchthing' is not a decision, migration, operation or signal id in alice's history", error.Message);
         Assert.False(history.Knows("d-nosuchthing"));
     }
 }

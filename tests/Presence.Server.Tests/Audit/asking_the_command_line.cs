@@ -43,7 +43,7 @@ public sealed class asking_the_command_line(AliceMovedToTheImac run) : IClassFix
         var result = await PresenceCli.AgainstAsync(run.Server, "explain", "m-nosuchmove");
 
         Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains("'m-nosuchmove' is not a decision, migration or operation id", result.Stderr);
+        Assert.Contains("'m-nosuchmove' is not a decision, migration, operation or signal id", result.Stderr);
     }
 
     [Fact]

@@ -54,7 +54,7 @@ public sealed class explaining_a_real_move_over_http(AliceMovedToTheImac run) : 
 
         Assert.Equal(HttpStatusCode.NotFound, status);
         Assert.Equal("unknown_id", error.GetProperty("problem").GetString());
-        Assert.Contains("'d-000000000000' is not a decision, migration or operation id", error.GetProperty("error").GetString());
+        Assert.Contains("'d-000000000000' is not a decision, migration, operation or signal id", error.GetProperty("error").GetString());
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using NodaTime;
 using NodaTime.Text;
 using Presence.Domain.Placement;
+using Presence.Domain.Signals;
 using Presence.Server.Replay;
 using Presence.Server.Tests.Infrastructure;
 
@@ -39,6 +40,12 @@ public sealed class debugging_a_bad_move
         Assert.True(explain.ExitCode == 0, explain.Output);
         Assert.Contains(Rules.FollowSeat, explain.Stdout);
         Assert.Contains("kids", explain.Stdout);
+
+        // Knowing only the login that started it is enough: a signal's id tells the story of the decision it led to.
+        var login = HistoryFile.Read(Recorded).Events.Select(e => e.Data).OfType<SignalRecorded>().First(r => second.EvidenceIds.Contains(r.Evidence.Id));
+        var fromSignal = await PresenceCli.RunAsync("explain", login.Evidence.Id, database);
+        Assert.True(fromSignal.ExitCode == 0, fromSignal.Output);
+        Assert.StartsWith($"Signal {login.Evidence.Id} (decision {second.DecisionId})", fromSignal.Stdout);
 
         var during = InstantPattern.ExtendedIso.Format(second.At + Duration.FromMilliseconds(100));
         var state = await PresenceCli.RunAsync("state", "alice", "--at", during, database);
