@@ -134,7 +134,6 @@ public static class Replayer
         private readonly string user;
         private readonly HousePolicy policy;
         private readonly IReadOnlyList<Recorded> history;
-        private readonly List<IDomainEvent> replayed = [];
         private readonly List<Due> agenda = [];
         private readonly HashSet<string> sentByReplay = [];
         private readonly HashSet<string> sentByRecording;
@@ -158,24 +157,12 @@ public static class Replayer
             this.history = history;
             sentByRecording = history.SelectMany(r => AgentCommands.For(r.Data)).Select(c => c.CommandId).ToHashSet();
 
-            // The replay starts where the recording stood before the window: same saga, same house.
-            for (var i = 0; i < start; i++)
-            {
-                Fold(history[i].Data);
-                replayed.Add(history[i].Data);
-                state = UserDecider.Evolve(state ?? UserSaga.Start(user, null), history[i].Data);
-                if (history[i].Data is HouseObserved observed)
-                {
-                    house = new HouseSnapshot(observed.Hosts);
-                }
-            }
-
-            originalUpTo = start;
-            foreach (var command in replayed.SelectMany(AgentCommands.For))
-            {
-                sentByReplay.Add(command.CommandId);
-            }
-
+            // The replay starts where the recording stood before the window: same saga, same house, same commands out.
+            FoldOriginal(start - 1);
+            state = original;
+            var before = history.Take(start).Select(r => r.Data).ToList();
+            house = before.OfType<HouseObserved>().Select(h => new HouseSnapshot(h.Hosts)).LastOrDefault() ?? HouseSnapshot.Empty;
+            sentByReplay.UnionWith(before.SelectMany(AgentCommands.For).Select(c => c.CommandId));
             Plan(Instant.MinValue);
         }
 
@@ -220,7 +207,6 @@ public static class Replayer
                 return;
             }
 
-            agenda.RemoveAll(d => d.Key == KeyOf(call.Input));
             Steps.Add(new ReplayStep(call.Now, Describe(call.Input), recorded, Decisions(Decide(input, call.Now)), null));
         }
 
@@ -254,7 +240,6 @@ public static class Replayer
             foreach (var e in events)
             {
                 state = UserDecider.Evolve(state ?? UserSaga.Start(user, null), e);
-                replayed.Add(e);
                 Events.Add(e);
                 foreach (var command in AgentCommands.For(e))
                 {

@@ -75,6 +75,23 @@ public class replaying_a_history
     }
 
     [Fact]
+    public void an_assumed_answer_still_comes_when_a_recorded_signal_arrives_first()
+    {
+        // Recorded with a cooldown: at 10:05 the laptop only shows the VM; seconds later she is active there.
+        var day = new HouseDay(new LocalDate(2026, 6, 17), TheFamily.Policy().Settings(p => p with { Cooldown = Duration.FromMinutes(15), HoldDown = HoldDowns.None }));
+        day.At(new LocalTime(10, 0)).Session(Alice, Imac, "login").AgentsCarryOut(Alice)
+            .At(new LocalTime(10, 5)).Session(Alice, Laptop, "login").AgentsCarryOut(Alice)
+            .At(new LocalTime(10, 5, 5)).Session(Alice, Laptop, "active");
+
+        // Without one the VM would move at 10:05 (about 10 s, as the first move took), and its assumed arrival, due
+        // after the signal at 10:05:05, still comes.
+        var report = Replayer.Replay(day.History(Alice), day.Policy.Settings(p => p with { Cooldown = Duration.Zero }));
+
+        Assert.Contains(report.Events.OfType<MigrationCompleted>(), c => c.Target == Laptop);
+        Assert.Equal(Laptop, report.Events.Aggregate(UserSaga.Start(Alice, null), (s, e) => UserDecider.Evolve(s, e)).VmHost);
+    }
+
+    [Fact]
     public void a_longer_hold_down_makes_the_recorded_wait_run_later()
     {
         var day = new HouseDay(new LocalDate(2026, 6, 17), TheFamily.Policy().Settings(p => p with { Cooldown = Duration.Zero }));
