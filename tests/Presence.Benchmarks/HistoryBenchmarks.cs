@@ -29,7 +29,7 @@ public class HistoryBenchmarks
     {
         file = Path.Combine(RepositoryRoot(), "eventstore", "histories", "day-alice.jsonl");
         history = HistoryFile.Read(file);
-        policy = Counterfactual.Policy(null, history.Header.House, (string?)null);
+        policy = Counterfactual.Policy(null, history.Header.House, null);
         saga = Fold();
         var house = history.Events.Select(e => e.Data).OfType<HouseObserved>().Last();
         now = history.Events[^1].At + Duration.FromHours(1);

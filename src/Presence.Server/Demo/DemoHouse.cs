@@ -74,24 +74,15 @@ public sealed class DemoHouse : IAsyncDisposable
     /// <summary>Writes the history of each of <paramref name="users"/> that has one to <c>{directory}/{prefix}-{user}.jsonl</c>.</summary>
     public async Task<IReadOnlyList<string>> ExportAsync(string directory, string prefix, IEnumerable<string> users, CancellationToken ct)
     {
-        Directory.CreateDirectory(directory);
         var written = new List<string>();
         await using var session = Store.QuerySession();
         foreach (var user in users)
         {
             var history = await Audit.StoredHistory.LoadAsync(session, user, ct);
-            if (history.Count == 0)
+            if (history.Count > 0)
             {
-                continue;
+                written.Add(Replay.HistoryTransfer.Write(Path.Combine(directory, $"{prefix}-{user}.jsonl"), user, House, Clock.GetCurrentInstant(), history));
             }
-
-            var path = Path.Combine(directory, $"{prefix}-{user}.jsonl");
-            await using (var file = new StreamWriter(path) { NewLine = "\n" })
-            {
-                Replay.HistoryFile.Write(file, user, Clock.GetCurrentInstant(), House, history);
-            }
-
-            written.Add(path);
         }
 
         return written;

@@ -29,7 +29,7 @@ public static class Counterfactual
     {
         try
         {
-            return Policy(configuration, recordedHouse, policyFile is null ? null : ReadPolicyFile(policyFile));
+            return PolicyWith(configuration, recordedHouse, policyFile is null ? null : ReadPolicyFile(policyFile));
         }
         catch (StartupException e) when (policyFile is not null && !e.Message.Contains("(--policy)", StringComparison.Ordinal))
         {
@@ -38,7 +38,7 @@ public static class Counterfactual
     }
 
     /// <summary>The same, with the settings as JSON (what `POST /api/users/{user}/replay` takes).</summary>
-    public static HousePolicy Policy(IConfiguration? configuration, JsonObject? recordedHouse, JsonObject? settings)
+    public static HousePolicy PolicyWith(IConfiguration? configuration, JsonObject? recordedHouse, JsonObject? settings)
     {
         var builder = new ConfigurationBuilder();
         if (recordedHouse is not null)

@@ -1,4 +1,3 @@
-using JasperFx.Events;
 using Marten;
 using NodaTime;
 using Presence.Domain.Audit;
@@ -24,14 +23,17 @@ public static class HistoryTransfer
         }
 
         path ??= System.IO.Path.Combine(DefaultFolder, $"{user}-{now.InUtc().Date:yyyyMMdd}.jsonl");
+        return (Write(path, user, house, now, history), history.Count);
+    }
+
+    /// <summary>Writes a history file, making its folder if need be; returns its full path.</summary>
+    public static string Write(string path, string user, HouseOptions house, Instant now, IReadOnlyList<Recorded> history)
+    {
         var full = System.IO.Path.GetFullPath(path);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
-        await using (var file = new StreamWriter(full) { NewLine = "\n" })
-        {
-            HistoryFile.Write(file, user, now, house, history);
-        }
-
-        return (full, history.Count);
+        using var file = new StreamWriter(full) { NewLine = "\n" };
+        HistoryFile.Write(file, user, now, house, history);
+        return full;
     }
 
     /// <summary>
@@ -50,22 +52,8 @@ public static class HistoryTransfer
                 "Import into another schema (--Database:Schema=…) or database to look at it beside this one.");
         }
 
-        session.Events.StartStream(user, history.Events.Select(Wrap).ToArray());
+        session.Events.StartStream(user, history.Events.Select(e => (object)Stamped.Event(e.Data, e.CorrelationId, e.CausationId, e.Headers)).ToArray());
         await session.SaveChangesAsync(ct);
         return (user, history.Events.Count);
-    }
-
-    /// <summary>An event with its recorded metadata, which Marten keeps rather than the session's.</summary>
-    private static object Wrap(Recorded recorded)
-    {
-        var e = (IEvent)Activator.CreateInstance(typeof(Event<>).MakeGenericType(recorded.Data.GetType()), recorded.Data)!;
-        e.CorrelationId = recorded.CorrelationId;
-        e.CausationId = recorded.CausationId;
-        foreach (var (name, value) in recorded.Headers)
-        {
-            e.SetHeader(name, value);
-        }
-
-        return e;
     }
 }

@@ -41,7 +41,7 @@ public static class ReplayEndpoints
     {
         try
         {
-            var policy = Counterfactual.Policy(configuration, null, settings);
+            var policy = Counterfactual.PolicyWith(configuration, null, settings);
             var zone = AuditQueries.Zone(policy);
             var history = await StoredHistory.LoadAsync(session, user, ct);
             if (history.Count == 0)

@@ -1,4 +1,3 @@
-using JasperFx.Events;
 using Marten;
 using NodaTime;
 using Presence.Domain.House;
@@ -6,6 +5,7 @@ using Presence.Domain.Hosts;
 using Presence.Domain.Migration;
 using Presence.Domain.Placement;
 using Presence.Domain.Users;
+using Presence.Server.Audit;
 using Presence.Server.Migration;
 using Presence.Server.Placement;
 using Wolverine;
@@ -135,20 +135,13 @@ public static class UserSagaRunner
             _ => before?.CarryingOutStartedBy,
         };
         var correlation = startedBy ?? decision ?? before?.LastDecision?.Id ?? cause;
-        return events.Select(data =>
+        var headers = new Dictionary<string, string> { ["policy_version"] = policy.Version, ["node"] = Node };
+        if (decision is not null)
         {
-            var e = (IEvent)Activator.CreateInstance(typeof(Event<>).MakeGenericType(data.GetType()), data)!;
-            e.CorrelationId = correlation;
-            e.CausationId = cause;
-            e.SetHeader("policy_version", policy.Version);
-            e.SetHeader("node", Node);
-            if (decision is not null)
-            {
-                e.SetHeader("decision_id", decision);
-            }
+            headers["decision_id"] = decision;
+        }
 
-            return e;
-        });
+        return events.Select(data => Stamped.Event(data, correlation, cause, headers));
     }
 
     /// <summary>The configured hosts as their agents last described them; a host never heard from is offline.</summary>

@@ -39,7 +39,7 @@ public sealed class recorded_histories
     public void replays_to_the_recorded_decisions(string name)
     {
         var history = Read(name);
-        var policy = Counterfactual.Policy(null, history.Header.House, (string?)null);
+        var policy = Counterfactual.Policy(null, history.Header.House, null);
 
         var (exit, text, report) = Counterfactual.Run(history.Events, policy, null, null, everyStep: true);
 
