@@ -1,6 +1,4 @@
 using Marten;
-using Presence.Agent;
-using Presence.Domain.Hosts;
 using Presence.Domain.Migration;
 using Presence.Domain.Placement;
 using Presence.Domain.Seating;
@@ -17,36 +15,15 @@ namespace Presence.Server.Tests.EndToEnd;
 /// </summary>
 public sealed class a_login_moves_the_vm : IAsyncLifetime
 {
-    private TestServer server = null!;
-    private PresenceAgent basement = null!;
-    private PresenceAgent imac = null!;
-    private MqttProbe probe = null!;
+    private RunningHouse house = null!;
 
-    public async Task InitializeAsync()
-    {
-        server = await TestServer.StartAsync();
-        probe = await MqttProbe.ConnectAsync(server.MqttPort, "probe-e2e",
-            "presence/users/+/state", "presence/agents/+/commands", "presence/agents/+/inventory", "presence/errors");
-        basement = await TestAgents.StartAsync("basement", server.MqttPort, server.Directory, ("alice-desktop", 2048));
-        imac = await TestAgents.StartAsync("imac", server.MqttPort, server.Directory);
+    private TestServer server => house.Server;
+    private MqttProbe probe => house.Probe;
 
-        // The server must know both agents before the login, as it would in a house that has been running.
-        await Eventually.TrueAsync(async () =>
-        {
-            await using var session = server.Store.QuerySession();
-            var hosts = await session.Query<HostState>().ToListAsync();
-            return hosts.Count(h => h.AgentOnline && h.MemoryMb > 0) == 2
-                && hosts.Single(h => h.Name == "basement").Vms.Any(v => v.Name == "alice-desktop");
-        }, "both agents online with their inventories stored");
-    }
+    // The server knows both agents before the login, as it would in a house that has been running.
+    public async Task InitializeAsync() => house = await RunningHouse.StartAsync(TestHouse.Json, ("basement", [("alice-desktop", 2048)]), ("imac", []));
 
-    public async Task DisposeAsync()
-    {
-        await imac.DisposeAsync();
-        await basement.DisposeAsync();
-        await probe.DisposeAsync();
-        await server.DisposeAsync();
-    }
+    public Task DisposeAsync() => house.DisposeAsync().AsTask();
 
     [Fact]
     public async Task alice_logging_in_at_the_imac_brings_her_vm_there()

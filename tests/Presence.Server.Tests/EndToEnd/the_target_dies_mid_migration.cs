@@ -1,6 +1,5 @@
 using Marten;
 using Presence.Agent;
-using Presence.Domain.Hosts;
 using Presence.Domain.Migration;
 using Presence.Server.Tests.Infrastructure;
 
@@ -12,35 +11,18 @@ namespace Presence.Server.Tests.EndToEnd;
 /// </summary>
 public sealed class the_target_dies_mid_migration : IAsyncLifetime
 {
-    private TestServer server = null!;
-    private MqttProbe probe = null!;
-    private PresenceAgent basement = null!;
-    private PresenceAgent imac = null!;
+    private RunningHouse house = null!;
 
-    public async Task InitializeAsync()
-    {
-        server = await TestServer.StartAsync(houseJson: TestHouse.Json);
-        probe = await MqttProbe.ConnectAsync(server.MqttPort, "probe-dies",
-            "presence/users/+/state", "presence/agents/+/commands", "presence/agents/+/events", "presence/errors");
+    private TestServer server => house.Server;
+    private MqttProbe probe => house.Probe;
+    private PresenceAgent basement => house.Agent("basement");
+    private PresenceAgent imac => house.Agent("imac");
 
-        // At the real link rate 2 GiB take many seconds to send: time enough to pull the plug on the target.
-        basement = await TestAgents.StartAsync("basement", server.MqttPort, server.Directory, speedFactor: 1, ("alice-desktop", 2048));
-        imac = await TestAgents.StartAsync("imac", server.MqttPort, server.Directory, speedFactor: 1);
-        await Eventually.TrueAsync(async () =>
-        {
-            await using var session = server.Store.QuerySession();
-            var hosts = await session.Query<HostState>().ToListAsync();
-            return hosts.Count(h => h.AgentOnline && h.MemoryMb > 0) == 2;
-        }, "both agents online with their inventories stored");
-    }
+    // At the real link rate 2 GiB take many seconds to send: time enough to pull the plug on the target.
+    public async Task InitializeAsync() =>
+        house = await RunningHouse.StartAsync(TestHouse.Json, agentSpeed: 1, ("basement", [("alice-desktop", 2048)]), ("imac", []));
 
-    public async Task DisposeAsync()
-    {
-        await imac.DisposeAsync();
-        await basement.DisposeAsync();
-        await probe.DisposeAsync();
-        await server.DisposeAsync();
-    }
+    public Task DisposeAsync() => house.DisposeAsync().AsTask();
 
     [Fact]
     public async Task the_vm_keeps_running_on_the_source_and_the_saga_says_why()

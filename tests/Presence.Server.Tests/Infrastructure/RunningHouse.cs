@@ -20,15 +20,19 @@ public sealed class RunningHouse : IAsyncDisposable
     public MqttProbe Probe { get; }
     public IReadOnlyList<PresenceAgent> Agents => agents;
 
-    public static async Task<RunningHouse> StartAsync(string houseJson, params (string Host, (string Vm, int MemoryMb)[] Vms)[] hosts)
+    public static Task<RunningHouse> StartAsync(string houseJson, params (string Host, (string Vm, int MemoryMb)[] Vms)[] hosts) =>
+        StartAsync(houseJson, TestAgents.DefaultSpeed, hosts);
+
+    /// <param name="agentSpeed">How many times faster than their links the agents migrate (1: as slow as a real link).</param>
+    public static async Task<RunningHouse> StartAsync(string houseJson, double agentSpeed, params (string Host, (string Vm, int MemoryMb)[] Vms)[] hosts)
     {
         var server = await TestServer.StartAsync(houseJson: houseJson);
         var probe = await MqttProbe.ConnectAsync(server.MqttPort, "probe-house",
-            "presence/users/+/state", "presence/agents/+/commands", "presence/agents/+/inventory", "presence/errors");
+            "presence/users/+/state", "presence/agents/+/commands", "presence/agents/+/inventory", "presence/agents/+/events", "presence/errors");
         var house = new RunningHouse(server, probe);
         foreach (var (host, vms) in hosts)
         {
-            house.agents.Add(await TestAgents.StartAsync(host, server.MqttPort, server.Directory, vms));
+            house.agents.Add(await TestAgents.StartAsync(host, server.MqttPort, server.Directory, agentSpeed, vms));
         }
 
         // Decisions need the agents' facts, as in a house that has been running for a while.
@@ -36,7 +40,8 @@ public sealed class RunningHouse : IAsyncDisposable
         {
             await using var session = server.Store.QuerySession();
             var known = await session.Query<HostState>().ToListAsync();
-            return hosts.All(h => known.Any(k => k.Name == h.Host && k.AgentOnline && k.MemoryMb > 0));
+            return hosts.All(h => known.Any(k => k.Name == h.Host && k.AgentOnline && k.MemoryMb > 0
+                && h.Vms.All(vm => k.Vms.Any(v => v.Name == vm.Vm))));
         }, "every agent online with its inventory stored");
         return house;
     }

@@ -6,8 +6,11 @@ namespace Presence.Server.Tests.Infrastructure;
 /// <summary>Real agents with the simulated hypervisor, in-process, fast enough for tests.</summary>
 public static class TestAgents
 {
+    /// <summary>Migrations run this many times faster than the link would carry them: seconds become fractions.</summary>
+    public const double DefaultSpeed = 20;
+
     public static Task<PresenceAgent> StartAsync(string host, int mqttPort, string directory, params (string Name, int MemoryMb)[] running) =>
-        StartAsync(host, mqttPort, directory, speedFactor: 20, running);
+        StartAsync(host, mqttPort, directory, DefaultSpeed, running);
 
     /// <summary><paramref name="speedFactor"/>: how many times faster than a real link its migrations run.</summary>
     public static async Task<PresenceAgent> StartAsync(string host, int mqttPort, string directory, double speedFactor, params (string Name, int MemoryMb)[] running)
