@@ -5,14 +5,8 @@ using Xunit.Abstractions;
 namespace Presence.Agent.Tests.Commands;
 
 /// <summary>QoS 1 redelivers and the server retries: a command id is executed at most once, across restarts too.</summary>
-public sealed class DuplicateCommandTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class DuplicateCommandTests(ITestOutputHelper output) : HouseTests(output)
 {
-    private House house = null!;
-
-    public async Task InitializeAsync() => house = await House.StartAsync(output);
-
-    public async Task DisposeAsync() => await house.DisposeAsync();
-
     [Fact]
     public async Task A_finished_migration_sent_again_is_answered_with_its_outcome_and_not_run_again()
     {

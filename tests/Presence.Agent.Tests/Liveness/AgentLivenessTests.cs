@@ -4,14 +4,8 @@ using Xunit.Abstractions;
 
 namespace Presence.Agent.Tests.Liveness;
 
-public sealed class AgentLivenessTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class AgentLivenessTests(ITestOutputHelper output) : HouseTests(output)
 {
-    private House house = null!;
-
-    public async Task InitializeAsync() => house = await House.StartAsync(output);
-
-    public async Task DisposeAsync() => await house.DisposeAsync();
-
     [Fact]
     public async Task Online_status_is_retained_once_started()
     {

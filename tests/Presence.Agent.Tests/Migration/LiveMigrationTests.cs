@@ -5,14 +5,8 @@ using Xunit.Abstractions;
 namespace Presence.Agent.Tests.Migration;
 
 /// <summary>The two-phase move of DESIGN.md: prepare_incoming on the target, then migrate on the source.</summary>
-public sealed class LiveMigrationTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class LiveMigrationTests(ITestOutputHelper output) : HouseTests(output)
 {
-    private House house = null!;
-
-    public async Task InitializeAsync() => house = await House.StartAsync(output);
-
-    public async Task DisposeAsync() => await house.DisposeAsync();
-
     [Fact]
     public async Task A_vm_moves_from_source_to_target_with_progress_and_timings()
     {

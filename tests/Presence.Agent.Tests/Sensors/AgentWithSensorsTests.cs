@@ -7,14 +7,8 @@ using Xunit.Abstractions;
 namespace Presence.Agent.Tests.Sensors;
 
 /// <summary>A whole agent on the broker: the libvirt driver with the real virsh, and sensors reading a fake tree.</summary>
-public sealed class AgentWithSensorsTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class AgentWithSensorsTests(ITestOutputHelper output) : HouseTests(output)
 {
-    private House house = null!;
-
-    public async Task InitializeAsync() => house = await House.StartAsync(output);
-
-    public async Task DisposeAsync() => await house.DisposeAsync();
-
     [Fact]
     public async Task The_agent_publishes_its_lid_and_power_as_signals_and_its_battery_in_the_inventory()
     {

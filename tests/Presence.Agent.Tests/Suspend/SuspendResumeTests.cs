@@ -6,14 +6,8 @@ using Xunit.Abstractions;
 namespace Presence.Agent.Tests.Suspend;
 
 /// <summary>"Freeze upstairs, retrieve downstairs": suspend to a file on one computer, resume it on another.</summary>
-public sealed class SuspendResumeTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class SuspendResumeTests(ITestOutputHelper output) : HouseTests(output)
 {
-    private House house = null!;
-
-    public async Task InitializeAsync() => house = await House.StartAsync(output);
-
-    public async Task DisposeAsync() => await house.DisposeAsync();
-
     [Fact]
     public async Task A_vm_suspended_on_one_computer_resumes_on_another()
     {
