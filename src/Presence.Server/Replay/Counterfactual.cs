@@ -1,10 +1,11 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using NodaTime;
+using Marten;
 using Presence.Domain.Audit;
 using Presence.Domain.House;
 using Presence.Domain.Replay;
+using Presence.Server.Audit;
 using Presence.Server.Hosting;
 
 namespace Presence.Server.Replay;
@@ -58,12 +59,24 @@ public static class Counterfactual
         return PresenceApp.ReadSettings(builder.Build()).Policy;
     }
 
-    /// <summary>Replays and renders; the exit code says whether anything would differ.</summary>
-    public static (int ExitCode, string Text, ReplayReport Report) Run(
-        IReadOnlyList<Recorded> history, HousePolicy policy, Instant? from, Instant? to, bool everyStep)
+    /// <summary>A user's stored history, to replay; a user with none is unknown here.</summary>
+    public static async Task<IReadOnlyList<Recorded>> StoredAsync(IQuerySession session, string user, CancellationToken ct)
     {
-        var report = Replayer.Replay(history, policy, from, to);
-        var zone = DateTimeZoneProviders.Tzdb.GetZoneOrNull(policy.Settings.TimeZone) ?? DateTimeZone.Utc;
+        var history = await StoredHistory.LoadAsync(session, user, ct);
+        return history.Count > 0
+            ? history
+            : throw new AuditException(AuditProblem.UnknownUser, $"no history for user '{user}' in this event store");
+    }
+
+    /// <summary>
+    /// Replays the window between <paramref name="from"/> and <paramref name="to"/> (instants as `history` takes them,
+    /// on the house's clock) and renders it; the exit code says whether anything would differ.
+    /// </summary>
+    public static (int ExitCode, string Text, ReplayReport Report) Run(
+        IReadOnlyList<Recorded> history, HousePolicy policy, string? from, string? to, bool everyStep)
+    {
+        var zone = AuditQueries.Zone(policy);
+        var report = Replayer.Replay(history, policy, Instants.ParseOptional(from, zone, "from"), Instants.ParseOptional(to, zone, "to"));
         return (report.Identical ? Identical : Different, ReplayText.Render(report, zone, everyStep), report);
     }
 

@@ -3,9 +3,6 @@ using Marten;
 using NodaTime;
 using Presence.Domain.Audit;
 using Presence.Domain.House;
-using Presence.Domain.Replay;
-using Presence.Server.Audit;
-using Presence.Server.Configuration;
 using Presence.Server.Hosting;
 
 namespace Presence.Server.Replay;
@@ -39,51 +36,32 @@ public sealed class ReplayCommand : JasperFxAsyncCommand<ReplayInput>
         Usage("Replay a user's history").Arguments(x => x.User);
     }
 
-    public override async Task<bool> Execute(ReplayInput input)
+    public override Task<bool> Execute(ReplayInput input) => HistoryVerb.RunAsync(input, "replay", async services =>
     {
-        var host = input.BuildHost();
-        try
+        var configuration = services.GetRequiredService<IConfiguration>();
+        IReadOnlyList<Recorded> events;
+        HousePolicy policy;
+        if (input.HistoryFlag is { } file)
         {
-            IReadOnlyList<Recorded> events;
-            HousePolicy policy;
-            if (input.HistoryFlag is { } file)
+            var history = HistoryFile.Read(file);
+            if (history.Header.User != input.User)
             {
-                var history = HistoryFile.Read(file);
-                if (history.Header.User != input.User)
-                {
-                    throw new StartupException($"'{file}' is the history of '{history.Header.User}', not of '{input.User}'");
-                }
-
-                events = history.Events;
-                policy = Counterfactual.Policy(history.Header.House is null ? host.Services.GetRequiredService<IConfiguration>() : null, history.Header.House, input.PolicyFlag);
-            }
-            else
-            {
-                await using var session = host.Services.GetRequiredService<IDocumentStore>().QuerySession();
-                events = await StoredHistory.LoadAsync(session, input.User, default);
-                if (events.Count == 0)
-                {
-                    throw new StartupException($"no history for user '{input.User}' in this event store");
-                }
-
-                policy = Counterfactual.Policy(host.Services.GetRequiredService<IConfiguration>(), null, input.PolicyFlag);
+                throw new StartupException($"'{file}' is the history of '{history.Header.User}', not of '{input.User}'");
             }
 
-            var zone = AuditQueries.Zone(policy);
-            var from = Instants.ParseOptional(input.FromFlag, zone, "from");
-            var to = Instants.ParseOptional(input.ToFlag, zone, "to");
-            var (exit, text, _) = Counterfactual.Run(events, policy, from, to, input.AllFlag);
-            Console.Out.Write(text);
-            CommandExit.Code = exit;
-            return exit == Counterfactual.Identical;
+            events = history.Events;
+            policy = Counterfactual.Policy(history.Header.House is null ? configuration : null, history.Header.House, input.PolicyFlag);
         }
-        catch (Exception e) when (e is StartupException or HistoryFormatException or AuditException or ArgumentException)
+        else
         {
-            Console.Error.WriteLine($"presence replay: {e.Message}");
-            CommandExit.Code = Counterfactual.BadInput;
-            return false;
+            await using var session = services.GetRequiredService<IDocumentStore>().QuerySession();
+            events = await Counterfactual.StoredAsync(session, input.User, default);
+            policy = Counterfactual.Policy(configuration, null, input.PolicyFlag);
         }
-    }
+
+        var (exit, text, _) = Counterfactual.Run(events, policy, input.FromFlag, input.ToFlag, input.AllFlag);
+        return (text, exit);
+    }, badInput: Counterfactual.BadInput);
 }
 
 public class ExportInput : NetCoreInput
@@ -109,7 +87,7 @@ public sealed class ExportCommand : JasperFxAsyncCommand<ExportInput>
         await using var session = services.GetRequiredService<IDocumentStore>().QuerySession();
         var now = services.GetRequiredService<IClock>().GetCurrentInstant();
         var (path, count) = await HistoryTransfer.ExportAsync(session, input.User, house, now, input.OutFlag, default);
-        return $"{count} events of {input.User} written to {path}";
+        return ($"{count} events of {input.User} written to {path}", 0);
     });
 }
 
@@ -131,24 +109,30 @@ public sealed class ImportCommand : JasperFxAsyncCommand<ImportInput>
     {
         await using var session = services.GetRequiredService<IDocumentStore>().LightweightSession();
         var (user, count) = await HistoryTransfer.ImportAsync(session, input.File, default);
-        return $"{count} events imported as the history of {user}";
+        return ($"{count} events imported as the history of {user}", 0);
     });
 }
 
-/// <summary>What export and import share: the host's services, the answer on stdout, a bad file or user as one line on stderr.</summary>
+/// <summary>
+/// What replay, export and import share: the host's services, the answer alone on stdout, and bad input (a file, a
+/// user, settings or an instant) as one line on stderr. The exit code is the verb's own: 0 is success.
+/// </summary>
 internal static class HistoryVerb
 {
-    public static async Task<bool> RunAsync(NetCoreInput input, string verb, Func<IServiceProvider, Task<string>> act)
+    public static async Task<bool> RunAsync(NetCoreInput input, string verb, Func<IServiceProvider, Task<(string Text, int Exit)>> act, int badInput = 1)
     {
         var host = input.BuildHost();
         try
         {
-            Console.Out.WriteLine(await act(host.Services));
-            return true;
+            var (text, exit) = await act(host.Services);
+            Console.Out.WriteLine(text.TrimEnd('\n'));
+            CommandExit.Code = exit;
+            return exit == 0;
         }
-        catch (Exception e) when (e is StartupException or HistoryFormatException)
+        catch (Exception e) when (e is StartupException or HistoryFormatException or AuditException or ArgumentException)
         {
             Console.Error.WriteLine($"presence {verb}: {e.Message}");
+            CommandExit.Code = badInput;
             return false;
         }
     }

@@ -42,20 +42,15 @@ public static class ReplayEndpoints
         try
         {
             var policy = Counterfactual.PolicyWith(configuration, null, settings);
-            var zone = AuditQueries.Zone(policy);
-            var history = await StoredHistory.LoadAsync(session, user, ct);
-            if (history.Count == 0)
-            {
-                return Results.Json(new AuditError($"no history for user '{user}'", "unknown_user"), statusCode: StatusCodes.Status404NotFound);
-            }
-
-            var (_, text, report) = Counterfactual.Run(history, policy, Instants.ParseOptional(from, zone, "from"), Instants.ParseOptional(to, zone, "to"), everyStep: false);
+            var history = await Counterfactual.StoredAsync(session, user, ct);
+            var (_, text, report) = Counterfactual.Run(history, policy, from, to, everyStep: false);
             return Results.Ok(new ReplayAnswer(report.User, report.RecordedPolicy, report.ReplayPolicy, report.From, report.To,
                 report.Identical, report.Differences, report.Steps.Where(s => s.Differs).ToList(), text));
         }
         catch (AuditException e)
         {
-            return Results.Json(new AuditError(e.Message, UserHistory.Snake(e.Problem.ToString())), statusCode: StatusCodes.Status400BadRequest);
+            return Results.Json(new AuditError(e.Message, UserHistory.Snake(e.Problem.ToString())),
+                statusCode: e.Problem == AuditProblem.UnknownUser ? StatusCodes.Status404NotFound : StatusCodes.Status400BadRequest);
         }
         catch (StartupException e)
         {
