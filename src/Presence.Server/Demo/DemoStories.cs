@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using NodaTime;
 using Presence.Contracts.Signals;
@@ -35,15 +36,16 @@ public static class DemoStories
         new Dictionary<string, string?> { ["House:Policy:Cooldown"] = "0s" }, new LocalTime(7, 55),
         speed => new DemoScript(
         [
-            .. new[] { ("imac", 8, 0), ("kids", 8, 4), ("imac", 8, 8), ("kids", 8, 12) }.Select(seat => new Step(
-                $"{seat.Item2:00}:{seat.Item3:00}. alice logs in at {seat.Item1}; with no cooldown, her VM follows her again.",
-                async s =>
-                {
-                    await s.ClockToAsync(new LocalTime(seat.Item2, seat.Item3));
-                    await s.SessionAsync(seat.Item1, "alice", SessionState.Login);
-                },
-                TimeSpan.FromSeconds(1 / speed),
-                [Outcome.MoveEnds("alice")])),
+            .. new (string Host, LocalTime At)[] { ("imac", new LocalTime(8, 0)), ("kids", new LocalTime(8, 4)), ("imac", new LocalTime(8, 8)), ("kids", new LocalTime(8, 12)) }
+                .Select(seat => new Step(
+                    $"{seat.At.ToString("HH:mm", CultureInfo.InvariantCulture)}. alice logs in at {seat.Host}; with no cooldown, her VM follows her again.",
+                    async s =>
+                    {
+                        await s.ClockToAsync(seat.At);
+                        await s.SessionAsync(seat.Host, "alice", SessionState.Login);
+                    },
+                    TimeSpan.FromSeconds(1 / speed),
+                    [Outcome.MoveEnds("alice")])),
         ]),
         ["alice"]);
 

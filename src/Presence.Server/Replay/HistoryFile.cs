@@ -156,7 +156,6 @@ public static class HistoryFile
             DictionaryKeyPolicy = null,
             Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
             DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-            RespectRequiredConstructorParameters = false,
         };
         options.Converters.Add(new JsonStringEnumConverter(naming));
         options.ConfigureForNodaTime(DateTimeZoneProviders.Tzdb);
