@@ -4,6 +4,9 @@ using Presence.Server.Hosting;
 
 namespace Presence.Server.Demo;
 
+/// <summary>What the command line asked of the demo: the house settings and the demo's own flags.</summary>
+public sealed record DemoRequest(IReadOnlyList<string> Settings, string? Speed = null, string? Story = null, string? Export = null);
+
 /// <summary>
 /// `dotnet run --project src/Presence.Server -- demo`: a private PostgreSQL (or the configured one), the server,
 /// one simulated agent per computer, and the house's story told against them, in about a minute.
@@ -15,36 +18,8 @@ public static class DemoCommand
     /// <summary>The demo's own database (private cluster) or schema (configured connection string), emptied at each start.</summary>
     public const string DemoDatabase = "presence_demo";
 
-    public const string Usage = """
-        presence demo — plays the house's story against simulated agents, over the real broker and event store,
-        printing each decision and its reason as it is recorded. About a minute.
-
-        Usage: dotnet run --project src/Presence.Server -- demo [switches]
-          --speed <factor>                       everything this many times faster (Demo:Speed; 2 takes about half a minute)
-          --story <name>                         day (the default), ping-pong, quiet-hours or flapping-wifi: the bad moves people ask about
-          --export <directory>                   afterwards, write the story's users' histories there as <story>-<user>.jsonl
-                                                 (how eventstore/histories was recorded; replay them with `replay --history`)
-          --config <path>                        another house file (the story names the default house's people and computers)
-          --Demo:AgentSpeedFactor=<factor>       how much faster than their links simulated migrations run (default 20)
-          --Demo:HoldDownScale=<factor>          the house's hold-downs times this, divided by the speed (default 0.1: 300ms/2s/3s)
-          --Demo:Computers:<host>:<Key>=<value>  a simulated computer's Cpus, MemoryMb, OnBattery, BatteryPercent
-          --Mqtt:Port=<port>                     the demo broker's port (a free one when it is busy)
-          --ConnectionStrings:Presence=<conn>    use this PostgreSQL, in a schema presence_demo emptied first
-          --help                                 this text
-
-        Each run starts from an empty database presence_demo in the private PostgreSQL, and the house's clock (server
-        and agents alike) starts at 07:30 today in House:TimeZone whenever it is played, so it tells the same story;
-        the story moves the clock on to the evening's quiet hours and the next morning.
-        """;
-
-    public static async Task<int> RunAsync(string[] args, TextWriter output)
+    public static async Task<int> RunAsync(DemoRequest request, TextWriter output)
     {
-        if (args.Any(a => a is "--help" or "-h" or "-?"))
-        {
-            output.WriteLine(Usage);
-            return 0;
-        }
-
         using var interrupted = new CancellationTokenSource();
         void OnCancel(object? sender, ConsoleCancelEventArgs e)
         {
@@ -63,11 +38,9 @@ public static class DemoCommand
         var ct = interrupted.Token;
         try
         {
-            var (speed, afterSpeed) = CommandLine.Take(args, "--speed");
-            var (storyName, afterStory) = CommandLine.Take(afterSpeed, "--story");
-            var (export, rest) = CommandLine.Take(afterStory, "--export");
+            var (settings, speed, storyName, export) = request;
             var story = DemoStories.Named(storyName ?? DemoStories.Day.Name);
-            var builder = PresenceApp.CreateBuilder(rest);
+            var builder = PresenceApp.CreateBuilder([.. settings]);
             builder.Configuration.AddInMemoryCollection(story.House);
             if (speed is not null)
             {

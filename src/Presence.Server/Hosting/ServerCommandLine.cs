@@ -13,7 +13,8 @@ namespace Presence.Server.Hosting;
 public static class ServerCommandLine
 {
     /// <summary>Verbs that never touch the database: they get a connection string that is never opened.</summary>
-    private static readonly HashSet<string> WithoutDatabase = ["help", "?", "schema"];
+    /// <remarks>The demo opens its own database (presence_demo), emptied at each start.</remarks>
+    private static readonly HashSet<string> WithoutDatabase = ["help", "?", "schema", "demo"];
 
     /// <summary>Verbs whose stdout is their answer alone (they write it with Console, not through JasperFx's console).</summary>
     private static readonly HashSet<string> AnswerVerbs = ["explain", "history", "state", "schema", "replay", "export", "import"];
@@ -65,6 +66,8 @@ public static class ServerCommandLine
             }
 
             PresenceApp.ConfigureServices(builder, connectionString!);
+            // A verb that builds a house of its own (the demo) gets the same settings the command line was given.
+            builder.Services.AddSingleton(new HouseArguments(settings));
             var app = builder.Build();
             PresenceApp.MapEndpoints(app);
             if (verb.Length == 0)
@@ -79,6 +82,7 @@ public static class ServerCommandLine
                 AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
             }
 
+            QuietCommandDiscovery();
             var exit = await app.RunJasperFxCommands(verb);
             return askedForHelp ? 0 : CommandExit.Code ?? exit;
         }
@@ -148,5 +152,15 @@ public static class ServerCommandLine
         return char.IsUpper(key[0]) || key.Contains(':', StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// JasperFx prints "Searching '&lt;assembly&gt;' for commands" for every assembly it scans, before each verb's
+    /// answer, until extensions were applied once in the process; applying none here flips that latch, so a verb
+    /// prints its answer alone. Marten's and Wolverine's verbs are still found: the scan itself is unchanged.
+    /// </summary>
+    private static void QuietCommandDiscovery() => new JasperFx.CommandLine.CommandFactory().ApplyExtensions(new ServiceCollection());
+
     private static bool IsHelp(string arg) => arg is "--help" or "-h" or "-?";
 }
+
+/// <summary>The house settings given on the command line (`--config file`, `--Key=value`), for a verb that builds its own host.</summary>
+public sealed record HouseArguments(IReadOnlyList<string> Settings);

@@ -42,4 +42,31 @@ public sealed class the_command_line
         Assert.True(result.ExitCode == 0, result.Output);
         Assert.Contains("  explain ", result.Stdout);
     }
+
+    [Fact]
+    public async Task a_verb_prints_its_answer_without_jasperfxs_search_lines()
+    {
+        var result = await PresenceCli.RunAsync("schema", "--check");
+
+        Assert.True(result.ExitCode == 0, result.Output);
+        Assert.DoesNotContain("for commands", result.Output);
+        Assert.DoesNotContain("Searching '", result.Output);
+    }
+
+    [Fact]
+    public async Task the_demo_takes_its_flags_through_the_same_command_line()
+    {
+        var help = await PresenceCli.RunAsync("demo", "--help");
+        Assert.True(help.ExitCode == 0, help.Output);
+        foreach (var flag in new[] { "--speed", "--story", "--export" })
+        {
+            Assert.Contains(flag, help.Stdout);
+        }
+
+        // A story that does not exist is refused before anything starts, naming it and the ones there are.
+        var wrong = await PresenceCli.RunAsync("demo", "--story", "nope", "--Demo:Speed=4");
+        Assert.Equal(2, wrong.ExitCode);
+        Assert.Contains("no demo story 'nope'", wrong.Stderr);
+        Assert.Contains("ping-pong", wrong.Stderr);
+    }
 }
