@@ -1,4 +1,4 @@
-using Presence.Domain.Audit;
+using Presence.Domain.Users;
 using NodaTime;
 using Presence.Domain.House;
 using Presence.Domain.Signals;
@@ -12,7 +12,7 @@ public sealed record SeatChanged(
     string? PreviousSeat,
     double Confidence,
     IReadOnlyList<string> EvidenceIds,
-    Instant At) : IDomainEvent;
+    Instant At) : IUserEvent;
 
 public sealed record SeatBelief(string? Seat, double Confidence, IReadOnlyList<string> EvidenceIds);
 

@@ -13,7 +13,7 @@ public static partial class UserDecider
     public const int MigrationTimeoutEstimates = 3;
 
     /// <summary>The timeout a phase gets when it starts; null when the policy gives that phase none.</summary>
-    private static PhaseTimeoutScheduled? TimeoutFor(Context ctx, object e)
+    private static PhaseTimeoutScheduled? TimeoutFor(Context ctx, IUserEvent e)
     {
         var settings = ctx.Settings;
         var (move, phase, window) = e switch

@@ -19,26 +19,21 @@ namespace Presence.Domain.Users;
 /// </summary>
 public static partial class UserDecider
 {
-    /// <summary>Every event a user's stream can hold; stores use it to tell user streams from host streams.</summary>
-    public static IReadOnlyList<Type> EventTypes { get; } =
-    [
-        typeof(UserEnrolled), typeof(HouseObserved), typeof(SignalRecorded), typeof(SeatChanged),
-        typeof(PlacementDecided), typeof(MoveSuppressed), typeof(IncomingRequested), typeof(IncomingReady),
-        typeof(MigrationRequested), typeof(MigrationProgressed), typeof(MigrationCompleted), typeof(MigrationFailed),
-        typeof(DisplayAttachRequested), typeof(DisplayAttached), typeof(DisplayAttachFailed),
-        typeof(PlacementProposed), typeof(ProposalAnswered), typeof(SettlingStarted), typeof(SettlingLapsed),
-        typeof(HoldChanged), typeof(RequestRefused), typeof(LeavingDetected),
-        typeof(SuspendRequested), typeof(VmSuspended), typeof(SuspendFailed),
-        typeof(ResumeRequested), typeof(VmResumed), typeof(ResumeFailed),
-        typeof(PhaseTimeoutScheduled), typeof(CommandResent),
-        typeof(AgentReported), typeof(SettlingWaitRanOut), typeof(PhaseTimeoutRanOut), typeof(HostChangeNoticed),
-    ];
+    /// <summary>
+    /// Every event a user's stream can hold: every <see cref="IUserEvent"/>. Stores use it to tell user streams from
+    /// host streams; a new event joins by implementing the interface.
+    /// </summary>
+    public static IReadOnlyList<Type> EventTypes { get; } = Implementing(typeof(IUserEvent));
 
     /// <summary>The events that record what the decider was asked (not what it decided): replay feeds them back in.</summary>
-    public static IReadOnlyList<Type> InputTypes { get; } =
-        [typeof(SignalRecorded), typeof(AgentReported), typeof(SettlingWaitRanOut), typeof(PhaseTimeoutRanOut), typeof(HostChangeNoticed)];
+    public static IReadOnlyList<Type> InputTypes { get; } = Implementing(typeof(IUserInputRecord));
 
-    public static IReadOnlyList<object> Decide(UserSaga? state, UserInput input, Instant now, HousePolicy policy)
+    private static Type[] Implementing(Type family) =>
+        [.. family.Assembly.GetTypes()
+            .Where(t => t is { IsClass: true, IsAbstract: false } && family.IsAssignableFrom(t))
+            .OrderBy(t => t.Name, StringComparer.Ordinal)];
+
+    public static IReadOnlyList<IUserEvent> Decide(UserSaga? state, UserInput input, Instant now, HousePolicy policy)
     {
         var user = policy.User(input.User)
             ?? throw new ArgumentException($"user '{input.User}' is not in the house", nameof(input));
@@ -107,7 +102,7 @@ public static partial class UserDecider
         return ctx.Events;
     }
 
-    private static IDomainEvent? Record(UserInput input, Instant now) => input switch
+    private static IUserInputRecord? Record(UserInput input, Instant now) => input switch
     {
         ObserveAgentReport r => new AgentReported(input.User, r.Report, input.Seed, now),
         Settle s => new SettlingWaitRanOut(input.User, s.SettleId, input.Seed, now),
@@ -128,11 +123,11 @@ public static partial class UserDecider
         public HouseSnapshot House { get; } = house;
         public Ids Ids { get; } = ids;
         public Instant Now { get; } = now;
-        public List<object> Events { get; } = [];
+        public List<IUserEvent> Events { get; } = [];
         public VmSpec? Vm => Policy.Vm(User.Vm);
         public int MemoryMb => Vm?.MemoryMb ?? 0;
 
-        public void Emit(object e)
+        public void Emit(IUserEvent e)
         {
             Events.Add(e);
             State = Evolve(State, e);
