@@ -2,6 +2,7 @@ using Presence.Domain.Users;
 using NodaTime;
 using Presence.Domain.House;
 using Presence.Domain.Signals;
+using static Presence.Domain.Signals.EvidenceDetails;
 
 namespace Presence.Domain.Seating;
 
@@ -30,20 +31,20 @@ public static class SeatInference
         if (evidence.Kind == EvidenceKind.Idle)
         {
             var away = settings.IdleAway > Duration.Zero && current.Seat == evidence.Host
-                && long.TryParse(evidence.Detail("idle_seconds"), out var idle) && Duration.FromSeconds(idle) >= settings.IdleAway;
+                && long.TryParse(evidence.Detail(Idle.Seconds), out var idle) && Duration.FromSeconds(idle) >= settings.IdleAway;
             return away ? new SeatBelief(null, 0.7, [evidence.Id]) : null;
         }
 
-        if (evidence.Kind != EvidenceKind.Session || evidence.Detail("seat") == "remote")
+        if (evidence.Kind != EvidenceKind.Session || evidence.Detail(Session.Seat) == Session.Remote)
         {
             return null;
         }
 
-        return evidence.Detail("state") switch
+        return evidence.Detail(Session.State) switch
         {
-            "login" or "unlock" => new SeatBelief(evidence.Host, 1.0, [evidence.Id]),
-            "active" => new SeatBelief(evidence.Host, 0.9, [evidence.Id]),
-            "logout" or "lock" when current.Seat == evidence.Host => new SeatBelief(null, 1.0, [evidence.Id]),
+            Session.Login or Session.Unlock => new SeatBelief(evidence.Host, 1.0, [evidence.Id]),
+            Session.Active => new SeatBelief(evidence.Host, 0.9, [evidence.Id]),
+            Session.Logout or Session.Lock when current.Seat == evidence.Host => new SeatBelief(null, 1.0, [evidence.Id]),
             _ => null,
         };
     }

@@ -4,6 +4,7 @@ using Presence.Domain.Migration;
 using Presence.Domain.Placement;
 using Presence.Domain.Seating;
 using Presence.Domain.Signals;
+using static Presence.Domain.Signals.EvidenceDetails;
 
 namespace Presence.Domain.Users;
 
@@ -149,7 +150,7 @@ public static partial class UserDecider
         }
 
         var unplugged = new Dictionary<string, Instant>(state.UnpluggedAt);
-        if (evidence.Detail("ac") == "false")
+        if (evidence.Detail(Power.Ac) == Power.False)
         {
             unplugged[evidence.Host] = evidence.At;
         }

@@ -1,5 +1,6 @@
 using Presence.Domain.Placement;
 using Presence.Domain.Signals;
+using static Presence.Domain.Signals.EvidenceDetails;
 
 namespace Presence.Domain.Users;
 
@@ -12,23 +13,23 @@ public static partial class UserDecider
     private static void OnRequest(Context ctx, Evidence request)
     {
         var state = ctx.State;
-        switch (request.Detail("action"))
+        switch (request.Detail(Request.Action))
         {
-            case "hold":
+            case Request.Hold:
                 if (!state.Held)
                 {
                     ctx.Emit(new HoldChanged(state.Id, true, request.Id, ctx.Now));
                 }
 
                 break;
-            case "release":
+            case Request.Release:
                 if (state.Held)
                 {
                     ctx.Emit(new HoldChanged(state.Id, false, request.Id, ctx.Now));
                 }
 
                 break;
-            case "follow":
+            case Request.Follow:
                 if (state.Held)
                 {
                     ctx.Emit(new HoldChanged(state.Id, false, request.Id, ctx.Now));
@@ -42,17 +43,17 @@ public static partial class UserDecider
                 }
 
                 break;
-            case "move" when request.Detail("target") is { } target:
+            case Request.Move when request.Detail(Request.Target) is { } target:
                 Consider(ctx, target, [request.Id], Trigger.Requested, Rules.RequestMove);
                 break;
-            case "home":
+            case Request.Home:
                 Consider(ctx, ctx.User.HomeHost, [request.Id], Trigger.Requested, Rules.RequestHome);
                 break;
-            case "approve" or "decline" when request.Detail("decision_id") is { } decision:
-                Answer(ctx, request, decision, approved: request.Detail("action") == "approve");
+            case Request.Approve or Request.Decline when request.Detail(Request.DecisionId) is { } decision:
+                Answer(ctx, request, decision, approved: request.Detail(Request.Action) == Request.Approve);
                 break;
             default:
-                ctx.Emit(new RequestRefused(state.Id, request.Id, $"request '{request.Detail("action")}' lacks what it needs", ctx.Now));
+                ctx.Emit(new RequestRefused(state.Id, request.Id, $"request '{request.Detail(Request.Action)}' lacks what it needs", ctx.Now));
                 break;
         }
     }

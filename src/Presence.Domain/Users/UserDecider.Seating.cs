@@ -3,6 +3,7 @@ using Presence.Domain.House;
 using Presence.Domain.Placement;
 using Presence.Domain.Seating;
 using Presence.Domain.Signals;
+using static Presence.Domain.Signals.EvidenceDetails;
 
 namespace Presence.Domain.Users;
 
@@ -64,15 +65,15 @@ public static partial class UserDecider
             return null;
         }
 
-        if (evidence.Kind == EvidenceKind.Lid && evidence.Detail("state") == "closed"
+        if (evidence.Kind == EvidenceKind.Lid && evidence.Detail(Lid.State) == Lid.Closed
             && ctx.State.UnpluggedAt.TryGetValue(evidence.Host, out var unplugged)
             && evidence.At - unplugged <= ctx.Settings.LeaveWindow && evidence.At >= unplugged)
         {
             return $"{evidence.Host} was unplugged at {Clock(ctx, unplugged)} and its lid closed at {Clock(ctx, evidence.At)}";
         }
 
-        if (evidence.Kind == EvidenceKind.Wifi && evidence.Detail("state") == "connected"
-            && ctx.Settings.HomeNetworks is { Count: > 0 } home && evidence.Detail("ssid") is { } ssid && !home.Contains(ssid))
+        if (evidence.Kind == EvidenceKind.Wifi && evidence.Detail(Wifi.State) == Wifi.Connected
+            && ctx.Settings.HomeNetworks is { Count: > 0 } home && evidence.Detail(Wifi.Ssid) is { } ssid && !home.Contains(ssid))
         {
             return home.Count == 1
                 ? $"{evidence.Host} joined Wi-Fi '{ssid}', away from the home network '{home[0]}'"
