@@ -1,4 +1,4 @@
-using Presence.Domain.Audit;
+using Presence.Domain.Users;
 using NodaTime;
 
 namespace Presence.Domain.Migration;
@@ -14,10 +14,10 @@ public sealed record IncomingRequested(
     int MemoryMb,
     string CommandId,
     Instant At,
-    bool InhibitSleep = false) : IDomainEvent;
+    bool InhibitSleep = false) : IUserEvent;
 
 /// <summary>The target is listening for the VM at <see cref="IncomingUri"/>.</summary>
-public sealed record IncomingReady(string User, string MigrationId, string Target, string IncomingUri, Instant At) : IDomainEvent;
+public sealed record IncomingReady(string User, string MigrationId, string Target, string IncomingUri, Instant At) : IUserEvent;
 
 /// <summary>Phase 2: the source agent was told to send the VM to the waiting target.</summary>
 public sealed record MigrationRequested(
@@ -30,7 +30,7 @@ public sealed record MigrationRequested(
     int MaxBandwidthMbps,
     int DowntimeLimitMs,
     string CommandId,
-    Instant At) : IDomainEvent;
+    Instant At) : IUserEvent;
 
 public sealed record MigrationProgressed(
     string User,
@@ -40,7 +40,7 @@ public sealed record MigrationProgressed(
     long? RemainingBytes,
     long? DirtyPagesRate,
     double? Mbps,
-    Instant At) : IDomainEvent;
+    Instant At) : IUserEvent;
 
 /// <summary>The VM runs on the target now; the measured times feed later estimates.</summary>
 public sealed record MigrationCompleted(
@@ -51,7 +51,7 @@ public sealed record MigrationCompleted(
     string Target,
     long? DowntimeMs,
     long? TotalTimeMs,
-    Instant At) : IDomainEvent;
+    Instant At) : IUserEvent;
 
 /// <summary>
 /// The move did not happen; the VM still runs on <see cref="StillOn"/>. <see cref="AbortCommandId"/> is set when
@@ -76,19 +76,19 @@ public sealed record MigrationFailed(
     string? CancelOf = null,
     bool WhereaboutsUncertain = false,
     string? CancelPrepareCommandId = null,
-    string? CancelPrepareOf = null) : IDomainEvent;
+    string? CancelPrepareOf = null) : IUserEvent;
 
 /// <summary>
 /// A phase of a move (migration, suspend/resume or display) started and must end by <see cref="DueAt"/>; the server
 /// turns it into a durable delayed message, and the saga ignores it if the phase is over by then.
 /// </summary>
-public sealed record PhaseTimeoutScheduled(string User, string MoveId, string Phase, Duration Window, Instant DueAt, Instant At) : IDomainEvent;
+public sealed record PhaseTimeoutScheduled(string User, string MoveId, string Phase, Duration Window, Instant DueAt, Instant At) : IUserEvent;
 
 /// <summary>
 /// A command of the pending phase was sent again, with the same command id, because its host's agent came (back)
 /// online: an agent answers a command id it knows with the recorded outcome, so nothing runs twice.
 /// </summary>
-public sealed record CommandResent(string User, string MoveId, string Phase, CommandToAgent Command, string Reason, Instant At) : IDomainEvent;
+public sealed record CommandResent(string User, string MoveId, string Phase, CommandToAgent Command, string Reason, Instant At) : IUserEvent;
 
 /// <summary>The seat's agent was told to show the VM (thin-client mode).</summary>
 public sealed record DisplayAttachRequested(
@@ -98,11 +98,11 @@ public sealed record DisplayAttachRequested(
     string Host,
     string DisplayUri,
     string CommandId,
-    Instant At) : IDomainEvent;
+    Instant At) : IUserEvent;
 
-public sealed record DisplayAttached(string User, string Vm, string Host, Instant At) : IDomainEvent;
+public sealed record DisplayAttached(string User, string Vm, string Host, Instant At) : IUserEvent;
 
-public sealed record DisplayAttachFailed(string User, string Vm, string Host, string Reason, Instant At) : IDomainEvent;
+public sealed record DisplayAttachFailed(string User, string Vm, string Host, string Reason, Instant At) : IUserEvent;
 
 /// <summary>Where a move stands, as the user's saga keeps it between agent reports.</summary>
 public sealed record PendingMigration(
@@ -134,29 +134,29 @@ public sealed record PendingTimeout(string MoveId, string Phase, Duration Window
 
 /// <summary>The VM's host was told to freeze it into a state file on shared storage.</summary>
 public sealed record SuspendRequested(
-    string User, string OperationId, string DecisionId, string Vm, string Host, string File, string? ResumeOn, string CommandId, Instant At) : IDomainEvent;
+    string User, string OperationId, string DecisionId, string Vm, string Host, string File, string? ResumeOn, string CommandId, Instant At) : IUserEvent;
 
 /// <summary>The VM is frozen in <see cref="File"/>; it runs nowhere until resumed.</summary>
-public sealed record VmSuspended(string User, string OperationId, string Vm, string Host, string File, string? ResumeOn, Instant At) : IDomainEvent;
+public sealed record VmSuspended(string User, string OperationId, string Vm, string Host, string File, string? ResumeOn, Instant At) : IUserEvent;
 
 /// <summary>
 /// Freezing failed; the VM still runs on <see cref="Host"/>. <see cref="CancelCommandId"/> is set when the host may
 /// still be saving it and is told to stop (<c>cancel</c> of <see cref="CancelOf"/>).
 /// </summary>
 public sealed record SuspendFailed(
-    string User, string OperationId, string Vm, string Host, string Reason, Instant At, string? CancelCommandId = null, string? CancelOf = null) : IDomainEvent;
+    string User, string OperationId, string Vm, string Host, string Reason, Instant At, string? CancelCommandId = null, string? CancelOf = null) : IUserEvent;
 
 /// <summary>A host was told to start the VM from its state file.</summary>
-public sealed record ResumeRequested(string User, string OperationId, string Vm, string Host, string File, string CommandId, Instant At) : IDomainEvent;
+public sealed record ResumeRequested(string User, string OperationId, string Vm, string Host, string File, string CommandId, Instant At) : IUserEvent;
 
-public sealed record VmResumed(string User, string OperationId, string Vm, string Host, Instant At) : IDomainEvent;
+public sealed record VmResumed(string User, string OperationId, string Vm, string Host, Instant At) : IUserEvent;
 
 /// <summary>
 /// Resuming failed; the VM stays frozen in its state file, where another host can resume it. <see cref="CancelCommandId"/>
 /// is set when the host may still be starting it and is told not to (<c>cancel</c> of <see cref="CancelOf"/>).
 /// </summary>
 public sealed record ResumeFailed(
-    string User, string OperationId, string Vm, string Host, string Reason, Instant At, string? CancelCommandId = null, string? CancelOf = null) : IDomainEvent;
+    string User, string OperationId, string Vm, string Host, string Reason, Instant At, string? CancelCommandId = null, string? CancelOf = null) : IUserEvent;
 
 /// <summary>A suspend or resume in flight.</summary>
 public sealed record PendingOperation(string Id, string Kind, string Vm, string Host, string File, string CommandId, string? ResumeOn, Instant StartedAt)

@@ -1,4 +1,4 @@
-using Presence.Domain.Audit;
+using Presence.Domain.Users;
 using NodaTime;
 
 namespace Presence.Domain.Placement;
@@ -35,7 +35,7 @@ public sealed record PlacementDecided(
     IReadOnlyList<RejectedAlternative> Rejected,
     Duration EstimatedDuration,
     string PolicyVersion,
-    Instant At) : IDomainEvent;
+    Instant At) : IUserEvent;
 
 /// <summary>A move that would have followed from the evidence but a rule stopped; people ask about these later.</summary>
 public sealed record MoveSuppressed(
@@ -48,7 +48,7 @@ public sealed record MoveSuppressed(
     IReadOnlyList<string> EvidenceIds,
     IReadOnlyList<RejectedAlternative> Rejected,
     string PolicyVersion,
-    Instant At) : IDomainEvent;
+    Instant At) : IUserEvent;
 
 /// <summary>A decision that waits for a person (automation level `recommend`): nothing is sent until approved.</summary>
 public sealed record PlacementProposed(
@@ -64,10 +64,10 @@ public sealed record PlacementProposed(
     IReadOnlyList<RejectedAlternative> Rejected,
     Duration EstimatedDuration,
     string PolicyVersion,
-    Instant At) : IDomainEvent;
+    Instant At) : IUserEvent;
 
 /// <summary>Someone answered a proposal with `approve` or `decline`.</summary>
-public sealed record ProposalAnswered(string User, string DecisionId, bool Approved, string EvidenceId, Instant At) : IDomainEvent;
+public sealed record ProposalAnswered(string User, string DecisionId, bool Approved, string EvidenceId, Instant At) : IUserEvent;
 
 /// <summary>
 /// The evidence points at a new seat, but acting costs enough that it must hold for <see cref="HoldDown"/> first;
@@ -75,19 +75,19 @@ public sealed record ProposalAnswered(string User, string DecisionId, bool Appro
 /// </summary>
 public sealed record SettlingStarted(
     string User, string SettleId, string Seat, PlacementMode Mode, Duration HoldDown, Instant DueAt,
-    IReadOnlyList<string> EvidenceIds, Instant At) : IDomainEvent;
+    IReadOnlyList<string> EvidenceIds, Instant At) : IUserEvent;
 
 /// <summary>A settling wait ran out but the evidence had moved on; nothing was done, and here is why.</summary>
-public sealed record SettlingLapsed(string User, string SettleId, string Reason, Instant At) : IDomainEvent;
+public sealed record SettlingLapsed(string User, string SettleId, string Reason, Instant At) : IUserEvent;
 
 /// <summary>`hold` / `release` / `follow`: whether the session stays put whatever the evidence says.</summary>
-public sealed record HoldChanged(string User, bool Held, string EvidenceId, Instant At) : IDomainEvent;
+public sealed record HoldChanged(string User, bool Held, string EvidenceId, Instant At) : IUserEvent;
 
 /// <summary>A request that could not be carried out, with the reason (e.g. approving a decision that is not waiting).</summary>
-public sealed record RequestRefused(string User, string EvidenceId, string Reason, Instant At) : IDomainEvent;
+public sealed record RequestRefused(string User, string EvidenceId, string Reason, Instant At) : IUserEvent;
 
 /// <summary>The laptop the user works on is about to leave the house.</summary>
-public sealed record LeavingDetected(string User, string Host, string Reason, IReadOnlyList<string> EvidenceIds, Instant At) : IDomainEvent;
+public sealed record LeavingDetected(string User, string Host, string Reason, IReadOnlyList<string> EvidenceIds, Instant At) : IUserEvent;
 
 /// <summary>Stable rule ids: they appear in events, the state topic and the README, so never rename one.</summary>
 public static class Rules

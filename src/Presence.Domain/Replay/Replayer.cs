@@ -27,7 +27,7 @@ public static class Replayer
 
     public static ReplayReport Replay(IReadOnlyList<Recorded> history, HousePolicy policy, Instant? from = null, Instant? to = null)
     {
-        var user = history.Select(r => UserOf(r.Data)).FirstOrDefault(u => u is not null)
+        var user = history.Select(r => (r.Data as IUserEvent)?.User).FirstOrDefault(u => u is not null)
             ?? throw new ArgumentException("the history holds no user events", nameof(history));
         if (policy.User(user) is null)
         {
@@ -126,7 +126,6 @@ public static class Replayer
 
     private static Instant NowOf(IDomainEvent input) => input is SignalRecorded s ? s.ReceivedAt ?? s.At : input.At;
 
-    private static string? UserOf(IDomainEvent e) => e.GetType().GetProperty("User")?.GetValue(e) as string;
 
     /// <summary>A replay in progress: the replayed stream, the recorded one beside it, and what is due when.</summary>
     private sealed class Run

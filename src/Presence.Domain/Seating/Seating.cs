@@ -1,7 +1,8 @@
-using Presence.Domain.Audit;
+using Presence.Domain.Users;
 using NodaTime;
 using Presence.Domain.House;
 using Presence.Domain.Signals;
+using static Presence.Domain.Signals.EvidenceDetails;
 
 namespace Presence.Domain.Seating;
 
@@ -12,7 +13,7 @@ public sealed record SeatChanged(
     string? PreviousSeat,
     double Confidence,
     IReadOnlyList<string> EvidenceIds,
-    Instant At) : IDomainEvent;
+    Instant At) : IUserEvent;
 
 public sealed record SeatBelief(string? Seat, double Confidence, IReadOnlyList<string> EvidenceIds);
 
@@ -30,20 +31,20 @@ public static class SeatInference
         if (evidence.Kind == EvidenceKind.Idle)
         {
             var away = settings.IdleAway > Duration.Zero && current.Seat == evidence.Host
-                && long.TryParse(evidence.Detail("idle_seconds"), out var idle) && Duration.FromSeconds(idle) >= settings.IdleAway;
+                && long.TryParse(evidence.Detail(Idle.Seconds), out var idle) && Duration.FromSeconds(idle) >= settings.IdleAway;
             return away ? new SeatBelief(null, 0.7, [evidence.Id]) : null;
         }
 
-        if (evidence.Kind != EvidenceKind.Session || evidence.Detail("seat") == "remote")
+        if (evidence.Kind != EvidenceKind.Session || evidence.Detail(Session.Seat) == Session.Remote)
         {
             return null;
         }
 
-        return evidence.Detail("state") switch
+        return evidence.Detail(Session.State) switch
         {
-            "login" or "unlock" => new SeatBelief(evidence.Host, 1.0, [evidence.Id]),
-            "active" => new SeatBelief(evidence.Host, 0.9, [evidence.Id]),
-            "logout" or "lock" when current.Seat == evidence.Host => new SeatBelief(null, 1.0, [evidence.Id]),
+            Session.Login or Session.Unlock => new SeatBelief(evidence.Host, 1.0, [evidence.Id]),
+            Session.Active => new SeatBelief(evidence.Host, 0.9, [evidence.Id]),
+            Session.Logout or Session.Lock when current.Seat == evidence.Host => new SeatBelief(null, 1.0, [evidence.Id]),
             _ => null,
         };
     }

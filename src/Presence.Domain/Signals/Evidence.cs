@@ -1,4 +1,4 @@
-using Presence.Domain.Audit;
+using Presence.Domain.Users;
 using NodaTime;
 
 namespace Presence.Domain.Signals;
@@ -31,4 +31,4 @@ public sealed record Evidence(
 /// <see cref="At"/> is when it happened by its sender's clock; <see cref="ReceivedAt"/> when the decider took it up
 /// (its `now`) and <see cref="Seed"/> the seed of the ids it handed out then: replay decides it again just so.
 /// </remarks>
-public sealed record SignalRecorded(string User, Evidence Evidence, Instant At, Instant? ReceivedAt = null, Guid? Seed = null) : IDomainEvent;
+public sealed record SignalRecorded(string User, Evidence Evidence, Instant At, Instant? ReceivedAt = null, Guid? Seed = null) : IUserInputRecord;

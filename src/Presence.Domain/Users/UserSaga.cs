@@ -1,4 +1,3 @@
-using Presence.Domain.Audit;
 using NodaTime;
 using Presence.Domain.House;
 using Presence.Domain.Migration;
@@ -12,10 +11,10 @@ namespace Presence.Domain.Users;
 /// The first event of every user's stream, and again whenever the house file gives the user another VM: the stream
 /// itself then says which VM it is about, so replaying it needs no configuration.
 /// </summary>
-public sealed record UserEnrolled(string User, string Vm, string HomeHost, string PolicyVersion, Instant At) : IDomainEvent;
+public sealed record UserEnrolled(string User, string Vm, string HomeHost, string PolicyVersion, Instant At) : IUserEvent;
 
 /// <summary>The facts about the house a decision was about to use, recorded first so a replay sees them too.</summary>
-public sealed record HouseObserved(string User, IReadOnlyList<HostFacts> Hosts, Instant At) : IDomainEvent;
+public sealed record HouseObserved(string User, IReadOnlyList<HostFacts> Hosts, Instant At) : IUserEvent;
 
 public sealed record LastDecision(string Id, string Rule, string Reason, Instant At);
 

@@ -55,7 +55,7 @@ public static class AgentMessageHandler
         }
 
         var vms = inventory.Vms
-            .Select(v => new VmFact(v.Name, (VmRunState)(int)v.State, v.MemoryMb, v.DisplayUri))
+            .Select(v => new VmFact(v.Name, v.State.ToDomain(), v.MemoryMb, v.DisplayUri))
             .ToList();
         session.Events.Append(HostState.StreamId(inventory.Host), new InventoryReported(
             inventory.Host, inventory.Cpus, inventory.MemoryMb, inventory.MemoryFreeMb, inventory.LinkMbps,
@@ -75,7 +75,7 @@ public static class AgentMessageHandler
         }
 
         var report = new AgentReport(
-            e.Host, e.CommandId, e.Vm, (ReportState)(int)e.State, arrived.At, e.IncomingUri,
+            e.Host, e.CommandId, e.Vm, e.State.ToDomain(), arrived.At, e.IncomingUri,
             e.Progress?.TotalBytes, e.Progress?.TransferredBytes, e.Progress?.RemainingBytes,
             e.Progress?.DirtyPagesRate, e.Progress?.Mbps, e.DowntimeMs, e.TotalTimeMs, e.Error);
         var input = new ObserveAgentReport

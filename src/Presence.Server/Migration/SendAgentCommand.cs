@@ -1,6 +1,7 @@
 using Presence.Contracts.Agents;
 using Presence.Contracts.Wire;
 using Presence.Domain.Migration;
+using Presence.Server.Agents;
 using Presence.Server.Mqtt;
 
 namespace Presence.Server.Migration;
@@ -20,7 +21,7 @@ public static class SendAgentCommandHandler
     public static AgentCommand ToContract(CommandToAgent c) => new()
     {
         CommandId = c.CommandId,
-        Type = (CommandType)(int)c.Kind,
+        Type = c.Kind.ToContract(),
         Vm = c.Vm,
         MemoryMb = c.MemoryMb,
         Definition = c.Kind == CommandKind.PrepareIncoming ? c.Vm : null,

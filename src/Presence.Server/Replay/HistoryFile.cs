@@ -139,7 +139,7 @@ public static class HistoryFile
         var dataNode = node["data"] ?? throw new HistoryFormatException($"{source}:{number}: no \"data\"");
         var data = dataNode.Deserialize(type, Json) as IDomainEvent
             ?? throw new HistoryFormatException($"{source}:{number}: \"data\" is not a {typeName}");
-        if (type.GetProperty("User")?.GetValue(data) is string owner && owner != user)
+        if (data is IUserEvent { User: var owner } && owner != user)
         {
             throw new HistoryFormatException($"{source}:{number}: a {typeName} of '{owner}' in the history of '{user}'");
         }

@@ -39,7 +39,7 @@ public static class SignalHandler
             return [];
         }
 
-        var evidence = ToEvidence(signal, arrived.At);
+        var evidence = SignalEvidence.ToEvidence(signal, arrived.At);
         if (signal.User is not { } about)
         {
             // Lid, Wi-Fi and power are about the computer: its stream keeps them, and so does the stream of every
@@ -65,61 +65,5 @@ public static class SignalHandler
             Seed = Guid.NewGuid(),
         };
         return await UserSagaRunner.RunAsync(session, policy, input, clock.GetCurrentInstant(), ct);
-    }
-
-    /// <summary>The payload in the stream's own words: what was observed, by whom, where, and when.</summary>
-    public static Evidence ToEvidence(Signal signal, Instant at)
-    {
-        var details = new Dictionary<string, string>();
-        void Add(string key, object? value)
-        {
-            details[key] = value switch
-            {
-                null => null!,
-                Enum e => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(e.ToString()),
-                bool b => b ? "true" : "false",
-                _ => Convert.ToString(value, CultureInfo.InvariantCulture)!,
-            };
-            if (value is null)
-            {
-                details.Remove(key);
-            }
-        }
-
-        EvidenceKind kind;
-        switch (signal)
-        {
-            case SessionSignal s:
-                kind = EvidenceKind.Session;
-                Add("state", s.State);
-                Add("seat", s.Seat);
-                break;
-            case IdleSignal i:
-                kind = EvidenceKind.Idle;
-                Add("idle_seconds", i.IdleSeconds);
-                break;
-            case LidSignal l:
-                kind = EvidenceKind.Lid;
-                Add("state", l.State);
-                break;
-            case WifiSignal w:
-                kind = EvidenceKind.Wifi;
-                Add("state", w.State);
-                Add("ssid", w.Ssid);
-                Add("bssid", w.Bssid);
-                Add("rssi", w.Rssi);
-                break;
-            case PowerSignal p:
-                kind = EvidenceKind.Power;
-                Add("ac", p.Ac);
-                Add("battery_percent", p.BatteryPercent);
-                break;
-            default:
-                throw new ArgumentOutOfRangeException(nameof(signal), signal.GetType().Name, "unknown signal");
-        }
-
-        // Evidence needs an id to be cited by decisions; senders that give none get one made here.
-        var id = signal.Id ?? "s-" + Guid.NewGuid().ToString("N")[..12];
-        return new Evidence(id, kind, signal.Host, signal.User, details, at);
     }
 }

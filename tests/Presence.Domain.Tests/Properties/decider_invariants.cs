@@ -317,7 +317,10 @@ public class decider_invariants
     public sealed record HouseChanges(string Host, int Kind, int Value) : Op;
 
     private static readonly Gen<Op> SessionOp =
-        Gen.Select(Gen.OneOf(Seats), Gen.OneOf("login", "unlock", "active", "logout", "lock"), Gen.Int[0, 9])
+        Gen.Select(
+                Gen.OneOf(Seats),
+                Gen.OneOf(EvidenceDetails.Session.Login, EvidenceDetails.Session.Unlock, EvidenceDetails.Session.Active, EvidenceDetails.Session.Logout, EvidenceDetails.Session.Lock),
+                Gen.Int[0, 9])
             .Select(t => (Op)new Session(t.Item1, t.Item2, t.Item3 == 0));
 
     private static readonly Gen<Op> DeviceOp =
@@ -325,7 +328,12 @@ public class decider_invariants
             .Select(t => (Op)new Device(t.Item1, t.Item2, t.Item3));
 
     private static readonly Gen<Op> RequestOp =
-        Gen.Select(Gen.OneOf("move", "move", "home", "hold", "release", "follow", "approve", "approve", "decline", "dance"), Gen.OneOf(Seats), Gen.Int[0, 9])
+        Gen.Select(
+                Gen.OneOf(
+                    EvidenceDetails.Request.Move, EvidenceDetails.Request.Move, EvidenceDetails.Request.Home, EvidenceDetails.Request.Hold, EvidenceDetails.Request.Release,
+                    EvidenceDetails.Request.Follow, EvidenceDetails.Request.Approve, EvidenceDetails.Request.Approve, EvidenceDetails.Request.Decline, "dance"),
+                Gen.OneOf(Seats),
+                Gen.Int[0, 9])
             .Select(t => (Op)new Request(t.Item1, t.Item2, t.Item3));
 
     private static readonly Gen<Op> WaitOp =
@@ -457,23 +465,23 @@ public class decider_invariants
                 Session s => new ObserveEvidence
                 {
                     User = AliceName, House = house, Seed = seed,
-                    Evidence = Evidence(EvidenceKind.Session, s.Host, ("state", s.State), ("seat", s.Remote ? "remote" : "console")),
+                    Evidence = Evidence(EvidenceKind.Session, s.Host, (EvidenceDetails.Session.State, s.State), (EvidenceDetails.Session.Seat, s.Remote ? EvidenceDetails.Session.Remote : EvidenceDetails.Session.Console)),
                 },
                 Device d => new ObserveEvidence
                 {
                     User = AliceName, House = house, Seed = seed,
                     Evidence = d.Kind switch
                     {
-                        0 => Evidence(EvidenceKind.Power, d.Host, ("ac", d.Value % 2 == 0 ? "false" : "true")),
-                        1 => Evidence(EvidenceKind.Lid, d.Host, ("state", d.Value % 2 == 0 ? "closed" : "open")),
+                        0 => Evidence(EvidenceKind.Power, d.Host, (EvidenceDetails.Power.Ac, d.Value % 2 == 0 ? EvidenceDetails.Power.False : EvidenceDetails.Power.True)),
+                        1 => Evidence(EvidenceKind.Lid, d.Host, (EvidenceDetails.Lid.State, d.Value % 2 == 0 ? EvidenceDetails.Lid.Closed : EvidenceDetails.Lid.Open)),
                         2 => d.Value switch
                         {
-                            0 => Evidence(EvidenceKind.Wifi, d.Host, ("state", "connected"), ("ssid", HomeWifi)),
-                            1 => Evidence(EvidenceKind.Wifi, d.Host, ("state", "connected"), ("ssid", "library")),
-                            _ => Evidence(EvidenceKind.Wifi, d.Host, ("state", "disconnected")),
+                            0 => Evidence(EvidenceKind.Wifi, d.Host, (EvidenceDetails.Wifi.State, EvidenceDetails.Wifi.Connected), (EvidenceDetails.Wifi.Ssid, HomeWifi)),
+                            1 => Evidence(EvidenceKind.Wifi, d.Host, (EvidenceDetails.Wifi.State, EvidenceDetails.Wifi.Connected), (EvidenceDetails.Wifi.Ssid, "library")),
+                            _ => Evidence(EvidenceKind.Wifi, d.Host, (EvidenceDetails.Wifi.State, EvidenceDetails.Wifi.Disconnected)),
                         },
                         _ => Evidence(EvidenceKind.Idle, d.Host,
-                            ("idle_seconds", new[] { 0, 300, 600, 3600 }[d.Value].ToString(CultureInfo.InvariantCulture))),
+                            (EvidenceDetails.Idle.Seconds, new[] { 0, 300, 600, 3600 }[d.Value].ToString(CultureInfo.InvariantCulture))),
                     },
                 },
                 Request r => new ObserveEvidence
@@ -529,16 +537,16 @@ public class decider_invariants
     /// <summary>As the server records a request: on its target, else on alice's home host.</summary>
     private static Evidence RequestEvidence(Request r, UserSaga? state, string id, Instant now)
     {
-        var details = new Dictionary<string, string> { ["action"] = r.Action };
+        var details = new Dictionary<string, string> { [EvidenceDetails.Request.Action] = r.Action };
         var host = Basement;
         switch (r.Action)
         {
-            case "move":
-                details["target"] = r.Target;
+            case EvidenceDetails.Request.Move:
+                details[EvidenceDetails.Request.Target] = r.Target;
                 host = r.Target;
                 break;
-            case "approve" or "decline":
-                details["decision_id"] = r.Pick < 7 && state?.Proposal is { } waiting ? waiting.DecisionId : "d-made-up";
+            case EvidenceDetails.Request.Approve or EvidenceDetails.Request.Decline:
+                details[EvidenceDetails.Request.DecisionId] = r.Pick < 7 && state?.Proposal is { } waiting ? waiting.DecisionId : "d-made-up";
                 break;
         }
 

@@ -67,7 +67,7 @@ public sealed class HouseDay
 
     // --- signals and requests ---
 
-    public HouseDay Session(string user, string host, string state) => Signal(user, EvidenceKind.Session, host, ("state", state), ("seat", "console"));
+    public HouseDay Session(string user, string host, string state) => Signal(user, EvidenceKind.Session, host, (EvidenceDetails.Session.State, state), (EvidenceDetails.Session.Seat, EvidenceDetails.Session.Console));
 
     public HouseDay Signal(string user, EvidenceKind kind, string host, params (string Key, string Value)[] details) =>
         Decide(user, new ObserveEvidence
@@ -80,15 +80,15 @@ public sealed class HouseDay
 
     public HouseDay Request(string user, string action, string? target = null, string? decisionId = null)
     {
-        var details = new List<(string, string)> { ("action", action) };
+        var details = new List<(string, string)> { (EvidenceDetails.Request.Action, action) };
         if (target is not null)
         {
-            details.Add(("target", target));
+            details.Add((EvidenceDetails.Request.Target, target));
         }
 
         if (decisionId is not null)
         {
-            details.Add(("decision_id", decisionId));
+            details.Add((EvidenceDetails.Request.DecisionId, decisionId));
         }
 
         return Signal(user, EvidenceKind.Request, target ?? Policy.User(user)!.HomeHost, [.. details]);

@@ -1,3 +1,5 @@
+using static Presence.Domain.Signals.EvidenceDetails;
+
 namespace Presence.Domain.Tests.Support;
 
 /// <summary>One input to the decider, built against the scenario's current house, clock and a fresh seed.</summary>
@@ -6,19 +8,19 @@ public delegate UserInput Step(Scenario scenario);
 /// <summary>Session evidence from alice at a host.</summary>
 public static class Alice
 {
-    public static Step LogsInAt(string host) => Session(host, "login");
+    public static Step LogsInAt(string host) => Session(host, EvidenceDetails.Session.Login);
 
-    public static Step UnlocksAt(string host) => Session(host, "unlock");
+    public static Step UnlocksAt(string host) => Session(host, EvidenceDetails.Session.Unlock);
 
-    public static Step IsActiveAt(string host) => Session(host, "active");
+    public static Step IsActiveAt(string host) => Session(host, EvidenceDetails.Session.Active);
 
-    public static Step LogsOutAt(string host) => Session(host, "logout");
+    public static Step LogsOutAt(string host) => Session(host, EvidenceDetails.Session.Logout);
 
-    public static Step LocksAt(string host) => Session(host, "lock");
+    public static Step LocksAt(string host) => Session(host, EvidenceDetails.Session.Lock);
 
-    public static Step LogsInRemotelyAt(string host) => Session(host, "login", "remote");
+    public static Step LogsInRemotelyAt(string host) => Session(host, EvidenceDetails.Session.Login, EvidenceDetails.Session.Remote);
 
-    public static Step Session(string host, string state, string seat = "console") => s =>
+    public static Step Session(string host, string state, string seat = EvidenceDetails.Session.Console) => s =>
         new ObserveEvidence
         {
             User = TheHouse.AliceName,
@@ -26,41 +28,41 @@ public static class Alice
             Seed = s.NextSeed(),
             Evidence = new Evidence(
                 s.NextEvidenceId(), EvidenceKind.Session, host, TheHouse.AliceName,
-                new Dictionary<string, string> { ["state"] = state, ["seat"] = seat }, s.Now),
+                new Dictionary<string, string> { [EvidenceDetails.Session.State] = state, [EvidenceDetails.Session.Seat] = seat }, s.Now),
         };
 
     // --- what her computer notices: power, lid, Wi-Fi, idle ---
 
-    public static Step Unplugs(string host) => Evidence(EvidenceKind.Power, host, ("ac", "false"));
+    public static Step Unplugs(string host) => Evidence(EvidenceKind.Power, host, (Power.Ac, Power.False));
 
-    public static Step PlugsIn(string host) => Evidence(EvidenceKind.Power, host, ("ac", "true"));
+    public static Step PlugsIn(string host) => Evidence(EvidenceKind.Power, host, (Power.Ac, Power.True));
 
-    public static Step ClosesTheLidOf(string host) => Evidence(EvidenceKind.Lid, host, ("state", "closed"));
+    public static Step ClosesTheLidOf(string host) => Evidence(EvidenceKind.Lid, host, (Lid.State, Lid.Closed));
 
-    public static Step OpensTheLidOf(string host) => Evidence(EvidenceKind.Lid, host, ("state", "open"));
+    public static Step OpensTheLidOf(string host) => Evidence(EvidenceKind.Lid, host, (Lid.State, Lid.Open));
 
-    public static Step JoinsWifi(string host, string ssid) => Evidence(EvidenceKind.Wifi, host, ("state", "connected"), ("ssid", ssid));
+    public static Step JoinsWifi(string host, string ssid) => Evidence(EvidenceKind.Wifi, host, (Wifi.State, Wifi.Connected), (Wifi.Ssid, ssid));
 
-    public static Step LosesWifi(string host) => Evidence(EvidenceKind.Wifi, host, ("state", "disconnected"));
+    public static Step LosesWifi(string host) => Evidence(EvidenceKind.Wifi, host, (Wifi.State, Wifi.Disconnected));
 
     public static Step IsIdleAt(string host, Duration idle) =>
-        Evidence(EvidenceKind.Idle, host, ("idle_seconds", ((long)idle.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        Evidence(EvidenceKind.Idle, host, (Idle.Seconds, ((long)idle.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture)));
 
     // --- what she asks for (CONTRACT.md §2), as the server records it: on the target, else on her home host ---
 
-    public static Step AsksToHold() => Asks("hold");
+    public static Step AsksToHold() => Asks(Request.Hold);
 
-    public static Step AsksToRelease() => Asks("release");
+    public static Step AsksToRelease() => Asks(Request.Release);
 
-    public static Step AsksToFollow() => Asks("follow");
+    public static Step AsksToFollow() => Asks(Request.Follow);
 
-    public static Step AsksToMoveTo(string target) => Asks("move", target: target);
+    public static Step AsksToMoveTo(string target) => Asks(Request.Move, target: target);
 
-    public static Step AsksForHome() => Asks("home");
+    public static Step AsksForHome() => Asks(Request.Home);
 
-    public static Step Approves(string decisionId) => Asks("approve", decisionId: decisionId);
+    public static Step Approves(string decisionId) => Asks(Request.Approve, decisionId: decisionId);
 
-    public static Step Declines(string decisionId) => Asks("decline", decisionId: decisionId);
+    public static Step Declines(string decisionId) => Asks(Request.Decline, decisionId: decisionId);
 
     /// <summary>Approves the proposal that waits for her.</summary>
     public static Step ApprovesTheProposal() => s => Approves(WaitingProposal(s))(s);
@@ -69,15 +71,15 @@ public static class Alice
 
     public static Step Asks(string action, string? target = null, string? decisionId = null) => s =>
     {
-        var details = new Dictionary<string, string> { ["action"] = action };
+        var details = new Dictionary<string, string> { [Request.Action] = action };
         if (target is not null)
         {
-            details["target"] = target;
+            details[Request.Target] = target;
         }
 
         if (decisionId is not null)
         {
-            details["decision_id"] = decisionId;
+            details[Request.DecisionId] = decisionId;
         }
 
         var home = s.Policy.User(TheHouse.AliceName)!.HomeHost;

@@ -1,81 +1,37 @@
-using NodaTime;
 using Presence.Domain.Migration;
+using Presence.Domain.Placement;
 
 namespace Presence.Domain.Users;
 
 /// <summary>
-/// What keeps a move from hanging or losing the VM: a timeout for every phase, agents going away or coming back,
-/// and the compensation each failure needs. The rule under all of them: the VM runs on exactly one host, and after a
-/// failed move it runs where it was (or, when the source's agent vanished mid-migration, where it was last known
-/// to run, until an inventory says otherwise; it is never claimed for the target).
+/// A host changed: its agent went away or came back, or it went into or out of maintenance. A move in flight is
+/// compensated first. The rule under every failure: the VM runs on exactly one host, and after a failed move it
+/// runs where it was (or, when the source's agent vanished mid-migration, where it was last known to run, until an
+/// inventory says otherwise; it is never claimed for the target).
 /// </summary>
 public static partial class UserDecider
 {
-    /// <summary>How many estimates a live migration may take before it counts as stuck.</summary>
-    public const int MigrationTimeoutEstimates = 3;
-
-    /// <summary>The timeout a phase gets when it starts; null when the policy gives that phase none.</summary>
-    private static PhaseTimeoutScheduled? TimeoutFor(Context ctx, object e)
-    {
-        var settings = ctx.Settings;
-        var (move, phase, window) = e switch
-        {
-            IncomingRequested r => (r.MigrationId, Phases.Preparing, settings.PrepareTimeout),
-            MigrationRequested r when settings.MigrationTimeout > Duration.Zero => (r.MigrationId, Phases.Migrating,
-                settings.MigrationTimeout + MigrationTimeoutEstimates * EstimateLiveMigration(
-                    ctx.State.Migration?.MemoryMb ?? ctx.MemoryMb, r.MaxBandwidthMbps, ctx.State.SecondsPerGib, ctx.State.DirtyPagesRate)),
-            SuspendRequested s => (s.OperationId, Phases.Suspending, settings.SuspendTimeout),
-            ResumeRequested r => (r.OperationId, Phases.Resuming, settings.ResumeTimeout),
-            DisplayAttachRequested d => (d.CommandId, Phases.Displaying, settings.DisplayTimeout),
-            _ => (null, null, Duration.Zero),
-        };
-
-        if (move is null || phase is null || window <= Duration.Zero)
-        {
-            return null;
-        }
-
-        // Whole seconds: the window is written into reasons, and a due time to the tick says nothing more.
-        window = Duration.FromSeconds(Math.Ceiling(window.TotalSeconds));
-        return new PhaseTimeoutScheduled(ctx.State.Id, move, phase, window, ctx.Now + window, ctx.Now);
-    }
-
-    /// <summary>A phase's time ran out. Only if that phase of that move is still pending does anything happen.</summary>
-    private static void OnTimeout(Context ctx, string moveId, string phase)
+    private static void OnHostChange(Context ctx, string host)
     {
         var state = ctx.State;
-        var window = state.Timeout is { } t && t.MoveId == moveId && t.Phase == phase ? Seconds(t.Window) : "its time";
-        if (state.Migration is { } m && m.Id == moveId && m.Phase == phase)
+        var facts = ctx.House.Host(host);
+        if (!facts.AgentOnline ? AgentLost(ctx, host) : Resend(ctx, host))
         {
-            if (phase == Phases.Preparing)
-            {
-                ctx.Emit(new MigrationFailed(
-                    state.Id, m.Id, m.Vm, Phases.Preparing, $"{m.Target} did not answer prepare_incoming within {window}",
-                    m.Source, m.Target, ctx.Ids.Command("abort"), ctx.Now,
-                    CancelPrepareCommandId: ctx.Ids.Command("cancel-prepare"), CancelPrepareOf: m.PrepareCommandId));
-            }
-            else
-            {
-                ctx.Emit(new MigrationFailed(
-                    state.Id, m.Id, m.Vm, Phases.Migrating, $"{m.Source} did not finish sending {m.Vm} to {m.Target} within {window}",
-                    m.Source, m.Target, ctx.Ids.Command("abort"), ctx.Now, ctx.Ids.Command("cancel"), m.MigrateCommandId));
-            }
+            return;
         }
-        else if (state.Operation is { Kind: PendingOperation.Suspend } suspend && suspend.Id == moveId && phase == Phases.Suspending)
+
+        if (state.Busy)
         {
-            ctx.Emit(new SuspendFailed(
-                state.Id, suspend.Id, suspend.Vm, suspend.Host, $"{suspend.Host} did not freeze {suspend.Vm} within {window}", ctx.Now,
-                ctx.Ids.Command("cancel"), suspend.CommandId));
+            return;
         }
-        else if (state.Operation is { Kind: PendingOperation.Resume } resume && resume.Id == moveId && phase == Phases.Resuming)
+
+        if (facts.InMaintenance && state.VmHost == host)
         {
-            ctx.Emit(new ResumeFailed(
-                state.Id, resume.Id, resume.Vm, resume.Host, $"{resume.Host} did not wake {resume.Vm} from {resume.File} within {window}", ctx.Now,
-                ctx.Ids.Command("cancel"), resume.CommandId));
+            Evacuate(ctx, host);
         }
-        else if (state.PendingDisplay is { } display && display.CommandId == moveId && phase == Phases.Displaying)
+        else if (!facts.InMaintenance && state.EvacuatedFrom == host && state.VmHost is not null && state.VmHost != host)
         {
-            ctx.Emit(new DisplayAttachFailed(state.Id, ctx.User.Vm, display.Host, $"{display.Host} did not show {ctx.User.Vm} within {window}", ctx.Now));
+            Consider(ctx, host, [], Trigger.Requested, Rules.MaintenanceReturn);
         }
     }
 

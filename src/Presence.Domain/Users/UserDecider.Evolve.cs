@@ -1,0 +1,205 @@
+using NodaTime;
+using Presence.Domain.House;
+using Presence.Domain.Migration;
+using Presence.Domain.Placement;
+using Presence.Domain.Seating;
+using Presence.Domain.Signals;
+using static Presence.Domain.Signals.EvidenceDetails;
+
+namespace Presence.Domain.Users;
+
+/// <summary>
+/// What the saga remembers: <see cref="Evolve"/> folds one event into it. Every decision reads the saga, so what is
+/// not folded here cannot be decided on.
+/// </summary>
+public static partial class UserDecider
+{
+    public static UserSaga Evolve(UserSaga state, object @event) => @event switch
+    {
+        UserEnrolled u => WithHouse(state with { Vm = u.Vm, VmHost = state.Vm == u.Vm ? state.VmHost : null }, state.House),
+        HouseObserved h => WithHouse(state, new HouseSnapshot(h.Hosts)),
+        SignalRecorded s => WithEvidence(state, s.Evidence),
+        SeatChanged s => state with
+        {
+            Seat = s.Seat,
+            SeatConfidence = s.Confidence,
+            SeatEvidence = s.EvidenceIds,
+            SeatEvidenceAt = state.LastEvidenceAt, // the evidence recorded just before it, which moved the seat
+            Since = s.At,
+        },
+        SettlingStarted s => state with { Settling = new PendingSettle(s.SettleId, s.Seat, s.DueAt, s.EvidenceIds) },
+        SettlingLapsed => state with { Settling = null },
+        PlacementDecided d => state with
+        {
+            LastDecision = new LastDecision(d.DecisionId, d.Rule, d.Reason, d.At),
+            CarryingOut = d.DecisionId,
+            CarryingOutStartedBy = d.EvidenceIds.Count > 0 ? d.EvidenceIds[^1] : null,
+            Decisions = state.Decisions + 1,
+            Settling = null,
+            Proposal = null,
+            EvacuatedFrom = d.Rule == Rules.MaintenanceEvacuate ? d.From
+                : d.Rule == Rules.MaintenanceReturn ? null
+                : state.EvacuatedFrom,
+        },
+        PlacementProposed p => state with
+        {
+            Proposal = p,
+            Settling = null,
+            LastDecision = new LastDecision(p.DecisionId, p.Rule, "waiting for approval: " + p.Reason, p.At),
+        },
+        ProposalAnswered => state with { Proposal = null },
+        MoveSuppressed s => state with
+        {
+            LastDecision = new LastDecision(s.DecisionId, s.Rule, s.Reason, s.At),
+            Settling = null,
+        },
+        HoldChanged h => state with { Held = h.Held },
+        IncomingRequested r => state with
+        {
+            Migration = new PendingMigration(
+                r.MigrationId, r.Vm, r.Source, r.Target, Phases.Preparing, r.CommandId, null, null, null, r.At, r.MemoryMb,
+                AgentCommands.For(r).Single()),
+            Since = r.At,
+        },
+        PhaseTimeoutScheduled t => state with { Timeout = new PendingTimeout(t.MoveId, t.Phase, t.Window, t.DueAt) },
+        IncomingReady r when state.Migration is { } m => state with { Migration = m with { IncomingUri = r.IncomingUri } },
+        MigrationRequested r when state.Migration is { } m => state with
+        {
+            Migration = m with { Phase = Phases.Migrating, MigrateCommandId = r.CommandId, Sent = AgentCommands.For(r).Single() },
+        },
+        MigrationProgressed p when state.Migration is { } m => state with
+        {
+            Migration = m with { Percent = p.Percent, ProgressAt = p.At },
+            DirtyPagesRate = p.DirtyPagesRate ?? state.DirtyPagesRate,
+        },
+        MigrationCompleted c => state with
+        {
+            VmHost = c.Target,
+            VmHostConfirmed = state.House.Host(c.Target).Runs(c.Vm),
+            Migration = null,
+            DisplayedOn = null,
+            LastMoveAt = c.At,
+            SecondsPerGib = Measured(state, c),
+            Since = c.At,
+
+            // Only the evacuation's own move keeps the way back open; once the VM moved on, the old host has no claim.
+            EvacuatedFrom = c.Source == state.EvacuatedFrom ? state.EvacuatedFrom : null,
+        },
+        MigrationFailed f => state with
+        {
+            VmHost = f.StillOn,
+
+            // Once the VM was being sent, the source is believed until the agents' inventories contradict it (see
+            // WithHouse): a send that finished while its answer was lost then shows up as the VM running on the target.
+            VmHostConfirmed = f.WhereaboutsUncertain || f.Phase == Phases.Migrating || state.House.Host(f.StillOn).Runs(f.Vm),
+            Migration = null,
+            Since = f.At,
+        },
+        DisplayAttachRequested d => state with { PendingDisplay = new PendingDisplay(d.CommandId, d.Host) },
+        DisplayAttached d => state with { DisplayedOn = d.Host, PendingDisplay = null, Since = d.At },
+        DisplayAttachFailed => state with { PendingDisplay = null },
+        SuspendRequested s => state with
+        {
+            Operation = new PendingOperation(s.OperationId, PendingOperation.Suspend, s.Vm, s.Host, s.File, s.CommandId, s.ResumeOn, s.At),
+            Since = s.At,
+        },
+        VmSuspended s => state with
+        {
+            Operation = null,
+            Suspended = new SuspendedVm(s.File, s.Host, s.ResumeOn, s.At),
+            VmHost = null,
+            DisplayedOn = null,
+            Since = s.At,
+        },
+        SuspendFailed => state with { Operation = null },
+        ResumeRequested r => state with
+        {
+            Operation = new PendingOperation(r.OperationId, PendingOperation.Resume, r.Vm, r.Host, r.File, r.CommandId, null, r.At),
+        },
+        VmResumed r => state with
+        {
+            Operation = null,
+            Suspended = null,
+            VmHost = r.Host,
+            VmHostConfirmed = false,
+            LastMoveAt = r.At,
+            Since = r.At,
+            EvacuatedFrom = null, // it woke where it was wanted: nothing to bring back
+        },
+        // The planned target said it cannot: stop waiting for it (or every input would retry), and wake it at a seat.
+        ResumeFailed f => state with
+        {
+            Operation = null,
+            Suspended = state.Suspended is { } frozen && frozen.ResumeOn == f.Host ? frozen with { ResumeOn = null } : state.Suspended,
+        },
+        _ => state,
+    };
+
+    private static UserSaga WithEvidence(UserSaga state, Evidence evidence)
+    {
+        var clocks = new Dictionary<string, Instant>(state.NewestEvidence);
+        if (!clocks.TryGetValue(evidence.Host, out var newest) || evidence.At > newest)
+        {
+            clocks[evidence.Host] = evidence.At;
+        }
+
+        var next = state with { LastEvidenceAt = evidence.At, NewestEvidence = clocks };
+        if (evidence.Kind != EvidenceKind.Power)
+        {
+            return next;
+        }
+
+        var unplugged = new Dictionary<string, Instant>(state.UnpluggedAt);
+        if (evidence.Detail(Power.Ac) == Power.False)
+        {
+            unplugged[evidence.Host] = evidence.At;
+        }
+        else
+        {
+            unplugged.Remove(evidence.Host);
+        }
+
+        return next with { UnpluggedAt = unplugged };
+    }
+
+    /// <summary>Seconds per GiB, averaged with the past so one odd move does not swing the estimates.</summary>
+    private static double? Measured(UserSaga state, MigrationCompleted completed)
+    {
+        if (completed.TotalTimeMs is not { } ms || state.Migration is not { MemoryMb: > 0 } m)
+        {
+            return state.SecondsPerGib;
+        }
+
+        var sample = ms / 1000.0 / (m.MemoryMb / 1024.0);
+        return state.SecondsPerGib is { } before ? (before + sample) / 2 : sample;
+    }
+
+    /// <summary>
+    /// Agents' inventories lag behind our own record of a finished move, so they only settle where the VM runs
+    /// when we know nothing yet, or when the host we believe in stopped reporting it and exactly one other does.
+    /// Right after a move the target must first confirm the VM before any inventory may say otherwise.
+    /// </summary>
+    private static UserSaga WithHouse(UserSaga state, HouseSnapshot house)
+    {
+        var next = state with { House = house };
+        if (state.Vm is not { } vm || state.Busy || state.Suspended is not null)
+        {
+            return next;
+        }
+
+        if (!state.VmHostConfirmed)
+        {
+            return state.VmHost is { } expected && house.Host(expected).Runs(vm) ? next with { VmHostConfirmed = true } : next;
+        }
+
+        var runningOn = house.Hosts.Where(h => h.Runs(vm)).Select(h => h.Name).ToList();
+        if (runningOn.Count != 1)
+        {
+            return next;
+        }
+
+        var believed = state.VmHost is { } host ? house.Host(host) : null;
+        var contradicted = believed is null || (believed.AgentOnline && !believed.Runs(vm));
+        return contradicted ? next with { VmHost = runningOn[0] } : next;
+    }
+}

@@ -1,0 +1,85 @@
+using NodaTime;
+using Presence.Domain.House;
+using Presence.Domain.Placement;
+using Presence.Domain.Seating;
+using Presence.Domain.Signals;
+using static Presence.Domain.Signals.EvidenceDetails;
+
+namespace Presence.Domain.Users;
+
+/// <summary>
+/// Evidence moves the seat (<see cref="SeatInference"/>), and a new seat is a placement to consider; a laptop
+/// leaving the house with its user is a placement that cannot wait.
+/// </summary>
+public static partial class UserDecider
+{
+    /// <summary>How far two computers' clocks may disagree before one's evidence counts as older than the other's.</summary>
+    private static readonly Duration ClockSlack = Duration.FromSeconds(30);
+
+    private static void OnEvidence(Context ctx, Evidence evidence)
+    {
+        var state = ctx.State;
+        // Delivered late: it happened before what put the user where she is, so it says nothing about now. Another
+        // computer's clock may run a little behind, so only evidence older by more than that slack counts as late
+        // here; evidence late by the same computer's own clock was already set aside by Decide.
+        if (state.SeatEvidenceAt is { } seated && evidence.At < seated - ClockSlack)
+        {
+            return;
+        }
+
+        if (LeavingWithLaptop(ctx, evidence) is { } leaving)
+        {
+            ctx.Emit(new LeavingDetected(state.Id, evidence.Host, leaving, [evidence.Id], ctx.Now));
+            if (state.Seat != evidence.Host)
+            {
+                ctx.Emit(new SeatChanged(state.Id, evidence.Host, state.Seat, 0.8, [evidence.Id], ctx.Now));
+            }
+
+            Consider(ctx, evidence.Host, [evidence.Id], Trigger.Urgent, Rules.LeavingWithLaptop);
+            return;
+        }
+
+        var seat = new SeatBelief(state.Seat, state.SeatConfidence, state.SeatEvidence);
+        var belief = SeatInference.Infer(seat, evidence, ctx.Settings);
+        if (belief is null || belief.Seat == state.Seat)
+        {
+            return;
+        }
+
+        ctx.Emit(new SeatChanged(state.Id, belief.Seat, state.Seat, belief.Confidence, belief.EvidenceIds, ctx.Now));
+        if (belief.Seat is { } target)
+        {
+            Consider(ctx, target, belief.EvidenceIds, Trigger.Seat);
+        }
+    }
+
+    /// <summary>
+    /// Unplugged and then the lid shut within the leave window, or Wi-Fi moved off the home network while still
+    /// connected: the laptop is leaving the house with its user, who must find the VM on it.
+    /// </summary>
+    private static string? LeavingWithLaptop(Context ctx, Evidence evidence)
+    {
+        var host = ctx.Policy.Host(evidence.Host);
+        if (host is not { Role: HostRole.Laptop } || ctx.State.Seat != evidence.Host)
+        {
+            return null;
+        }
+
+        if (evidence.Kind == EvidenceKind.Lid && evidence.Detail(Lid.State) == Lid.Closed
+            && ctx.State.UnpluggedAt.TryGetValue(evidence.Host, out var unplugged)
+            && evidence.At - unplugged <= ctx.Settings.LeaveWindow && evidence.At >= unplugged)
+        {
+            return $"{evidence.Host} was unplugged at {Clock(ctx, unplugged)} and its lid closed at {Clock(ctx, evidence.At)}";
+        }
+
+        if (evidence.Kind == EvidenceKind.Wifi && evidence.Detail(Wifi.State) == Wifi.Connected
+            && ctx.Settings.HomeNetworks is { Count: > 0 } home && evidence.Detail(Wifi.Ssid) is { } ssid && !home.Contains(ssid))
+        {
+            return home.Count == 1
+                ? $"{evidence.Host} joined Wi-Fi '{ssid}', away from the home network '{home[0]}'"
+                : $"{evidence.Host} joined Wi-Fi '{ssid}', away from the home networks {string.Join(", ", home.Select(n => $"'{n}'"))}";
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,61 @@
+using NodaTime;
+using Presence.Domain.Placement;
+
+namespace Presence.Domain.Users;
+
+/// <summary>
+/// The hold-down: a new seat must hold for a time that scales with what acting costs before anything is done, so a
+/// user passing by a computer does not drag her VM after her. The wait is a durable message that comes back as
+/// <see cref="Settle"/>.
+/// </summary>
+public static partial class UserDecider
+{
+    /// <summary>
+    /// Whether the seat must hold first; if so, the wait is started. It looks without recording first: only an action
+    /// that will happen waits its hold-down (the mode it would take decides how long), and what a rule stops is
+    /// recorded once, when the user has stayed, not twice.
+    /// </summary>
+    private static bool WaitsToSettle(Context ctx, string target, IReadOnlyList<string> evidenceIds, string? rule)
+    {
+        var scratch = ctx.Scratch();
+        Consider(scratch, target, evidenceIds, Trigger.Settled, rule);
+        var mode = scratch.Events.Select(e => e switch
+        {
+            PlacementDecided d => d.Mode,
+            PlacementProposed p => p.Mode,
+            _ => (PlacementMode?)null,
+        }).LastOrDefault(m => m is not null);
+        var hold = mode switch
+        {
+            PlacementMode.AttachDisplay => ctx.Settings.HoldDown.AttachDisplay,
+            PlacementMode.LiveMigration => ctx.Settings.HoldDown.LiveMigration,
+            null => Duration.Zero,
+            _ => ctx.Settings.HoldDown.SuspendResume,
+        };
+        if (hold <= Duration.Zero)
+        {
+            return false;
+        }
+
+        var settleId = "w-" + ctx.Ids.Derive("settle").ToString("N")[..12];
+        ctx.Emit(new SettlingStarted(ctx.User.Name, settleId, target, mode!.Value, hold, ctx.Now + hold, evidenceIds, ctx.Now));
+        return true;
+    }
+
+    private static void OnSettle(Context ctx, string settleId)
+    {
+        if (ctx.State.Settling is not { } settling || settling.SettleId != settleId)
+        {
+            return; // a wait that was replaced or already answered: it no longer matters
+        }
+
+        if (ctx.State.Seat != settling.Seat)
+        {
+            var now = ctx.State.Seat is { } seat ? $"now at {seat}" : "now at no seat";
+            ctx.Emit(new SettlingLapsed(ctx.State.Id, settleId, $"{ctx.State.Id} left {settling.Seat} before the hold-down ended ({now})", ctx.Now));
+            return;
+        }
+
+        Consider(ctx, settling.Seat, settling.EvidenceIds, Trigger.Settled);
+    }
+}
