@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
@@ -12,6 +13,13 @@ internal static class QmpCommands
 {
     /// <summary>How long a best-effort command may take before it is given up on.</summary>
     private static readonly TimeSpan BestEffortTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>QMP's spelling: <c>max-bandwidth</c>, and an argument left out rather than sent as null.</summary>
+    private static readonly JsonSerializerOptions Arguments = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.KebabCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
 
     /// <summary><c>query-status</c>: running, paused, postmigrate, inmigrate…</summary>
     public static async Task<string?> QueryStatusAsync(this QmpClient qmp, CancellationToken cancellationToken) =>
@@ -32,15 +40,15 @@ internal static class QmpCommands
 
     /// <summary><c>migrate-set-parameters</c> with the parameters that are set; the others stay as they are.</summary>
     public static Task SetMigrationParametersAsync(this QmpClient qmp, MigrationParameters parameters, CancellationToken cancellationToken) =>
-        qmp.ExecuteAsync("migrate-set-parameters", parameters, cancellationToken);
+        qmp.ExecuteAsync("migrate-set-parameters", JsonSerializer.SerializeToNode(parameters, Arguments), cancellationToken);
 
     /// <summary><c>migrate</c>: starts sending the VM to <paramref name="uri"/> (<c>tcp:</c>, <c>exec:</c>).</summary>
     public static Task MigrateAsync(this QmpClient qmp, string uri, CancellationToken cancellationToken) =>
-        qmp.ExecuteAsync("migrate", new UriArgument(uri), cancellationToken);
+        qmp.ExecuteAsync("migrate", new JsonObject { ["uri"] = uri }, cancellationToken);
 
     /// <summary><c>migrate-incoming</c>: a qemu started with <c>-incoming defer</c> starts receiving from <paramref name="uri"/>.</summary>
     public static Task MigrateIncomingAsync(this QmpClient qmp, string uri, CancellationToken cancellationToken) =>
-        qmp.ExecuteAsync("migrate-incoming", new UriArgument(uri), cancellationToken);
+        qmp.ExecuteAsync("migrate-incoming", new JsonObject { ["uri"] = uri }, cancellationToken);
 
     /// <summary><c>migrate_cancel</c>: the source goes on running the guest.</summary>
     public static Task MigrateCancelAsync(this QmpClient qmp, CancellationToken cancellationToken) => qmp.ExecuteAsync("migrate_cancel", cancellationToken);
@@ -68,8 +76,6 @@ internal static class QmpCommands
             // Best effort.
         }
     }
-
-    private sealed record UriArgument([property: JsonPropertyName("uri")] string Uri);
 }
 
 /// <summary>Migration capabilities to set; null leaves one as qemu has it.</summary>
@@ -93,24 +99,8 @@ internal sealed record MigrationCapabilities(bool? AutoConverge = null, bool? Po
 }
 
 /// <summary>Migration parameters to set, in QEMU's units (bytes per second, milliseconds, percent); null leaves one as qemu has it.</summary>
-internal sealed record MigrationParameters
-{
-    [JsonPropertyName("max-bandwidth")]
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public long? MaxBandwidth { get; init; }
-
-    [JsonPropertyName("downtime-limit")]
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public long? DowntimeLimit { get; init; }
-
-    [JsonPropertyName("cpu-throttle-initial")]
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public int? CpuThrottleInitial { get; init; }
-
-    [JsonPropertyName("cpu-throttle-increment")]
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public int? CpuThrottleIncrement { get; init; }
-}
+internal sealed record MigrationParameters(
+    long? MaxBandwidth = null, long? DowntimeLimit = null, int? CpuThrottleInitial = null, int? CpuThrottleIncrement = null);
 
 /// <summary>What <c>query-migrate</c> answered; <see cref="Status"/> is <c>none</c> before any migration.</summary>
 internal sealed record MigrationInfo(
