@@ -129,8 +129,30 @@ public sealed partial class AgentCommandLineTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("README.md")]
+    [InlineData("src/Presence.Agent/README.md")]
+    [InlineData("integrations/linux/README.md")]
+    [InlineData("integrations/linux/presence-agent.service")]
+    public void Every_agent_command_line_the_documentation_shows_is_understood(string document)
+    {
+        var text = File.ReadAllText(Path.Combine(Integrations.SystemdUnitTests.RepositoryRoot(), document));
+        var shown = DocumentedCommandLine().Matches(text).Select(m => m.Groups["args"].Value.Trim().TrimEnd('`')).ToList();
+        Assert.NotEmpty(shown);
+
+        foreach (var line in shown)
+        {
+            var parsed = AgentCommandLine.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+            Assert.True(parsed.Help || parsed.ConfigPath is not null || parsed.Vms is not null || line.Contains("--host"), line);
+        }
+    }
+
     private AgentOptions Load(params string[] args) =>
         AgentConfiguration.Load(args, new Hashtable(), defaultConfigPath: Path.Combine(scratch, "none.json")).Options;
+
+    /// <summary>"dotnet run --project src/Presence.Agent -- …" and "Presence.Agent --config …" (a unit's ExecStart).</summary>
+    [GeneratedRegex(@"(src/Presence\.Agent --|/Presence\.Agent(?= --))(?<args>[^\n]*)")]
+    private static partial Regex DocumentedCommandLine();
 
     /// <summary>The switches at the start of a usage line: "  --host &lt;name&gt;   …".</summary>
     [GeneratedRegex(@"^\s+(?<switch>--[a-z][a-z-]*)\b", RegexOptions.Multiline)]
