@@ -12,6 +12,7 @@ using Presence.Agent.Inventory;
 using Presence.Agent.Processes;
 using Presence.Agent.Sensors;
 using Presence.Contracts.Agents;
+using Presence.Contracts.Mqtt;
 using Presence.Contracts.Signals;
 using Presence.Contracts.Wire;
 
@@ -48,7 +49,7 @@ public sealed class PresenceAgent : IHostedService, IAsyncDisposable
     private readonly Power.SleepInhibitor inhibitor;
     private readonly CommandJournal journal;
     private readonly CommandProcessor processor;
-    private readonly BrokerConnection connection;
+    private readonly MqttConnection connection;
     private readonly SensorHub? sensors;
     private readonly SemaphoreSlim inventoryGate = new(1, 1);
     private readonly byte[] offlineStatus;
@@ -77,20 +78,20 @@ public sealed class PresenceAgent : IHostedService, IAsyncDisposable
         // No time stamp in retained payloads: a server reading them hours later would reject an old `at` as clock skew.
         offlineStatus = ContractJson.Serialize(Status(AgentState.Offline));
         onlineStatus = ContractJson.Serialize(Status(AgentState.Online));
-        connection = new BrokerConnection(
-            options,
-            Topics.AgentStatus(options.Host),
-            offlineStatus,
-            Topics.AgentCommands(options.Host),
-            processor.HandleAsync,
-            AnnounceAsync,
+        connection = new MqttConnection(
+            $"agent {options.Host}",
+            BrokerSession.Options(options, Topics.AgentStatus(options.Host), offlineStatus),
+            MqttReconnect.Every(options.Mqtt.ReconnectDelay),
             logger);
+        connection.Subscribe([Topics.AgentCommands(options.Host)]);
+        connection.OnMessage(ReceiveAsync);
+        connection.OnConnected(AnnounceAsync);
 
         var enabled = SensorHub.Enabled(options.Sensors, ProcessRunner.Instance, this.clock, logger);
         if (enabled.Count > 0)
         {
             sensors = new SensorHub(
-                options.Host, Topics, enabled, (topic, payload) => connection.PublishAsync(topic, payload, retain: false), OnSignalAsync, this.clock, logger);
+                options.Host, Topics, enabled, (topic, payload) => connection.TryPublishAsync(topic, payload, retain: false), OnSignalAsync, this.clock, logger);
         }
     }
 
@@ -175,7 +176,7 @@ public sealed class PresenceAgent : IHostedService, IAsyncDisposable
 
         await processor.StopAsync().WaitAsync(cancellationToken);
         driver.VmsChanged -= OnVmsChanged;
-        await connection.CloseAsync(Topics.AgentStatus(Host), offlineStatus);
+        await connection.CloseAsync((Topics.AgentStatus(Host), offlineStatus));
         await driver.DisposeAsync();
         logger.LogInformation("Agent {Host} stopped", Host);
     }
@@ -218,7 +219,7 @@ public sealed class PresenceAgent : IHostedService, IAsyncDisposable
 
     private async Task AnnounceAsync()
     {
-        await connection.PublishAsync(Topics.AgentStatus(Host), onlineStatus, retain: true);
+        await connection.TryPublishAsync(Topics.AgentStatus(Host), onlineStatus, retain: true);
         await PublishInventoryAsync();
         await processor.PublishPendingAsync();
     }
@@ -244,7 +245,7 @@ public sealed class PresenceAgent : IHostedService, IAsyncDisposable
         try
         {
             // Taken inside the gate, so the last inventory published is never older than the last change.
-            await connection.PublishAsync(Topics.AgentInventory(Host), ContractJson.Serialize(Inventory), retain: true);
+            await connection.TryPublishAsync(Topics.AgentInventory(Host), ContractJson.Serialize(Inventory), retain: true);
         }
         catch (Exception e)
         {
@@ -257,5 +258,27 @@ public sealed class PresenceAgent : IHostedService, IAsyncDisposable
     }
 
     private Task<bool> PublishEventAsync(AgentEvent e) =>
-        connection.PublishAsync(Topics.AgentEvents(Host), ContractJson.Serialize(e with { At = clock.GetCurrentInstant() }), retain: false);
+        connection.TryPublishAsync(Topics.AgentEvents(Host), ContractJson.Serialize(e with { At = clock.GetCurrentInstant() }), retain: false);
+
+    /// <summary>
+    /// A command is acknowledged once it is recorded (a crash before that gets it redelivered); one whose handling
+    /// threw is acknowledged too, since delivering it again would only throw again.
+    /// </summary>
+    private async Task<bool> ReceiveAsync(string topic, byte[] payload)
+    {
+        if (topic != Topics.AgentCommands(Host))
+        {
+            return true;
+        }
+
+        try
+        {
+            return await processor.HandleAsync(payload);
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Command handling failed");
+            return true;
+        }
+    }
 }

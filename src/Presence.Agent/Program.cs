@@ -5,18 +5,19 @@ using Microsoft.Extensions.Logging;
 using Presence.Agent;
 using Presence.Agent.Configuration;
 
-// Usage: AgentConfiguration.Usage (or --help).
+// Usage: AgentCommandLine.Usage (or --help).
 AgentOptions options;
 IConfigurationRoot configuration;
 try
 {
-    if (AgentConfiguration.ParseCommandLine(args).Help)
+    var commandLine = AgentCommandLine.Parse(args);
+    if (commandLine.Help)
     {
-        Console.WriteLine(AgentConfiguration.Usage);
+        Console.WriteLine(AgentCommandLine.Usage);
         return 0;
     }
 
-    (configuration, options) = AgentConfiguration.Load(args);
+    (configuration, options) = AgentConfiguration.Load(commandLine);
 }
 catch (AgentOptionsException e)
 {

@@ -4,6 +4,7 @@ using MQTTnet;
 using NodaTime;
 using Npgsql;
 using Presence.Contracts.Agents;
+using Presence.Contracts.Mqtt;
 using Presence.Contracts.Requests;
 using Presence.Contracts.Signals;
 using Presence.Contracts.Wire;
@@ -27,7 +28,7 @@ public sealed class MqttBridge(
     IHostApplicationLifetime lifetime,
     ILogger<MqttBridge> logger) : BackgroundService
 {
-    private readonly MqttConnection connection = new("in", options.Value, logger);
+    private readonly MqttConnection connection = ServerSession.Connection("in", options.Value, logger);
     private readonly Topics topics = new(options.Value.TopicRoot);
     private readonly Duration maxSkew = DurationText.Parse(options.Value.MaxSkew, "Mqtt:MaxSkew");
 
@@ -37,15 +38,7 @@ public sealed class MqttBridge(
     {
         // Wolverine and Marten must be up before the first message is handed over.
         await WaitForStartAsync(stoppingToken);
-        connection.Client.ApplicationMessageReceivedAsync += async e =>
-        {
-            e.AutoAcknowledge = false;
-            var payload = e.ApplicationMessage.Payload.ToArray();
-            if (await HandleAsync(e.ApplicationMessage.Topic, payload, stoppingToken))
-            {
-                await e.AcknowledgeAsync(stoppingToken);
-            }
-        };
+        connection.OnMessage((topic, payload) => HandleAsync(topic, payload, stoppingToken));
         connection.Subscribe(topics.ServerSubscriptions);
         await connection.RunAsync(stoppingToken);
     }

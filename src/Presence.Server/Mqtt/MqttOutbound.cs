@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Presence.Contracts.Mqtt;
 using Presence.Contracts.Wire;
 using Presence.Server.Configuration;
 
@@ -10,14 +11,20 @@ namespace Presence.Server.Mqtt;
 /// </summary>
 public sealed class MqttOutbound(IOptions<MqttOptions> options, ILogger<MqttOutbound> logger) : BackgroundService
 {
-    private readonly MqttConnection connection = new("out", options.Value, logger);
+    private readonly MqttConnection connection = ServerSession.Connection("out", options.Value, logger);
 
     public Topics Topics { get; } = new(options.Value.TopicRoot);
 
     public Task Connected => connection.Connected;
 
-    public Task PublishAsync(string topic, byte[] payload, bool retain, CancellationToken ct) =>
-        connection.PublishAsync(topic, payload, retain, ct);
+    /// <exception cref="MqttNotConnectedException">Not connected, or the broker refused it: Wolverine retries.</exception>
+    public async Task PublishAsync(string topic, byte[] payload, bool retain, CancellationToken ct)
+    {
+        if (await connection.PublishAsync(topic, payload, retain, ct) is { Taken: false, Why: var why })
+        {
+            throw new MqttNotConnectedException(why ?? $"{topic} was not published");
+        }
+    }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) => connection.RunAsync(stoppingToken);
 
@@ -27,3 +34,5 @@ public sealed class MqttOutbound(IOptions<MqttOptions> options, ILogger<MqttOutb
         await connection.DisposeAsync();
     }
 }
+
+public sealed class MqttNotConnectedException(string message) : Exception(message);

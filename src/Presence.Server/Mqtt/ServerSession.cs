@@ -1,0 +1,32 @@
+using MQTTnet;
+using Presence.Contracts.Mqtt;
+using Presence.Server.Configuration;
+
+namespace Presence.Server.Mqtt;
+
+/// <summary>
+/// The server's MQTT connections (one per role, "in" and "out"): a persistent session, so QoS 1 messages that
+/// arrive while the server restarts wait for it at the broker.
+/// </summary>
+public static class ServerSession
+{
+    /// <summary>Checked every second; after a failure retried at 200 ms, doubling up to 10 s.</summary>
+    private static readonly MqttReconnect Reconnect = new(TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10));
+
+    public static MqttConnection Connection(string role, MqttOptions mqtt, ILogger logger)
+    {
+        var options = new MqttClientOptionsBuilder()
+            .WithTcpServer(mqtt.Host == "0.0.0.0" ? "127.0.0.1" : mqtt.Host, mqtt.Port)
+            .WithClientId($"presence-server-{mqtt.NodeName}-{role}")
+            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
+            .WithCleanStart(false)
+            .WithSessionExpiryInterval((uint)TimeSpan.FromDays(7).TotalSeconds)
+            .WithKeepAlivePeriod(TimeSpan.FromSeconds(15));
+        if (mqtt.Username is { Length: > 0 } user)
+        {
+            options = options.WithCredentials(user, mqtt.Password);
+        }
+
+        return new MqttConnection($"server {role}", options.Build(), Reconnect, logger);
+    }
+}
