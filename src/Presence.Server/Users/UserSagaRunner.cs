@@ -62,21 +62,6 @@ public static class UserSagaRunner
             (user, house, seed) => new ObserveHostChange { User = user, House = house, Seed = seed, Host = changed.Name },
             ct, changed, onlyWaitingOnIt);
 
-    /// <summary>The configured hosts as their agents last described them; a host never heard from is offline.</summary>
-    public static async Task<HouseSnapshot> HouseAsync(IQuerySession session, HousePolicy policy, CancellationToken ct, HostState? changed = null)
-    {
-        var known = await session.Query<HostState>().ToListAsync(ct);
-        var byName = known.ToDictionary(h => h.Name);
-        if (changed is not null)
-        {
-            byName[changed.Name] = changed;
-        }
-
-        return new HouseSnapshot(policy.Hosts
-            .Select(h => byName.TryGetValue(h.Name, out var host) ? host.ToFacts() : HostFacts.Unknown(h.Name))
-            .ToList()).Normalised();
-    }
-
     private static async Task<OutgoingMessages> RunAsync(
         IDocumentSession session, HousePolicy policy, IClock clock, HouseSnapshot house, IReadOnlyList<string> users, InputFor input, CancellationToken ct)
     {
@@ -124,6 +109,21 @@ public static class UserSagaRunner
 
         outgoing.Add(new PublishUserState(input.User));
         return outgoing;
+    }
+
+    /// <summary>The configured hosts as their agents last described them; a host never heard from is offline.</summary>
+    private static async Task<HouseSnapshot> HouseAsync(IQuerySession session, HousePolicy policy, CancellationToken ct, HostState? changed = null)
+    {
+        var known = await session.Query<HostState>().ToListAsync(ct);
+        var byName = known.ToDictionary(h => h.Name);
+        if (changed is not null)
+        {
+            byName[changed.Name] = changed;
+        }
+
+        return new HouseSnapshot(policy.Hosts
+            .Select(h => byName.TryGetValue(h.Name, out var host) ? host.ToFacts() : HostFacts.Unknown(h.Name))
+            .ToList()).Normalised();
     }
 
     private static TimeSpan Wait(Instant due, Instant now) => due > now ? (due - now).ToTimeSpan() : TimeSpan.Zero;
