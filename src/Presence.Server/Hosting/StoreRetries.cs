@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.ExceptionServices;
 using JasperFx;
 using Npgsql;
 using Wolverine;
@@ -36,9 +35,8 @@ public static class StoreRetries
             .Or<Marten.Exceptions.ExistingStreamIdCollisionException>()
             .Or<DocumentAlreadyExistsException>()
             .Or<PostgresException>(p => p.SqlState == PostgresErrorCodes.UniqueViolation, "unique violation")
-            .ContinueWith(new StartAfresh("retry after a concurrent write", AfterConflict, forever: false));
-        opts.Policies.OnException(IsStoreAway, "the database is away")
-            .ContinueWith(new StartAfresh("hold until the database is back", WhileAway, forever: true));
+            .RetryWithCooldown(AfterConflict);
+        opts.Policies.OnException(IsStoreAway, "the database is away").ContinueWith(new HoldWhileAway());
         return opts;
     }
 
@@ -56,25 +54,21 @@ public static class StoreRetries
     };
 
     /// <summary>
-    /// Runs the message again from the start after a cooldown. Unlike Wolverine's own inline retry it first drops what
-    /// the failed attempt cascaded (its commands were never stored, and would otherwise leave with the next attempt's).
+    /// Runs the message again after a cooldown that grows through <see cref="WhileAway"/> and then stays at its last,
+    /// for as long as it takes. Wolverine's own cooldowns are finite (at most 25), and a signal must not be lost to an
+    /// outage that outlasts them.
     /// </summary>
-    private sealed class StartAfresh(string description, TimeSpan[] cooldowns, bool forever) : IContinuationSource
+    private sealed class HoldWhileAway : IContinuationSource
     {
-        public string Description => description;
+        public string Description => "hold until the database is back";
 
-        public IContinuation Build(Exception ex, Envelope envelope)
-        {
-            var attempt = Math.Max(envelope.Attempts, 1);
-            return attempt > cooldowns.Length && !forever
-                ? new GiveUp(ex)
-                : new Again(cooldowns[Math.Min(attempt, cooldowns.Length) - 1]);
-        }
+        public IContinuation Build(Exception ex, Envelope envelope) =>
+            new Again(WhileAway[Math.Clamp(envelope.Attempts, 1, WhileAway.Length) - 1]);
     }
 
     private sealed class Again(TimeSpan cooldown) : IContinuation, IInlineContinuation
     {
-        // From a queue: Wolverine has already dropped what the failed attempt cascaded.
+        // A message from a durable local queue.
         public async ValueTask ExecuteAsync(IEnvelopeLifecycle lifecycle, IWolverineRuntime runtime, DateTimeOffset now, Activity? activity)
         {
             await Task.Delay(cooldown);
@@ -85,26 +79,8 @@ public static class StoreRetries
         public async ValueTask<InvokeResult> ExecuteInlineAsync(
             IEnvelopeLifecycle lifecycle, IWolverineRuntime runtime, DateTimeOffset now, Activity? activity, CancellationToken cancellation)
         {
-            if (lifecycle is MessageContext context)
-            {
-                await context.ClearAllAsync();
-            }
-
             await Task.Delay(cooldown, cancellation);
             return InvokeResult.TryAgain;
-        }
-    }
-
-    private sealed class GiveUp(Exception exception) : IContinuation, IInlineContinuation
-    {
-        public async ValueTask ExecuteAsync(IEnvelopeLifecycle lifecycle, IWolverineRuntime runtime, DateTimeOffset now, Activity? activity) =>
-            await lifecycle.MoveToDeadLetterQueueAsync(exception);
-
-        public ValueTask<InvokeResult> ExecuteInlineAsync(
-            IEnvelopeLifecycle lifecycle, IWolverineRuntime runtime, DateTimeOffset now, Activity? activity, CancellationToken cancellation)
-        {
-            ExceptionDispatchInfo.Throw(exception);
-            return ValueTask.FromResult(InvokeResult.Stop);
         }
     }
 }

@@ -3,7 +3,10 @@ using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Presence.Domain.Signals;
 using Presence.Server.Mqtt;
+using Presence.Server.Placement;
 using Presence.Server.Tests.Infrastructure;
+using Wolverine;
+using Wolverine.Tracking;
 
 namespace Presence.Server.Tests.Mqtt;
 
@@ -54,11 +57,16 @@ public sealed class retrying_after_a_concurrent_write : IAsyncLifetime
         Assert.True(await HandleAsync("session", """{"id":"login-1","user":"alice","state":"login"}"""));
         other.RacesOnce("""{"id":"other-1","user":"alice","idle_seconds":5}""");
 
-        Assert.True(await HandleAsync("session", """{"id":"active-1","user":"alice","state":"active"}"""));
+        var tracked = await server.Services.TrackActivity(TimeSpan.FromSeconds(30)).ExecuteAndWaitAsync(async (IMessageContext _) =>
+            Assert.True(await HandleAsync("session", """{"id":"active-1","user":"alice","state":"active"}""")));
 
         Assert.Equal(1, other.Raced);
         Assert.Equal(["login-1", "other-1", "active-1"], await EvidenceAsync());
         Assert.Equal(0, server.Rejections.Count);
+
+        // One state update for the other node's decision and one for the retried one: what the lost attempt had
+        // queued was never stored, and does not leave with the retry either.
+        Assert.Equal(["alice", "alice"], tracked.Sent.MessagesOf<PublishUserState>().Select(m => m.User));
     }
 
     /// <summary>
