@@ -57,8 +57,8 @@ public sealed class retrying_after_a_concurrent_write : IAsyncLifetime
         Assert.True(await HandleAsync("session", """{"id":"login-1","user":"alice","state":"login"}"""));
         other.RacesOnce("""{"id":"other-1","user":"alice","idle_seconds":5}""");
 
-        var tracked = await server.Services.TrackActivity(TimeSpan.FromSeconds(30)).ExecuteAndWaitAsync(async (IMessageContext _) =>
-            Assert.True(await HandleAsync("session", """{"id":"active-1","user":"alice","state":"active"}""")));
+        var tracked = await server.Services.TrackActivity(TimeSpan.FromSeconds(30)).ExecuteAndWaitAsync((Func<IMessageContext, Task>)(async _ =>
+            Assert.True(await HandleAsync("session", """{"id":"active-1","user":"alice","state":"active"}"""))));
 
         Assert.Equal(1, other.Raced);
         Assert.Equal(["login-1", "other-1", "active-1"], await EvidenceAsync());
