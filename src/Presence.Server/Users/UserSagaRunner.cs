@@ -68,7 +68,7 @@ public static class UserSagaRunner
         // One instant for the whole message: every user it concerns is decided as of the same moment.
         var now = clock.GetCurrentInstant();
         var outgoing = new OutgoingMessages();
-        foreach (var user in users.Where(u => policy.User(u) is not null))
+        foreach (var user in users)
         {
             outgoing.AddRange(await DecideAsync(session, policy, input(user, house, Guid.NewGuid()), now, ct));
         }
