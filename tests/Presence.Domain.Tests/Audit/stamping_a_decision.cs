@@ -20,6 +20,14 @@ public class stamping_a_decision
         return (AuditStamp.For(input, before, events, s.Policy.Version, Node), events);
     }
 
+    private static Scenario AliceWaitingToSettleAtTheImac()
+    {
+        var s = Scenario.AliceOnTheBasementServer()
+            .WithSettings(p => p with { HoldDown = new HoldDowns(Duration.FromSeconds(3), Duration.FromSeconds(30), Duration.FromMinutes(1)) });
+        Stamp(s, Alice.LogsInAt(Imac));
+        return s;
+    }
+
     private static string DecisionOf(IReadOnlyList<object> events) => events.OfType<PlacementDecided>().Single().DecisionId;
 
     [Fact]
@@ -87,9 +95,7 @@ public class stamping_a_decision
     [Fact]
     public void a_wait_that_runs_out_belongs_to_the_signal_that_started_it()
     {
-        var s = Scenario.AliceOnTheBasementServer()
-            .WithSettings(p => p with { HoldDown = new HoldDowns(Duration.FromSeconds(3), Duration.FromSeconds(30), Duration.FromMinutes(1)) });
-        Stamp(s, Alice.LogsInAt(Imac));
+        var s = AliceWaitingToSettleAtTheImac();
         var wait = s.State!.Settling!.SettleId;
 
         var (stamp, events) = Stamp(s, TheWait.RunsOut());
@@ -101,9 +107,7 @@ public class stamping_a_decision
     [Fact]
     public void a_wait_whose_seat_was_left_still_belongs_to_its_signal_and_names_no_decision()
     {
-        var s = Scenario.AliceOnTheBasementServer()
-            .WithSettings(p => p with { HoldDown = new HoldDowns(Duration.FromSeconds(3), Duration.FromSeconds(30), Duration.FromMinutes(1)) });
-        Stamp(s, Alice.LogsInAt(Imac));
+        var s = AliceWaitingToSettleAtTheImac();
         var wait = s.State!.Settling!.SettleId;
         var before = s.State;
         var input = TheWait.RunsOut(wait)(s);
