@@ -12,14 +12,18 @@ using Wolverine;
 
 namespace Presence.Server.Agents;
 
-/// <summary>Agents' status and inventory become events in the host's stream; their answers go to the VM owner's saga.</summary>
+/// <summary>
+/// Agents' status and inventory become events in the host's stream; their answers go to the VM owner's saga.
+/// Idempotent for redeliveries: a delivery whose `id` this topic already brought changes nothing (<see cref="SeenMessage"/>);
+/// a repeated answer to a command is one the saga has already taken in, and it does nothing.
+/// </summary>
 public static class AgentMessageHandler
 {
     public static async Task<OutgoingMessages> Handle(
         AgentStatusArrived arrived, IDocumentSession session, HousePolicy policy, IClock clock, CancellationToken ct)
     {
         var status = arrived.Status;
-        RequireHost(policy, status.Host);
+        policy.RequireHost(status.Host);
         if (await SeenMessage.IsDuplicateAsync(session, arrived.Topic, status.Id, arrived.At, ct))
         {
             return [];
@@ -34,21 +38,19 @@ public static class AgentMessageHandler
         // An agent coming up may be what a frozen VM waits for; one going away matters to VMs on it. One saying it is
         // online while we believed it was (restarted faster than its last will, or reconnected) may have missed a
         // command: the users waiting on it get the pending command again, with the same id.
-        var now = clock.GetCurrentInstant();
+        var changed = HostState.Evolve(before, reported);
         if (before?.AgentOnline != reported.Online)
         {
-            return await UserSagaRunner.HostChangedAsync(session, policy, HostState.Evolve(before, reported), now, ct);
+            return await UserSagaRunner.HostChangedAsync(session, policy, clock, changed, ct);
         }
 
-        return reported.Online
-            ? await UserSagaRunner.HostChangedAsync(session, policy, HostState.Evolve(before, reported), now, ct, onlyWaitingOnIt: true)
-            : [];
+        return reported.Online ? await UserSagaRunner.HostChangedAsync(session, policy, clock, changed, ct, onlyWaitingOnIt: true) : [];
     }
 
     public static async Task Handle(AgentInventoryArrived arrived, IDocumentSession session, HousePolicy policy, CancellationToken ct)
     {
         var inventory = arrived.Inventory;
-        RequireHost(policy, inventory.Host);
+        policy.RequireHost(inventory.Host);
         if (await SeenMessage.IsDuplicateAsync(session, arrived.Topic, inventory.Id, arrived.At, ct))
         {
             return;
@@ -66,7 +68,7 @@ public static class AgentMessageHandler
         AgentEventArrived arrived, IDocumentSession session, HousePolicy policy, IClock clock, CancellationToken ct)
     {
         var e = arrived.Event;
-        RequireHost(policy, e.Host);
+        policy.RequireHost(e.Host);
         var owner = policy.OwnerOfVm(e.Vm)
             ?? throw new MessageRejected($"vm '{e.Vm}' is not in the house (House:Vms)");
         if (await SeenMessage.IsDuplicateAsync(session, arrived.Topic, e.Id, arrived.At, ct))
@@ -78,21 +80,7 @@ public static class AgentMessageHandler
             e.Host, e.CommandId, e.Vm, e.State.ToDomain(), arrived.At, e.IncomingUri,
             e.Progress?.TotalBytes, e.Progress?.TransferredBytes, e.Progress?.RemainingBytes,
             e.Progress?.DirtyPagesRate, e.Progress?.Mbps, e.DowntimeMs, e.TotalTimeMs, e.Error);
-        var input = new ObserveAgentReport
-        {
-            User = owner.Name,
-            Report = report,
-            House = await UserSagaRunner.HouseAsync(session, policy, ct),
-            Seed = Guid.NewGuid(),
-        };
-        return await UserSagaRunner.RunAsync(session, policy, input, clock.GetCurrentInstant(), ct);
-    }
-
-    private static void RequireHost(HousePolicy policy, string host)
-    {
-        if (policy.Host(host) is null)
-        {
-            throw new MessageRejected($"host '{host}' is not in the house (House:Hosts)");
-        }
+        return await UserSagaRunner.ForUserAsync(session, policy, clock, owner.Name,
+            (user, house, seed) => new ObserveAgentReport { User = user, House = house, Seed = seed, Report = report }, ct);
     }
 }

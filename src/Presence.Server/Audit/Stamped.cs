@@ -1,4 +1,5 @@
 using JasperFx.Events;
+using Presence.Domain.Audit;
 
 namespace Presence.Server.Audit;
 
@@ -9,6 +10,9 @@ namespace Presence.Server.Audit;
 /// </summary>
 public static class Stamped
 {
+    /// <summary>An event the decider just decided, with the metadata <see cref="AuditStamp.For"/> chose for it.</summary>
+    public static IEvent Event(object data, AuditStamp stamp) => Event(data, stamp.CorrelationId, stamp.CausationId, stamp.Headers);
+
     public static IEvent Event(object data, string? correlationId, string? causationId, IEnumerable<KeyValuePair<string, string>> headers)
     {
         var e = (IEvent)Activator.CreateInstance(typeof(Event<>).MakeGenericType(data.GetType()), data)!;

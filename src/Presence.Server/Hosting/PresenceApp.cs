@@ -1,6 +1,5 @@
 using JasperFx;
 using JasperFx.Events;
-using JasperFx.Events.Projections;
 using Marten;
 using Weasel.Core;
 using Microsoft.Extensions.Configuration.Json;
@@ -9,17 +8,16 @@ using Microsoft.Extensions.Options;
 using NodaTime;
 using NodaTime.Serialization.SystemTextJson;
 using Presence.Domain.House;
-using Presence.Domain.Users;
 using Presence.Server.Agents;
 using Presence.Server.Audit;
 using Presence.Server.Configuration;
+using Presence.Server.Dashboard;
 using Presence.Server.Migration;
 using Presence.Server.Mqtt;
 using Presence.Server.Placement;
 using Presence.Server.Replay;
 using Presence.Server.Users;
 using Wolverine;
-using Wolverine.ErrorHandling;
 using Wolverine.Marten;
 
 namespace Presence.Server.Hosting;
@@ -34,7 +32,7 @@ public sealed class StartupException(string message) : Exception(message);
 public static class PresenceApp
 {
     public const string ConfigEnvironmentVariable = "PRESENCE_CONFIG";
-    public const string OutboundQueue = "mqtt-out";
+    public const string OutboundQueue = MqttOutbound.Queue;
 
     /// <summary>
     /// Reads configuration: the house file (appsettings.json beside the binaries, or the one named by
@@ -166,17 +164,11 @@ public static class PresenceApp
         });
         services.AddSingleton(clock ?? SystemClock.Instance);
 
-        // Before the MQTT bridge, so no signal's events race the rebuild.
-        services.AddHostedService<Presence.Server.Dashboard.TimelineBackfill>();
-
-        // Start order matters: the broker before the clients that connect to it.
-        services.AddHostedService<EmbeddedBroker>();
-        services.AddSingleton<MqttOutbound>();
-        services.AddHostedService(sp => sp.GetRequiredService<MqttOutbound>());
-        services.AddSingleton<Rejections>();
-        services.AddSingleton<MqttBridge>();
-        services.AddHostedService(sp => sp.GetRequiredService<MqttBridge>());
-        services.AddHostedService<StatePublisherOnStart>();
+        // Each feature registers what it needs (its folder's Configuration.cs). Hosted services start in this order:
+        // the dashboard's backfill before the bridge takes signals, the broker before the clients that connect to it.
+        services.AddDashboard();
+        services.AddMqtt();
+        services.AddPlacement();
 
         services.AddMarten(opts =>
             {
@@ -185,13 +177,7 @@ public static class PresenceApp
                 opts.Events.DatabaseSchemaName = database.Schema;
                 opts.UseSystemTextJsonForSerialization(EnumStorage.AsString, configure: j => j.ConfigureForNodaTime(DateTimeZoneProviders.Tzdb));
                 opts.Events.StreamIdentity = StreamIdentity.AsString;
-                opts.Events.MetadataConfig.CorrelationIdEnabled = true;
-                opts.Events.MetadataConfig.CausationIdEnabled = true;
-                opts.Events.MetadataConfig.HeadersEnabled = true;
-                opts.Projections.Add<UserSagaProjection>(ProjectionLifecycle.Inline);
-                opts.Projections.Add<HostProjection>(ProjectionLifecycle.Inline);
-                opts.Projections.Add<Presence.Server.Dashboard.UserTimelineProjection>(ProjectionLifecycle.Inline);
-                opts.Schema.For<SeenMessage>();
+                opts.ConfigureUsers().ConfigureAgents().ConfigureDashboard().ConfigureAudit().ConfigureMqtt();
                 opts.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
             })
             .IntegrateWithWolverine(i => i.MessageStorageSchemaName = database.Schema + "_messages")
@@ -203,35 +189,17 @@ public static class PresenceApp
             opts.UseSystemTextJsonForSerialization(j => j.ConfigureForNodaTime(DateTimeZoneProviders.Tzdb));
             opts.Policies.AutoApplyTransactions();
             opts.Policies.UseDurableLocalQueues();
-
-            // Settling waits are scheduled messages; Wolverine's default 5 s poll would stretch a 3 s hold-down to 8 s.
-            opts.Durability.ScheduledJobPollingTime = TimeSpan.FromSeconds(1);
-
-            // Outgoing MQTT leaves from one durable queue, in order, after the deciding transaction committed.
-            opts.LocalQueue(OutboundQueue).UseDurableInbox().Sequential();
-            opts.PublishMessage<SendAgentCommand>().ToLocalQueue(OutboundQueue);
-            opts.PublishMessage<PublishUserState>().ToLocalQueue(OutboundQueue);
-            opts.OnException<MqttNotConnectedException>()
-                .RetryWithCooldown(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2))
-                .Then.ScheduleRetryIndefinitely(TimeSpan.FromSeconds(5));
+            opts.RetryStoreTrouble();
+            opts.ConfigureUsers().ConfigureMqtt().ConfigureMigration().ConfigurePlacement();
         });
     }
 
     public static void MapEndpoints(WebApplication app)
     {
         app.MapGet("/health", () => Results.Ok(new { status = "ok" }));
-        app.MapGet("/api/users", async (IQuerySession session, HousePolicy policy, CancellationToken ct) =>
-        {
-            var sagas = (await session.LoadManyAsync<UserSaga>(ct, policy.Users.Select(u => u.Name))).ToDictionary(s => s.Id);
-            return policy.Users.Select(u => PublishUserStateHandler.ToPayload(
-                sagas.GetValueOrDefault(u.Name) ?? UserSaga.Start(u.Name, u.Vm), u));
-        });
-
-        // explain, history, state at: src/Presence.Server/Audit.
+        app.MapPlacement();
         app.MapAuditEndpoints();
         app.MapReplayEndpoints();
-
-        // the dashboard (/, /api/house, /api/live, timelines): src/Presence.Server/Dashboard.
-        Presence.Server.Dashboard.DashboardEndpoints.Map(app);
+        app.MapDashboard();
     }
 }

@@ -1,8 +1,5 @@
-using System.Buffers;
 using Microsoft.Extensions.Options;
-using MQTTnet;
 using NodaTime;
-using Npgsql;
 using Presence.Contracts.Agents;
 using Presence.Contracts.Mqtt;
 using Presence.Contracts.Requests;
@@ -68,60 +65,30 @@ public sealed class MqttBridge(
             var other => throw new InvalidOperationException($"no handler for {other.GetType().Name}"),
         };
 
-        var delay = TimeSpan.FromMilliseconds(100);
-        for (var attempt = 1; ; attempt++)
+        try
         {
-            try
-            {
-                await using var scope = scopes.CreateAsyncScope();
-                var bus = scope.ServiceProvider.GetRequiredService<IMessageBus>();
-                await bus.InvokeAsync(message, ct);
-                return true;
-            }
-            catch (MessageRejected e)
-            {
-                await rejections.RejectAsync(topic, e.Message, ct);
-                return true;
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                return false; // not acknowledged: the broker redelivers it to the next run
-            }
-            catch (Exception e) when (IsTransient(e))
-            {
-                // The database is away: hold this message (and so everything behind it) until it is back.
-                logger.LogWarning("Storing {Topic} failed (attempt {Attempt}): {Error}; retrying", topic, attempt, e.Message);
-                await Task.Delay(delay, ct);
-                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 5_000));
-            }
-            catch (Exception e) when (attempt < 3)
-            {
-                // Optimistic concurrency with another server node, or a duplicate id written concurrently:
-                // a fresh attempt reloads the stream and decides again.
-                logger.LogInformation("Handling {Topic} failed (attempt {Attempt}): {Error}; retrying", topic, attempt, e.Message);
-            }
-            catch (Exception e)
-            {
-                logger.LogError(e, "Handling {Topic} failed for good", topic);
-                await rejections.RejectAsync(topic, $"internal error while handling this message: {e.Message}", ct);
-                return true;
-            }
+            // Concurrent writers and a database that is away are retried by Wolverine (StoreRetries), inside this
+            // call: when it returns, the message is stored.
+            await using var scope = scopes.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<IMessageBus>().InvokeAsync(message, ct);
+            return true;
+        }
+        catch (MessageRejected e)
+        {
+            await rejections.RejectAsync(topic, e.Message, ct);
+            return true;
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            return false; // not acknowledged: the broker redelivers it to the next run
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Handling {Topic} failed for good", topic);
+            await rejections.RejectAsync(topic, $"internal error while handling this message: {e.Message}", ct);
+            return true;
         }
     }
-
-    /// <summary>
-    /// Database trouble of any kind (down, refusing connections, out of disk) must not cost a signal, so the
-    /// message is held until it can be stored. Constraint violations are not trouble: they are the concurrent
-    /// duplicate case, which a normal retry settles.
-    /// </summary>
-    private static bool IsTransient(Exception e) => e switch
-    {
-        PostgresException p => !p.SqlState.StartsWith("23", StringComparison.Ordinal),
-        NpgsqlException => true,
-        System.Net.Sockets.SocketException => true,
-        TimeoutException => true,
-        _ => e.InnerException is { } inner && IsTransient(inner),
-    };
 
     private async Task WaitForStartAsync(CancellationToken ct)
     {

@@ -11,6 +11,9 @@ namespace Presence.Server.Mqtt;
 /// </summary>
 public sealed class MqttOutbound(IOptions<MqttOptions> options, ILogger<MqttOutbound> logger) : BackgroundService
 {
+    /// <summary>The durable local queue whose messages this publishes, one at a time and in order.</summary>
+    public const string Queue = "mqtt-out";
+
     private readonly MqttConnection connection = ServerSession.Connection("out", options.Value, logger);
 
     public Topics Topics { get; } = new(options.Value.TopicRoot);

@@ -1,7 +1,5 @@
-using System.Globalization;
 using Marten;
 using NodaTime;
-using Presence.Contracts.Signals;
 using Presence.Domain.House;
 using Presence.Domain.Hosts;
 using Presence.Domain.Signals;
@@ -13,25 +11,26 @@ using Wolverine;
 
 namespace Presence.Server.Signals;
 
+/// <summary>
+/// A computer's signal becomes evidence: in the stream of the user it names, or, for lid, Wi-Fi and power (about the
+/// computer itself), in the host's stream and in the stream of every user it concerns (leaving with the laptop).
+/// Idempotent for redeliveries: a delivery whose `id` this topic already brought changes nothing (<see cref="SeenMessage"/>);
+/// one without an id is new evidence each time.
+/// </summary>
 public static class SignalHandler
 {
     public static async Task<OutgoingMessages> Handle(
         SignalArrived arrived, IDocumentSession session, HousePolicy policy, IClock clock, CancellationToken ct)
     {
         var signal = arrived.Signal;
-        if (policy.Host(signal.Host) is null)
+        policy.RequireHost(signal.Host);
+        if (signal.User is { } user)
         {
-            throw new MessageRejected($"host '{signal.Host}' is not in the house (House:Hosts)");
-        }
-
-        if (signal.User is { } user && policy.User(user) is null)
-        {
-            throw new MessageRejected($"user '{user}' is not in the house (House:Users)");
-        }
-
-        if (signal.User is { } named && !policy.MayUse(named, signal.Host))
-        {
-            throw new MessageRejected($"user '{named}' may not use host '{signal.Host}' (not in House:Users AllowedHosts)");
+            policy.RequireUser(user);
+            if (!policy.MayUse(user, signal.Host))
+            {
+                throw new MessageRejected($"user '{user}' may not use host '{signal.Host}' (not in House:Users AllowedHosts)");
+            }
         }
 
         if (await SeenMessage.IsDuplicateAsync(session, arrived.Topic, signal.Id, arrived.At, ct))
@@ -40,30 +39,13 @@ public static class SignalHandler
         }
 
         var evidence = SignalEvidence.ToEvidence(signal, arrived.At);
-        if (signal.User is not { } about)
+        InputFor observe = (about, house, seed) => new ObserveEvidence { User = about, House = house, Seed = seed, Evidence = evidence };
+        if (signal.User is { } named)
         {
-            // Lid, Wi-Fi and power are about the computer: its stream keeps them, and so does the stream of every
-            // user sitting at it or running a VM on it, whose decisions they may change (leaving with the laptop).
-            session.Events.Append(HostState.StreamId(signal.Host), new HostSignalRecorded(signal.Host, evidence, arrived.At));
-            var house = await UserSagaRunner.HouseAsync(session, policy, ct);
-            var outgoing = new OutgoingMessages();
-            foreach (var concerned in await UserSagaRunner.AffectedAsync(session, policy, house, signal.Host, ct))
-            {
-                outgoing.AddRange(await UserSagaRunner.RunAsync(session, policy,
-                    new ObserveEvidence { User = concerned, Evidence = evidence, House = house, Seed = Guid.NewGuid() },
-                    clock.GetCurrentInstant(), ct));
-            }
-
-            return outgoing;
+            return await UserSagaRunner.ForUserAsync(session, policy, clock, named, observe, ct);
         }
 
-        var input = new ObserveEvidence
-        {
-            User = about,
-            Evidence = evidence,
-            House = await UserSagaRunner.HouseAsync(session, policy, ct),
-            Seed = Guid.NewGuid(),
-        };
-        return await UserSagaRunner.RunAsync(session, policy, input, clock.GetCurrentInstant(), ct);
+        session.Events.Append(HostState.StreamId(signal.Host), new HostSignalRecorded(signal.Host, evidence, arrived.At));
+        return await UserSagaRunner.ForHostAsync(session, policy, clock, signal.Host, observe, ct);
     }
 }

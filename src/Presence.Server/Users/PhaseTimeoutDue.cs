@@ -9,23 +9,13 @@ namespace Presence.Server.Users;
 /// <summary>A phase's time ran out (scheduled when the decider recorded PhaseTimeoutScheduled).</summary>
 public sealed record PhaseTimeoutDue(string User, string MoveId, string Phase);
 
+/// <summary>
+/// Hands a phase timeout to the user's saga. Idempotent by construction: the saga compensates only while that phase
+/// of that move is still pending, so a timeout arriving after the phase ended, or a second time, does nothing.
+/// </summary>
 public static class PhaseTimeoutDueHandler
 {
-    public static async Task<OutgoingMessages> Handle(PhaseTimeoutDue message, IDocumentSession session, HousePolicy policy, IClock clock, CancellationToken ct)
-    {
-        if (policy.User(message.User) is null)
-        {
-            return []; // the user left the house file while the phase ran
-        }
-
-        var input = new CheckTimeout
-        {
-            User = message.User,
-            MoveId = message.MoveId,
-            Phase = message.Phase,
-            House = await UserSagaRunner.HouseAsync(session, policy, ct),
-            Seed = Guid.NewGuid(),
-        };
-        return await UserSagaRunner.RunAsync(session, policy, input, clock.GetCurrentInstant(), ct);
-    }
+    public static Task<OutgoingMessages> Handle(PhaseTimeoutDue message, IDocumentSession session, HousePolicy policy, IClock clock, CancellationToken ct) =>
+        UserSagaRunner.ForUserAsync(session, policy, clock, message.User,
+            (user, house, seed) => new CheckTimeout { User = user, House = house, Seed = seed, MoveId = message.MoveId, Phase = message.Phase }, ct);
 }

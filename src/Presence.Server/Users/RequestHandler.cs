@@ -13,7 +13,9 @@ namespace Presence.Server.Users;
 
 /// <summary>
 /// Requests from people and Home Assistant enter the user's stream as evidence, so history shows who asked for
-/// what; maintenance switches go to the host's stream.
+/// what; maintenance switches go to the host's stream. Idempotent for redeliveries: a delivery whose `id` this topic
+/// already brought changes nothing (<see cref="SeenMessage"/>); switching maintenance to the state it is in decides
+/// nothing new.
 /// </summary>
 public static class RequestHandler
 {
@@ -21,7 +23,7 @@ public static class RequestHandler
         UserRequestArrived arrived, IDocumentSession session, HousePolicy policy, IClock clock, CancellationToken ct)
     {
         var request = arrived.Request;
-        var user = policy.User(request.User) ?? throw new MessageRejected($"user '{request.User}' is not in the house (House:Users)");
+        var user = policy.RequireUser(request.User);
         if (request.Target is { } target && !user.AllowedHosts.Contains(target))
         {
             throw new MessageRejected($"target '{target}' is not among {user.Name}'s allowed hosts ({string.Join(", ", user.AllowedHosts)})");
@@ -46,25 +48,15 @@ public static class RequestHandler
         var evidence = new Evidence(
             request.Id ?? "r-" + Guid.NewGuid().ToString("N")[..12], EvidenceKind.Request,
             request.Target ?? user.HomeHost, user.Name, details, arrived.At);
-        var input = new ObserveEvidence
-        {
-            User = user.Name,
-            Evidence = evidence,
-            House = await UserSagaRunner.HouseAsync(session, policy, ct),
-            Seed = Guid.NewGuid(),
-        };
-        return await UserSagaRunner.RunAsync(session, policy, input, clock.GetCurrentInstant(), ct);
+        return await UserSagaRunner.ForUserAsync(session, policy, clock, user.Name,
+            (name, house, seed) => new ObserveEvidence { User = name, House = house, Seed = seed, Evidence = evidence }, ct);
     }
 
     public static async Task<OutgoingMessages> Handle(
         MaintenanceArrived arrived, IDocumentSession session, HousePolicy policy, IClock clock, CancellationToken ct)
     {
         var request = arrived.Request;
-        if (policy.Host(request.Host) is null)
-        {
-            throw new MessageRejected($"host '{request.Host}' is not in the house (House:Hosts)");
-        }
-
+        policy.RequireHost(request.Host);
         if (await SeenMessage.IsDuplicateAsync(session, arrived.Topic, request.Id, arrived.At, ct))
         {
             return [];
@@ -74,6 +66,6 @@ public static class RequestHandler
             request.Host, request.State == Presence.Contracts.Requests.MaintenanceRequest.Switch.On, request.Reason, arrived.At);
         var before = await session.LoadAsync<HostState>(HostState.StreamId(request.Host), ct);
         session.Events.Append(HostState.StreamId(request.Host), switched);
-        return await UserSagaRunner.HostChangedAsync(session, policy, HostState.Evolve(before, switched), clock.GetCurrentInstant(), ct);
+        return await UserSagaRunner.HostChangedAsync(session, policy, clock, HostState.Evolve(before, switched), ct);
     }
 }

@@ -9,22 +9,13 @@ namespace Presence.Server.Users;
 /// <summary>A settling wait ran out (scheduled when the decider recorded SettlingStarted).</summary>
 public sealed record SettleUser(string User, string SettleId);
 
+/// <summary>
+/// Hands a settling wait that ran out to the user's saga. Idempotent by construction: the saga acts only on the wait
+/// it still holds, so a late, repeated or superseded one (the user moved on, the move happened) does nothing.
+/// </summary>
 public static class SettleUserHandler
 {
-    public static async Task<OutgoingMessages> Handle(SettleUser message, IDocumentSession session, HousePolicy policy, IClock clock, CancellationToken ct)
-    {
-        if (policy.User(message.User) is null)
-        {
-            return []; // the user left the house file while the wait ran
-        }
-
-        var input = new Settle
-        {
-            User = message.User,
-            SettleId = message.SettleId,
-            House = await UserSagaRunner.HouseAsync(session, policy, ct),
-            Seed = Guid.NewGuid(),
-        };
-        return await UserSagaRunner.RunAsync(session, policy, input, clock.GetCurrentInstant(), ct);
-    }
+    public static Task<OutgoingMessages> Handle(SettleUser message, IDocumentSession session, HousePolicy policy, IClock clock, CancellationToken ct) =>
+        UserSagaRunner.ForUserAsync(session, policy, clock, message.User,
+            (user, house, seed) => new Settle { User = user, House = house, Seed = seed, SettleId = message.SettleId }, ct);
 }

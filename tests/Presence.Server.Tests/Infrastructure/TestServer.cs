@@ -47,7 +47,8 @@ public sealed class TestServer : IAsyncDisposable
         int? externalBrokerPort = null,
         string nodeName = "test",
         string houseJson = TestHouse.Json,
-        string? directory = null)
+        string? directory = null,
+        Action<IServiceCollection>? services = null)
     {
         connectionString ??= await PostgresCluster.NewDatabaseAsync("server");
         directory ??= PostgresCluster.NewScratchDirectory("server");
@@ -69,6 +70,7 @@ public sealed class TestServer : IAsyncDisposable
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         PresenceApp.ConfigureServices(builder, connectionString);
         builder.Services.RunWolverineInSoloMode();
+        services?.Invoke(builder.Services);
         var app = builder.Build();
         PresenceApp.MapEndpoints(app);
         await app.StartAsync();

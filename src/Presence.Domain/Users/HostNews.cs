@@ -1,0 +1,57 @@
+using Presence.Domain.House;
+
+namespace Presence.Domain.Users;
+
+/// <summary>
+/// Who news about one computer concerns: a change of its agent or its maintenance, or a signal about the computer
+/// itself (lid, Wi-Fi, power). Each concerned user's saga then decides whether it matters; these only choose whom to
+/// ask, so asking one user too many costs a decision that does nothing, and one too few loses a move.
+/// </summary>
+public static class HostNews
+{
+    /// <summary>
+    /// True when the saga has anything on <paramref name="host"/>: the VM runs there or the user sits there, the VM
+    /// was evacuated from there or waits frozen to wake there, or a move, a suspend/resume or a display attach in
+    /// flight involves it.
+    /// </summary>
+    public static bool IsConcernedBy(this UserSaga saga, string host) =>
+        saga.VmHost == host
+        || saga.Seat == host
+        || saga.EvacuatedFrom == host
+        || saga.Suspended?.ResumeOn == host
+        || saga.Migration?.Source == host
+        || saga.Migration?.Target == host
+        || saga.Operation?.Host == host
+        || saga.PendingDisplay?.Host == host;
+
+    /// <summary>True when the saga waits for an answer from <paramref name="host"/>'s agent to a command it sent.</summary>
+    public static bool WaitsOnAgentOf(this UserSaga saga, string host) =>
+        saga.Migration?.Sent?.Host == host || saga.Operation?.Host == host;
+
+    /// <summary>
+    /// The house's users, in the house file's order, whom news about <paramref name="host"/> concerns. A user with
+    /// no saga yet has only the agents' word: the news concerns them when <paramref name="house"/> shows their VM
+    /// running on that host.
+    /// </summary>
+    public static IReadOnlyList<string> Concerns(string host, HousePolicy policy, IEnumerable<UserSaga> sagas, HouseSnapshot house)
+    {
+        var byUser = sagas.ToDictionary(s => s.Id);
+        return policy.Users
+            .Where(u => byUser.TryGetValue(u.Name, out var saga) ? saga.IsConcernedBy(host) : house.Host(host).Runs(u.Vm))
+            .Select(u => u.Name)
+            .ToList();
+    }
+
+    /// <summary>
+    /// The house's users, in the house file's order, waiting on <paramref name="host"/>'s agent: what an agent that
+    /// announces itself again (and may have missed a command) concerns.
+    /// </summary>
+    public static IReadOnlyList<string> WaitingOn(string host, HousePolicy policy, IEnumerable<UserSaga> sagas)
+    {
+        var byUser = sagas.ToDictionary(s => s.Id);
+        return policy.Users
+            .Where(u => byUser.TryGetValue(u.Name, out var saga) && saga.WaitsOnAgentOf(host))
+            .Select(u => u.Name)
+            .ToList();
+    }
+}

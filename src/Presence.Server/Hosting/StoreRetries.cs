@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using JasperFx;
+using Npgsql;
+using Wolverine;
+using Wolverine.ErrorHandling;
+using Wolverine.Runtime;
+using Wolverine.Runtime.Handlers;
+
+namespace Presence.Server.Hosting;
+
+/// <summary>
+/// Wolverine's answer when storing a message's outcome fails through nobody's fault. Another writer got there first
+/// (optimistic concurrency with another server node, a stream or a contract id two deliveries started at once): a
+/// fresh attempt reloads and decides again, or finds the duplicate. The database is away: the message is held, and
+/// with it everything behind it on the MQTT bridge, until it can be stored, because a message is acknowledged only
+/// once it is. Anything else (a <see cref="MessageRejected"/>, a bug) is not retried.
+/// </summary>
+public static class StoreRetries
+{
+    /// <summary>Cooldowns after a concurrent write; after the last one the message fails.</summary>
+    public static readonly TimeSpan[] AfterConflict =
+        [TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(250)];
+
+    /// <summary>Cooldowns while the database is away; the last repeats until it is back or the server stops.</summary>
+    public static readonly TimeSpan[] WhileAway =
+    [
+        TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(400), TimeSpan.FromMilliseconds(800),
+        TimeSpan.FromMilliseconds(1600), TimeSpan.FromMilliseconds(3200), TimeSpan.FromSeconds(5),
+    ];
+
+    public static WolverineOptions RetryStoreTrouble(this WolverineOptions opts)
+    {
+        opts.Policies.OnException<ConcurrencyException>()
+            .Or<JasperFx.Events.ExistingStreamIdCollisionException>()
+            .Or<Marten.Exceptions.ExistingStreamIdCollisionException>()
+            .Or<DocumentAlreadyExistsException>()
+            .Or<PostgresException>(p => p.SqlState == PostgresErrorCodes.UniqueViolation, "unique violation")
+            .RetryWithCooldown(AfterConflict);
+        opts.Policies.OnException(IsStoreAway, "the database is away").ContinueWith(new HoldWhileAway());
+        return opts;
+    }
+
+    /// <summary>
+    /// Database trouble of any kind (down, refusing connections, out of disk). Constraint violations are not trouble:
+    /// they are the concurrent duplicate case, which the conflict retry settles.
+    /// </summary>
+    public static bool IsStoreAway(Exception e) => e switch
+    {
+        PostgresException p => !p.SqlState.StartsWith("23", StringComparison.Ordinal),
+        NpgsqlException => true,
+        System.Net.Sockets.SocketException => true,
+        TimeoutException => true,
+        _ => e.InnerException is { } inner && IsStoreAway(inner),
+    };
+
+    /// <summary>
+    /// Runs the message again after a cooldown that grows through <see cref="WhileAway"/> and then stays at its last,
+    /// for as long as it takes. Wolverine's own cooldowns are finite (at most 25), and a signal must not be lost to an
+    /// outage that outlasts them.
+    /// </summary>
+    private sealed class HoldWhileAway : IContinuationSource
+    {
+        public string Description => "hold until the database is back";
+
+        public IContinuation Build(Exception ex, Envelope envelope) =>
+            new Again(WhileAway[Math.Clamp(envelope.Attempts, 1, WhileAway.Length) - 1]);
+    }
+
+    private sealed class Again(TimeSpan cooldown) : IContinuation, IInlineContinuation
+    {
+        // A message from a durable local queue.
+        public async ValueTask ExecuteAsync(IEnvelopeLifecycle lifecycle, IWolverineRuntime runtime, DateTimeOffset now, Activity? activity)
+        {
+            await Task.Delay(cooldown);
+            await lifecycle.RetryExecutionNowAsync();
+        }
+
+        // InvokeAsync (the MQTT bridge): the server stopping ends the wait, and the message stays unacknowledged.
+        public async ValueTask<InvokeResult> ExecuteInlineAsync(
+            IEnvelopeLifecycle lifecycle, IWolverineRuntime runtime, DateTimeOffset now, Activity? activity, CancellationToken cancellation)
+        {
+            await Task.Delay(cooldown, cancellation);
+            return InvokeResult.TryAgain;
+        }
+    }
+}

@@ -1,0 +1,40 @@
+using Marten;
+using Presence.Server.Hosting;
+using Wolverine;
+using Wolverine.ErrorHandling;
+
+namespace Presence.Server.Mqtt;
+
+/// <summary>
+/// The MQTT bridge: the embedded broker, the inbound half (validated messages handed to Wolverine, de-duplicated by
+/// the contract's id) and the outbound half (one durable, ordered queue that publishes after the transaction committed).
+/// </summary>
+public static class Configuration
+{
+    /// <summary>Start order matters: the broker before the clients that connect to it.</summary>
+    public static IServiceCollection AddMqtt(this IServiceCollection services)
+    {
+        services.AddHostedService<EmbeddedBroker>();
+        services.AddSingleton<MqttOutbound>();
+        services.AddHostedService(sp => sp.GetRequiredService<MqttOutbound>());
+        services.AddSingleton<Rejections>();
+        services.AddSingleton<MqttBridge>();
+        services.AddHostedService(sp => sp.GetRequiredService<MqttBridge>());
+        return services;
+    }
+
+    public static StoreOptions ConfigureMqtt(this StoreOptions opts)
+    {
+        opts.Schema.For<SeenMessage>();
+        return opts;
+    }
+
+    public static WolverineOptions ConfigureMqtt(this WolverineOptions opts)
+    {
+        opts.LocalQueue(MqttOutbound.Queue).UseDurableInbox().Sequential();
+        opts.OnException<MqttNotConnectedException>()
+            .RetryWithCooldown(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2))
+            .Then.ScheduleRetryIndefinitely(TimeSpan.FromSeconds(5));
+        return opts;
+    }
+}

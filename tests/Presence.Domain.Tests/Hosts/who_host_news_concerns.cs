@@ -1,0 +1,121 @@
+using static Presence.Domain.Tests.Support.TheHouse;
+
+namespace Presence.Domain.Tests.Hosts;
+
+/// <summary>
+/// News about one computer (maintenance, its agent coming or going, its lid, Wi-Fi or power) is handed to the users
+/// it concerns. Given alice's saga, when the iMac has news, then she is asked or not.
+/// </summary>
+public class who_host_news_concerns
+{
+    private static readonly Instant At = Scenario.Start;
+
+    /// <summary>alice with her VM on the basement server, shown there, nothing in flight: the iMac is none of her business.</summary>
+    private static UserSaga Alice(Func<UserSaga, UserSaga>? given = null)
+    {
+        var saga = UserSaga.Start(AliceName, Vm) with { VmHost = Basement, Seat = Basement };
+        return given is null ? saga : given(saga);
+    }
+
+    private static PendingMigration Move(string from, string to, CommandToAgent? sent = null) =>
+        new("m-1", Vm, from, to, Phases.Preparing, "c-prepare", null, null, null, At, 8 * Gib, sent);
+
+    private static IReadOnlyList<string> WhenTheImacHasNews(UserSaga alice) =>
+        HostNews.Concerns(Imac, Policy(), [alice], Facts());
+
+    [Fact]
+    public void a_saga_with_nothing_on_the_host_is_not_concerned() =>
+        Assert.Empty(WhenTheImacHasNews(Alice()));
+
+    [Fact]
+    public void her_vm_running_there_concerns_her() =>
+        Assert.Equal([AliceName], WhenTheImacHasNews(Alice(s => s with { VmHost = Imac })));
+
+    [Fact]
+    public void her_sitting_there_concerns_her() =>
+        Assert.Equal([AliceName], WhenTheImacHasNews(Alice(s => s with { Seat = Imac })));
+
+    [Fact]
+    public void her_vm_evacuated_from_there_concerns_her() =>
+        Assert.Equal([AliceName], WhenTheImacHasNews(Alice(s => s with { EvacuatedFrom = Imac })));
+
+    [Fact]
+    public void her_frozen_vm_waiting_to_wake_there_concerns_her() =>
+        Assert.Equal([AliceName], WhenTheImacHasNews(Alice(s => s with { VmHost = null, Suspended = new SuspendedVm("/f", Basement, Imac, At) })));
+
+    [Fact]
+    public void a_move_from_there_concerns_her() =>
+        Assert.Equal([AliceName], WhenTheImacHasNews(Alice(s => s with { VmHost = Imac, Migration = Move(Imac, Laptop) })));
+
+    [Fact]
+    public void a_move_to_there_concerns_her() =>
+        Assert.Equal([AliceName], WhenTheImacHasNews(Alice(s => s with { Migration = Move(Basement, Imac) })));
+
+    [Fact]
+    public void a_suspend_or_resume_there_concerns_her() =>
+        Assert.Equal([AliceName], WhenTheImacHasNews(Alice(s => s with
+        {
+            Operation = new PendingOperation("o-1", PendingOperation.Resume, Vm, Imac, "/f", "c-resume", Imac, At),
+        })));
+
+    [Fact]
+    public void a_display_attach_waiting_there_concerns_her() =>
+        Assert.Equal([AliceName], WhenTheImacHasNews(Alice(s => s with { PendingDisplay = new PendingDisplay("c-attach", Imac) })));
+
+    [Fact]
+    public void a_user_with_no_saga_yet_is_concerned_when_the_agents_show_her_vm_there()
+    {
+        var vmOnTheImac = Facts() with
+        {
+            Hosts = Facts().Hosts.Select(h => h.Name == Imac ? h with { Vms = [Running()] } : h with { Vms = [] }).ToList(),
+        };
+
+        Assert.Equal([AliceName], HostNews.Concerns(Imac, Policy(), [], vmOnTheImac));
+        Assert.Empty(HostNews.Concerns(Imac, Policy(), [], Facts()));
+    }
+
+    [Fact]
+    public void a_saga_outweighs_the_agents_word()
+    {
+        var inventoryLagging = Facts() with { Hosts = Facts().Hosts.Select(h => h with { Vms = h.Name == Imac ? [Running()] : [] }).ToList() };
+
+        Assert.Empty(HostNews.Concerns(Imac, Policy(), [Alice()], inventoryLagging));
+    }
+
+    [Fact]
+    public void a_saga_of_someone_no_longer_in_the_house_is_not_asked() =>
+        Assert.Empty(HostNews.Concerns(Imac, Policy(), [Alice(s => s with { Id = "mallory", VmHost = Imac })], Facts()));
+
+    [Fact]
+    public void an_agent_announcing_itself_again_concerns_only_who_waits_on_its_answer()
+    {
+        var prepare = new CommandToAgent(Imac, "c-prepare", CommandKind.PrepareIncoming, Vm, 8 * Gib);
+        var waiting = Alice(s => s with { Migration = Move(Basement, Imac, prepare) });
+        var sittingThere = Alice(s => s with { Seat = Imac });
+
+        Assert.Equal([AliceName], HostNews.WaitingOn(Imac, Policy(), [waiting]));
+        Assert.Empty(HostNews.WaitingOn(Imac, Policy(), [sittingThere]));
+        Assert.Empty(HostNews.WaitingOn(Basement, Policy(), [waiting]));
+    }
+
+    [Fact]
+    public void a_suspend_or_resume_in_flight_waits_on_its_host()
+    {
+        var suspending = Alice(s => s with { Operation = new PendingOperation("o-1", PendingOperation.Suspend, Vm, Imac, "/f", "c-suspend", null, At) });
+
+        Assert.Equal([AliceName], HostNews.WaitingOn(Imac, Policy(), [suspending]));
+    }
+
+    [Fact]
+    public void users_come_in_the_house_files_order()
+    {
+        var policy = Policy() with
+        {
+            Users = [.. Policy().Users, new UserSpec("bob", "bob-desktop", Imac, [Imac])],
+            Vms = [.. Policy().Vms, new VmSpec("bob-desktop", 4 * Gib, "bob")],
+        };
+        var bob = UserSaga.Start("bob", "bob-desktop") with { VmHost = Imac };
+
+        Assert.Equal([AliceName, "bob"], HostNews.Concerns(Imac, policy, [bob, Alice(s => s with { Seat = Imac })], Facts()));
+    }
+}

@@ -1,0 +1,98 @@
+using System.Text;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using Presence.Domain.Signals;
+using Presence.Server.Mqtt;
+using Presence.Server.Placement;
+using Presence.Server.Tests.Infrastructure;
+using Wolverine;
+using Wolverine.Tracking;
+
+namespace Presence.Server.Tests.Mqtt;
+
+/// <summary>
+/// Another server node stores a signal for alice while this one is deciding hers: this one's transaction loses the
+/// optimistic-concurrency race. Wolverine's retry policy decides again on the stream as it now is, so the bridge
+/// stores the signal (and acknowledges it) instead of rejecting it.
+/// </summary>
+public sealed class retrying_after_a_concurrent_write : IAsyncLifetime
+{
+    private readonly AnotherNode other = new();
+    private TestServer server = null!;
+
+    private MqttBridge Bridge => server.Services.GetRequiredService<MqttBridge>();
+
+    public async Task InitializeAsync()
+    {
+        server = await TestServer.StartAsync(services: s => s.ConfigureMarten(o => o.Listeners.Add(other)));
+        other.Bridge = Bridge;
+    }
+
+    public Task DisposeAsync() => server.DisposeAsync().AsTask();
+
+    private async Task<IReadOnlyList<string>> EvidenceAsync()
+    {
+        await using var session = server.Store.QuerySession();
+        return (await session.Events.FetchStreamAsync("alice")).Select(e => e.Data).OfType<SignalRecorded>().Select(s => s.Evidence.Id).ToList();
+    }
+
+    private Task<bool> HandleAsync(string kind, string payload) =>
+        Bridge.HandleAsync($"presence/hosts/imac/signals/{kind}", Encoding.UTF8.GetBytes(payload), CancellationToken.None);
+
+    [Fact]
+    public async Task a_signal_that_lost_the_race_to_start_the_stream_is_stored_after_the_other()
+    {
+        other.RacesOnce("""{"id":"other-1","user":"alice","idle_seconds":5}""");
+
+        Assert.True(await HandleAsync("session", """{"id":"login-1","user":"alice","state":"login"}"""));
+
+        Assert.Equal(1, other.Raced);
+        Assert.Equal(["other-1", "login-1"], await EvidenceAsync());
+        Assert.Equal(0, server.Rejections.Count);
+    }
+
+    [Fact]
+    public async Task a_signal_that_lost_the_race_on_an_existing_stream_is_stored_after_the_other()
+    {
+        Assert.True(await HandleAsync("session", """{"id":"login-1","user":"alice","state":"login"}"""));
+        other.RacesOnce("""{"id":"other-1","user":"alice","idle_seconds":5}""");
+
+        var tracked = await server.Services.TrackActivity(TimeSpan.FromSeconds(30)).ExecuteAndWaitAsync((Func<IMessageContext, Task>)(async _ =>
+            Assert.True(await HandleAsync("session", """{"id":"active-1","user":"alice","state":"active"}"""))));
+
+        Assert.Equal(1, other.Raced);
+        Assert.Equal(["login-1", "other-1", "active-1"], await EvidenceAsync());
+        Assert.Equal(0, server.Rejections.Count);
+
+        // One state update for the other node's decision and one for the retried one: what the lost attempt had
+        // queued was never stored, and does not leave with the retry either.
+        Assert.Equal(["alice", "alice"], tracked.Sent.MessagesOf<PublishUserState>().Select(m => m.User));
+    }
+
+    /// <summary>
+    /// Just before a transaction that appends to alice's stream commits, stores another signal for her through the
+    /// bridge, as a second server node would: that one commits first.
+    /// </summary>
+    private sealed class AnotherNode : DocumentSessionListenerBase
+    {
+        private string? payload;
+
+        public MqttBridge? Bridge { get; set; }
+
+        public int Raced { get; private set; }
+
+        public void RacesOnce(string idle) => payload = idle;
+
+        public override async Task BeforeSaveChangesAsync(IDocumentSession session, CancellationToken token)
+        {
+            if (Bridge is null || payload is not { } idle || !session.PendingChanges.Streams().Any(s => s.Key == "alice"))
+            {
+                return;
+            }
+
+            payload = null;
+            Raced++;
+            Assert.True(await Bridge.HandleAsync("presence/hosts/imac/signals/idle", Encoding.UTF8.GetBytes(idle), token));
+        }
+    }
+}
