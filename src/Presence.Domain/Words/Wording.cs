@@ -13,7 +13,7 @@ namespace Presence.Domain.Words;
 /// </summary>
 public static class Wording
 {
-    /// <summary>A duration as people say it: 300 ms, 2 s, 2.5 s, 10 min, 8 h 45 min.</summary>
+    /// <summary>A duration as people say it: 300 ms, 2 s, 2.5 s, 3 min 26 s, 10 min, 8 h 45 min.</summary>
     public static string Duration(Duration d)
     {
         if (d < NodaTime.Duration.FromSeconds(1))
@@ -28,7 +28,9 @@ public static class Wording
 
         if (d < NodaTime.Duration.FromMinutes(90))
         {
-            return Invariant($"{Math.Round(d.TotalMinutes):0} min");
+            // A measured move of a few minutes keeps its seconds; a wait of whole minutes reads as just that.
+            var seconds = (long)Math.Round(d.TotalSeconds);
+            return seconds % 60 == 0 ? Invariant($"{seconds / 60} min") : Invariant($"{seconds / 60} min {seconds % 60} s");
         }
 
         var minutes = (long)Math.Round(d.TotalMinutes);

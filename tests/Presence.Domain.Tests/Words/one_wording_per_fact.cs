@@ -16,6 +16,7 @@ public class one_wording_per_fact
     [InlineData(300, "300 ms")]
     [InlineData(2_000, "2 s")]
     [InlineData(2_500, "2.5 s")]
+    [InlineData(205_700, "3 min 26 s")]
     [InlineData(600_000, "10 min")]
     [InlineData(7_200_000, "2 h")]
     [InlineData(31_500_000, "8 h 45 min")]
