@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using NodaTime;
 using Presence.Domain.Audit;
 using Presence.Domain.Hosts;
@@ -106,6 +105,7 @@ public sealed class DemoLines(DateTimeZone zone, double simulatedSpeed = 1)
             HostSignalRecorded h => h.Host,
             MaintenanceSwitched m => m.Host,
             AgentStatusReported a => a.Host,
+            // By name until a user's events share a base record that carries the user.
             _ => e.GetType().GetProperty("User")?.GetValue(e) as string ?? "",
         };
         var text = EventText.Of(e) ?? Wording.Spaced(e.GetType().Name);
