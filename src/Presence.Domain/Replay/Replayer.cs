@@ -1,4 +1,3 @@
-using System.Globalization;
 using NodaTime;
 using Presence.Domain.Audit;
 using Presence.Domain.House;
@@ -7,6 +6,7 @@ using Presence.Domain.Placement;
 using Presence.Domain.Seating;
 using Presence.Domain.Signals;
 using Presence.Domain.Users;
+using Presence.Domain.Words;
 
 namespace Presence.Domain.Replay;
 
@@ -338,7 +338,7 @@ public static class Replayer
                 return;
             }
 
-            Schedule(at, null, $"{report.Host} says {report.State.ToString().ToLowerInvariant()} to {Short(commandId)}", passed.Contains(commandId) ? "assumed: the recording's answer came before the replay sent this command" : "assumed: the recording never sent this command",
+            Schedule(at, null, EventText.Report(report), passed.Contains(commandId) ? "assumed: the recording's answer came before the replay sent this command" : "assumed: the recording never sent this command",
                 h => new ObserveAgentReport { User = user, Report = report, House = h, Seed = Derived(commandId + "/" + report.State) });
         }
 
@@ -405,18 +405,11 @@ public static class Replayer
     /// <summary>A seed for an input the recording does not have, the same on every replay.</summary>
     private static Guid Derived(string label) => new Ids(Guid.Empty).Derive("replay/" + label);
 
-    private static string Short(string id) => id.Length > 8 ? id[..8] : id;
-
-    /// <summary>The input, in words.</summary>
+    /// <summary>The input, in words: a signal under its id, so the report can be followed back to the history.</summary>
     public static string Describe(IDomainEvent input) => input switch
     {
-        SignalRecorded s => $"{s.Evidence.Id}: {s.Evidence}",
-        AgentReported a => $"{a.Report.Host} says {a.Report.State.ToString().ToLowerInvariant()} to {Short(a.Report.CommandId)}",
-        SettlingWaitRanOut w => $"wait {w.SettleId} runs out",
-        PhaseTimeoutRanOut t => $"{t.Phase} timeout of {t.MoveId} runs out",
-        HostChangeNoticed h => $"{h.Host} changed",
-        HouseObserved => "the house changed",
-        _ => input.GetType().Name,
+        SignalRecorded s => $"{s.Evidence.Id}: {EventText.Of(s)}",
+        _ => EventText.Of(input) ?? Wording.Spaced(input.GetType().Name),
     };
 
     /// <summary>
@@ -426,31 +419,34 @@ public static class Replayer
     public static IReadOnlyList<DecisionSummary> Decisions(IEnumerable<IDomainEvent> events) =>
         events.Select(Summarise).OfType<DecisionSummary>().ToList();
 
-    private static DecisionSummary? Summarise(IDomainEvent e) => e switch
+    /// <summary>The key compares by what was decided and by which rule; the text is the event's own words.</summary>
+    private static DecisionSummary? Summarise(IDomainEvent e) => Key(e) is { } key && EventText.Of(e) is { } text
+        ? new DecisionSummary(key.Key, text, key.Rule, e.At)
+        : null;
+
+    private static (string Key, string? Rule)? Key(IDomainEvent e) => e switch
     {
-        SeatChanged s => new(
-            $"seat {s.Seat ?? "none"}",
-            string.Create(CultureInfo.InvariantCulture, $"seat: {s.Seat ?? "none"} (confidence {s.Confidence:0.0#})"),
-            null, s.At),
-        PlacementDecided d => new($"decided {Mode(d.Mode)} {d.From ?? "?"}->{d.To} by {d.Rule}", $"{Mode(d.Mode)} {d.From ?? "?"} → {d.To} ({d.Rule}: {d.Reason})", d.Rule, d.At),
-        PlacementProposed p => new($"proposed {Mode(p.Mode)} {p.From ?? "?"}->{p.To} by {p.Rule}", $"proposed {Mode(p.Mode)} {p.From ?? "?"} → {p.To} ({p.Rule}: {p.Reason})", p.Rule, p.At),
-        MoveSuppressed m => new($"suppressed {m.Wanted ?? "-"} by {m.Rule}", $"no move to {m.Wanted ?? "anywhere"} ({m.Rule}: {m.Reason})", m.Rule, m.At),
-        SettlingStarted s => new($"waits before {Mode(s.Mode)} to {s.Seat}", $"waits {Seconds(s.HoldDown)} before {Mode(s.Mode)} to {s.Seat}", null, s.At),
-        SettlingLapsed l => new("wait lapsed", $"wait lapsed: {l.Reason}", null, l.At),
-        RequestRefused r => new("refused", $"request refused: {r.Reason}", null, r.At),
-        LeavingDetected l => new($"leaving with {l.Host}", $"leaving with {l.Host}: {l.Reason}", Rules.LeavingWithLaptop, l.At),
-        HoldChanged h => new(h.Held ? "held" : "released", h.Held ? "session held" : "session follows again", Rules.Hold, h.At),
-        MigrationCompleted c => new($"arrived on {c.Target}", $"VM arrived on {c.Target}" + (c.TotalTimeMs is { } ms ? string.Create(CultureInfo.InvariantCulture, $" after {ms / 1000.0:0.#} s") : ""), null, c.At),
-        MigrationFailed f => new($"move to {f.Target} failed in {f.Phase}", $"move to {f.Target} failed while {f.Phase}: {f.Reason}", null, f.At),
-        VmSuspended s => new($"frozen on {s.Host}", $"VM frozen on {s.Host}", null, s.At),
-        SuspendFailed s => new($"freeze on {s.Host} failed", $"freezing on {s.Host} failed: {s.Reason}", null, s.At),
-        VmResumed r => new($"woke on {r.Host}", $"VM woke on {r.Host}", null, r.At),
-        ResumeFailed r => new($"wake on {r.Host} failed", $"waking on {r.Host} failed: {r.Reason}", null, r.At),
-        DisplayAttached d => new($"shown on {d.Host}", $"VM shown on {d.Host}", null, d.At),
-        DisplayAttachFailed d => new($"showing on {d.Host} failed", $"showing on {d.Host} failed: {d.Reason}", null, d.At),
+        SeatChanged s => ($"seat {s.Seat ?? "none"}", null),
+        PlacementDecided d => ($"decided {Mode(d.Mode)} {d.From ?? "?"}->{d.To} by {d.Rule}", d.Rule),
+        PlacementProposed p => ($"proposed {Mode(p.Mode)} {p.From ?? "?"}->{p.To} by {p.Rule}", p.Rule),
+        MoveSuppressed m => ($"suppressed {m.Wanted ?? "-"} by {m.Rule}", m.Rule),
+        SettlingStarted s => ($"waits before {Mode(s.Mode)} to {s.Seat}", null),
+        SettlingLapsed => ("wait lapsed", null),
+        RequestRefused => ("refused", null),
+        LeavingDetected l => ($"leaving with {l.Host}", Rules.LeavingWithLaptop),
+        HoldChanged h => (h.Held ? "held" : "released", Rules.Hold),
+        MigrationCompleted c => ($"arrived on {c.Target}", null),
+        MigrationFailed f => ($"move to {f.Target} failed in {f.Phase}", null),
+        VmSuspended s => ($"frozen on {s.Host}", null),
+        SuspendFailed s => ($"freeze on {s.Host} failed", null),
+        VmResumed r => ($"woke on {r.Host}", null),
+        ResumeFailed r => ($"wake on {r.Host} failed", null),
+        DisplayAttached d => ($"shown on {d.Host}", null),
+        DisplayAttachFailed d => ($"showing on {d.Host} failed", null),
         _ => null,
     };
 
+    /// <summary>The mode as a key word: keys are compared (and matched by tests), never shown.</summary>
     private static string Mode(PlacementMode mode) => mode switch
     {
         PlacementMode.AttachDisplay => "show",
@@ -458,8 +454,6 @@ public static class Replayer
         PlacementMode.SuspendResume => "freeze-and-wake",
         _ => "wake",
     };
-
-    private static string Seconds(Duration d) => string.Create(CultureInfo.InvariantCulture, $"{d.TotalSeconds:0.#} s");
 }
 
 /// <summary>One decision, as replay compares it (<see cref="Key"/>) and prints it (<see cref="Text"/>).</summary>

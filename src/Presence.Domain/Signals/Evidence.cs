@@ -20,10 +20,7 @@ public sealed record Evidence(
 {
     public string? Detail(string key) => Details.TryGetValue(key, out var value) ? value : null;
 
-    public override string ToString() =>
-        $"{Kind.ToString().ToLowerInvariant()} on {Host}" +
-        (User is null ? "" : $" by {User}") +
-        (Details.Count == 0 ? "" : " (" + string.Join(", ", Details.Select(d => $"{d.Key}={d.Value}")) + ")");
+    public override string ToString() => Words.EventText.Signal(this);
 }
 
 /// <summary>Evidence entered a user's stream.</summary>

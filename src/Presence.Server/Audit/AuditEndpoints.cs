@@ -25,7 +25,7 @@ public static class AuditEndpoints
         }
         catch (AuditException e)
         {
-            return Results.Json(new AuditError(e.Message, UserHistory.Snake(e.Problem.ToString())),
+            return Results.Json(new AuditError(e.Message, Presence.Domain.Words.Wording.Snake(e.Problem.ToString())),
                 statusCode: e.Problem == AuditProblem.BadInstant ? StatusCodes.Status400BadRequest : StatusCodes.Status404NotFound);
         }
     }

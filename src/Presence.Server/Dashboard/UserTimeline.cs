@@ -3,8 +3,7 @@ using Presence.Domain.Audit;
 using Presence.Domain.Migration;
 using Presence.Domain.Placement;
 using Presence.Domain.Seating;
-using Presence.Server.Demo;
-using static System.FormattableString;
+using Presence.Domain.Words;
 
 namespace Presence.Server.Dashboard;
 
@@ -42,73 +41,34 @@ public sealed record UserTimeline
         : this;
 
     /// <summary>The line for an event, or null for one that is not part of the timeline.</summary>
-    public static TimelineEntry? Describe(object @event) => @event switch
+    public static TimelineEntry? Describe(object @event) =>
+        @event is IDomainEvent e && EventTypes.Contains(e.GetType()) && EventText.Of(e) is { } text
+            ? new TimelineEntry(e.At, Wording.Snake(e.GetType().Name), RuleOf(e), Sentence(e, text), DecisionOf(e), MoveOf(e))
+            : null;
+
+    /// <summary>The one line that says who, as the page lists every user's timeline apart: "alice sits at imac".</summary>
+    private static string Sentence(IDomainEvent e, string text) => e is SeatChanged s ? $"{s.User} {text}" : text;
+
+    private static string? RuleOf(IDomainEvent e) => e switch
     {
-        SeatChanged { Seat: { } seat } s => Entry(s, null,
-            $"{s.User} sits at {seat}" + (s.PreviousSeat is { } was ? $" (was at {was})" : "") + Invariant($", {s.Confidence * 100:0} % sure")),
-        SeatChanged s => Entry(s, null, s.PreviousSeat is { } left ? $"{s.User} left {left}" : $"{s.User} sits nowhere"),
-        PlacementDecided d => Entry(d, d.Rule, $"Decided to {Action(d.Mode, d.Vm, d.From, d.To)}: {d.Reason}", d.DecisionId),
-        PlacementProposed p => Entry(p, p.Rule,
-            $"Proposes to {Action(p.Mode, p.Vm, p.From, p.To)}, waiting for approval: {p.Reason}", p.DecisionId),
-        ProposalAnswered a => Entry(a, null, $"Proposal {a.DecisionId} {(a.Approved ? "approved" : "declined")}", a.DecisionId),
-        MoveSuppressed m => Entry(m, m.Rule,
-            $"Did not move {m.Vm}" + (m.Wanted is { } to ? $" to {to}" : "") + $": {m.Reason}", m.DecisionId),
-        SettlingStarted w => Entry(w, null,
-            $"Waits {DemoLines.Span(w.HoldDown)} to be sure {w.User} stays at {w.Seat} before {Intent(w.Mode, w.Seat)}"),
-        SettlingLapsed l => Entry(l, null, $"Stopped waiting, nothing done: {l.Reason}"),
-        RequestRefused r => Entry(r, null, $"Refused request {r.EvidenceId}: {r.Reason}"),
-        LeavingDetected l => Entry(l, null, $"Leaving the house with {l.Host}: {l.Reason}"),
-        HoldChanged { Held: true } h => Entry(h, null, "Held: the session stays where it is, whatever the seat says"),
-        HoldChanged h => Entry(h, null, "Hold released: the session follows the seat again"),
-        MigrationCompleted c => Entry(c, null, Moved(c), migration: c.MigrationId),
-        MigrationFailed f => Entry(f, null,
-            $"Move of {f.Vm} to {f.Target} failed while {f.Phase}: {f.Reason}; it still runs on {f.StillOn}", migration: f.MigrationId),
-        DisplayAttached a => Entry(a, null, $"{a.Host} shows {a.Vm}"),
-        DisplayAttachFailed a => Entry(a, null, $"{a.Host} could not show {a.Vm}: {a.Reason}"),
-        VmSuspended v => Entry(v, null,
-            $"{v.Vm} frozen on {v.Host}" + (v.ResumeOn is { } on ? $", to wake on {on}" : ""), migration: v.OperationId),
-        SuspendFailed f => Entry(f, null, $"Freezing {f.Vm} failed: {f.Reason}; it still runs on {f.Host}", migration: f.OperationId),
-        VmResumed v => Entry(v, null, $"{v.Vm} woke on {v.Host}", migration: v.OperationId),
-        ResumeFailed f => Entry(f, null, $"Waking {f.Vm} on {f.Host} failed: {f.Reason}; it stays frozen", migration: f.OperationId),
+        PlacementDecided d => d.Rule,
+        PlacementProposed p => p.Rule,
+        MoveSuppressed m => m.Rule,
         _ => null,
     };
 
-    private static TimelineEntry Entry(IDomainEvent e, string? rule, string text, string? decision = null, string? migration = null) =>
-        new(e.At, Kind(e.GetType().Name), rule, text, decision, migration);
-
-    private static string Action(PlacementMode mode, string vm, string? from, string to) => mode switch
+    private static string? DecisionOf(IDomainEvent e) => e switch
     {
-        PlacementMode.AttachDisplay => $"show {vm} on {to}" + (from is null || from == to ? "" : $" (it runs on {from})"),
-        PlacementMode.LiveMigration => $"move {vm} from {from ?? "?"} to {to} (live migration)",
-        PlacementMode.SuspendResume => $"freeze {vm} on {from ?? "?"} and wake it on {to}",
-        PlacementMode.Resume => $"wake {vm} on {to}",
-        _ => $"bring {vm} to {to}",
+        PlacementDecided d => d.DecisionId,
+        PlacementProposed p => p.DecisionId,
+        ProposalAnswered a => a.DecisionId,
+        MoveSuppressed m => m.DecisionId,
+        _ => null,
     };
 
-    private static string Intent(PlacementMode mode, string seat) => mode switch
+    private static string? MoveOf(IDomainEvent e) => e switch
     {
-        PlacementMode.AttachDisplay => $"showing the VM on {seat}",
-        PlacementMode.LiveMigration => $"moving the VM to {seat}",
-        PlacementMode.SuspendResume => $"freezing the VM for {seat}",
-        _ => $"waking the VM on {seat}",
+        MigrationCompleted or MigrationFailed or VmSuspended or SuspendFailed or VmResumed or ResumeFailed => UserHistory.MoveIdOf(e),
+        _ => null,
     };
-
-    private static string Moved(MigrationCompleted c)
-    {
-        var text = $"{c.Vm} now runs on {c.Target} (moved from {c.Source}";
-        if (c.TotalTimeMs is { } total)
-        {
-            text += Invariant($" in {DemoLines.Span(Duration.FromMilliseconds(total))}");
-        }
-
-        if (c.DowntimeMs is { } downtime)
-        {
-            text += Invariant($", {downtime} ms paused");
-        }
-
-        return text + ")";
-    }
-
-    /// <summary>PlacementDecided → placement_decided, as the rest of the JSON API spells names.</summary>
-    private static string Kind(string typeName) => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(typeName);
 }

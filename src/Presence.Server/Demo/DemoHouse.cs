@@ -13,6 +13,7 @@ using Presence.Contracts.Wire;
 using Presence.Domain.House;
 using Presence.Domain.Hosts;
 using Presence.Domain.Users;
+using Presence.Domain.Words;
 using Presence.Server.Configuration;
 using Presence.Server.Hosting;
 using Presence.Server.Mqtt;
@@ -244,8 +245,8 @@ public sealed class DemoHouse : IAsyncDisposable
         output.WriteLine(Invariant($"  Simulated migrations run {Options.EffectiveAgentSpeed:0.#}× faster than the links would."));
         output.WriteLine($"  House clock: {Clock.Now.ToString("HH:mm, dddd d MMMM", CultureInfo.InvariantCulture)} ({house.TimeZone}), at real speed; the story moves it on.");
         output.WriteLine(Invariant($"  Policy: the house's, with its hold-downs × {Options.HoldDownScale / Options.Speed:0.###} to fit the story ") +
-            $"(display {DemoLines.Span(rules.HoldDown.AttachDisplay)}, live migration {DemoLines.Span(rules.HoldDown.LiveMigration)}, " +
-            $"suspend/resume {DemoLines.Span(rules.HoldDown.SuspendResume)}); cooldown {DemoLines.Span(rules.Cooldown)}, " +
+            $"(display {Wording.Duration(rules.HoldDown.AttachDisplay)}, live migration {Wording.Duration(rules.HoldDown.LiveMigration)}, " +
+            $"suspend/resume {Wording.Duration(rules.HoldDown.SuspendResume)}); cooldown {Wording.Duration(rules.Cooldown)}, " +
             $"quiet hours {rules.QuietHours?.ToString() ?? "none"}, incoming VMs need {rules.LaptopMinBatteryPercent} % on a laptop's battery.");
         output.WriteLine($"  Frozen VMs go to {rules.SharedStorage}.");
         await WaitForAgentsAsync(ct);

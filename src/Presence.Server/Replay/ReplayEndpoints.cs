@@ -49,7 +49,7 @@ public static class ReplayEndpoints
         }
         catch (AuditException e)
         {
-            return Results.Json(new AuditError(e.Message, UserHistory.Snake(e.Problem.ToString())),
+            return Results.Json(new AuditError(e.Message, Presence.Domain.Words.Wording.Snake(e.Problem.ToString())),
                 statusCode: e.Problem == AuditProblem.UnknownUser ? StatusCodes.Status404NotFound : StatusCodes.Status400BadRequest);
         }
         catch (StartupException e)

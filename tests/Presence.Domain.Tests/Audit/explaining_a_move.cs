@@ -36,11 +36,11 @@ public class explaining_a_move
         // Plain words, on the house's clock (Berlin is an hour ahead of UTC in November).
         Assert.Contains("What was seen:\n  2026-11-24 19:00:01  session on imac by alice (state=login, seat=console)  [ev-1]", story.Text);
         Assert.Contains("Where alice was: at imac, confidence 100%", story.Text);
-        Assert.Contains($"move alice-desktop while it runs from basement to imac (live migration), by rule {decision.Rule}", story.Text);
+        Assert.Contains($"move alice-desktop from basement to imac while it runs (live migration), by rule {decision.Rule}", story.Text);
         Assert.Contains("Why: " + decision.Reason, story.Text);
         Assert.Contains("prepare_incoming to imac: get ready to receive alice-desktop", story.Text);
         Assert.Contains("migrate to basement: send alice-desktop to imac", story.Text);
-        Assert.Contains("The migration took 12.5 s, of which the VM was paused 87 ms.", story.Text);
+        Assert.Contains("alice-desktop moved basement → imac in 12.5 s (paused 87 ms)", story.Text);
     }
 
     [Fact]
@@ -92,7 +92,7 @@ public class explaining_a_move
         Assert.Contains("Alternatives turned down:\n  imac: imac: 3 GiB free, needs 8 GiB (rule free_memory)", story.Text);
         Assert.Equal(["attach_display"], story.Commands.Select(c => c.Command));
         Assert.Equal("completed", story.Outcome.Status);
-        Assert.Contains("is shown on imac's screen", story.Outcome.Text);
+        Assert.Contains("imac shows alice-desktop", story.Outcome.Text);
     }
 
     [Fact]
@@ -200,7 +200,7 @@ public class explaining_a_frozen_vm
         Assert.Empty(story.Signals);
         Assert.Equal(["suspend", "resume"], story.Commands.Select(c => c.Command));
         Assert.Equal("completed", story.Outcome.Status);
-        Assert.Contains("2 h 0 min after the decision", story.Outcome.Text);
+        Assert.Contains("alice-desktop woke on imac, 2 h after the decision", story.Outcome.Text);
         Assert.Contains("no signal: it followed from the house changing", story.Text);
     }
 }

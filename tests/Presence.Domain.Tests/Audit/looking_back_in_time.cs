@@ -109,10 +109,10 @@ public class looking_back_in_time
             window.Lines.Select(l => l.Event).Where(e => e is not "user_enrolled"));
         Assert.Equal(decision.DecisionId, window.Lines.Single(l => l.Event == "placement_decided").Id);
         Assert.Contains("2026-11-24 19:00:01  signal: session on imac by alice (state=login, seat=console)  [ev-1]", window.Text);
-        Assert.DoesNotContain("migration done", window.Text); // until is exclusive
+        Assert.DoesNotContain("moved basement → imac", window.Text); // until is exclusive
 
         var all = history.Window(null, null);
-        Assert.Contains("migration done: alice-desktop on imac in 9.0 s, paused 120 ms", all.Text);
+        Assert.Contains("alice-desktop moved basement → imac in 9 s (paused 120 ms)", all.Text);
     }
 
     [Fact]

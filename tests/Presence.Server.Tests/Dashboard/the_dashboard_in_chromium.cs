@@ -61,8 +61,8 @@ public sealed class the_dashboard_in_chromium : IAsyncLifetime
         await Expect(page.Locator("[data-host=basement] [data-vm=alice-desktop]")).ToHaveCountAsync(0);
         await Expect(page.Locator("[data-host=basement] [data-vm=bob-desktop]")).ToBeVisibleAsync();
         var decided = page.Locator("[data-timeline=alice] [data-entry=placement_decided][data-rule=follow_seat]");
-        await Expect(decided).ToContainTextAsync("Decided to move alice-desktop from basement to imac (live migration)");
-        await Expect(page.Locator("[data-timeline=alice] [data-entry=migration_completed]")).ToContainTextAsync("alice-desktop now runs on imac");
+        await Expect(decided).ToContainTextAsync("to move alice-desktop from basement to imac while it runs (live migration)");
+        await Expect(page.Locator("[data-timeline=alice] [data-entry=migration_completed]")).ToContainTextAsync("alice-desktop moved basement → imac");
 
         // Newest first.
         await Expect(page.Locator("[data-timeline=alice] li").First).ToHaveAttributeAsync("data-entry", "migration_completed");

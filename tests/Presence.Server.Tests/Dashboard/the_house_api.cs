@@ -76,11 +76,11 @@ public sealed class the_house_api(DashboardHouse fixture) : IClassFixture<Dashbo
         Assert.Equal(["migration_completed", "placement_decided", "seat_changed"], entries.Select(e => e.GetProperty("kind").GetString()));
         var decided = entries[1];
         Assert.Equal("follow_seat", decided.GetProperty("rule").GetString());
-        Assert.StartsWith("Decided to move alice-desktop from basement to imac (live migration): ", decided.GetProperty("text").GetString());
+        Assert.StartsWith("decided (follow_seat) to move alice-desktop from basement to imac while it runs (live migration): ", decided.GetProperty("text").GetString());
         Assert.False(string.IsNullOrEmpty(decided.GetProperty("decision_id").GetString()));
         Assert.False(string.IsNullOrEmpty(entries[0].GetProperty("migration_id").GetString()));
-        Assert.StartsWith("alice-desktop now runs on imac (moved from basement", entries[0].GetProperty("text").GetString());
-        Assert.Equal("alice sits at imac, 100 % sure", entries[2].GetProperty("text").GetString());
+        Assert.StartsWith("alice-desktop moved basement → imac in ", entries[0].GetProperty("text").GetString());
+        Assert.Equal("alice sits at imac, 100% sure", entries[2].GetProperty("text").GetString());
 
         // Times are the house's.
         var at = InstantPattern.ExtendedIso.Parse(decided.GetProperty("at").GetString()!).Value;

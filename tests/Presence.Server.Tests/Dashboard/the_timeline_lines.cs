@@ -20,7 +20,7 @@ public sealed class the_timeline_lines
 
         Assert.NotNull(line);
         Assert.Equal((At, "placement_decided", "follow_seat", "d-1"), (line.At, line.Kind, line.Rule, line.DecisionId));
-        Assert.Equal("Decided to move alice-desktop from basement to imac (live migration): alice sits at imac", line.Text);
+        Assert.Equal("decided (follow_seat) to move alice-desktop from basement to imac while it runs (live migration): alice sits at imac", line.Text);
     }
 
     [Fact]
@@ -30,7 +30,7 @@ public sealed class the_timeline_lines
             "moved 2 min ago; cooldown 10 min", [], [], "p-1", At));
 
         Assert.Equal("cooldown", line?.Rule);
-        Assert.Equal("Did not move alice-desktop to imac: moved 2 min ago; cooldown 10 min", line?.Text);
+        Assert.Equal("did not move alice-desktop to imac (cooldown): moved 2 min ago; cooldown 10 min", line?.Text);
     }
 
     [Fact]
@@ -40,17 +40,17 @@ public sealed class the_timeline_lines
         var failed = UserTimeline.Describe(new MigrationFailed("alice", "m-2", "alice-desktop", Phases.Migrating, "target vanished", "basement", "imac", null, At));
         var frozen = UserTimeline.Describe(new VmSuspended("bob", "o-1", "bob-music", "imac", "/shared/bob.state", "kids", At));
 
-        Assert.Equal(("m-1", "alice-desktop now runs on imac (moved from basement in 2.5 s, 120 ms paused)"), (done?.MigrationId, done?.Text));
-        Assert.Equal(("m-2", "Move of alice-desktop to imac failed while migrating: target vanished; it still runs on basement"), (failed?.MigrationId, failed?.Text));
-        Assert.Equal(("o-1", "bob-music frozen on imac, to wake on kids"), (frozen?.MigrationId, frozen?.Text));
+        Assert.Equal(("m-1", "alice-desktop moved basement → imac in 2.5 s (paused 120 ms)"), (done?.MigrationId, done?.Text));
+        Assert.Equal(("m-2", "moving alice-desktop to imac failed while migrating: target vanished; alice-desktop still runs on basement"), (failed?.MigrationId, failed?.Text));
+        Assert.Equal(("o-1", "bob-music frozen on imac into /shared/bob.state, to wake on kids"), (frozen?.MigrationId, frozen?.Text));
     }
 
     [Fact]
     public void seat_changes_say_where_the_user_sits_or_that_they_left()
     {
-        Assert.Equal("alice sits at imac (was at basement), 90 % sure",
+        Assert.Equal("alice sits at imac (was at basement), 90% sure",
             UserTimeline.Describe(new SeatChanged("alice", "imac", "basement", 0.9, ["e-1"], At))?.Text);
-        Assert.Equal("alice left imac", UserTimeline.Describe(new SeatChanged("alice", null, "imac", 0.7, ["e-2"], At))?.Text);
+        Assert.Equal("alice left imac, at no computer now", UserTimeline.Describe(new SeatChanged("alice", null, "imac", 0.7, ["e-2"], At))?.Text);
     }
 
     [Fact]
@@ -74,7 +74,7 @@ public sealed class the_timeline_lines
 
         Assert.Equal(UserTimeline.Keep, timeline.Entries.Count);
         Assert.Equal(60, timeline.Version);
-        Assert.Equal("Refused request r-10: no", timeline.Entries[0].Text);
-        Assert.Equal("Refused request r-59: no", timeline.Entries[^1].Text);
+        Assert.Equal("request r-10 refused: no", timeline.Entries[0].Text);
+        Assert.Equal("request r-59 refused: no", timeline.Entries[^1].Text);
     }
 }

@@ -40,7 +40,7 @@ public sealed class timelines_of_a_store_older_than_the_dashboard
 
         Assert.NotNull(rebuilt);
         Assert.Equal(recorded, rebuilt.Entries);
-        Assert.Contains(rebuilt.Entries, e => e.Kind == "seat_changed" && e.Text == "alice sits at imac, 100 % sure");
+        Assert.Contains(rebuilt.Entries, e => e.Kind == "seat_changed" && e.Text == "alice sits at imac, 100% sure");
         Assert.Null(await read.LoadAsync<UserTimeline>("bob"));
     }
 }

@@ -25,7 +25,7 @@ public sealed class printing_demo_lines
         var evidence = new Evidence("login-1", EvidenceKind.Session, "imac", "alice",
             new Dictionary<string, string> { ["state"] = "login", ["seat"] = "console" }, At);
 
-        Assert.Equal(["08:14:03  alice     · session on imac: state=login, seat=console"], For(new SignalRecorded("alice", evidence, At)));
+        Assert.Equal(["08:14:03  alice     · session on imac by alice (state=login, seat=console)"], For(new SignalRecorded("alice", evidence, At)));
     }
 
     [Fact]
@@ -33,15 +33,15 @@ public sealed class printing_demo_lines
     {
         var evidence = new Evidence("lid-1", EvidenceKind.Lid, "laptop", null, new Dictionary<string, string> { ["state"] = "closed" }, At);
 
-        Assert.Equal(["08:14:03  laptop    · lid on laptop: state=closed"], For(new HostSignalRecorded("laptop", evidence, At)));
+        Assert.Equal(["08:14:03  laptop    · lid on laptop (state=closed)"], For(new HostSignalRecorded("laptop", evidence, At)));
     }
 
     [Fact]
     public void a_seat_change_says_where_to_and_from()
     {
-        Assert.Equal(["08:14:03  alice     ◦ seat → imac"], For(new SeatChanged("alice", "imac", null, 1.0, ["login-1"], At)));
-        Assert.Equal(["08:14:03  alice     ◦ seat → kids (was imac)"], For(new SeatChanged("alice", "kids", "imac", 1.0, ["login-2"], At)));
-        Assert.Equal(["08:14:03  alice     ◦ seat → none (left imac)"], For(new SeatChanged("alice", null, "imac", 1.0, ["lock-1"], At)));
+        Assert.Equal(["08:14:03  alice     ◦ sits at imac, 100% sure"], For(new SeatChanged("alice", "imac", null, 1.0, ["login-1"], At)));
+        Assert.Equal(["08:14:03  alice     ◦ sits at kids (was at imac), 100% sure"], For(new SeatChanged("alice", "kids", "imac", 1.0, ["login-2"], At)));
+        Assert.Equal(["08:14:03  alice     ◦ left imac, at no computer now"], For(new SeatChanged("alice", null, "imac", 1.0, ["lock-1"], At)));
     }
 
     [Fact]
@@ -54,7 +54,7 @@ public sealed class printing_demo_lines
 
         Assert.Equal(
         [
-            "08:14:03  carol     → decided (thin_client_fallback): carol sat down at kids; carol-desktop cannot run on kids (kids: 2 GiB free, needs 4 GiB), so kids shows it",
+            "08:14:03  carol     → decided (thin_client_fallback) to show carol-desktop on kids's screen while it runs on basement: carol sat down at kids; carol-desktop cannot run on kids (kids: 2 GiB free, needs 4 GiB), so kids shows it",
             "                      ✗ kids (free_memory)",
         ], For(decided));
     }
@@ -69,7 +69,7 @@ public sealed class printing_demo_lines
 
         Assert.Equal(
         [
-            "08:14:03  alice     → decided (maintenance_evacuate): imac goes into maintenance; alice-desktop moves to kids, about 68 s",
+            "08:14:03  alice     → decided (maintenance_evacuate) to move alice-desktop from basement to kids while it runs (live migration): imac goes into maintenance; alice-desktop moves to kids, about 68 s",
             "                      ✗ laptop: on battery at 20 %, below the 30 % an incoming VM needs (laptop_battery)",
         ], For(decided));
     }
@@ -86,7 +86,7 @@ public sealed class printing_demo_lines
 
         Assert.Equal(
         [
-            "08:14:03  bob       × suppressed (agent_online): bob sat down at kids, but no agent there can show or run bob-music",
+            "08:14:03  bob       × did not move bob-music to kids (agent_online): bob sat down at kids, but no agent there can show or run bob-music",
             "                      ✗ kids: agent is offline (agent_online)",
             "                      ✗ laptop: not among bob's allowed hosts (allowed_hosts)",
         ], For(suppressed));
@@ -103,23 +103,23 @@ public sealed class printing_demo_lines
 
         Assert.Equal(
         [
-            "08:14:03  alice     × suppressed (cooldown): alice sat down at kids; alice-desktop moved at 08:10:00; against ping-pong the next move waits until 08:20:00",
+            "08:14:03  alice     × did not move alice-desktop to kids (cooldown): alice sat down at kids; alice-desktop moved at 08:10:00; against ping-pong the next move waits until 08:20:00",
             "                      ✗ kids (cooldown)",
         ], For(Cooldown("d-1"), lines));
-        Assert.Equal(["08:14:03  alice     × suppressed again (cooldown), for the same reason"], For(Cooldown("d-2"), lines));
+        Assert.Equal(["08:14:03  alice     × still did not move alice-desktop (cooldown), for the same reason"], For(Cooldown("d-2"), lines));
     }
 
     [Fact]
-    public void settling_says_how_long_it_waits_before_what_and_until_when()
+    public void settling_says_how_long_it_waits_and_before_what()
     {
         var started = new SettlingStarted("alice", "w-1", "imac", PlacementMode.LiveMigration, Duration.FromSeconds(20),
             At + Duration.FromSeconds(20), ["login-1"], At);
         var display = new SettlingStarted("carol", "w-2", "kids", PlacementMode.AttachDisplay, Duration.FromMilliseconds(300),
             At + Duration.FromMilliseconds(300), ["login-2"], At);
 
-        Assert.Equal(["08:14:03  alice     ⧗ waits 20 s before a live migration to imac (hold-down until 08:14:23)"], For(started));
-        Assert.Equal(["08:14:03  carol     ⧗ waits 300 ms before showing it on kids (hold-down until 08:14:03)"], For(display));
-        Assert.Equal(["08:14:03  alice     ⧗ hold-down over, nothing done: alice left imac before the hold-down ended (now at no seat)"],
+        Assert.Equal(["08:14:03  alice     ⧗ waits 20 s to be sure about imac before a live migration"], For(started));
+        Assert.Equal(["08:14:03  carol     ⧗ waits 300 ms to be sure about kids before a display attach"], For(display));
+        Assert.Equal(["08:14:03  alice     ⧗ wait over, nothing done: alice left imac before the hold-down ended (now at no seat)"],
             For(new SettlingLapsed("alice", "w-1", "alice left imac before the hold-down ended (now at no seat)", At)));
     }
 
@@ -131,10 +131,10 @@ public sealed class printing_demo_lines
             ["login-1"], [], Duration.FromSeconds(68), "p-1", At);
 
         Assert.Equal(
-            ["08:14:03  alice     ? proposed (follow_seat), waiting for approve or decline of d-7: alice sat down at imac; alice-desktop (8 GiB) moves from basement to imac, about 68 s"],
+            ["08:14:03  alice     ? proposed (follow_seat) to move alice-desktop from basement to imac while it runs (live migration), waiting for approve or decline of d-7: alice sat down at imac; alice-desktop (8 GiB) moves from basement to imac, about 68 s"],
             For(proposed));
-        Assert.Equal(["08:14:03  alice     ✓ d-7 approved"], For(new ProposalAnswered("alice", "d-7", true, "r-1", At)));
-        Assert.Equal(["08:14:03  alice     × d-7 declined"], For(new ProposalAnswered("alice", "d-7", false, "r-1", At)));
+        Assert.Equal(["08:14:03  alice     ✓ proposal d-7 approved"], For(new ProposalAnswered("alice", "d-7", true, "r-1", At)));
+        Assert.Equal(["08:14:03  alice     × proposal d-7 declined"], For(new ProposalAnswered("alice", "d-7", false, "r-1", At)));
     }
 
     [Fact]
@@ -153,7 +153,7 @@ public sealed class printing_demo_lines
         var incoming = new IncomingRequested("dave", "m-2", "d-3", "dave-desktop", "basement", "laptop", 8192, "c-4", At, InhibitSleep: true);
 
         Assert.Equal(["08:14:03  dave      ⇥ leaving the house with laptop: laptop was unplugged at 08:14:01 and its lid closed at 08:14:03"], For(leaving));
-        Assert.Equal(["08:14:03  dave      ⏾ laptop is told to stay awake until dave-desktop has arrived (inhibit_sleep)"], For(incoming));
+        Assert.Equal(["08:14:03  dave      ⏾ laptop is asked to get ready to receive dave-desktop from basement, and to stay awake until it has arrived (inhibit_sleep)"], For(incoming));
     }
 
     [Fact]
@@ -172,9 +172,9 @@ public sealed class printing_demo_lines
     [Fact]
     public void a_failed_freeze_or_wake_says_where_the_vm_is()
     {
-        Assert.Equal(["08:14:03  bob       ✗ imac could not freeze bob-music: disk full; bob-music still runs on imac"],
+        Assert.Equal(["08:14:03  bob       ✗ freezing failed: imac could not freeze bob-music: disk full; bob-music still runs on imac"],
             For(new SuspendFailed("bob", "o-1", "bob-music", "imac", "imac could not freeze bob-music: disk full", At)));
-        Assert.Equal(["08:14:03  bob       ✗ kids could not wake bob-music from /tmp/s.state: no such file; bob-music stays frozen"],
+        Assert.Equal(["08:14:03  bob       ✗ waking failed: kids could not wake bob-music from /tmp/s.state: no such file; bob-music stays frozen"],
             For(new ResumeFailed("bob", "o-2", "bob-music", "kids", "kids could not wake bob-music from /tmp/s.state: no such file", At)));
     }
 
@@ -190,22 +190,12 @@ public sealed class printing_demo_lines
         Assert.Equal(["08:14:03  laptop    ▪ agent reports: on mains, 81 %"], For(Laptop(false, 81), lines));
     }
 
-    [Theory]
-    [InlineData(300, "300 ms")]
-    [InlineData(2_000, "2 s")]
-    [InlineData(2_500, "2.5 s")]
-    [InlineData(600_000, "10 min")]
-    [InlineData(7_200_000, "2 h")]
-    [InlineData(31_500_000, "8 h 45 min")]
-    public void durations_read_as_people_say_them(long milliseconds, string expected) =>
-        Assert.Equal(expected, DemoLines.Span(Duration.FromMilliseconds(milliseconds)));
-
     [Fact]
     public void a_completed_move_gives_its_duration_and_downtime()
     {
         var completed = new MigrationCompleted("alice", "m-1", "alice-desktop", "basement", "imac", 12, 3_210, At);
 
-        Assert.Equal(["08:14:03  alice     ✓ moved basement → imac in 3.2 s (downtime 12 ms)"], For(completed));
+        Assert.Equal(["08:14:03  alice     ✓ alice-desktop moved basement → imac in 3.2 s (paused 12 ms)"], For(completed));
     }
 
     [Fact]
@@ -216,7 +206,7 @@ public sealed class printing_demo_lines
         var completed = new MigrationCompleted("alice", "m-1", "alice-desktop", "basement", "imac", 131, 68_100, At + Duration.FromMilliseconds(3_400));
 
         Assert.Empty(For(requested, lines));
-        Assert.Equal(["08:14:06  alice     ✓ moved basement → imac in 68.1 s (downtime 131 ms), simulated at 20×: 3.4 s here"], For(completed, lines));
+        Assert.Equal(["08:14:06  alice     ✓ alice-desktop moved basement → imac in 68.1 s (paused 131 ms), simulated at 20×: 3.4 s here"], For(completed, lines));
     }
 
     [Fact]
@@ -228,7 +218,7 @@ public sealed class printing_demo_lines
         {
             var completed = new MigrationCompleted("alice", "m-1", "alice-desktop", "basement", "imac", 12, 3_210, At);
 
-            Assert.Equal(["08:14:03  alice     ✓ moved basement → imac in 3.2 s (downtime 12 ms)"], For(completed));
+            Assert.Equal(["08:14:03  alice     ✓ alice-desktop moved basement → imac in 3.2 s (paused 12 ms)"], For(completed));
         }
         finally
         {
@@ -243,7 +233,7 @@ public sealed class printing_demo_lines
             "imac could not prepare to receive alice-desktop: not enough memory", "basement", "imac", "c-2", At);
 
         Assert.Equal(
-            ["08:14:03  alice     ✗ move basement → imac failed (preparing): imac could not prepare to receive alice-desktop: not enough memory; alice-desktop still runs on basement"],
+            ["08:14:03  alice     ✗ moving alice-desktop to imac failed while preparing: imac could not prepare to receive alice-desktop: not enough memory; alice-desktop still runs on basement"],
             For(failed));
     }
 
@@ -296,7 +286,7 @@ public sealed class printing_demo_lines
     {
         Assert.Empty(For(new PhaseTimeoutScheduled("alice", "m-1", Phases.Preparing, Duration.FromSeconds(30), At + Duration.FromSeconds(30), At)));
         Assert.Equal(
-            ["08:14:03  alice     ✗ move basement → imac failed (preparing): imac did not answer prepare_incoming within 30 s; alice-desktop still runs on basement"],
+            ["08:14:03  alice     ✗ moving alice-desktop to imac failed while preparing: imac did not answer prepare_incoming within 30 s; alice-desktop still runs on basement"],
             For(new MigrationFailed("alice", "m-1", "alice-desktop", Phases.Preparing, "imac did not answer prepare_incoming within 30 s",
                 "basement", "imac", "c-abort", At)));
     }
@@ -307,7 +297,7 @@ public sealed class printing_demo_lines
         var command = new CommandToAgent("imac", "c-1", CommandKind.PrepareIncoming, "alice-desktop", MemoryMb: 8192);
 
         Assert.Equal(
-            ["08:14:03  alice     ↻ imac's agent came online while preparing waited for it: prepare_incoming sent again to imac, same command id"],
+            ["08:14:03  alice     ↻ prepare_incoming sent again to imac, same command id: imac's agent came online while preparing waited for it"],
             For(new CommandResent("alice", "m-1", Phases.Preparing, command, "imac's agent came online while preparing waited for it", At)));
     }
 }

@@ -4,6 +4,7 @@ using Presence.Domain.Migration;
 using Presence.Domain.Placement;
 using Presence.Domain.Audit;
 using Presence.Domain.Replay;
+using Presence.Domain.Words;
 using Presence.Server.Audit;
 using Presence.Server.Demo;
 using Presence.Server.Replay;
@@ -44,7 +45,7 @@ public sealed class the_demo_tells_the_story
         var zone = house.Clock.Zone;
         LocalTime At(Instant instant) => instant.InZone(zone).TimeOfDay;
         string Clock(Instant instant) => instant.InZone(zone).ToString("HH:mm", null);
-        void Printed(string user, PlacementDecided d) => Assert.Contains($"{user,-8}  → decided ({d.Rule}): {d.Reason}", printed);
+        void Printed(string user, PlacementDecided d) => Assert.Contains($"{user,-8}  → decided ({d.Rule}) to {Wording.Move(d.Mode, d.Vm, d.From, d.To)}: {d.Reason}", printed);
 
         // Morning: alice waits the live-migration hold-down at the iMac, then her VM follows her.
         var settling = alice.OfType<SettlingStarted>().First();
@@ -56,7 +57,7 @@ public sealed class the_demo_tells_the_story
         Assert.InRange(At(toImac.At), new LocalTime(7, 30), new LocalTime(7, 35));
         Assert.Contains(alice.OfType<MigrationCompleted>(), c => (c.Source, c.Target) == ("basement", "imac"));
         Printed("alice", toImac);
-        Assert.Contains("alice     ⧗ waits 100 ms before a live migration to imac", printed);
+        Assert.Contains("alice     ⧗ waits 100 ms to be sure about imac before a live migration", printed);
 
         // carol, thin client: the kids' desktop shows her VM.
         var carolShown = carol.OfType<PlacementDecided>().Single();
@@ -74,7 +75,7 @@ public sealed class the_demo_tells_the_story
         // Minutes later at the kids' desktop: the cooldown keeps alice's VM upstairs and the desk shows it, until she asks.
         var cooldown = alice.OfType<MoveSuppressed>().First(s => s.Rule == Rules.Cooldown);
         Assert.Equal("kids", cooldown.Wanted);
-        Assert.Contains($"alice     × suppressed (cooldown): {cooldown.Reason}", printed);
+        Assert.Contains($"alice     × did not move {cooldown.Vm} to kids (cooldown): {cooldown.Reason}", printed);
         var shownDownstairs = alice.OfType<PlacementDecided>().Single(d => d.Mode == PlacementMode.AttachDisplay && d.To == "kids");
         Assert.Equal(Rules.ThinClientFallback, shownDownstairs.Rule);
         Assert.Contains(shownDownstairs.Rejected, r => r.Rule == Rules.Cooldown);
@@ -97,7 +98,7 @@ public sealed class the_demo_tells_the_story
         var quiet = alice.OfType<MoveSuppressed>().First(s => s.Rule == Rules.QuietHours);
         Assert.Equal("imac", quiet.Wanted);
         Assert.Equal("22:30", Clock(quiet.At));
-        Assert.Contains($"alice     × suppressed (quiet_hours): {quiet.Reason}", printed);
+        Assert.Contains($"alice     × did not move {quiet.Vm} to imac (quiet_hours): {quiet.Reason}", printed);
         Assert.Contains(alice.OfType<DisplayAttached>(), a => a.Host == "imac");
 
         // Maintenance on the iMac while bob sleeps: his VM is frozen to shared storage; next morning it wakes downstairs.

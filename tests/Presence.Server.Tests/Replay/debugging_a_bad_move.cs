@@ -55,7 +55,7 @@ public sealed class debugging_a_bad_move
         var withCooldown = await PresenceCli.RunAsync("replay", "alice", "--history", Recorded, "--policy", Fix);
         Assert.True(withCooldown.ExitCode == Counterfactual.Different, withCooldown.Output);
         Assert.Contains("would come out differently", withCooldown.Stdout);
-        Assert.Contains("(cooldown:", withCooldown.Stdout);
+        Assert.Contains("(cooldown):", withCooldown.Stdout);
 
         var asRecorded = await PresenceCli.RunAsync("replay", "alice", "--history", Recorded);
         Assert.True(asRecorded.ExitCode == Counterfactual.Identical, asRecorded.Output);
