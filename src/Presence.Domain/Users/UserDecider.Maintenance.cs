@@ -1,6 +1,7 @@
 using NodaTime;
 using Presence.Domain.Migration;
 using Presence.Domain.Placement;
+using Presence.Domain.Words;
 
 namespace Presence.Domain.Users;
 
@@ -36,7 +37,7 @@ public static partial class UserDecider
 
             var estimate = EstimateLiveMigration(ctx.MemoryMb, Bandwidth(ctx.Policy, ctx.House, host, candidate), ctx.State.SecondsPerGib, ctx.State.DirtyPagesRate);
             Gate(ctx, new Move(PlacementMode.LiveMigration, host, candidate, Rules.MaintenanceEvacuate,
-                $"{host} goes into maintenance; {user.Vm} moves to {candidate}, about {Seconds(estimate)}", estimate, rejected, []),
+                $"{host} goes into maintenance; {user.Vm} moves to {candidate}, about {Wording.Estimate(estimate)}", estimate, rejected, []),
                 Trigger.Requested);
             return;
         }

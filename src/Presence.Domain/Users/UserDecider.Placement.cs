@@ -3,6 +3,7 @@ using Presence.Domain.House;
 using Presence.Domain.Migration;
 using Presence.Domain.Placement;
 using static System.FormattableString;
+using Presence.Domain.Words;
 
 namespace Presence.Domain.Users;
 
@@ -222,7 +223,7 @@ public static partial class UserDecider
 
     private static Move LiveMigration(Placing p, string source, string rule, Duration estimate, string points, List<RejectedAlternative> rejected) =>
         new(PlacementMode.LiveMigration, source, p.Target, rule,
-            $"{p.Why}; {p.Ctx.User.Vm} ({Gib(p.Ctx.MemoryMb)}) moves from {source} to {p.Target}, about {Seconds(estimate)}{points}",
+            $"{p.Why}; {p.Ctx.User.Vm} ({Wording.Memory(p.Ctx.MemoryMb)}) moves from {source} to {p.Target}, about {Wording.Estimate(estimate)}{points}",
             estimate, rejected, p.EvidenceIds);
 
     /// <summary>Thin client: the VM stays where it runs and the seat shows it.</summary>
@@ -338,7 +339,7 @@ public static partial class UserDecider
         {
             var next = last + ctx.Settings.Cooldown;
             return new RejectedAlternative(target, Rules.Cooldown,
-                $"{ctx.User.Vm} moved at {Clock(ctx, last)}; against ping-pong the next move waits until {Clock(ctx, next)}");
+                $"{ctx.User.Vm} moved at {Wording.ClockTime(last, ctx.Settings.TimeZone)}; against ping-pong the next move waits until {Wording.ClockTime(next, ctx.Settings.TimeZone)}");
         }
 
         if (ctx.Settings.QuietHours is { } quiet && quiet.Contains(ctx.LocalNow))
@@ -379,7 +380,7 @@ public static partial class UserDecider
 
         if (facts.MemoryFreeMb < memoryMb)
         {
-            return new(host, Rules.FreeMemory, $"{host}: {Gib(facts.MemoryFreeMb)} free, needs {Gib(memoryMb, roundUp: true)}");
+            return new(host, Rules.FreeMemory, $"{host}: {Wording.Memory(facts.MemoryFreeMb)} free, needs {Wording.Memory(memoryMb, roundUp: true)}");
         }
 
         if (spec.Role == HostRole.Laptop && facts.OnBattery && ctx.Settings.LaptopMinBatteryPercent > 0

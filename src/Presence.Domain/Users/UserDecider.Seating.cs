@@ -4,6 +4,7 @@ using Presence.Domain.Placement;
 using Presence.Domain.Seating;
 using Presence.Domain.Signals;
 using static Presence.Domain.Signals.EvidenceDetails;
+using Presence.Domain.Words;
 
 namespace Presence.Domain.Users;
 
@@ -69,7 +70,7 @@ public static partial class UserDecider
             && ctx.State.UnpluggedAt.TryGetValue(evidence.Host, out var unplugged)
             && evidence.At - unplugged <= ctx.Settings.LeaveWindow && evidence.At >= unplugged)
         {
-            return $"{evidence.Host} was unplugged at {Clock(ctx, unplugged)} and its lid closed at {Clock(ctx, evidence.At)}";
+            return $"{evidence.Host} was unplugged at {Wording.ClockTime(unplugged, ctx.Settings.TimeZone)} and its lid closed at {Wording.ClockTime(evidence.At, ctx.Settings.TimeZone)}";
         }
 
         if (evidence.Kind == EvidenceKind.Wifi && evidence.Detail(Wifi.State) == Wifi.Connected

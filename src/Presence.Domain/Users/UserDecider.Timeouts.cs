@@ -1,5 +1,6 @@
 using NodaTime;
 using Presence.Domain.Migration;
+using Presence.Domain.Words;
 
 namespace Presence.Domain.Users;
 
@@ -42,7 +43,7 @@ public static partial class UserDecider
     private static void OnTimeout(Context ctx, string moveId, string phase)
     {
         var state = ctx.State;
-        var window = state.Timeout is { } t && t.MoveId == moveId && t.Phase == phase ? Seconds(t.Window) : "its time";
+        var window = state.Timeout is { } t && t.MoveId == moveId && t.Phase == phase ? Wording.Estimate(t.Window) : "its time";
         if (state.Migration is { } m && m.Id == moveId && m.Phase == phase)
         {
             if (phase == Phases.Preparing)

@@ -37,6 +37,32 @@ public static class Wording
         return minutes % 60 == 0 ? Invariant($"{minutes / 60} h") : Invariant($"{minutes / 60} h {minutes % 60} min");
     }
 
+    /// <summary>
+    /// An estimate, as a decision's reason states it: whole seconds up to 90 s, then minutes to a tenth ("about
+    /// 2.8 min"). Reasons are recorded and replayed, so this form stays as recorded histories spell it.
+    /// </summary>
+    public static string Estimate(Duration d) =>
+        d.TotalSeconds < 90 ? Invariant($"{d.TotalSeconds:0} s") : Invariant($"{d.TotalMinutes:0.#} min");
+
+    /// <summary>
+    /// Memory to a tenth of a GiB: rounded down, so free memory never reads as more than it is, or up for a need, so
+    /// "7.9 GiB free, needs 8 GiB" can never read as "8 GiB free, needs 8 GiB".
+    /// </summary>
+    public static string Memory(int mb, bool roundUp = false)
+    {
+        if (mb < 1024)
+        {
+            return Invariant($"{mb} MiB");
+        }
+
+        var tenths = roundUp ? (mb * 10L + 1023) / 1024 : mb * 10L / 1024;
+        return Invariant($"{tenths / 10.0:0.#} GiB");
+    }
+
+    /// <summary>A time of day on the house's clock, as reasons and histories print it.</summary>
+    public static string ClockTime(Instant at, string timeZone) =>
+        at.InZone(DateTimeZoneProviders.Tzdb.GetZoneOrNull(timeZone) ?? DateTimeZone.Utc).ToString("HH:mm:ss", CultureInfo.InvariantCulture);
+
     public static string Milliseconds(long ms) => Duration(NodaTime.Duration.FromMilliseconds(ms));
 
     public static string Seconds(double seconds) => Duration(NodaTime.Duration.FromSeconds(seconds));

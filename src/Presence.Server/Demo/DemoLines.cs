@@ -105,8 +105,8 @@ public sealed class DemoLines(DateTimeZone zone, double simulatedSpeed = 1)
             HostSignalRecorded h => h.Host,
             MaintenanceSwitched m => m.Host,
             AgentStatusReported a => a.Host,
-            // By name until a user's events share a base record that carries the user.
-            _ => e.GetType().GetProperty("User")?.GetValue(e) as string ?? "",
+            IUserEvent u => u.User,
+            _ => "",
         };
         var text = EventText.Of(e) ?? Wording.Spaced(e.GetType().Name);
         return Line(e.At, who, symbol.Length == 0 ? text : $"{symbol} {text}");

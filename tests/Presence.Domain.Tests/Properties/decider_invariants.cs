@@ -37,7 +37,7 @@ public class decider_invariants
                     SuspendRequested { ResumeOn: { } on } => on,
                     _ => null,
                 };
-                Assert.True(to is null || step.Policy.MayUse(AliceName, to), $"{EventText.Of(e)} goes to a host alice may not use");
+                Assert.True(to is null || step.Policy.MayUse(AliceName, to), $"{EventJson.Of(e)} goes to a host alice may not use");
             }
         }), iter: Iterations);
     }
@@ -59,7 +59,7 @@ public class decider_invariants
                     SuspendRequested { ResumeOn: { } on } => on,
                     _ => null,
                 };
-                Assert.True(runsOn is null || !step.Input.House.Host(runsOn).InMaintenance, $"{EventText.Of(e)} goes to a host in maintenance");
+                Assert.True(runsOn is null || !step.Input.House.Host(runsOn).InMaintenance, $"{EventJson.Of(e)} goes to a host in maintenance");
             }
         }), iter: Iterations);
     }
@@ -75,7 +75,7 @@ public class decider_invariants
                 if (e is IncomingRequested or SuspendRequested or ResumeRequested)
                 {
                     Assert.True(state.Migration is null && state.Operation is null,
-                        $"{EventText.Of(e)} while {state.Migration?.Id ?? state.Operation?.Id} is in flight");
+                        $"{EventJson.Of(e)} while {state.Migration?.Id ?? state.Operation?.Id} is in flight");
                 }
 
                 state = UserDecider.Evolve(state, e);
@@ -89,7 +89,7 @@ public class decider_invariants
         Histories.Sample((config, ops) => Walk(config, ops, step =>
         {
             var again = UserDecider.Decide(step.StateGiven, step.Input, step.Now, step.Policy);
-            Assert.Equal(EventText.Of(step.Events), EventText.Of(again));
+            Assert.Equal(EventJson.Of(step.Events), EventJson.Of(again));
         }), iter: Iterations);
     }
 
@@ -128,7 +128,7 @@ public class decider_invariants
                 state = UserDecider.Evolve(state, e);
                 if (before.VmHost is not null && e is not UserEnrolled && state.Suspended is null)
                 {
-                    Assert.True(state.VmHost is not null, $"after {EventText.Of(e)} the VM runs nowhere");
+                    Assert.True(state.VmHost is not null, $"after {EventJson.Of(e)} the VM runs nowhere");
                 }
 
                 if (e is MigrationFailed failed)
@@ -243,7 +243,7 @@ public class decider_invariants
             {
                 state = UserDecider.Evolve(state, e);
                 Assert.True(state.Suspended is null || state.VmHost is null,
-                    $"after {EventText.Of(e)} the VM is frozen and also runs on {state.VmHost}");
+                    $"after {EventJson.Of(e)} the VM is frozen and also runs on {state.VmHost}");
             }
         }), iter: Iterations);
     }

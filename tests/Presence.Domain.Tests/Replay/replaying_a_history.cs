@@ -25,8 +25,8 @@ public class replaying_a_history
         Assert.True(report.Identical, Lines(report));
         Assert.Contains(report.Steps, s => s.Recorded.Count > 0);
         // Not only the decisions: the whole stream comes out the same, ids and all, because the seeds are recorded.
-        var recorded = EventText.Of(history.Select(r => (object)r.Data));
-        var replayed = EventText.Of(report.Events.Cast<object>());
+        var recorded = EventJson.Of(history.Select(r => (object)r.Data));
+        var replayed = EventJson.Of(report.Events.Cast<object>());
         var first = recorded.Zip(replayed).TakeWhile(p => p.First == p.Second).Count();
         Assert.True(recorded.SequenceEqual(replayed),
             $"{recorded.Count} recorded, {replayed.Count} replayed; first difference at {first}:\n  {recorded.ElementAtOrDefault(first)}\n  {replayed.ElementAtOrDefault(first)}");

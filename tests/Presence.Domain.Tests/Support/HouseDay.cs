@@ -232,7 +232,7 @@ public sealed class HouseDay
         ResumeRequested r => ("-", $"{r.Host} wakes {r.Vm} from {r.File}"),
         VmResumed r => ("-", $"{r.Vm} runs on {r.Host}"),
         ResumeFailed r => ("-", r.Reason),
-        _ => ("-", EventText.Of(e)),
+        _ => ("-", EventJson.Of(e)),
     };
 
     /// <summary>What changed in the house since this user's stream last recorded it, in words.</summary>

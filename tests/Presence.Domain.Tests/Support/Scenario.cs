@@ -124,13 +124,13 @@ public sealed class Scenario
             .Where(t => named.Contains(t) || t == typeof(SignalRecorded) || !UserDecider.InputTypes.Contains(t));
         Assert.True(
             types.SequenceEqual(produced),
-            $"expected [{string.Join(", ", types.Select(t => t.Name))}]\nbut got:\n{EventText.Lines(Events)}");
+            $"expected [{string.Join(", ", types.Select(t => t.Name))}]\nbut got:\n{EventJson.Lines(Events)}");
         return this;
     }
 
     public Scenario ThenNothing()
     {
-        Assert.True(Events.Count == 0, $"expected no events, but got:\n{EventText.Lines(Events)}");
+        Assert.True(Events.Count == 0, $"expected no events, but got:\n{EventJson.Lines(Events)}");
         return this;
     }
 
@@ -139,7 +139,7 @@ public sealed class Scenario
 
     public Scenario ThenNoCommands()
     {
-        Assert.True(Commands.Count == 0, $"expected no agent commands, but got:\n{EventText.Lines(Events)}");
+        Assert.True(Commands.Count == 0, $"expected no agent commands, but got:\n{EventJson.Lines(Events)}");
         return this;
     }
 
@@ -147,7 +147,7 @@ public sealed class Scenario
     public T The<T>()
     {
         var matches = Events.OfType<T>().ToList();
-        Assert.True(matches.Count == 1, $"expected one {typeof(T).Name}, but got:\n{EventText.Lines(Events)}");
+        Assert.True(matches.Count == 1, $"expected one {typeof(T).Name}, but got:\n{EventJson.Lines(Events)}");
         return matches[0];
     }
 

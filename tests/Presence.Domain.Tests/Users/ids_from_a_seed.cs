@@ -67,6 +67,6 @@ public class ids_from_a_seed
         Assert.Equal(seed.Decision(), first.The<PlacementDecided>().DecisionId);
         Assert.Equal(seed.Migration(), first.The<IncomingRequested>().MigrationId);
         Assert.Equal(seed.Command("prepare"), first.The<IncomingRequested>().CommandId);
-        Assert.Equal(EventText.Of(first.Events), EventText.Of(again.Events));
+        Assert.Equal(EventJson.Of(first.Events), EventJson.Of(again.Events));
     }
 }

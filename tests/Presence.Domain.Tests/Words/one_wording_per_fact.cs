@@ -1,8 +1,5 @@
 using Presence.Domain.Words;
 
-// Support has an EventText of its own (events as JSON, to compare them); this one is the words people read.
-using Said = Presence.Domain.Words.EventText;
-
 namespace Presence.Domain.Tests.Words;
 
 /// <summary>
@@ -26,13 +23,13 @@ public class one_wording_per_fact
     [Fact]
     public void a_finished_migration_says_where_from_where_to_how_long_and_how_long_paused() =>
         Assert.Equal("alice-desktop moved basement → imac in 74.2 s (paused 54 ms)",
-            Said.Of(new MigrationCompleted("alice", "m-1", "alice-desktop", "basement", "imac", 54, 74_200, At)));
+            EventText.Of(new MigrationCompleted("alice", "m-1", "alice-desktop", "basement", "imac", 54, 74_200, At)));
 
     [Fact]
     public void a_decision_says_its_rule_what_it_does_and_why() =>
         Assert.Equal(
             "decided (follow_seat) to move alice-desktop from basement to imac while it runs (live migration): alice sat down at imac",
-            Said.Of(new PlacementDecided("alice", "d-1", "alice-desktop", "basement", "imac", PlacementMode.LiveMigration,
+            EventText.Of(new PlacementDecided("alice", "d-1", "alice-desktop", "basement", "imac", PlacementMode.LiveMigration,
                 Rules.FollowSeat, "alice sat down at imac", [], [], Duration.FromSeconds(68), "p-1", At)));
 
     [Fact]
@@ -41,8 +38,8 @@ public class one_wording_per_fact
         var evidence = new Evidence("login-1", EvidenceKind.Session, "imac", "alice",
             new Dictionary<string, string> { ["seat"] = "console", ["state"] = "login" }, At);
 
-        Assert.Equal("session on imac by alice (state=login, seat=console)", Said.Of(new SignalRecorded("alice", evidence, At)));
-        Assert.Equal(Said.Signal(evidence), evidence.ToString());
+        Assert.Equal("session on imac by alice (state=login, seat=console)", EventText.Of(new SignalRecorded("alice", evidence, At)));
+        Assert.Equal(EventText.Signal(evidence), evidence.ToString());
     }
 
     [Fact]

@@ -7,7 +7,7 @@ namespace Presence.Domain.Tests.Support;
 /// Events as text, lists included (records compare lists by reference, so two equal decisions are not Equal):
 /// the type name and the JSON of every field. Used to compare decisions and to print them when a test fails.
 /// </summary>
-public static class EventText
+public static class EventJson
 {
     private static readonly JsonSerializerOptions Options = new()
     {
