@@ -8,7 +8,7 @@ using Presence.Server.Tests.Infrastructure;
 namespace Presence.Server.Tests.Replay;
 
 /// <summary>
-/// The README's "Debugging a bad move", verb by verb, as processes on a recorded history: import it, list it, explain
+/// docs/debugging-a-bad-move.md, verb by verb, as processes on a recorded history: import it, list it, explain
 /// the second move, look at the state in the middle of it, and replay it with a cooldown (exit 1: it would differ),
 /// then without one (exit 0: nothing would).
 /// </summary>
