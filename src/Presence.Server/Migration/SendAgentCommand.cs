@@ -15,7 +15,7 @@ public static class SendAgentCommandHandler
     {
         var c = message.Command;
         var wire = ToContract(c);
-        return mqtt.PublishAsync(mqtt.Topics.AgentCommands(c.Host), ContractJson.Serialize(wire), retain: false, ct);
+        return mqtt.PublishSignedAsync(mqtt.Topics.AgentCommands(c.Host), ContractJson.Serialize(wire), ct);
     }
 
     public static AgentCommand ToContract(CommandToAgent c) => new()
