@@ -76,7 +76,7 @@ internal sealed class CommandTrust
             case CommandType.Migrate:
                 if (here is null || here.State == VmState.Incoming)
                 {
-                    return $"{command.Vm} does not run on {host}";
+                    return $"{command.Vm} is not on {host}";
                 }
 
                 if (command.TargetHost == host)
@@ -92,7 +92,7 @@ internal sealed class CommandTrust
                 return null;
 
             case CommandType.Suspend when here is null || here.State == VmState.Incoming:
-                return $"{command.Vm} does not run on {host}";
+                return $"{command.Vm} is not on {host}";
 
             case CommandType.AbortIncoming when here is null && !expected.Contains(command.Vm):
                 return $"{host} was not told to expect {command.Vm}";
