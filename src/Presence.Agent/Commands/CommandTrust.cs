@@ -84,7 +84,7 @@ internal sealed class CommandTrust
                     return $"a migrate of {command.Vm} cannot target {host} itself";
                 }
 
-                if (MigrationAddress(command.TargetUri!) is null)
+                if (MigrationUri.Address(command.TargetUri!) is null)
                 {
                     return $"target_uri '{command.TargetUri}' names no address (tcp:<address>:<port>, or a URI with a host)";
                 }
@@ -100,25 +100,6 @@ internal sealed class CommandTrust
             default:
                 return null;
         }
-    }
-
-    /// <summary>The host part of a migration URI: <c>tcp:10.0.0.5:49152</c>, <c>tcp:[::1]:49152</c>, <c>qemu+ssh://imac/system</c>.</summary>
-    public static string? MigrationAddress(string uri)
-    {
-        if (uri.StartsWith("tcp:", StringComparison.Ordinal))
-        {
-            var rest = uri["tcp:".Length..];
-            var colon = rest.LastIndexOf(':');
-            if (colon <= 0 || !int.TryParse(rest[(colon + 1)..], out var port) || port is < 1 or > 65535)
-            {
-                return null;
-            }
-
-            var address = rest[..colon].Trim('[', ']');
-            return Uri.CheckHostName(address) == UriHostNameType.Unknown ? null : address;
-        }
-
-        return Uri.TryCreate(uri, UriKind.Absolute, out var parsed) && !string.IsNullOrEmpty(parsed.Host) ? parsed.Host : null;
     }
 
     private CommandVerifier? Verifier()

@@ -171,6 +171,7 @@ public static class PresenceApp
         services.AddMqtt();
         services.AddPlacement();
         services.AddSigning();
+        services.AddAgents();
 
         services.AddMarten(opts =>
             {
