@@ -73,4 +73,18 @@ public sealed class commands_that_cannot_be_forged
         Assert.DoesNotContain(house.Probe.All, m => m.Topic == "presence/agents/basement/commands" && m.Json.GetProperty("type").GetString() == "migrate");
         Assert.Contains(house.Agent("basement").Inventory.Vms, v => v.Name == "alice-desktop" && v.State == VmState.Running);
     }
+
+    [Fact]
+    public async Task server_key_prints_the_key_the_server_wrote_for_its_local_agents()
+    {
+        await using var server = await TestServer.StartAsync();
+
+        var run = await PresenceCli.AgainstAsync(server, "server-key");
+
+        Assert.True(run.ExitCode == 0, run.Output);
+        var printed = run.Stdout.Trim();
+        Assert.Equal((await File.ReadAllTextAsync(TestServer.ServerKeyFile(server.Directory))).Trim(), printed);
+        HouseKey.ImportPublicKey(printed).Dispose();
+        Assert.Contains("Agent:Trust:ServerKey", run.Stderr);
+    }
 }
