@@ -156,7 +156,7 @@ public sealed class PresenceAgent : IHostedService, IAsyncDisposable
         driver.VmsChanged += OnVmsChanged;
         logger.LogInformation("Agent {Host} starting: {Hypervisor} hypervisor, {Vms} VM(s), broker {Broker}:{Port}, topics under {Root}/, state in {State}",
             Host, options.Hypervisor, driver.ListVms().Count, options.Mqtt.Host, options.Mqtt.Port, Topics.Root, StateDirectory);
-        logger.Log(options.Trust.ServerKey is { Length: > 0 } || CommandTrust.IsLoopback(options.Mqtt.Host) ? LogLevel.Information : LogLevel.Warning,
+        logger.Log(options.Trust.ServerKey is { Length: > 0 } || MigrationUri.IsLoopback(options.Mqtt.Host) ? LogLevel.Information : LogLevel.Warning,
             "Agent {Host} carries out commands signed by the server key from {Source}", Host, trust.KeySource);
         await connection.StartAsync(cancellationToken);
         sensors?.Start();

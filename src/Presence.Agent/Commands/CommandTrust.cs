@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.Extensions.Logging;
 using NodaTime;
 using Presence.Agent.Configuration;
@@ -29,7 +28,7 @@ internal sealed class CommandTrust
         this.trust = trust;
         this.clock = clock;
         this.logger = logger;
-        brokerOnLoopback = IsLoopback(brokerHost);
+        brokerOnLoopback = MigrationUri.IsLoopback(brokerHost);
         if (!string.IsNullOrWhiteSpace(trust.ServerKey))
         {
             configured = new CommandVerifier(HouseKey.ImportPublicKey(trust.ServerKey), MaxAge);
@@ -43,9 +42,6 @@ internal sealed class CommandTrust
         configured is not null ? "Agent:Trust:ServerKey"
         : brokerOnLoopback ? $"{trust.ServerKeyFile} (the broker is on loopback)"
         : "nowhere: set Agent:Trust:ServerKey (`presence server-key` on the server prints it); no command will be carried out";
-
-    public static bool IsLoopback(string address) =>
-        address.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(address, out var ip) && IPAddress.IsLoopback(ip));
 
     /// <summary>Signed by the house's server for this very topic (any age: a redelivered old command is still its own).</summary>
     public string? CheckSignature(string topic, IReadOnlyList<KeyValuePair<string, string>> properties, ReadOnlySpan<byte> payload)

@@ -1,3 +1,5 @@
+using System.Net;
+
 namespace Presence.Contracts.Agents;
 
 /// <summary>Where a migration's memory goes: the address in an <c>incoming_uri</c> / <c>target_uri</c>.</summary>
@@ -26,4 +28,8 @@ public static class MigrationUri
             ? parsed.IdnHost
             : null;
     }
+
+    /// <summary>Whether an address (a broker's, a migration's) stays on this computer.</summary>
+    public static bool IsLoopback(string address) =>
+        address.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(address.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
 }

@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.Extensions.Options;
 using Presence.Contracts.Agents;
 using Presence.Server.Configuration;
@@ -15,8 +14,7 @@ public sealed class HostAddresses(IOptions<HouseOptions> house, IOptions<MqttOpt
     private readonly Dictionary<string, string> known = house.Value.Hosts.ToDictionary(
         h => h.Name, h => string.IsNullOrWhiteSpace(h.Address) ? h.Name : h.Address.Trim('[', ']'), StringComparer.Ordinal);
 
-    private readonly bool loopbackHouse = mqtt.Value.Host is var broker
-        && (broker.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(broker, out var ip) && IPAddress.IsLoopback(ip)));
+    private readonly bool loopbackHouse = MigrationUri.IsLoopback(mqtt.Value.Host);
 
     /// <summary>Null when a migration of a VM to <paramref name="host"/> may send it to <paramref name="uri"/>; otherwise why not.</summary>
     public string? Refusal(string host, string? uri)
@@ -32,7 +30,7 @@ public sealed class HostAddresses(IOptions<HouseOptions> house, IOptions<MqttOpt
         }
 
         if (address.Equals(expected, StringComparison.OrdinalIgnoreCase)
-            || (loopbackHouse && IPAddress.TryParse(address, out var ip) && IPAddress.IsLoopback(ip)))
+            || (loopbackHouse && MigrationUri.IsLoopback(address)))
         {
             return null;
         }

@@ -17,7 +17,7 @@ public sealed class ForgedCommandTests(ITestOutputHelper output) : HouseTests(ou
     [Fact]
     public async Task A_migrate_from_a_client_that_is_not_the_server_is_refused_and_streams_nothing()
     {
-        var basement = await house.StartAgentAsync("basement", House.Vm("alice-desktop", 1024));
+        var basement = await BasementAsync();
         using var thief = new TcpListener(IPAddress.Loopback, 0);
         thief.Start();
         var id = "11111111-2222-3333-4444-555555555555";
@@ -29,38 +29,38 @@ public sealed class ForgedCommandTests(ITestOutputHelper output) : HouseTests(ou
         Assert.Contains("not signed by this house's server", refused.Error);
         Assert.DoesNotContain(house.Events("basement", id), e => e.State == AgentEventState.Accepted);
         Assert.False(thief.Pending(), "the forged migrate opened a connection to the address it named");
-        Assert.Equal(VmState.Running, Assert.Single(basement.Inventory.Vms).State);
+        Untouched(basement);
     }
 
     [Fact]
     public async Task A_command_replayed_after_its_window_is_refused()
     {
-        var basement = await house.StartAgentAsync("basement", House.Vm("alice-desktop", 1024));
+        var basement = await BasementAsync();
 
         await house.SendSignedAsync("basement", Suspend("old-1", "alice-desktop"), house.ServerKey, DateTimeOffset.UtcNow.AddMinutes(-6));
 
         var refused = await house.OutcomeAsync("basement", "old-1");
         Assert.Equal(AgentEventState.Failed, refused.State);
         Assert.Contains("older than the 5 min", refused.Error);
-        Assert.Equal(VmState.Running, Assert.Single(basement.Inventory.Vms).State);
+        Untouched(basement);
     }
 
     [Fact]
     public async Task A_command_from_too_far_in_the_future_is_refused()
     {
-        var basement = await house.StartAgentAsync("basement", House.Vm("alice-desktop", 1024));
+        var basement = await BasementAsync();
 
         await house.SendSignedAsync("basement", Suspend("ahead-1", "alice-desktop"), house.ServerKey, DateTimeOffset.UtcNow.AddMinutes(6));
 
         var refused = await house.OutcomeAsync("basement", "ahead-1");
         Assert.Contains("in the future", refused.Error);
-        Assert.Equal(VmState.Running, Assert.Single(basement.Inventory.Vms).State);
+        Untouched(basement);
     }
 
     [Fact]
     public async Task A_signed_command_with_one_byte_changed_is_refused()
     {
-        var basement = await house.StartAgentAsync("basement", House.Vm("alice-desktop", 1024));
+        var basement = await BasementAsync();
         var topic = house.Topics.AgentCommands("basement");
         var genuine = Encoding.UTF8.GetBytes(Suspend("altered-1", "alice-desktop"));
         var signature = CommandSignature.Sign(house.ServerKey, topic, NodaTime.SystemClock.Instance.GetCurrentInstant(), genuine);
@@ -72,26 +72,26 @@ public sealed class ForgedCommandTests(ITestOutputHelper output) : HouseTests(ou
 
         var refused = await house.OutcomeAsync("basement", "altered-1");
         Assert.Equal("command not signed by this house's server", refused.Error);
-        Assert.Equal(VmState.Running, Assert.Single(basement.Inventory.Vms).State);
+        Untouched(basement);
     }
 
     [Fact]
     public async Task A_command_signed_with_another_key_is_refused()
     {
-        var basement = await house.StartAgentAsync("basement", House.Vm("alice-desktop", 1024));
+        var basement = await BasementAsync();
         using var otherHouse = HouseKey.Create();
 
         await house.SendSignedAsync("basement", Suspend("other-1", "alice-desktop"), otherHouse, DateTimeOffset.UtcNow);
 
         var refused = await house.OutcomeAsync("basement", "other-1");
         Assert.Equal("command not signed by this house's server", refused.Error);
-        Assert.Equal(VmState.Running, Assert.Single(basement.Inventory.Vms).State);
+        Untouched(basement);
     }
 
     [Fact]
     public async Task A_command_signed_for_another_agent_is_refused()
     {
-        var basement = await house.StartAgentAsync("basement", House.Vm("alice-desktop", 1024));
+        var basement = await BasementAsync();
         var payload = Encoding.UTF8.GetBytes(Suspend("elsewhere-1", "alice-desktop"));
         var signedForImac = CommandSignature.Sign(house.ServerKey, house.Topics.AgentCommands("imac"), NodaTime.SystemClock.Instance.GetCurrentInstant(), payload);
 
@@ -99,33 +99,33 @@ public sealed class ForgedCommandTests(ITestOutputHelper output) : HouseTests(ou
 
         var refused = await house.OutcomeAsync("basement", "elsewhere-1");
         Assert.Equal("command not signed by this house's server", refused.Error);
-        Assert.Equal(VmState.Running, Assert.Single(basement.Inventory.Vms).State);
+        Untouched(basement);
     }
 
     [Fact]
     public async Task A_signed_migrate_of_a_vm_this_agent_does_not_run_is_refused()
     {
-        var basement = await house.StartAgentAsync("basement", House.Vm("alice-desktop", 1024));
+        var basement = await BasementAsync();
 
         await house.SendRawAsync("basement", Migrate("stray-1", "bob-desktop", "imac", "tcp:127.0.0.1:45999"));
 
         var refused = await house.OutcomeAsync("basement", "stray-1");
         Assert.Equal("bob-desktop is not on basement", refused.Error);
         Assert.DoesNotContain(house.Events("basement", "stray-1"), e => e.State == AgentEventState.Accepted);
-        Assert.Equal(VmState.Running, Assert.Single(basement.Inventory.Vms).State);
+        Untouched(basement);
     }
 
     [Fact]
     public async Task A_signed_migrate_to_this_very_host_or_to_no_address_is_refused()
     {
-        var basement = await house.StartAgentAsync("basement", House.Vm("alice-desktop", 1024));
+        var basement = await BasementAsync();
 
         await house.SendRawAsync("basement", Migrate("self-1", "alice-desktop", "basement", "tcp:127.0.0.1:45999"));
         await house.SendRawAsync("basement", Migrate("nowhere-1", "alice-desktop", "imac", "exec:cat > /tmp/alice"));
 
         Assert.Equal("a migrate of alice-desktop cannot target basement itself", (await house.OutcomeAsync("basement", "self-1")).Error);
         Assert.StartsWith("target_uri 'exec:cat > /tmp/alice' names no address", (await house.OutcomeAsync("basement", "nowhere-1")).Error);
-        Assert.Equal(VmState.Running, Assert.Single(basement.Inventory.Vms).State);
+        Untouched(basement);
     }
 
     [Fact]
@@ -176,7 +176,7 @@ public sealed class ForgedCommandTests(ITestOutputHelper output) : HouseTests(ou
         await house.SendRawAsync("basement", Suspend("keyless-1", "alice-desktop"));
 
         Assert.StartsWith("command refused: no server key in", (await house.OutcomeAsync("basement", "keyless-1")).Error);
-        Assert.Equal(VmState.Running, Assert.Single(basement.Inventory.Vms).State);
+        Untouched(basement);
     }
 
     [Fact]
@@ -193,6 +193,10 @@ public sealed class ForgedCommandTests(ITestOutputHelper output) : HouseTests(ou
 
         Assert.Equal(AgentEventState.Completed, (await house.OutcomeAsync("basement", "local-1")).State);
     }
+
+    private Task<PresenceAgent> BasementAsync() => house.StartAgentAsync("basement", House.Vm("alice-desktop", 1024));
+
+    private static void Untouched(PresenceAgent basement) => Assert.Equal(VmState.Running, Assert.Single(basement.Inventory.Vms).State);
 
     private static string Migrate(string id, string vm, string targetHost, string targetUri) => JsonSerializer.Serialize(new
     {
