@@ -71,7 +71,17 @@ internal sealed class CommandProcessor(
 
         if ((trust.CheckAge(properties) ?? trust.CheckScope(command, driver.ListVms(), expected.Keys.ToHashSet())) is { } refusal)
         {
-            await RejectAsync(payload, refusal, refused: true);
+            // The server's own command, refused: recorded like an outcome, so a copy arriving later (the server
+            // sends a pending command again when an agent comes back) gets the same answer and is not run after
+            // the server has already compensated for the refusal.
+            var failed = Failed(command, refusal);
+            journal.Remember(new CommandRecord(command.CommandId, command.Type, command.Vm, failed, failed));
+            logger.LogWarning("Refused command {CommandId}: {Error}", command.CommandId, refusal);
+            if (await publish(failed))
+            {
+                journal.MarkPublished(command.CommandId);
+            }
+
             return true;
         }
 

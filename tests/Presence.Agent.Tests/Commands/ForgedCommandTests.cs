@@ -46,6 +46,23 @@ public sealed class ForgedCommandTests(ITestOutputHelper output) : HouseTests(ou
     }
 
     [Fact]
+    public async Task A_stale_command_refused_once_stays_refused_when_it_comes_again_fresh()
+    {
+        var basement = await BasementAsync();
+        await house.SendSignedAsync("basement", Suspend("late-1", "alice-desktop"), house.ServerKey, DateTimeOffset.UtcNow.AddMinutes(-6));
+        var refused = await house.OutcomeAsync("basement", "late-1");
+
+        await house.SendRawAsync("basement", Suspend("late-1", "alice-desktop"));
+        await house.SendAsync("basement", new { command_id = "sentinel-late", type = "detach_display", vm = "alice-desktop" });
+        await house.OutcomeAsync("basement", "sentinel-late");
+
+        var answers = house.Events("basement", "late-1");
+        Assert.Equal(2, answers.Count);
+        Assert.All(answers, a => Assert.Equal((AgentEventState.Failed, refused.Id), (a.State, a.Id)));
+        Untouched(basement);
+    }
+
+    [Fact]
     public async Task A_command_from_too_far_in_the_future_is_refused()
     {
         var basement = await BasementAsync();
