@@ -48,6 +48,7 @@ public sealed class PresenceAgent : IHostedService, IAsyncDisposable
     private readonly DisplaySeat seat;
     private readonly Power.SleepInhibitor inhibitor;
     private readonly CommandJournal journal;
+    private readonly CommandTrust trust;
     private readonly CommandProcessor processor;
     private readonly MqttConnection connection;
     private readonly SensorHub? sensors;
@@ -72,8 +73,9 @@ public sealed class PresenceAgent : IHostedService, IAsyncDisposable
         seat = new DisplaySeat(logger, Processes.ProcessRunner.Instance, options.Display.Viewer);
         inhibitor = new Power.SleepInhibitor(logger);
         journal = new CommandJournal(StateDirectory, options.RememberedCommands, logger);
+        trust = new CommandTrust(options.Host, options.Trust, options.Mqtt.Host, this.clock, logger);
         processor = new CommandProcessor(
-            options.Host, Path.Combine(StateDirectory, "suspended"), driver, seat, inhibitor, journal, PublishEventAsync, logger);
+            options.Host, Path.Combine(StateDirectory, "suspended"), driver, seat, inhibitor, journal, trust, PublishEventAsync, logger);
 
         // No time stamp in retained payloads: a server reading them hours later would reject an old `at` as clock skew.
         offlineStatus = ContractJson.Serialize(Status(AgentState.Offline));
@@ -154,6 +156,8 @@ public sealed class PresenceAgent : IHostedService, IAsyncDisposable
         driver.VmsChanged += OnVmsChanged;
         logger.LogInformation("Agent {Host} starting: {Hypervisor} hypervisor, {Vms} VM(s), broker {Broker}:{Port}, topics under {Root}/, state in {State}",
             Host, options.Hypervisor, driver.ListVms().Count, options.Mqtt.Host, options.Mqtt.Port, Topics.Root, StateDirectory);
+        logger.Log(options.Trust.ServerKey is { Length: > 0 } || MigrationUri.IsLoopback(options.Mqtt.Host) ? LogLevel.Information : LogLevel.Warning,
+            "Agent {Host} carries out commands signed by the server key from {Source}", Host, trust.KeySource);
         await connection.StartAsync(cancellationToken);
         sensors?.Start();
     }
@@ -264,7 +268,7 @@ public sealed class PresenceAgent : IHostedService, IAsyncDisposable
     /// A command is acknowledged once it is recorded (a crash before that gets it redelivered); one whose handling
     /// threw is acknowledged too, since delivering it again would only throw again.
     /// </summary>
-    private async Task<bool> ReceiveAsync(string topic, byte[] payload)
+    private async Task<bool> ReceiveAsync(string topic, byte[] payload, IReadOnlyList<KeyValuePair<string, string>> properties)
     {
         if (topic != Topics.AgentCommands(Host))
         {
@@ -273,7 +277,7 @@ public sealed class PresenceAgent : IHostedService, IAsyncDisposable
 
         try
         {
-            return await processor.HandleAsync(payload);
+            return await processor.HandleAsync(topic, payload, properties);
         }
         catch (Exception e)
         {

@@ -21,19 +21,33 @@ internal sealed class CommandProcessor(
     DisplaySeat seat,
     Power.SleepInhibitor inhibitor,
     CommandJournal journal,
+    CommandTrust trust,
     Func<AgentEvent, Task<bool>> publish,
     ILogger logger)
 {
     private readonly ConcurrentDictionary<string, RunningCommand> running = new(StringComparer.Ordinal);
+
+    /// <summary>VMs a genuine prepare_incoming told this agent to expect: an abort_incoming may name them.</summary>
+    private readonly ConcurrentDictionary<string, bool> expected = new(StringComparer.Ordinal);
     private volatile bool stopping;
 
-    /// <summary>Handles one delivery. False means "do not acknowledge": it could not be recorded, or the agent is stopping.</summary>
-    public async Task<bool> HandleAsync(ReadOnlyMemory<byte> payload)
+    /// <summary>
+    /// Handles one delivery, with its MQTT user properties (the server's signature). False means "do not
+    /// acknowledge": it could not be recorded, or the agent is stopping. Nothing is looked at before the signature
+    /// is: a forgery cannot even learn what this agent remembers.
+    /// </summary>
+    public async Task<bool> HandleAsync(string topic, ReadOnlyMemory<byte> payload, IReadOnlyList<KeyValuePair<string, string>> properties)
     {
         if (stopping)
         {
             // Unacknowledged, the broker keeps it for the next run of this agent.
             return false;
+        }
+
+        if (trust.CheckSignature(topic, properties, payload.Span) is { } forged)
+        {
+            await RejectAsync(payload, forged, refused: true);
+            return true;
         }
 
         AgentCommand command;
@@ -53,6 +67,27 @@ internal sealed class CommandProcessor(
                 command.CommandId, Wire(command.Type), command.Vm);
             await publish(known.Final ?? known.Accepted);
             return true;
+        }
+
+        if ((trust.CheckAge(properties) ?? trust.CheckScope(command, driver.ListVms(), expected.Keys.ToHashSet())) is { } refusal)
+        {
+            // The server's own command, refused: recorded like an outcome, so a copy arriving later (the server
+            // sends a pending command again when an agent comes back) gets the same answer and is not run after
+            // the server has already compensated for the refusal.
+            var failed = Failed(command, refusal);
+            journal.Remember(new CommandRecord(command.CommandId, command.Type, command.Vm, failed, failed));
+            logger.LogWarning("Refused command {CommandId}: {Error}", command.CommandId, refusal);
+            if (await publish(failed))
+            {
+                journal.MarkPublished(command.CommandId);
+            }
+
+            return true;
+        }
+
+        if (command.Type == CommandType.PrepareIncoming)
+        {
+            expected[command.Vm] = true;
         }
 
         var record = new CommandRecord(command.CommandId, command.Type, command.Vm, Event(command, AgentEventState.Accepted), null);
@@ -213,6 +248,7 @@ internal sealed class CommandProcessor(
             case CommandType.AbortIncoming:
                 await driver.AbortIncomingAsync(command.Vm, cancellationToken);
                 inhibitor.Release(command.Vm);
+                expected.TryRemove(command.Vm, out _);
                 return completed;
 
             case CommandType.Cancel:
@@ -281,11 +317,13 @@ internal sealed class CommandProcessor(
         }
     }
 
-    private async Task RejectAsync(ReadOnlyMemory<byte> payload, string error)
+    /// <param name="refused">Not a malformed command but one this agent will not carry out (forged, stale, out of bounds).</param>
+    private async Task RejectAsync(ReadOnlyMemory<byte> payload, string error, bool refused = false)
     {
         var (commandId, vm) = ReadLeniently(payload);
-        logger.LogWarning("Unusable command {CommandId}: {Error}", commandId ?? "(no command_id)", error);
-        if (commandId is null)
+        logger.LogWarning(refused ? "Refused command {CommandId}: {Error}" : "Unusable command {CommandId}: {Error}", commandId ?? "(no command_id)", error);
+        // A forgery may borrow a genuine command's id: its answer must not overwrite the genuine one's.
+        if (commandId is null || running.ContainsKey(commandId) || journal.Find(commandId) is not null)
         {
             return;
         }
@@ -296,7 +334,7 @@ internal sealed class CommandProcessor(
             CommandId = commandId,
             Vm = vm ?? "unknown",
             State = AgentEventState.Failed,
-            Error = $"command rejected: {error}",
+            Error = refused ? error : $"command rejected: {error}",
             Id = NewId(),
         });
     }

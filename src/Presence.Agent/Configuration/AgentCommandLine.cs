@@ -30,6 +30,8 @@ public sealed partial class AgentCommandLine
           --state <dir>                   Agent:StateDirectory, where executed commands are remembered
           --memory <mb>                   Agent:Resources:MemoryMb
           --speed <factor>                Agent:Simulated:SpeedFactor (10 = migrations ten times faster)
+          --server-key <base64>           Agent:Trust:ServerKey, what `presence server-key` prints on the server;
+                                          needed unless the broker is on this computer (127.0.0.1)
           --vm <name:memory_mb[:running|stopped]>
                                           a VM of this computer; repeat for more; replaces Agent:Vms
           --no-vms                        start with no VMs (for a second simulated computer)
@@ -57,6 +59,7 @@ public sealed partial class AgentCommandLine
         ["--state"] = "Agent:StateDirectory",
         ["--memory"] = "Agent:Resources:MemoryMb",
         ["--speed"] = "Agent:Simulated:SpeedFactor",
+        ["--server-key"] = "Agent:Trust:ServerKey",
         ["--no-vms"] = $"{Section}:NoVms",
         ["--help"] = $"{Section}:Help",
     };

@@ -42,6 +42,9 @@ public sealed class AgentOptions
     /// <summary>How this computer shows a VM that runs elsewhere (thin-client mode).</summary>
     public DisplayOptions Display { get; set; } = new();
 
+    /// <summary>Whose commands this agent carries out: only those signed by the house's server.</summary>
+    public TrustOptions Trust { get; set; } = new();
+
     public string EffectiveClientId => string.IsNullOrWhiteSpace(Mqtt.ClientId) ? $"presence-agent-{Host}" : Mqtt.ClientId;
 
     public string EffectiveStateDirectory => string.IsNullOrWhiteSpace(StateDirectory)
@@ -69,6 +72,32 @@ public sealed class MqttOptions
     /// during a restart is still delivered; zero asks for a fresh session on every connect.
     /// </summary>
     public TimeSpan SessionExpiry { get; set; } = TimeSpan.FromMinutes(10);
+}
+
+/// <summary>
+/// The key the house's server signs commands with (CONTRACT.md §5). Without one the agent carries out no command,
+/// except on a single computer: when the broker is on loopback, the key the server wrote beside its data is read.
+/// </summary>
+public sealed class TrustOptions
+{
+    /// <summary>The server's public key, base64 (what <c>presence server-key</c> prints).</summary>
+    public string? ServerKey { get; set; }
+
+    /// <summary>
+    /// Read only when <see cref="ServerKey"/> is empty and the broker is on loopback (the server then runs on this
+    /// computer, and writes the key here on start). The default is where a server run by the same user writes it.
+    /// </summary>
+    public string ServerKeyFile { get; set; } = DefaultServerKeyFile();
+
+    /// <summary>How old (or, clocks drifting, how far in the future) a command's issued_at may be.</summary>
+    public TimeSpan MaxAge { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Beside the server's private PostgreSQL folder (Presence.Server's EmbeddedPostgres.DefaultDataDirectory).</summary>
+    public static string DefaultServerKeyFile() =>
+        Environment.IsPrivilegedProcess
+            ? "/var/lib/presence/server-key.pub"
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify),
+                "presence", "server-key.pub");
 }
 
 public sealed class ResourceOptions

@@ -51,6 +51,23 @@ public static class AgentOptionsValidator
             return $"{a}:Mqtt:TopicRoot '{o.Mqtt.TopicRoot}' must be non-empty, without + or # or a trailing /";
         }
 
+        if (!string.IsNullOrWhiteSpace(o.Trust.ServerKey))
+        {
+            try
+            {
+                Contracts.Agents.HouseKey.ImportPublicKey(o.Trust.ServerKey).Dispose();
+            }
+            catch (FormatException e)
+            {
+                return $"{a}:Trust:ServerKey: {e.Message}; copy it from `presence server-key` on the server";
+            }
+        }
+
+        if (o.Trust.MaxAge <= TimeSpan.Zero || o.Trust.MaxAge > TimeSpan.FromHours(1))
+        {
+            return $"{a}:Trust:MaxAge {o.Trust.MaxAge} must be positive and at most 1 hour";
+        }
+
         if (o.Mqtt.ReconnectDelay <= TimeSpan.Zero)
         {
             return $"{a}:Mqtt:ReconnectDelay {o.Mqtt.ReconnectDelay} must be positive";

@@ -1,6 +1,7 @@
 using System.Buffers;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
+using MQTTnet.Packets;
 using MQTTnet.Protocol;
 
 namespace Presence.Contracts.Mqtt;
@@ -41,7 +42,7 @@ public sealed class MqttConnection : IAsyncDisposable
     private readonly TaskCompletionSource connectedOnce = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource stopping = new();
     private IReadOnlyList<string> subscriptions = [];
-    private Func<string, byte[], Task<bool>>? onMessage;
+    private Func<string, byte[], IReadOnlyList<KeyValuePair<string, string>>, Task<bool>>? onMessage;
     private Func<Task>? onConnected;
     private Task background = Task.CompletedTask;
     private bool failing;
@@ -88,7 +89,10 @@ public sealed class MqttConnection : IAsyncDisposable
     /// Handles each message that arrives; it is acknowledged when the handler returns true. A handler that throws
     /// leaves it unacknowledged, so the broker delivers it again.
     /// </summary>
-    public void OnMessage(Func<string, byte[], Task<bool>> handler) => onMessage = handler;
+    public void OnMessage(Func<string, byte[], Task<bool>> handler) => onMessage = (topic, payload, _) => handler(topic, payload);
+
+    /// <summary>As <see cref="OnMessage(Func{string, byte[], Task{bool}})"/>, with the message's MQTT 5 user properties (in order, repeats kept).</summary>
+    public void OnMessage(Func<string, byte[], IReadOnlyList<KeyValuePair<string, string>>, Task<bool>> handler) => onMessage = handler;
 
     /// <summary>Runs after every successful connect and subscribe: publish what others must know (retained status…).</summary>
     public void OnConnected(Func<Task> announce) => onConnected = announce;
@@ -104,7 +108,12 @@ public sealed class MqttConnection : IAsyncDisposable
     }
 
     /// <summary>Publishes at QoS 1. Not being connected or a refusal by the broker is an answer; a broken connection throws what MQTTnet throws.</summary>
-    public async Task<MqttPublished> PublishAsync(string topic, byte[] payload, bool retain, CancellationToken cancellationToken)
+    public async Task<MqttPublished> PublishAsync(string topic, byte[] payload, bool retain, CancellationToken cancellationToken) =>
+        await PublishAsync(topic, payload, retain, [], cancellationToken);
+
+    /// <summary>As <see cref="PublishAsync(string, byte[], bool, CancellationToken)"/>, with MQTT 5 user properties (a command's signature).</summary>
+    public async Task<MqttPublished> PublishAsync(
+        string topic, byte[] payload, bool retain, IReadOnlyList<KeyValuePair<string, string>> properties, CancellationToken cancellationToken)
     {
         if (!client.IsConnected)
         {
@@ -116,9 +125,13 @@ public sealed class MqttConnection : IAsyncDisposable
             .WithPayload(payload)
             .WithContentType("application/json")
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
-            .WithRetainFlag(retain)
-            .Build();
-        var result = await client.PublishAsync(message, cancellationToken);
+            .WithRetainFlag(retain);
+        foreach (var (name, value) in properties)
+        {
+            message = message.WithUserProperty(name, new ReadOnlyMemory<byte>(System.Text.Encoding.UTF8.GetBytes(value)));
+        }
+
+        var result = await client.PublishAsync(message.Build(), cancellationToken);
         return result.IsSuccess ? new MqttPublished(true) : new MqttPublished(false, $"broker refused {topic}: {result.ReasonCode} {result.ReasonString}");
     }
 
@@ -276,7 +289,8 @@ public sealed class MqttConnection : IAsyncDisposable
         bool done;
         try
         {
-            done = onMessage is not null && await onMessage(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload.ToArray());
+            var properties = e.ApplicationMessage.UserProperties?.Select(p => KeyValuePair.Create(p.Name, p.ReadValueAsString())).ToList() ?? [];
+            done = onMessage is not null && await onMessage(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload.ToArray(), properties);
         }
         catch (OperationCanceledException)
         {

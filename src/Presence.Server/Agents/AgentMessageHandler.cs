@@ -65,7 +65,7 @@ public static class AgentMessageHandler
     }
 
     public static async Task<OutgoingMessages> Handle(
-        AgentEventArrived arrived, IDocumentSession session, HousePolicy policy, IClock clock, CancellationToken ct)
+        AgentEventArrived arrived, IDocumentSession session, HousePolicy policy, HostAddresses addresses, IClock clock, CancellationToken ct)
     {
         var e = arrived.Event;
         policy.RequireHost(e.Host);
@@ -74,6 +74,13 @@ public static class AgentMessageHandler
         if (await SeenMessage.IsDuplicateAsync(session, arrived.Topic, e.Id, arrived.At, ct))
         {
             return [];
+        }
+
+        // A target that offers to receive a VM somewhere the house does not know it to be is taken at its word as
+        // having failed: the move is compensated, and no migrate to that address is ever signed.
+        if (e.State == AgentEventState.Ready && addresses.Refusal(e.Host, e.IncomingUri) is { } misdirected)
+        {
+            e = e with { State = AgentEventState.Failed, IncomingUri = null, Error = $"refused by the server: {misdirected}" };
         }
 
         var report = new AgentReport(

@@ -20,6 +20,12 @@ public sealed class HostOptions
     public HostRole Role { get; set; } = HostRole.Desktop;
     public bool CanRunVms { get; set; } = true;
     public int LinkMbps { get; set; } = 1000;
+
+    /// <summary>
+    /// The address other computers reach this one at (a name or IP); empty means its <see cref="Name"/>. A VM's
+    /// memory is only ever sent here: an agent's incoming_uri pointing elsewhere is refused.
+    /// </summary>
+    public string? Address { get; set; }
 }
 
 public sealed class UserOptions

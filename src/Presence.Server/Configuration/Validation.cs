@@ -34,6 +34,11 @@ public sealed class HouseValidation : IValidateOptions<HouseOptions>
             {
                 errors.Add($"{key}:LinkMbps must be > 0, got {h.LinkMbps}");
             }
+
+            if (h.Address is not null && Uri.CheckHostName(h.Address.Trim('[', ']')) == UriHostNameType.Unknown)
+            {
+                errors.Add($"{key}:Address '{h.Address}' is not a host name or IP address");
+            }
         }
 
         var vmNames = house.Vms.Select(v => v.Name).ToHashSet();

@@ -130,6 +130,8 @@ public sealed class DemoHouse : IAsyncDisposable
             ["Mqtt:Host"] = IPAddress.Loopback.ToString(),
             ["Mqtt:Port"] = mqttPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Mqtt:NodeName"] = "demo",
+            // The demo's agents are given the key directly; the house's own agents keep reading the real server's file.
+            ["Signing:PublicKeyFile"] = Path.Combine(scratch, "server-key.pub"),
         };
 
         // The API on loopback too, on the configured port when it is free, so the printed address is the real one.
@@ -200,6 +202,7 @@ public sealed class DemoHouse : IAsyncDisposable
         output.WriteLine($"  HTTP: {app.Configuration["Urls"]}/ (the dashboard), {app.Configuration["Urls"]}/api/users");
 
         Directory.CreateDirectory(scratch);
+        var serverKey = await app.Services.GetRequiredService<Signing.HouseKeys>().PublicKeyAsync(ct);
         foreach (var host in policy.Hosts)
         {
             var computer = computers[host.Name];
@@ -226,6 +229,7 @@ public sealed class DemoHouse : IAsyncDisposable
                 },
                 Vms = vms.Select(v => new AgentVm { Name = v.Name, MemoryMb = v.MemoryMb, DisplayUri = v.DisplayUri }).ToList(),
                 StateDirectory = Path.Combine(scratch, host.Name),
+                Trust = { ServerKey = serverKey },
                 Simulated =
                 {
                     BandwidthMbps = host.LinkMbps,

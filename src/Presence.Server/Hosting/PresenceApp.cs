@@ -16,6 +16,7 @@ using Presence.Server.Migration;
 using Presence.Server.Mqtt;
 using Presence.Server.Placement;
 using Presence.Server.Replay;
+using Presence.Server.Signing;
 using Presence.Server.Users;
 using Wolverine;
 using Wolverine.Marten;
@@ -169,6 +170,8 @@ public static class PresenceApp
         services.AddDashboard();
         services.AddMqtt();
         services.AddPlacement();
+        services.AddSigning();
+        services.AddAgents();
 
         services.AddMarten(opts =>
             {
@@ -177,7 +180,7 @@ public static class PresenceApp
                 opts.Events.DatabaseSchemaName = database.Schema;
                 opts.UseSystemTextJsonForSerialization(EnumStorage.AsString, configure: j => j.ConfigureForNodaTime(DateTimeZoneProviders.Tzdb));
                 opts.Events.StreamIdentity = StreamIdentity.AsString;
-                opts.ConfigureUsers().ConfigureAgents().ConfigureDashboard().ConfigureAudit().ConfigureMqtt();
+                opts.ConfigureUsers().ConfigureAgents().ConfigureDashboard().ConfigureAudit().ConfigureMqtt().ConfigureSigning();
                 opts.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
             })
             .IntegrateWithWolverine(i => i.MessageStorageSchemaName = database.Schema + "_messages")

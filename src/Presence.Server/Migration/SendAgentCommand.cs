@@ -11,11 +11,19 @@ public sealed record SendAgentCommand(CommandToAgent Command);
 
 public static class SendAgentCommandHandler
 {
-    public static Task Handle(SendAgentCommand message, MqttOutbound mqtt, CancellationToken ct)
+    public static Task Handle(SendAgentCommand message, MqttOutbound mqtt, HostAddresses addresses, ILogger<SendAgentCommand> logger, CancellationToken ct)
     {
         var c = message.Command;
+        // Checked when the target answered ready; checked again here, since the house file may have changed since.
+        // Not sent, the move runs into its phase timeout, which compensates with the VM where it was.
+        if (c.Kind == CommandKind.Migrate && addresses.Refusal(c.TargetHost!, c.TargetUri) is { } refusal)
+        {
+            logger.LogError("Not signing migrate {CommandId} of {Vm} to {Target}: {Refusal}", c.CommandId, c.Vm, c.TargetHost, refusal);
+            return Task.CompletedTask;
+        }
+
         var wire = ToContract(c);
-        return mqtt.PublishAsync(mqtt.Topics.AgentCommands(c.Host), ContractJson.Serialize(wire), retain: false, ct);
+        return mqtt.PublishSignedAsync(mqtt.Topics.AgentCommands(c.Host), ContractJson.Serialize(wire), ct);
     }
 
     public static AgentCommand ToContract(CommandToAgent c) => new()

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Presence.Contracts.Mqtt;
 using Presence.Contracts.Wire;
 using Presence.Server.Configuration;
+using Presence.Server.Signing;
 
 namespace Presence.Server.Mqtt;
 
@@ -9,7 +10,7 @@ namespace Presence.Server.Mqtt;
 /// The outgoing half of the bridge: its own connection, so publishing never waits behind the inbound handler.
 /// Only Wolverine's durable queue calls it, after the transaction that decided to send has committed.
 /// </summary>
-public sealed class MqttOutbound(IOptions<MqttOptions> options, ILogger<MqttOutbound> logger) : BackgroundService
+public sealed class MqttOutbound(IOptions<MqttOptions> options, HouseKeys keys, ILogger<MqttOutbound> logger) : BackgroundService
 {
     /// <summary>The durable local queue whose messages this publishes, one at a time and in order.</summary>
     public const string Queue = "mqtt-out";
@@ -24,6 +25,20 @@ public sealed class MqttOutbound(IOptions<MqttOptions> options, ILogger<MqttOutb
     public async Task PublishAsync(string topic, byte[] payload, bool retain, CancellationToken ct)
     {
         if (await connection.PublishAsync(topic, payload, retain, ct) is { Taken: false, Why: var why })
+        {
+            throw new MqttNotConnectedException(why ?? $"{topic} was not published");
+        }
+    }
+
+    /// <summary>
+    /// Publishes a command for an agent, signed now with the house's key: a command that waited out an outage in
+    /// the queue leaves with a fresh issued_at, so the agent's freshness window measures the wire, not the wait.
+    /// </summary>
+    /// <exception cref="MqttNotConnectedException">Not connected, or the broker refused it: Wolverine retries.</exception>
+    public async Task PublishSignedAsync(string topic, byte[] payload, CancellationToken ct)
+    {
+        var signature = await keys.SignAsync(topic, payload, ct);
+        if (await connection.PublishAsync(topic, payload, retain: false, signature, ct) is { Taken: false, Why: var why })
         {
             throw new MqttNotConnectedException(why ?? $"{topic} was not published");
         }

@@ -86,6 +86,17 @@ public sealed partial class AgentCommandLineTests : IDisposable
     }
 
     [Fact]
+    public void The_server_key_is_given_with_its_switch()
+    {
+        using var key = Presence.Contracts.Agents.HouseKey.Create();
+        var text = Presence.Contracts.Agents.HouseKey.ExportPublicKey(key);
+
+        var options = Load("--host", "imac", "--server-key", text);
+
+        Assert.Equal(text, options.Trust.ServerKey);
+    }
+
+    [Fact]
     public void A_flag_does_not_take_the_next_switch_as_its_value()
     {
         var options = Load("--no-vms", "--host", "imac", "--speed", "10");

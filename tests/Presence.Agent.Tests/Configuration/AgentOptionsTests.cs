@@ -34,6 +34,9 @@ public sealed class AgentOptionsTests : IDisposable
     [InlineData("--vm=alice-desktop:8192:paused", "Agent:Vms:0:State 'paused' must be running, stopped or absent")]
     [InlineData("--broker=broker:port", "--broker 'broker:port' must be host or host:port")]
     [InlineData("--frobnicate", "unknown switch '--frobnicate'; see --help")]
+    [InlineData("--server-key=not-a-key!", "Agent:Trust:ServerKey: the server key is not base64 (it looks like MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE…); copy it from `presence server-key` on the server")]
+    [InlineData("--server-key=AAAA", "Agent:Trust:ServerKey: the server key is not an ECDSA public key (ASN1 corrupted data.); copy it from `presence server-key` on the server")]
+    [InlineData("--Agent:Trust:MaxAge=00:00:00", "Agent:Trust:MaxAge 00:00:00 must be positive and at most 1 hour")]
     public void A_bad_value_is_reported_in_one_line_naming_it(string arg, string expected)
     {
         var error = Assert.Throws<AgentOptionsException>(() => Load(["--host", "imac", .. arg.Split(' ')]));

@@ -67,4 +67,26 @@ public sealed class QemuAgentTests(ITestOutputHelper output) : IAsyncLifetime
         await house.InventoryAsync("laptop", i => i.Vms is [{ State: VmState.Running, MemoryMb: QemuLab.MemoryMb }], "alice running on laptop");
         Assert.False(File.Exists(file));
     }
+
+    [Fact]
+    public async Task A_forged_migrate_streams_nothing_out_of_a_real_guest()
+    {
+        var basement = await house.StartAgentAsync(lab.Options("basement", "running", q => q.StopVmsOnExit = true, house.Options("basement")));
+        await house.InventoryAsync("basement", i => i.Vms is [{ State: VmState.Running }], "alice running on basement");
+        using var thief = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        thief.Start();
+        var port = ((System.Net.IPEndPoint)thief.LocalEndpoint).Port;
+
+        await house.SendUnsignedAsync("basement", System.Text.Json.JsonSerializer.Serialize(new
+        {
+            command_id = "11111111-2222-3333-4444-555555555555", type = "migrate", vm = QemuLab.Vm, target_host = "imac",
+            target_uri = $"tcp:127.0.0.1:{port}", mode = "live", max_bandwidth_mbps = 1000, downtime_limit_ms = 300,
+        }));
+
+        var refused = await house.OutcomeAsync("basement", "11111111-2222-3333-4444-555555555555");
+        Assert.Equal(AgentEventState.Failed, refused.State);
+        Assert.Contains("not signed by this house's server", refused.Error);
+        Assert.False(thief.Pending(), "qemu connected to the address the forged migrate named");
+        Assert.Equal(VmState.Running, Assert.Single(basement.Inventory.Vms).State);
+    }
 }

@@ -1,4 +1,7 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
+using NodaTime;
 using Microsoft.Extensions.Logging;
 using Presence.Agent.Configuration;
 using Presence.Contracts.Agents;
@@ -26,6 +29,9 @@ public sealed class House : IAsyncDisposable
         loggers = LoggerFactory.Create(b => b.AddProvider(new XunitLoggerProvider(output)).SetMinimumLevel(LogLevel.Information));
     }
 
+    /// <summary>The house's command-signing key, the server's in these tests; the agents are given its public half.</summary>
+    public ECDsa ServerKey { get; } = HouseKey.Create();
+
     public TestBroker Broker { get; }
     public Watcher Watcher { get; }
     public string Scratch { get; }
@@ -49,6 +55,7 @@ public sealed class House : IAsyncDisposable
         Resources = { Cpus = 4, MemoryMb = 16384, LinkMbps = 1000 },
         Vms = [.. vms],
         StateDirectory = Path.Combine(Scratch, host),
+        Trust = { ServerKey = HouseKey.ExportPublicKey(ServerKey) },
         Simulated =
         {
             BandwidthMbps = 1000,
@@ -73,15 +80,27 @@ public sealed class House : IAsyncDisposable
 
     public Task<PresenceAgent> StartAgentAsync(string host, params VmOptions[] vms) => StartAgentAsync(Options(host, vms));
 
-    /// <summary>Sends a command as the server would; property names are the wire's (command_id, type, vm, …).</summary>
+    /// <summary>Sends a command as the server would, signed now; property names are the wire's (command_id, type, vm, …).</summary>
     public async Task<string> SendAsync(string host, object command)
     {
         var json = JsonSerializer.Serialize(command);
-        await Watcher.PublishAsync(Topics.AgentCommands(host), json);
+        await SendRawAsync(host, json);
         return json;
     }
 
-    public Task SendRawAsync(string host, string payload) => Watcher.PublishAsync(Topics.AgentCommands(host), payload);
+    /// <summary>Sends these exact bytes as a command, signed by the server now.</summary>
+    public Task SendRawAsync(string host, string payload) => SendSignedAsync(host, payload, ServerKey, DateTimeOffset.UtcNow);
+
+    /// <summary>Sends a command signed with <paramref name="key"/> as of <paramref name="issuedAt"/>: what a replay or another house would send.</summary>
+    public Task SendSignedAsync(string host, string payload, ECDsa key, DateTimeOffset issuedAt)
+    {
+        var topic = Topics.AgentCommands(host);
+        var bytes = Encoding.UTF8.GetBytes(payload);
+        return Watcher.PublishAsync(topic, bytes, CommandSignature.Sign(key, topic, Instant.FromDateTimeOffset(issuedAt), bytes));
+    }
+
+    /// <summary>Sends a command with no signature, as any client able to publish on the topic could.</summary>
+    public Task SendUnsignedAsync(string host, string payload) => Watcher.PublishAsync(Topics.AgentCommands(host), payload);
 
     /// <summary>Every event of one command so far, parsed by the contract (so a malformed one fails the test).</summary>
     public IReadOnlyList<AgentEvent> Events(string host, string commandId) =>
@@ -154,6 +173,7 @@ public sealed class House : IAsyncDisposable
         await Watcher.DisposeAsync();
         await Broker.DisposeAsync();
         loggers.Dispose();
+        ServerKey.Dispose();
         try
         {
             Directory.Delete(Scratch, recursive: true);

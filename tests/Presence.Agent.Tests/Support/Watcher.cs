@@ -62,8 +62,22 @@ public sealed class Watcher : IAsyncDisposable
         }
     }
 
-    public Task PublishAsync(string topic, string payload) =>
-        client.PublishStringAsync(topic, payload, MqttQualityOfServiceLevel.AtLeastOnce);
+    public Task PublishAsync(string topic, string payload) => PublishAsync(topic, Encoding.UTF8.GetBytes(payload), []);
+
+    /// <summary>Publishes with MQTT 5 user properties (a command's signature), as the server does.</summary>
+    public Task PublishAsync(string topic, byte[] payload, IReadOnlyList<KeyValuePair<string, string>> properties)
+    {
+        var message = new MqttApplicationMessageBuilder()
+            .WithTopic(topic)
+            .WithPayload(payload)
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce);
+        foreach (var (name, value) in properties)
+        {
+            message = message.WithUserProperty(name, new ReadOnlyMemory<byte>(Encoding.UTF8.GetBytes(value)));
+        }
+
+        return client.PublishAsync(message.Build());
+    }
 
     /// <summary>The first message (already seen or still to come) that matches.</summary>
     public async Task<Received> WaitForAsync(Func<Received, bool> match, string what, TimeSpan? patience = null)

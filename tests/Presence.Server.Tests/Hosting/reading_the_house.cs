@@ -60,6 +60,7 @@ public sealed class reading_the_house
     [Theory]
     [InlineData("--House:Hosts:0:Name=Basement Server", "House:Hosts:0:Name 'Basement Server' must match")]
     [InlineData("--House:Hosts:1:LinkMbps=0", "House:Hosts:1:LinkMbps must be > 0")]
+    [InlineData("--House:Hosts:1:Address=imac upstairs", "House:Hosts:1:Address 'imac upstairs' is not a host name or IP address")]
     [InlineData("--House:Users:0:Vm=nothing", "House:Users:0:Vm 'nothing' is not one of House:Vms")]
     [InlineData("--House:Users:0:AllowedHosts:0=attic", "House:Users:0:AllowedHosts:0 'attic' is not one of House:Hosts")]
     [InlineData("--House:Vms:1:Owner=zed", "House:Vms:1:Owner 'zed' is not one of House:Users")]

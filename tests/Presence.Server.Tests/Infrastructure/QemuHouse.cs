@@ -67,6 +67,8 @@ public abstract class QemuHouse : IAsyncLifetime
             Mqtt = { Host = "127.0.0.1", Port = server.MqttPort, ReconnectDelay = TimeSpan.FromMilliseconds(200) },
             Resources = { Cpus = 2, MemoryMb = 1024, LinkMbps = 1000 },
             StateDirectory = Path.Combine(scratch, host),
+            // As an enrolled computer is: given the house's key, not reading it from the server's folder.
+            Trust = { ServerKey = await Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Presence.Server.Signing.HouseKeys>(server.Services).PublicKeyAsync(CancellationToken.None) },
             Vms =
             {
                 new VmOptions

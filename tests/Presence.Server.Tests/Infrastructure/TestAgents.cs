@@ -21,6 +21,8 @@ public static class TestAgents
             Mqtt = { Host = "127.0.0.1", Port = mqttPort, ReconnectDelay = TimeSpan.FromMilliseconds(200) },
             Resources = { Cpus = 4, MemoryMb = 16384, LinkMbps = 1000 },
             StateDirectory = Path.Combine(directory, "agent-" + host),
+            // The loopback first run: the agent reads the key the server wrote beside its data.
+            Trust = { ServerKeyFile = TestServer.ServerKeyFile(directory) },
             Simulated = { SpeedFactor = speedFactor, ProgressInterval = TimeSpan.FromMilliseconds(50) },
         };
         foreach (var (name, memory) in running)

@@ -42,6 +42,9 @@ public sealed class TestServer : IAsyncDisposable
     /// <summary>The house file the server was started with, for a CLI verb to read the same house.</summary>
     public string HouseFile => Path.Combine(Directory, "house.json");
 
+    /// <summary>The public key the server writes on start for agents on this computer (what a loopback agent reads).</summary>
+    public static string ServerKeyFile(string directory) => Path.Combine(directory, "server-key.pub");
+
     public static async Task<TestServer> StartAsync(
         string? connectionString = null,
         int? externalBrokerPort = null,
@@ -65,6 +68,8 @@ public sealed class TestServer : IAsyncDisposable
             $"--Mqtt:Port={port}",
             $"--Mqtt:NodeName={nodeName}",
             $"--Mqtt:Broker={(externalBrokerPort is null ? "Embedded" : "External")}",
+            // Where the agents of a loopback house read it (TestAgents), instead of this user's real data folder.
+            $"--Signing:PublicKeyFile={ServerKeyFile(directory)}",
         };
         var builder = PresenceApp.CreateBuilder(args.ToArray());
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
