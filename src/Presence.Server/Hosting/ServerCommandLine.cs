@@ -17,7 +17,7 @@ public static class ServerCommandLine
     private static readonly HashSet<string> WithoutDatabase = ["help", "?", "schema", "demo"];
 
     /// <summary>Verbs whose stdout is their answer alone (they write it with Console, not through JasperFx's console).</summary>
-    private static readonly HashSet<string> AnswerVerbs = ["explain", "history", "state", "schema", "replay", "export", "import"];
+    private static readonly HashSet<string> AnswerVerbs = ["explain", "history", "state", "schema", "replay", "export", "import", "enroll", "revoke"];
 
     private const string Unopened = "Host=127.0.0.1;Port=1;Database=presence_unopened";
 
