@@ -210,6 +210,10 @@ public sealed class EmbeddedBroker(
         }
     }
 
+    /// <summary>What a new subscriber would be handed: for checks that nothing secret is kept at the broker.</summary>
+    public async Task<IReadOnlyList<(string Topic, byte[] Payload)>> RetainedAsync() =>
+        server is null ? [] : (await server.GetRetainedMessagesAsync()).Select(m => (m.Topic, System.Buffers.BuffersExtensions.ToArray(m.Payload))).ToList();
+
     private static bool SameHash(byte[]? a, byte[]? b) => a is null ? b is null : b is not null && a.AsSpan().SequenceEqual(b);
 
     public async Task StopAsync(CancellationToken cancellationToken)

@@ -18,6 +18,7 @@ public sealed class MqttProbe : IAsyncDisposable
     private readonly IMqttClient client = new MqttClientFactory().CreateMqttClient();
     private readonly ConcurrentQueue<Received> received = new();
     private readonly SemaphoreSlim arrived = new(0);
+    private readonly TaskCompletionSource disconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private MqttProbe()
     {
@@ -30,15 +31,28 @@ public sealed class MqttProbe : IAsyncDisposable
             arrived.Release();
             return Task.CompletedTask;
         };
+        client.DisconnectedAsync += _ =>
+        {
+            disconnected.TrySetResult();
+            return Task.CompletedTask;
+        };
     }
 
     public IReadOnlyCollection<Received> All => received.ToArray();
 
+    /// <summary>
+    /// A watcher: connects as the controller presence-cli, which may read everything; on a loopback broker an identity
+    /// that was never enrolled needs no password.
+    /// </summary>
     public static Task<MqttProbe> ConnectAsync(int port, string clientId, params string[] subscriptions) =>
-        ConnectAsAsync(port, clientId, null, subscriptions);
+        ConnectWithAsync(port, clientId, "presence-cli", null, subscriptions);
 
-    /// <summary>Connects with an MQTT username: the identity the broker's access rules go by.</summary>
-    public static async Task<MqttProbe> ConnectAsAsync(int port, string clientId, string? userName, params string[] subscriptions)
+    /// <summary>Connects with an MQTT username (no password): the identity the broker's access rules go by.</summary>
+    public static Task<MqttProbe> ConnectAsAsync(int port, string clientId, string? userName, params string[] subscriptions) =>
+        ConnectWithAsync(port, clientId, userName, null, subscriptions);
+
+    /// <summary>Connects with a username and password (null for neither: anonymous); throws what MQTTnet throws when refused.</summary>
+    public static async Task<MqttProbe> ConnectWithAsync(int port, string clientId, string? userName, string? password, params string[] subscriptions)
     {
         var probe = new MqttProbe();
         var options = new MqttClientOptionsBuilder()
@@ -47,19 +61,37 @@ public sealed class MqttProbe : IAsyncDisposable
             .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500);
         if (userName is not null)
         {
-            options = options.WithCredentials(userName, "");
+            options = options.WithCredentials(userName, password ?? "");
         }
 
-        await probe.client.ConnectAsync(options.Build());
+        try
+        {
+            await probe.client.ConnectAsync(options.Build());
+        }
+        catch
+        {
+            probe.client.Dispose();
+            throw;
+        }
+
         foreach (var topic in subscriptions)
         {
-            await probe.client.SubscribeAsync(topic, MqttQualityOfServiceLevel.AtLeastOnce);
+            var result = await probe.client.SubscribeAsync(topic, MqttQualityOfServiceLevel.AtLeastOnce);
+            probe.Granted[topic] = result.Items.Single().ResultCode;
         }
 
         return probe;
     }
 
-    public Task PublishAsync(string topic, string json, bool retain = false) =>
+    /// <summary>What the broker answered to each subscription.</summary>
+    public Dictionary<string, MqttClientSubscribeResultCode> Granted { get; } = [];
+
+    public bool IsConnected => client.IsConnected;
+
+    /// <summary>Completes when the broker ends the connection.</summary>
+    public Task Disconnected => disconnected.Task;
+
+    public Task<MqttClientPublishResult> PublishAsync(string topic, string json, bool retain = false) =>
         client.PublishAsync(new MqttApplicationMessageBuilder()
             .WithTopic(topic)
             .WithPayload(json)

@@ -42,13 +42,15 @@ public sealed class TestServer : IAsyncDisposable
     /// <summary>The house file the server was started with, for a CLI verb to read the same house.</summary>
     public string HouseFile => Path.Combine(Directory, "house.json");
 
+    /// <param name="settings">More `--Key=value` settings, after the defaults so they win (e.g. --Mqtt:AllowAnonymous=true).</param>
     public static async Task<TestServer> StartAsync(
         string? connectionString = null,
         int? externalBrokerPort = null,
         string nodeName = "test",
         string houseJson = TestHouse.Json,
         string? directory = null,
-        Action<IServiceCollection>? services = null)
+        Action<IServiceCollection>? services = null,
+        IEnumerable<string>? settings = null)
     {
         connectionString ??= await PostgresCluster.NewDatabaseAsync("server");
         directory ??= PostgresCluster.NewScratchDirectory("server");
@@ -66,6 +68,7 @@ public sealed class TestServer : IAsyncDisposable
             $"--Mqtt:NodeName={nodeName}",
             $"--Mqtt:Broker={(externalBrokerPort is null ? "Embedded" : "External")}",
         };
+        args.AddRange(settings ?? []);
         var builder = PresenceApp.CreateBuilder(args.ToArray());
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         PresenceApp.ConfigureServices(builder, connectionString);
