@@ -12,6 +12,12 @@ public sealed record Received(string Topic, string Payload, bool Retained)
     public JsonElement Json => JsonDocument.Parse(Payload).RootElement;
 }
 
+/// <summary>The broker answered CONNECT with a refusal (MQTTnet 5 returns it rather than throwing).</summary>
+public sealed class MqttRefusedException(MqttClientConnectResultCode code, string? reason) : Exception($"the broker refused the connection: {code} {reason}")
+{
+    public MqttClientConnectResultCode Code { get; } = code;
+}
+
 /// <summary>A plain MQTT client in the role of an emitter or Home Assistant: publishes, and records what it sees.</summary>
 public sealed class MqttProbe : IAsyncDisposable
 {
@@ -51,7 +57,7 @@ public sealed class MqttProbe : IAsyncDisposable
     public static Task<MqttProbe> ConnectAsAsync(int port, string clientId, string? userName, params string[] subscriptions) =>
         ConnectWithAsync(port, clientId, userName, null, subscriptions);
 
-    /// <summary>Connects with a username and password (null for neither: anonymous); throws what MQTTnet throws when refused.</summary>
+    /// <summary>Connects with a username and password (null for neither: anonymous); a refusal throws <see cref="MqttRefusedException"/>.</summary>
     public static async Task<MqttProbe> ConnectWithAsync(int port, string clientId, string? userName, string? password, params string[] subscriptions)
     {
         var probe = new MqttProbe();
@@ -64,9 +70,10 @@ public sealed class MqttProbe : IAsyncDisposable
             options = options.WithCredentials(userName, password ?? "");
         }
 
+        MqttClientConnectResult result;
         try
         {
-            await probe.client.ConnectAsync(options.Build());
+            result = await probe.client.ConnectAsync(options.Build());
         }
         catch
         {
@@ -74,10 +81,16 @@ public sealed class MqttProbe : IAsyncDisposable
             throw;
         }
 
+        if (result.ResultCode != MqttClientConnectResultCode.Success)
+        {
+            probe.client.Dispose();
+            throw new MqttRefusedException(result.ResultCode, result.ReasonString);
+        }
+
         foreach (var topic in subscriptions)
         {
-            var result = await probe.client.SubscribeAsync(topic, MqttQualityOfServiceLevel.AtLeastOnce);
-            probe.Granted[topic] = result.Items.Single().ResultCode;
+            var granted = await probe.client.SubscribeAsync(topic, MqttQualityOfServiceLevel.AtLeastOnce);
+            probe.Granted[topic] = granted.Items.Single().ResultCode;
         }
 
         return probe;
