@@ -66,6 +66,12 @@ public static class ServerCommandLine
             }
 
             PresenceApp.ConfigureServices(builder, connectionString!);
+            if (verb.Length > 0 && (verb.Contains("--json") || AnswerVerbs.Contains(verb[0])))
+            {
+                // A verb's answer is all of stdout; what the stack logs meanwhile (Wolverine starting for a write) goes to stderr.
+                builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+            }
+
             // A verb that builds a house of its own (the demo) gets the same settings the command line was given.
             builder.Services.AddSingleton(new HouseArguments(settings));
             var app = builder.Build();
