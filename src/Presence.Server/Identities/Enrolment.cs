@@ -19,6 +19,13 @@ public sealed class Enrolment
     public Instant EnrolledAt { get; set; }
 
     public HashedSecret Secret => new(Algorithm, Iterations, Salt, Hash);
+
+    /// <summary>The enrolment of <paramref name="name"/> with a hash of <paramref name="secret"/>, never the secret.</summary>
+    public static Enrolment Of(string name, IdentityRole role, string secret, Instant at)
+    {
+        var hashed = SecretHash.Hash(secret);
+        return new Enrolment { Id = name, Role = role, Algorithm = hashed.Algorithm, Iterations = hashed.Iterations, Salt = hashed.Salt, Hash = hashed.Hash, EnrolledAt = at };
+    }
 }
 
 /// <summary>For the audit: who was given a secret, and when. Never the secret, never its hash.</summary>

@@ -33,20 +33,10 @@ public sealed class EnrollCommand : JasperFxAsyncCommand<EnrollInput>
         var role = input.ControllerFlag ? IdentityRole.Controller : IdentityRole.Host;
         IdentityVerb.CheckName(services, input.Name, role);
         var secret = SecretHash.NewSecret();
-        var hashed = SecretHash.Hash(secret);
         var now = services.GetRequiredService<IClock>().GetCurrentInstant();
         await using var session = services.GetRequiredService<IDocumentStore>().LightweightSession();
         var replaced = await session.LoadAsync<Enrolment>(input.Name) is not null;
-        session.Store(new Enrolment
-        {
-            Id = input.Name,
-            Role = role,
-            Algorithm = hashed.Algorithm,
-            Iterations = hashed.Iterations,
-            Salt = hashed.Salt,
-            Hash = hashed.Hash,
-            EnrolledAt = now,
-        });
+        session.Store(Enrolment.Of(input.Name, role, secret, now));
         session.Events.Append(IdentityStream.Id, new IdentityEnrolled(input.Name, role, replaced, now));
         await session.SaveChangesAsync();
 

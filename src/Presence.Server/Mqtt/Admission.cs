@@ -5,7 +5,10 @@ using Presence.Server.Identities;
 
 namespace Presence.Server.Mqtt;
 
-/// <summary>Who a connection was admitted as, and the stored hash it proved (none for a password-less loopback identity).</summary>
+/// <summary>
+/// Who a connection was admitted as, the username it presented (none for an agent known by its client id), and the
+/// stored hash it proved (none for a password-less loopback identity).
+/// </summary>
 public sealed record Admitted(Identity Who, string? UserName, byte[]? Hash);
 
 /// <summary>A connection the broker turns away, with the reason for the log (never the password).</summary>
@@ -31,7 +34,8 @@ public sealed class Admission(
 
     public async Task<(Admitted? Admitted, Refused? Refused)> AdmitAsync(string? userName, string? password, string clientId)
     {
-        var user = string.IsNullOrEmpty(userName) ? null : userName;
+        var presented = string.IsNullOrEmpty(userName) ? null : userName;
+        var user = presented;
         var secret = string.IsNullOrEmpty(password) ? null : password;
         if (user == server.UserName)
         {
@@ -71,7 +75,7 @@ public sealed class Admission(
             }
 
             return await enrolments.VerifyAsync(enrolment, secret)
-                ? Accept(new Identity(kind, user), user, enrolment.Hash, clientId)
+                ? Accept(new Identity(kind, user), presented, enrolment.Hash, clientId)
                 : Refuse(MqttConnectReasonCode.BadUserNameOrPassword, $"wrong secret for '{user}'");
         }
 
@@ -94,7 +98,7 @@ public sealed class Admission(
             return Refuse(MqttConnectReasonCode.BadUserNameOrPassword, $"'{user}' is not enrolled (revoked?), yet a password was given");
         }
 
-        return Accept(new Identity(role.Value, user), user, null, clientId);
+        return Accept(new Identity(role.Value, user), presented, null, clientId);
     }
 
     private (Admitted?, Refused?) Accept(Identity who, string? userName, byte[]? hash, string clientId)

@@ -42,26 +42,14 @@ public sealed class proving_who_connects : IAsyncLifetime
 
     private async Task EnrolAsync(string name, string secret, IdentityRole role = IdentityRole.Host)
     {
-        var hashed = SecretHash.Hash(secret);
         await using var session = server.Store.LightweightSession();
-        session.Store(new Enrolment { Id = name, Role = role, Algorithm = hashed.Algorithm, Iterations = hashed.Iterations, Salt = hashed.Salt, Hash = hashed.Hash });
+        session.Store(Enrolment.Of(name, role, secret, NodaTime.SystemClock.Instance.GetCurrentInstant()));
         await session.SaveChangesAsync();
     }
 
     /// <summary>The broker has read the store once more: a connect with the new secret gets through.</summary>
-    private async Task UntilTheBrokerKnowsAsync(string name, string secret) =>
-        await Eventually.TrueAsync(async () =>
-        {
-            try
-            {
-                await using var probe = await MqttProbe.ConnectWithAsync(server.MqttPort, $"{name}-check-{Guid.NewGuid():N}", name, secret);
-                return true;
-            }
-            catch (MqttRefusedException)
-            {
-                return false;
-            }
-        }, $"the broker accepting {name}'s new secret");
+    private Task UntilTheBrokerKnowsAsync(string name, string secret) =>
+        Eventually.TrueAsync(() => MqttProbe.AdmitsAsync(server.MqttPort, name, secret), $"the broker accepting {name}'s new secret");
 
     [Fact]
     public async Task the_issues_attack_is_refused_at_connect_and_no_command_reaches_the_agent()
@@ -104,11 +92,22 @@ public sealed class proving_who_connects : IAsyncLifetime
 
         await using var laptop = await MqttProbe.ConnectWithAsync(server.MqttPort, "presence-agent-laptop", "laptop", secret);
         await laptop.PublishAsync("presence/hosts/laptop/signals/session", """{"id":"with-secret","user":"alice","state":"login"}""");
-        await Eventually.TrueAsync(async () =>
-        {
-            await using var session = server.Store.QuerySession();
-            return (await session.Events.FetchStreamAsync("alice")).Select(e => e.Data).OfType<SignalRecorded>().Any(s => s.Evidence.Id == "with-secret");
-        }, "the laptop's signal stored");
+        await Eventually.TrueAsync(async () => (await SignalIdsAsync()).Contains("with-secret"), "the laptop's signal stored");
+    }
+
+    [Fact]
+    public async Task on_loopback_an_agent_never_enrolled_speaks_for_its_host_by_its_client_id_alone()
+    {
+        await using var laptop = await MqttProbe.ConnectWithAsync(server.MqttPort, "presence-agent-laptop", null, null);
+        await laptop.PublishAsync("presence/hosts/laptop/signals/session", """{"id":"by-client-id","user":"alice","state":"login"}""");
+
+        await Eventually.TrueAsync(async () => (await SignalIdsAsync()).Contains("by-client-id"), "the laptop's signal stored");
+    }
+
+    private async Task<IReadOnlyList<string>> SignalIdsAsync()
+    {
+        await using var session = server.Store.QuerySession();
+        return (await session.Events.FetchStreamAsync("alice")).Select(e => e.Data).OfType<SignalRecorded>().Select(s => s.Evidence.Id).ToList();
     }
 
     [Fact]

@@ -43,8 +43,7 @@ public sealed class refusing_an_exposed_start
             foreach (var (name, role) in new[] { ("basement", IdentityRole.Host), ("imac", IdentityRole.Host), ("laptop", IdentityRole.Host), ("homeassistant", IdentityRole.Controller), ("presence-cli", IdentityRole.Controller) })
             {
                 secrets[name] = SecretHash.NewSecret();
-                var hashed = SecretHash.Hash(secrets[name]);
-                session.Store(new Enrolment { Id = name, Role = role, Algorithm = hashed.Algorithm, Iterations = hashed.Iterations, Salt = hashed.Salt, Hash = hashed.Hash });
+                session.Store(Enrolment.Of(name, role, secrets[name], NodaTime.SystemClock.Instance.GetCurrentInstant()));
             }
 
             await session.SaveChangesAsync();

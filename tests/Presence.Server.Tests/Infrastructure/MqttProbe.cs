@@ -96,6 +96,20 @@ public sealed class MqttProbe : IAsyncDisposable
         return probe;
     }
 
+    /// <summary>Whether the broker lets <paramref name="userName"/> in with <paramref name="password"/> now (the connection is closed again).</summary>
+    public static async Task<bool> AdmitsAsync(int port, string userName, string password)
+    {
+        try
+        {
+            await using var probe = await ConnectWithAsync(port, $"{userName}-{Guid.NewGuid():N}", userName, password);
+            return true;
+        }
+        catch (MqttRefusedException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>What the broker answered to each subscription.</summary>
     public Dictionary<string, MqttClientSubscribeResultCode> Granted { get; } = [];
 
