@@ -15,7 +15,13 @@ public sealed class MqttOptions
 
     public int Port { get; set; } = 1883;
     public string TopicRoot { get; set; } = "presence";
+    /// <summary>External broker: the server's MQTT identity. Embedded broker: the name its own clients use (default presence-server), whose secret is made afresh by each process.</summary>
     public string? Username { get; set; }
+
+    /// <summary>The MQTT username the server connects as (no host or controller may take it).</summary>
+    public string ServerIdentity => string.IsNullOrEmpty(Username) ? "presence-server" : Username;
+
+    /// <summary>External broker: the server's password there. The embedded broker never reads it.</summary>
     public string? Password { get; set; }
 
     /// <summary>Distinguishes server nodes sharing one broker; part of the MQTT client ids.</summary>
@@ -25,16 +31,13 @@ public sealed class MqttOptions
     public string MaxSkew { get; set; } = "5m";
 
     /// <summary>
-    /// Embedded broker: may clients connect without a username? They may then publish what any computer or
-    /// controller may, but never what only the server publishes. Turn off once every computer has its identity.
+    /// Embedded broker: may clients connect without an identity? They may then only watch the users' state and the
+    /// agents' status, never publish. Off by default.
     /// </summary>
-    public bool AllowAnonymous { get; set; } = true;
+    public bool AllowAnonymous { get; set; }
 
     /// <summary>Embedded broker: identities (MQTT usernames) allowed to send requests and maintenance switches.</summary>
     public List<string> Controllers { get; set; } = ["homeassistant", "presence-cli"];
-
-    /// <summary>Embedded broker: passwords by identity; an identity listed here must present its password.</summary>
-    public Dictionary<string, string> Passwords { get; set; } = [];
 }
 
 /// <summary>The `Database` section. No connection string: the server runs its own PostgreSQL.</summary>

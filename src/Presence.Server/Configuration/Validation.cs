@@ -191,9 +191,15 @@ public sealed class MqttValidation : IValidateOptions<MqttOptions>
             errors.Add($"Mqtt:MaxSkew '{mqtt.MaxSkew}' must be a positive duration such as 5m");
         }
 
-        foreach (var controller in mqtt.Controllers.Where(c => string.IsNullOrWhiteSpace(c)))
+        foreach (var controller in mqtt.Controllers.Where(c => !Topics.IsValidName(c)))
         {
-            errors.Add("Mqtt:Controllers must not contain empty names");
+            errors.Add($"Mqtt:Controllers '{controller}' must match [a-z0-9][a-z0-9_-]{{0,62}}");
+        }
+
+        var server = mqtt.ServerIdentity;
+        if (mqtt.Controllers.Contains(server))
+        {
+            errors.Add($"Mqtt:Controllers must not name the server's own identity '{server}'");
         }
 
         if (!Topics.IsValidName(mqtt.NodeName))

@@ -198,7 +198,7 @@ public sealed class DemoHouse : IAsyncDisposable
         errors = await WatchErrorsAsync(mqtt, stage.Controller, ct);
 
         output.WriteLine($"  MQTT: embedded broker on 127.0.0.1:{MqttPort}. Watch the traffic alongside with");
-        output.WriteLine($"        mosquitto_sub -h 127.0.0.1 -p {MqttPort} -i watcher -t '{mqtt.TopicRoot}/#' -v");
+        output.WriteLine($"        mosquitto_sub -h 127.0.0.1 -p {MqttPort} -i watcher -u presence-cli -t '{mqtt.TopicRoot}/#' -v");
         output.WriteLine($"  HTTP: {app.Configuration["Urls"]}/ (the dashboard), {app.Configuration["Urls"]}/api/users");
 
         Directory.CreateDirectory(scratch);
@@ -215,8 +215,8 @@ public sealed class DemoHouse : IAsyncDisposable
                     Host = IPAddress.Loopback.ToString(),
                     Port = MqttPort,
                     TopicRoot = mqtt.TopicRoot,
+                    // The demo's broker is on loopback and its database fresh: a name is enough (see Mqtt/Admission).
                     Username = host.Name,
-                    Password = mqtt.Passwords.GetValueOrDefault(host.Name),
                     ReconnectDelay = TimeSpan.FromSeconds(1),
                 },
                 Resources =
@@ -305,7 +305,7 @@ public sealed class DemoHouse : IAsyncDisposable
         await client.ConnectAsync(new MqttClientOptionsBuilder()
             .WithTcpServer(IPAddress.Loopback.ToString(), MqttPort)
             .WithClientId("demo-errors")
-            .WithCredentials(identity, mqtt.Passwords.GetValueOrDefault(identity) ?? "")
+            .WithCredentials(identity, "")
             .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
             .Build(), ct);
         await client.SubscribeAsync(new Topics(mqtt.TopicRoot).Errors, MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce, ct);

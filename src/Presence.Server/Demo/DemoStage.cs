@@ -203,7 +203,7 @@ public sealed class DemoStage(
         await client.ConnectAsync(new MqttClientOptionsBuilder()
             .WithTcpServer("127.0.0.1", port)
             .WithClientId($"demo-{identity}")
-            .WithCredentials(identity, mqtt.Passwords.GetValueOrDefault(identity) ?? "")
+            .WithCredentials(identity, "")
             .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
             .Build());
         return client;

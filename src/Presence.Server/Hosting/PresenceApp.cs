@@ -12,6 +12,7 @@ using Presence.Server.Agents;
 using Presence.Server.Audit;
 using Presence.Server.Configuration;
 using Presence.Server.Dashboard;
+using Presence.Server.Identities;
 using Presence.Server.Migration;
 using Presence.Server.Mqtt;
 using Presence.Server.Placement;
@@ -100,6 +101,18 @@ public static class PresenceApp
             failures.AddRange(m.Failures);
         }
 
+        if (configuration.GetSection("Mqtt:Passwords").GetChildren().Any())
+        {
+            failures.Add("Mqtt:Passwords is no longer read (plaintext passwords in the house file): remove it and give each computer a secret with " +
+                "`dotnet run --project src/Presence.Server -- enroll <host>` (controllers: `enroll <name> --controller`)");
+        }
+
+        var serverName = mqtt.ServerIdentity;
+        if (house.Hosts.Any(h => h.Name == serverName))
+        {
+            failures.Add($"House:Hosts must not name the server's own MQTT identity '{serverName}'");
+        }
+
         if (failures.Count > 0)
         {
             throw new StartupException("invalid settings:\n  " + string.Join("\n  ", failures));
@@ -167,6 +180,7 @@ public static class PresenceApp
 
         // Each feature registers what it needs (its folder's Configuration.cs). Hosted services start in this order:
         // the dashboard's backfill before the bridge takes signals, the broker before the clients that connect to it.
+        services.AddIdentities();
         services.AddDashboard();
         services.AddMqtt();
         services.AddPlacement();
@@ -180,7 +194,7 @@ public static class PresenceApp
                 opts.Events.DatabaseSchemaName = database.Schema;
                 opts.UseSystemTextJsonForSerialization(EnumStorage.AsString, configure: j => j.ConfigureForNodaTime(DateTimeZoneProviders.Tzdb));
                 opts.Events.StreamIdentity = StreamIdentity.AsString;
-                opts.ConfigureUsers().ConfigureAgents().ConfigureDashboard().ConfigureAudit().ConfigureMqtt().ConfigureSigning();
+                opts.ConfigureUsers().ConfigureAgents().ConfigureDashboard().ConfigureAudit().ConfigureMqtt().ConfigureSigning().ConfigureIdentities();
                 opts.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
             })
             .IntegrateWithWolverine(i => i.MessageStorageSchemaName = database.Schema + "_messages")

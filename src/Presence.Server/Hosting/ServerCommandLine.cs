@@ -17,7 +17,7 @@ public static class ServerCommandLine
     private static readonly HashSet<string> WithoutDatabase = ["help", "?", "schema", "demo"];
 
     /// <summary>Verbs whose stdout is their answer alone (they write it with Console, not through JasperFx's console).</summary>
-    private static readonly HashSet<string> AnswerVerbs = ["explain", "history", "state", "schema", "replay", "export", "import", "server-key"];
+    private static readonly HashSet<string> AnswerVerbs = ["explain", "history", "state", "schema", "replay", "export", "import", "server-key", "enroll", "revoke"];
 
     private const string Unopened = "Host=127.0.0.1;Port=1;Database=presence_unopened";
 
@@ -66,6 +66,12 @@ public static class ServerCommandLine
             }
 
             PresenceApp.ConfigureServices(builder, connectionString!);
+            if (verb.Length > 0 && (verb.Contains("--json") || AnswerVerbs.Contains(verb[0])))
+            {
+                // A verb's answer is all of stdout; what the stack logs meanwhile (Wolverine starting for a write) goes to stderr.
+                builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+            }
+
             // A verb that builds a house of its own (the demo) gets the same settings the command line was given.
             builder.Services.AddSingleton(new HouseArguments(settings));
             var app = builder.Build();

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+using Presence.Server.Configuration;
 using Marten;
 using Presence.Server.Hosting;
 using Wolverine;
@@ -14,6 +16,8 @@ public static class Configuration
     /// <summary>Start order matters: the broker before the clients that connect to it.</summary>
     public static IServiceCollection AddMqtt(this IServiceCollection services)
     {
+        // One secret per process: the server's own clients prove who they are to its own broker.
+        services.AddSingleton(sp => new ServerSecret(sp.GetRequiredService<IOptions<MqttOptions>>().Value.ServerIdentity));
         services.AddHostedService<EmbeddedBroker>();
         services.AddSingleton<MqttOutbound>();
         services.AddHostedService(sp => sp.GetRequiredService<MqttOutbound>());

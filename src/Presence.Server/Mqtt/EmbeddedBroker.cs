@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using Microsoft.Extensions.Options;
 using MQTTnet.Protocol;
@@ -5,26 +6,37 @@ using MQTTnet.Server;
 using Presence.Contracts.Wire;
 using Presence.Domain.House;
 using Presence.Server.Configuration;
+using Presence.Server.Hosting;
+using Presence.Server.Identities;
 
 namespace Presence.Server.Mqtt;
 
 /// <summary>
 /// With no external broker configured the server is the broker (MQTTnet.Server), so `dotnet run` needs nothing
-/// else. Retained messages live in memory: the server re-publishes user state on start. It enforces
-/// CONTRACT.md §5 itself (<see cref="PublishRules"/>); a refused publish is reported on presence/errors.
+/// else. Retained messages live in memory: the server re-publishes user state on start. It checks who connects
+/// (<see cref="Admission"/>) and enforces CONTRACT.md §5 itself (<see cref="PublishRules"/>); a refused publish is
+/// reported on presence/errors. Enrolments are polled, so a `revoke` in another process ends the identity's live
+/// sessions within <see cref="EnrolmentPoll"/>.
 /// </summary>
 public sealed class EmbeddedBroker(
     IOptions<MqttOptions> options,
     HousePolicy policy,
     Rejections rejections,
+    ServerSecret serverSecret,
+    Enrolments enrolments,
     ILogger<EmbeddedBroker> logger) : IHostedService, IAsyncDisposable
 {
+    public static readonly TimeSpan EnrolmentPoll = TimeSpan.FromSeconds(2);
+
+    private readonly PublishRules rules = new(new Topics(options.Value.TopicRoot), options.Value.Controllers);
+    private readonly ConcurrentDictionary<string, Admitted> sessions = new();
+    private readonly CancellationTokenSource stopping = new();
+    private Admission? admission;
     private MqttServer? server;
-    private readonly PublishRules rules = new(
-        new Topics(options.Value.TopicRoot),
-        policy.Hosts.Select(h => h.Name).ToHashSet(),
-        options.Value.Controllers,
-        string.IsNullOrEmpty(options.Value.Username) ? null : options.Value.Username);
+    private Task polling = Task.CompletedTask;
+
+    /// <summary>Whether the embedded broker at <paramref name="host"/> would be reachable from this computer alone.</summary>
+    public static bool IsLoopbackOnly(string host) => IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip);
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -34,6 +46,21 @@ public sealed class EmbeddedBroker(
             return;
         }
 
+        var loopbackOnly = IsLoopbackOnly(mqtt.Host);
+        await enrolments.RefreshAsync(cancellationToken);
+        var hosts = policy.Hosts.Select(h => h.Name).ToHashSet();
+        if (!loopbackOnly)
+        {
+            var missing = hosts.Concat(mqtt.Controllers).Where(name => enrolments.Find(name) is null).Distinct().ToList();
+            if (missing.Count > 0)
+            {
+                throw new StartupException(
+                    $"the embedded MQTT broker would listen on {mqtt.Host}, beyond this computer, but {string.Join(", ", missing)} {(missing.Count == 1 ? "has" : "have")} no secret; " +
+                    "enrol each: `dotnet run --project src/Presence.Server -- enroll <host>` (controllers: `-- enroll <name> --controller`), or set Mqtt:Host=127.0.0.1");
+            }
+        }
+
+        admission = new Admission(hosts, mqtt.Controllers.ToHashSet(), serverSecret, enrolments, loopbackOnly, mqtt.AllowAnonymous);
         var address = IPAddress.TryParse(mqtt.Host, out var ip) ? ip : IPAddress.Any;
         // MQTTnet also listens on [::] unless told otherwise, which would put a broker configured for 127.0.0.1
         // on every interface; IPAddress.None turns a listener off.
@@ -49,7 +76,9 @@ public sealed class EmbeddedBroker(
             .Build();
         server = new MqttServerFactory().CreateMqttServer(serverOptions);
         server.ValidatingConnectionAsync += ValidateConnection;
+        server.ClientDisconnectedAsync += Forget;
         server.InterceptingPublishAsync += InterceptPublish;
+        server.InterceptingSubscriptionAsync += InterceptSubscription;
         try
         {
             await server.StartAsync();
@@ -61,39 +90,51 @@ public sealed class EmbeddedBroker(
                 e);
         }
 
-        logger.LogInformation("Embedded MQTT broker listening on {Address}:{Port}", address, mqtt.Port);
+        polling = Task.Run(() => PollEnrolmentsAsync(stopping.Token), CancellationToken.None);
+        logger.LogInformation("Embedded MQTT broker listening on {Address}:{Port}{Loopback}", address, mqtt.Port,
+            loopbackOnly ? " (loopback only: hosts and controllers that were never enrolled may connect without a password)" : "");
     }
 
-    private Task ValidateConnection(ValidatingConnectionEventArgs e)
+    private async Task ValidateConnection(ValidatingConnectionEventArgs e)
     {
-        var mqtt = options.Value;
         if (string.IsNullOrEmpty(e.ClientId))
         {
             // MQTT 5 lets the broker name a client that brings no id (mosquitto_pub -V 5 does this).
             e.AssignedClientIdentifier = "anonymous-" + Guid.NewGuid().ToString("N")[..12];
         }
 
-        if (!string.IsNullOrEmpty(e.UserName) && mqtt.Passwords.TryGetValue(e.UserName, out var password) && password != e.Password)
+        var clientId = string.IsNullOrEmpty(e.ClientId) ? e.AssignedClientIdentifier : e.ClientId;
+        var (admitted, refused) = await admission!.AdmitAsync(e.UserName, e.Password, clientId);
+        if (refused is not null)
         {
-            logger.LogWarning("MQTT client {ClientId} gave a wrong password for {User}", e.ClientId, e.UserName);
-            e.ReasonCode = MqttConnectReasonCode.BadUserNameOrPassword;
-            return Task.CompletedTask;
+            logger.LogWarning("Refused MQTT client {ClientId} (username {User}): {Why}", clientId, e.UserName ?? "none", refused.Why);
+            e.ReasonCode = refused.Code;
+            return;
         }
 
-        var who = rules.Identify(e.UserName, e.ClientId ?? e.AssignedClientIdentifier ?? "");
-        if (who.Kind == IdentityKind.Anonymous && !mqtt.AllowAnonymous)
+        // The last admission of a client id wins: MQTTnet hands the session to the new connection and drops the old.
+        sessions[clientId] = admitted!;
+    }
+
+    private Task Forget(ClientDisconnectedEventArgs e)
+    {
+        if (e.DisconnectType != MqttClientDisconnectType.Takeover)
         {
-            logger.LogWarning("Refused anonymous MQTT client {ClientId} (Mqtt:AllowAnonymous is false)", e.ClientId);
-            e.ReasonCode = MqttConnectReasonCode.NotAuthorized;
+            sessions.TryRemove(e.ClientId, out _);
         }
 
         return Task.CompletedTask;
     }
 
+    /// <summary>Who sent it: the identity admitted for this client id and username, else nobody in particular.</summary>
+    private Identity Who(string clientId, string? userName) =>
+        sessions.TryGetValue(clientId, out var admitted) && admitted.UserName == (string.IsNullOrEmpty(userName) ? null : userName)
+            ? admitted.Who
+            : new Identity(IdentityKind.Anonymous, clientId);
+
     private Task InterceptPublish(InterceptingPublishEventArgs e)
     {
-        var who = rules.Identify(e.UserName, e.ClientId);
-        var refusal = rules.Check(who, e.ApplicationMessage.Topic, options.Value.AllowAnonymous);
+        var refusal = rules.Check(Who(e.ClientId, e.UserName), e.ApplicationMessage.Topic);
         if (refusal is not null)
         {
             e.ProcessPublish = false;
@@ -105,8 +146,80 @@ public sealed class EmbeddedBroker(
         return Task.CompletedTask;
     }
 
+    private Task InterceptSubscription(InterceptingSubscriptionEventArgs e)
+    {
+        var refusal = rules.CheckSubscription(Who(e.ClientId, e.UserName), e.TopicFilter.Topic);
+        if (refusal is not null)
+        {
+            logger.LogWarning("Refused a subscription of MQTT client {ClientId}: {Why}", e.ClientId, refusal);
+            e.ProcessSubscription = false;
+            e.Response.ReasonCode = MqttSubscribeReasonCode.NotAuthorized;
+            e.ReasonString = refusal;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>`enroll` and `revoke` run in another process: the store is the only way to hear of them.</summary>
+    private async Task PollEnrolmentsAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(EnrolmentPoll, ct);
+                await enrolments.RefreshAsync(ct);
+                await DropStaleSessionsAsync();
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning("Could not read the enrolled identities ({Reason}); keeping the last known", e.Message);
+            }
+        }
+    }
+
+    /// <summary>A session admitted under a secret that is no longer the stored one (revoked, replaced, newly required) ends now.</summary>
+    private async Task DropStaleSessionsAsync()
+    {
+        var stale = sessions
+            .Where(s => s.Value.Who.Kind is IdentityKind.Host or IdentityKind.Controller)
+            .Where(s => !SameHash(s.Value.Hash, enrolments.Find(s.Value.Who.Name)?.Hash))
+            .ToList();
+        if (stale.Count == 0 || server is null)
+        {
+            return;
+        }
+
+        var clients = (await server.GetClientsAsync()).ToDictionary(c => c.Id);
+        foreach (var (clientId, admitted) in stale)
+        {
+            sessions.TryRemove(new KeyValuePair<string, Admitted>(clientId, admitted));
+            if (clients.TryGetValue(clientId, out var client))
+            {
+                logger.LogWarning("Disconnecting MQTT client {ClientId}: the secret of {Who} was revoked or replaced", clientId, admitted.Who);
+                await client.DisconnectAsync(new MqttServerClientDisconnectOptions
+                {
+                    ReasonCode = MqttDisconnectReasonCode.NotAuthorized,
+                    ReasonString = $"the secret of {admitted.Who} was revoked or replaced",
+                });
+            }
+        }
+    }
+
+    /// <summary>What a new subscriber would be handed: for checks that nothing secret is kept at the broker.</summary>
+    public async Task<IReadOnlyList<(string Topic, byte[] Payload)>> RetainedAsync() =>
+        server is null ? [] : (await server.GetRetainedMessagesAsync()).Select(m => (m.Topic, System.Buffers.BuffersExtensions.ToArray(m.Payload))).ToList();
+
+    private static bool SameHash(byte[]? a, byte[]? b) => a is null ? b is null : b is not null && a.AsSpan().SequenceEqual(b);
+
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        await stopping.CancelAsync();
+        await polling;
         if (server is not null)
         {
             await server.StopAsync();
@@ -117,6 +230,7 @@ public sealed class EmbeddedBroker(
     {
         server?.Dispose();
         server = null;
+        stopping.Dispose();
         return ValueTask.CompletedTask;
     }
 }

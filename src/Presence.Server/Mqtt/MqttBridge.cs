@@ -23,9 +23,10 @@ public sealed class MqttBridge(
     Rejections rejections,
     IClock clock,
     IHostApplicationLifetime lifetime,
+    ServerSecret secret,
     ILogger<MqttBridge> logger) : BackgroundService
 {
-    private readonly MqttConnection connection = ServerSession.Connection("in", options.Value, logger);
+    private readonly MqttConnection connection = ServerSession.Connection("in", options.Value, secret, logger);
     private readonly Topics topics = new(options.Value.TopicRoot);
     private readonly Duration maxSkew = DurationText.Parse(options.Value.MaxSkew, "Mqtt:MaxSkew");
 

@@ -10,12 +10,12 @@ namespace Presence.Server.Mqtt;
 /// The outgoing half of the bridge: its own connection, so publishing never waits behind the inbound handler.
 /// Only Wolverine's durable queue calls it, after the transaction that decided to send has committed.
 /// </summary>
-public sealed class MqttOutbound(IOptions<MqttOptions> options, HouseKeys keys, ILogger<MqttOutbound> logger) : BackgroundService
+public sealed class MqttOutbound(IOptions<MqttOptions> options, HouseKeys keys, ServerSecret secret, ILogger<MqttOutbound> logger) : BackgroundService
 {
     /// <summary>The durable local queue whose messages this publishes, one at a time and in order.</summary>
     public const string Queue = "mqtt-out";
 
-    private readonly MqttConnection connection = ServerSession.Connection("out", options.Value, logger);
+    private readonly MqttConnection connection = ServerSession.Connection("out", options.Value, secret, logger);
 
     public Topics Topics { get; } = new(options.Value.TopicRoot);
 

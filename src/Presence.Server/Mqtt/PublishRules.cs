@@ -4,7 +4,7 @@ namespace Presence.Server.Mqtt;
 
 public enum IdentityKind { Server, Host, Controller, Anonymous }
 
-/// <summary>Who is publishing, as far as the broker can tell from the connection.</summary>
+/// <summary>Who a client proved to be when it connected (<see cref="Admission"/>).</summary>
 public sealed record Identity(IdentityKind Kind, string Name)
 {
     public override string ToString() => Kind switch
@@ -18,53 +18,22 @@ public sealed record Identity(IdentityKind Kind, string Name)
 
 /// <summary>
 /// CONTRACT.md §5 for the embedded broker: a computer publishes only about itself, controllers send requests and
-/// maintenance, only the server publishes commands, state and errors.
+/// maintenance, only the server publishes commands, state and errors, and an anonymous client (if allowed at all)
+/// only watches what the house shows.
 /// </summary>
-public sealed class PublishRules(Topics topics, IReadOnlyCollection<string> hosts, IReadOnlyCollection<string> controllers, string? serverUsername)
+public sealed class PublishRules(Topics topics, IReadOnlyCollection<string> controllers)
 {
-    public const string ServerClientPrefix = "presence-server-";
-    public const string AgentClientPrefix = "presence-agent-";
-
-    public Identity Identify(string? userName, string clientId)
-    {
-        if (!string.IsNullOrEmpty(userName))
-        {
-            if (userName == serverUsername)
-            {
-                return new Identity(IdentityKind.Server, userName);
-            }
-
-            if (hosts.Contains(userName))
-            {
-                return new Identity(IdentityKind.Host, userName);
-            }
-
-            return controllers.Contains(userName)
-                ? new Identity(IdentityKind.Controller, userName)
-                : new Identity(IdentityKind.Anonymous, userName);
-        }
-
-        // Without usernames (a first try, the embedded defaults) the well-known client ids tell agents and the
-        // server apart, so an agent still cannot speak for another computer.
-        if (clientId.StartsWith(ServerClientPrefix, StringComparison.Ordinal) && serverUsername is null)
-        {
-            return new Identity(IdentityKind.Server, clientId);
-        }
-
-        if (clientId.StartsWith(AgentClientPrefix, StringComparison.Ordinal) && hosts.Contains(clientId[AgentClientPrefix.Length..]))
-        {
-            return new Identity(IdentityKind.Host, clientId[AgentClientPrefix.Length..]);
-        }
-
-        return new Identity(IdentityKind.Anonymous, clientId);
-    }
-
     /// <summary>Null when allowed; otherwise why not, for presence/errors.</summary>
-    public string? Check(Identity who, string topic, bool allowAnonymous)
+    public string? Check(Identity who, string topic)
     {
         if (who.Kind == IdentityKind.Server)
         {
             return null;
+        }
+
+        if (who.Kind == IdentityKind.Anonymous)
+        {
+            return $"{who} may not publish to {topic}: anonymous clients only watch; connect with a host's or controller's identity";
         }
 
         if (!topic.StartsWith(topics.Root + "/", StringComparison.Ordinal))
@@ -84,11 +53,6 @@ public sealed class PublishRules(Topics topics, IReadOnlyCollection<string> host
             return $"{who} may not publish to {topic}: only the Presence server publishes commands, state and errors";
         }
 
-        if (who.Kind == IdentityKind.Anonymous)
-        {
-            return allowAnonymous ? null : $"{who} may not publish to {topic}: connect with a host or controller identity";
-        }
-
         var allowed = (route.Kind, who.Kind) switch
         {
             (TopicKind.Signal or TopicKind.AgentStatus or TopicKind.AgentInventory or TopicKind.AgentEvents, IdentityKind.Host) => route.Host == who.Name,
@@ -102,5 +66,25 @@ public sealed class PublishRules(Topics topics, IReadOnlyCollection<string> host
             _ when who.Kind == IdentityKind.Host => $"{who} may not publish to {topic}: a computer publishes only about itself",
             _ => $"{who} may not publish to {topic}",
         };
+    }
+
+    /// <summary>
+    /// Null when allowed; otherwise why not. Anonymous clients may watch the users' state and the agents' status, which
+    /// the house shows anyway (Home Assistant, the dashboard), and nothing else: not commands, signals or errors.
+    /// </summary>
+    public string? CheckSubscription(Identity who, string filter)
+    {
+        if (who.Kind != IdentityKind.Anonymous)
+        {
+            return null;
+        }
+
+        var parts = filter.Split('/');
+        var root = topics.Root.Split('/');
+        var shown = parts.Length == root.Length + 3
+            && parts.Take(root.Length).SequenceEqual(root)
+            && (parts[root.Length], parts[root.Length + 2]) is ("users", "state") or ("agents", "status")
+            && (parts[root.Length + 1] == "+" || Topics.IsValidName(parts[root.Length + 1]));
+        return shown ? null : $"{who} may not subscribe to {filter}: anonymous clients may watch only {topics.Root}/users/+/state and {topics.Root}/agents/+/status";
     }
 }

@@ -6,23 +6,28 @@ namespace Presence.Server.Mqtt;
 
 /// <summary>
 /// The server's MQTT connections (one per role, "in" and "out"): a persistent session, so QoS 1 messages that
-/// arrive while the server restarts wait for it at the broker.
+/// arrive while the server restarts wait for it at the broker. On the embedded broker they prove the server's
+/// identity with this process's own secret; on an external one with Mqtt:Username and Mqtt:Password.
 /// </summary>
 public static class ServerSession
 {
     /// <summary>Checked every second; after a failure retried at 200 ms, doubling up to 10 s.</summary>
     private static readonly MqttReconnect Reconnect = new(TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10));
 
-    public static MqttConnection Connection(string role, MqttOptions mqtt, ILogger logger)
+    public static MqttConnection Connection(string role, MqttOptions mqtt, ServerSecret secret, ILogger logger)
     {
         var options = new MqttClientOptionsBuilder()
             .WithTcpServer(mqtt.Host == "0.0.0.0" ? "127.0.0.1" : mqtt.Host, mqtt.Port)
-            .WithClientId($"presence-server-{mqtt.NodeName}-{role}")
+            .WithClientId($"{Admission.ServerClientPrefix}{mqtt.NodeName}-{role}")
             .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
             .WithCleanStart(false)
             .WithSessionExpiryInterval((uint)TimeSpan.FromDays(7).TotalSeconds)
             .WithKeepAlivePeriod(TimeSpan.FromSeconds(15));
-        if (mqtt.Username is { Length: > 0 } user)
+        if (mqtt.Broker == BrokerKind.Embedded)
+        {
+            options = options.WithCredentials(secret.UserName, secret.Password);
+        }
+        else if (mqtt.Username is { Length: > 0 } user)
         {
             options = options.WithCredentials(user, mqtt.Password);
         }

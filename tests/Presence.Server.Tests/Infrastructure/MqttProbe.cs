@@ -12,12 +12,19 @@ public sealed record Received(string Topic, string Payload, bool Retained)
     public JsonElement Json => JsonDocument.Parse(Payload).RootElement;
 }
 
+/// <summary>The broker answered CONNECT with a refusal (MQTTnet 5 returns it rather than throwing).</summary>
+public sealed class MqttRefusedException(MqttClientConnectResultCode code, string? reason) : Exception($"the broker refused the connection: {code} {reason}")
+{
+    public MqttClientConnectResultCode Code { get; } = code;
+}
+
 /// <summary>A plain MQTT client in the role of an emitter or Home Assistant: publishes, and records what it sees.</summary>
 public sealed class MqttProbe : IAsyncDisposable
 {
     private readonly IMqttClient client = new MqttClientFactory().CreateMqttClient();
     private readonly ConcurrentQueue<Received> received = new();
     private readonly SemaphoreSlim arrived = new(0);
+    private readonly TaskCompletionSource disconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private MqttProbe()
     {
@@ -30,15 +37,28 @@ public sealed class MqttProbe : IAsyncDisposable
             arrived.Release();
             return Task.CompletedTask;
         };
+        client.DisconnectedAsync += _ =>
+        {
+            disconnected.TrySetResult();
+            return Task.CompletedTask;
+        };
     }
 
     public IReadOnlyCollection<Received> All => received.ToArray();
 
+    /// <summary>
+    /// A watcher: connects as the controller presence-cli, which may read everything; on a loopback broker an identity
+    /// that was never enrolled needs no password.
+    /// </summary>
     public static Task<MqttProbe> ConnectAsync(int port, string clientId, params string[] subscriptions) =>
-        ConnectAsAsync(port, clientId, null, subscriptions);
+        ConnectWithAsync(port, clientId, "presence-cli", null, subscriptions);
 
-    /// <summary>Connects with an MQTT username: the identity the broker's access rules go by.</summary>
-    public static async Task<MqttProbe> ConnectAsAsync(int port, string clientId, string? userName, params string[] subscriptions)
+    /// <summary>Connects with an MQTT username (no password): the identity the broker's access rules go by.</summary>
+    public static Task<MqttProbe> ConnectAsAsync(int port, string clientId, string? userName, params string[] subscriptions) =>
+        ConnectWithAsync(port, clientId, userName, null, subscriptions);
+
+    /// <summary>Connects with a username and password (null for neither: anonymous); a refusal throws <see cref="MqttRefusedException"/>.</summary>
+    public static async Task<MqttProbe> ConnectWithAsync(int port, string clientId, string? userName, string? password, params string[] subscriptions)
     {
         var probe = new MqttProbe();
         var options = new MqttClientOptionsBuilder()
@@ -47,19 +67,58 @@ public sealed class MqttProbe : IAsyncDisposable
             .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500);
         if (userName is not null)
         {
-            options = options.WithCredentials(userName, "");
+            options = options.WithCredentials(userName, password ?? "");
         }
 
-        await probe.client.ConnectAsync(options.Build());
+        MqttClientConnectResult result;
+        try
+        {
+            result = await probe.client.ConnectAsync(options.Build());
+        }
+        catch
+        {
+            probe.client.Dispose();
+            throw;
+        }
+
+        if (result.ResultCode != MqttClientConnectResultCode.Success)
+        {
+            probe.client.Dispose();
+            throw new MqttRefusedException(result.ResultCode, result.ReasonString);
+        }
+
         foreach (var topic in subscriptions)
         {
-            await probe.client.SubscribeAsync(topic, MqttQualityOfServiceLevel.AtLeastOnce);
+            var granted = await probe.client.SubscribeAsync(topic, MqttQualityOfServiceLevel.AtLeastOnce);
+            probe.Granted[topic] = granted.Items.Single().ResultCode;
         }
 
         return probe;
     }
 
-    public Task PublishAsync(string topic, string json, bool retain = false) =>
+    /// <summary>Whether the broker lets <paramref name="userName"/> in with <paramref name="password"/> now (the connection is closed again).</summary>
+    public static async Task<bool> AdmitsAsync(int port, string userName, string password)
+    {
+        try
+        {
+            await using var probe = await ConnectWithAsync(port, $"{userName}-{Guid.NewGuid():N}", userName, password);
+            return true;
+        }
+        catch (MqttRefusedException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>What the broker answered to each subscription.</summary>
+    public Dictionary<string, MqttClientSubscribeResultCode> Granted { get; } = [];
+
+    public bool IsConnected => client.IsConnected;
+
+    /// <summary>Completes when the broker ends the connection.</summary>
+    public Task Disconnected => disconnected.Task;
+
+    public Task<MqttClientPublishResult> PublishAsync(string topic, string json, bool retain = false) =>
         client.PublishAsync(new MqttApplicationMessageBuilder()
             .WithTopic(topic)
             .WithPayload(json)

@@ -27,7 +27,8 @@ public sealed class RunningHouse : IAsyncDisposable
     public static async Task<RunningHouse> StartAsync(string houseJson, double agentSpeed, params (string Host, (string Vm, int MemoryMb)[] Vms)[] hosts)
     {
         var server = await TestServer.StartAsync(houseJson: houseJson);
-        var probe = await MqttProbe.ConnectAsync(server.MqttPort, "probe-house",
+        // The probe plays the iMac's signal emitter (its signals are the iMac's to send) and watches everything.
+        var probe = await MqttProbe.ConnectAsAsync(server.MqttPort, "probe-house", "imac",
             "presence/users/+/state", "presence/agents/+/commands", "presence/agents/+/inventory", "presence/agents/+/events", "presence/errors");
         var house = new RunningHouse(server, probe);
         foreach (var (host, vms) in hosts)

@@ -45,13 +45,15 @@ public sealed class TestServer : IAsyncDisposable
     /// <summary>The public key the server writes on start for agents on this computer (what a loopback agent reads).</summary>
     public static string ServerKeyFile(string directory) => Path.Combine(directory, "server-key.pub");
 
+    /// <param name="settings">More `--Key=value` settings, after the defaults so they win (e.g. --Mqtt:AllowAnonymous=true).</param>
     public static async Task<TestServer> StartAsync(
         string? connectionString = null,
         int? externalBrokerPort = null,
         string nodeName = "test",
         string houseJson = TestHouse.Json,
         string? directory = null,
-        Action<IServiceCollection>? services = null)
+        Action<IServiceCollection>? services = null,
+        IEnumerable<string>? settings = null)
     {
         connectionString ??= await PostgresCluster.NewDatabaseAsync("server");
         directory ??= PostgresCluster.NewScratchDirectory("server");
@@ -71,6 +73,7 @@ public sealed class TestServer : IAsyncDisposable
             // Where the agents of a loopback house read it (TestAgents), instead of this user's real data folder.
             $"--Signing:PublicKeyFile={ServerKeyFile(directory)}",
         };
+        args.AddRange(settings ?? []);
         var builder = PresenceApp.CreateBuilder(args.ToArray());
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         PresenceApp.ConfigureServices(builder, connectionString);

@@ -13,7 +13,7 @@ public sealed class deduplicating_by_id : IAsyncLifetime
     public async Task InitializeAsync()
     {
         server = await TestServer.StartAsync();
-        probe = await MqttProbe.ConnectAsync(server.MqttPort, "probe-dedup", "presence/users/+/state");
+        probe = await MqttProbe.ConnectAsAsync(server.MqttPort, "probe-dedup", "imac", "presence/users/+/state");
     }
 
     public async Task DisposeAsync()
@@ -47,7 +47,8 @@ public sealed class deduplicating_by_id : IAsyncLifetime
     public async Task the_same_id_on_another_topic_is_not_a_duplicate()
     {
         await probe.PublishAsync("presence/hosts/imac/signals/session", """{"id":"shared","user":"alice","state":"login"}""");
-        await probe.PublishAsync("presence/hosts/laptop/signals/session", """{"id":"shared","user":"alice","state":"login"}""");
+        await using var laptop = await MqttProbe.ConnectAsAsync(server.MqttPort, "probe-dedup-laptop", "laptop");
+        await laptop.PublishAsync("presence/hosts/laptop/signals/session", """{"id":"shared","user":"alice","state":"login"}""");
 
         await Eventually.TrueAsync(async () => (await RecordedAsync()).Count(s => s.Evidence.Id == "shared") == 2, "both recorded");
     }

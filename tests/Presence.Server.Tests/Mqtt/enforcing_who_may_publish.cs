@@ -49,8 +49,8 @@ public sealed class enforcing_who_may_publish : IAsyncLifetime
     {
         await using var imac = await MqttProbe.ConnectAsAsync(server.MqttPort, "imac-agent", "imac");
         await imac.PublishAsync("presence/agents/basement/commands", """{"command_id":"x","type":"migrate","vm":"alice-desktop","target_host":"imac","target_uri":"tcp:127.0.0.1:1"}""");
-        await using var stranger = await MqttProbe.ConnectAsync(server.MqttPort, "stranger");
-        await stranger.PublishAsync("presence/users/alice/state", """{"user":"alice","vm_host":"nowhere"}""", retain: true);
+        await using var homeAssistant = await MqttProbe.ConnectAsAsync(server.MqttPort, "ha-state", "homeassistant");
+        await homeAssistant.PublishAsync("presence/users/alice/state", """{"user":"alice","vm_host":"nowhere"}""", retain: true);
 
         await watcher.WaitForAsync(m => m.Topic == "presence/errors" && m.Payload.Contains("presence/agents/basement/commands"), what: "command refusal");
         await watcher.WaitForAsync(m => m.Topic == "presence/errors" && m.Payload.Contains("presence/users/alice/state"), what: "state refusal");

@@ -13,7 +13,7 @@ public sealed class rejecting_bad_messages : IAsyncLifetime
     public async Task InitializeAsync()
     {
         server = await TestServer.StartAsync();
-        probe = await MqttProbe.ConnectAsync(server.MqttPort, "probe-errors", "presence/errors");
+        probe = await MqttProbe.ConnectAsAsync(server.MqttPort, "probe-errors", "imac", "presence/errors");
     }
 
     public async Task DisposeAsync()
@@ -28,7 +28,7 @@ public sealed class rejecting_bad_messages : IAsyncLifetime
     [InlineData("presence/hosts/imac/signals/session", """{"user":"alice","state":"sleeping"}""", "login|logout|lock|unlock|active")]
     [InlineData("presence/hosts/imac/signals/power", """{"ac":true,"battery_percent":140}""", "battery_percent")]
     [InlineData("presence/hosts/imac/signals/session", """{"user":"alice","state":"login","at":"2001-01-01T00:00:00Z"}""", "'at'")]
-    [InlineData("presence/hosts/attic/signals/session", """{"user":"alice","state":"login"}""", "host 'attic' is not in the house")]
+    [InlineData("presence/hosts/attic/signals/session", """{"user":"alice","state":"login"}""", "host 'imac' may not publish")]
     [InlineData("presence/hosts/imac/signals/session", """{"user":"bob","state":"login"}""", "may not use host 'imac'")]
     [InlineData("presence/agents/imac/events", """{"command_id":"c1","vm":"zed-desktop","state":"completed"}""", "vm 'zed-desktop'")]
     public async Task a_bad_message_is_published_on_errors_and_stores_nothing(string topic, string payload, string reason)
