@@ -8,6 +8,7 @@ using Presence.Contracts.Wire;
 using Presence.Domain.House;
 using Presence.Server.Configuration;
 using Presence.Server.Hosting;
+using Presence.Server.Signing;
 
 namespace Presence.Server.Identities;
 
@@ -40,8 +41,17 @@ public sealed class EnrollCommand : JasperFxAsyncCommand<EnrollInput>
         session.Events.Append(IdentityStream.Id, new IdentityEnrolled(input.Name, role, replaced, now));
         await session.SaveChangesAsync();
 
+        // An agent needs the house's public key as much as its secret: without it, it acts on no command.
         var settings = role == IdentityRole.Host
-            ? new JsonObject { ["Agent"] = new JsonObject { ["Host"] = input.Name, ["Mqtt"] = new JsonObject { ["Username"] = input.Name, ["Password"] = secret } } }
+            ? new JsonObject
+            {
+                ["Agent"] = new JsonObject
+                {
+                    ["Host"] = input.Name,
+                    ["Mqtt"] = new JsonObject { ["Username"] = input.Name, ["Password"] = secret },
+                    ["Trust"] = new JsonObject { ["ServerKey"] = await services.GetRequiredService<HouseKeys>().PublicKeyAsync(CancellationToken.None) },
+                },
+            }
             : new JsonObject { ["Username"] = input.Name, ["Password"] = secret };
         var where = role == IdentityRole.Host ? $"into {input.Name}'s agent.json (beside its Mqtt:Host and Port)" : "into the controller's MQTT settings";
         Console.Error.WriteLine($"{(replaced ? "Replaced the secret of" : "Enrolled")} {(role == IdentityRole.Host ? "host" : "controller")} '{input.Name}'. " +

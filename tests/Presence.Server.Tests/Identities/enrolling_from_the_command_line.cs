@@ -53,6 +53,11 @@ public sealed class enrolling_from_the_command_line : IAsyncLifetime
         }
 
         await ConnectsAsync("imac", secret);
+
+        // And the house's public key, without which the agent acts on no command: the one the server signs with.
+        Assert.Equal(
+            (await File.ReadAllTextAsync(TestServer.ServerKeyFile(server.Directory))).Trim(),
+            printed.GetProperty("Trust").GetProperty("ServerKey").GetString());
     }
 
     [Fact]
