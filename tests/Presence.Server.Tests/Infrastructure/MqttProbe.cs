@@ -38,7 +38,14 @@ public sealed class MqttProbe : IAsyncDisposable
         ConnectAsAsync(port, clientId, null, subscriptions);
 
     /// <summary>Connects with an MQTT username: the identity the broker's access rules go by.</summary>
-    public static async Task<MqttProbe> ConnectAsAsync(int port, string clientId, string? userName, params string[] subscriptions)
+    public static Task<MqttProbe> ConnectAsAsync(int port, string clientId, string? userName, params string[] subscriptions) =>
+        ConnectAsAsync(port, clientId, userName, "", subscriptions);
+
+    /// <summary>Connects as <paramref name="identity"/> of a real mosquitto, with its password.</summary>
+    public static Task<MqttProbe> ConnectAsync(ExternalBroker broker, string clientId, string identity, params string[] subscriptions) =>
+        ConnectAsAsync(broker.Port, clientId, identity, broker.PasswordOf(identity), subscriptions);
+
+    public static async Task<MqttProbe> ConnectAsAsync(int port, string clientId, string? userName, string password, params string[] subscriptions)
     {
         var probe = new MqttProbe();
         var options = new MqttClientOptionsBuilder()
@@ -47,7 +54,7 @@ public sealed class MqttProbe : IAsyncDisposable
             .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500);
         if (userName is not null)
         {
-            options = options.WithCredentials(userName, "");
+            options = options.WithCredentials(userName, password);
         }
 
         await probe.client.ConnectAsync(options.Build());
@@ -59,7 +66,8 @@ public sealed class MqttProbe : IAsyncDisposable
         return probe;
     }
 
-    public Task PublishAsync(string topic, string json, bool retain = false) =>
+    /// <summary>Publishes at QoS 1; the result carries the broker's answer (MQTT 5: e.g. NotAuthorized).</summary>
+    public Task<MqttClientPublishResult> PublishAsync(string topic, string json, bool retain = false) =>
         client.PublishAsync(new MqttApplicationMessageBuilder()
             .WithTopic(topic)
             .WithPayload(json)

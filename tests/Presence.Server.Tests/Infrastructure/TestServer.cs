@@ -42,13 +42,18 @@ public sealed class TestServer : IAsyncDisposable
     /// <summary>The house file the server was started with, for a CLI verb to read the same house.</summary>
     public string HouseFile => Path.Combine(Directory, "house.json");
 
+    /// <summary>The real server at a real mosquitto, logged in as the server's identity there.</summary>
+    public static Task<TestServer> StartAsync(ExternalBroker broker, string connectionString, string nodeName, string houseJson = TestHouse.Json) =>
+        StartAsync(connectionString, broker.Port, nodeName, houseJson, mqttLogin: broker.ServerLogin);
+
     public static async Task<TestServer> StartAsync(
         string? connectionString = null,
         int? externalBrokerPort = null,
         string nodeName = "test",
         string houseJson = TestHouse.Json,
         string? directory = null,
-        Action<IServiceCollection>? services = null)
+        Action<IServiceCollection>? services = null,
+        (string User, string Password)? mqttLogin = null)
     {
         connectionString ??= await PostgresCluster.NewDatabaseAsync("server");
         directory ??= PostgresCluster.NewScratchDirectory("server");
@@ -66,6 +71,12 @@ public sealed class TestServer : IAsyncDisposable
             $"--Mqtt:NodeName={nodeName}",
             $"--Mqtt:Broker={(externalBrokerPort is null ? "Embedded" : "External")}",
         };
+        if (mqttLogin is var (user, password))
+        {
+            args.Add($"--Mqtt:Username={user}");
+            args.Add($"--Mqtt:Password={password}");
+        }
+
         var builder = PresenceApp.CreateBuilder(args.ToArray());
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         PresenceApp.ConfigureServices(builder, connectionString);
