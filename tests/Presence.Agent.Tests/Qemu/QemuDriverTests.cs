@@ -18,11 +18,7 @@ public sealed class QemuDriverTests(ITestOutputHelper output) : IAsyncLifetime
     private const string Vm = QemuLab.Vm;
     private QemuLab lab = null!;
 
-    public Task InitializeAsync()
-    {
-        lab = new QemuLab(output);
-        return Task.CompletedTask;
-    }
+    public async Task InitializeAsync() => lab = await QemuLab.StartAsync(output);
 
     public async Task DisposeAsync() => await lab.DisposeAsync();
 
