@@ -39,13 +39,14 @@ public sealed class MqttProbe : IAsyncDisposable
 
     /// <summary>Connects with an MQTT username: the identity the broker's access rules go by.</summary>
     public static Task<MqttProbe> ConnectAsAsync(int port, string clientId, string? userName, params string[] subscriptions) =>
-        ConnectAsAsync(port, clientId, userName, "", subscriptions);
+        ConnectWithPasswordAsync(port, clientId, userName, "", subscriptions);
 
     /// <summary>Connects as <paramref name="identity"/> of a real mosquitto, with its password.</summary>
     public static Task<MqttProbe> ConnectAsync(ExternalBroker broker, string clientId, string identity, params string[] subscriptions) =>
-        ConnectAsAsync(broker.Port, clientId, identity, broker.PasswordOf(identity), subscriptions);
+        ConnectWithPasswordAsync(broker.Port, clientId, identity, broker.PasswordOf(identity), subscriptions);
 
-    public static async Task<MqttProbe> ConnectAsAsync(int port, string clientId, string? userName, string password, params string[] subscriptions)
+    // Not an overload of ConnectAsAsync: a call with one subscription would bind it as the password.
+    private static async Task<MqttProbe> ConnectWithPasswordAsync(int port, string clientId, string? userName, string password, string[] subscriptions)
     {
         var probe = new MqttProbe();
         var options = new MqttClientOptionsBuilder()
