@@ -20,7 +20,7 @@ namespace Presence.Server.Agents;
 public static class AgentMessageHandler
 {
     public static async Task<OutgoingMessages> Handle(
-        AgentStatusArrived arrived, IDocumentSession session, HousePolicy policy, IClock clock, CancellationToken ct)
+        AgentStatusArrived arrived, IDocumentSession session, HousePolicy policy, IClock clock, ServerNode node, CancellationToken ct)
     {
         var status = arrived.Status;
         policy.RequireHost(status.Host);
@@ -41,10 +41,10 @@ public static class AgentMessageHandler
         var changed = HostState.Evolve(before, reported);
         if (before?.AgentOnline != reported.Online)
         {
-            return await UserSagaRunner.HostChangedAsync(session, policy, clock, changed, ct);
+            return await UserSagaRunner.HostChangedAsync(session, policy, clock, node, changed, ct);
         }
 
-        return reported.Online ? await UserSagaRunner.HostChangedAsync(session, policy, clock, changed, ct, onlyWaitingOnIt: true) : [];
+        return reported.Online ? await UserSagaRunner.HostChangedAsync(session, policy, clock, node, changed, ct, onlyWaitingOnIt: true) : [];
     }
 
     public static async Task Handle(AgentInventoryArrived arrived, IDocumentSession session, HousePolicy policy, CancellationToken ct)
@@ -65,7 +65,7 @@ public static class AgentMessageHandler
     }
 
     public static async Task<OutgoingMessages> Handle(
-        AgentEventArrived arrived, IDocumentSession session, HousePolicy policy, HostAddresses addresses, IClock clock, CancellationToken ct)
+        AgentEventArrived arrived, IDocumentSession session, HousePolicy policy, HostAddresses addresses, IClock clock, ServerNode node, CancellationToken ct)
     {
         var e = arrived.Event;
         policy.RequireHost(e.Host);
@@ -87,7 +87,7 @@ public static class AgentMessageHandler
             e.Host, e.CommandId, e.Vm, e.State.ToDomain(), arrived.At, e.IncomingUri,
             e.Progress?.TotalBytes, e.Progress?.TransferredBytes, e.Progress?.RemainingBytes,
             e.Progress?.DirtyPagesRate, e.Progress?.Mbps, e.DowntimeMs, e.TotalTimeMs, e.Error);
-        return await UserSagaRunner.ForUserAsync(session, policy, clock, owner.Name,
+        return await UserSagaRunner.ForUserAsync(session, policy, clock, node, owner.Name,
             (user, house, seed) => new ObserveAgentReport { User = user, House = house, Seed = seed, Report = report }, ct);
     }
 }

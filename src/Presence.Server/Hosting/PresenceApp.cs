@@ -168,6 +168,7 @@ public static class PresenceApp
         services.AddSingleton<IValidateOptions<HouseOptions>, HouseValidation>();
         services.AddSingleton<IValidateOptions<MqttOptions>, MqttValidation>();
         services.AddSingleton(policy);
+        services.AddSingleton(new ServerNode(mqtt.NodeName));
 
         // The HTTP API speaks the same JSON as the MQTT contract.
         services.ConfigureHttpJsonOptions(json =>

@@ -63,14 +63,16 @@ public static class StoreRetries
         public string Description => "hold until the database is back";
 
         public IContinuation Build(Exception ex, Envelope envelope) =>
-            new Again(WhileAway[Math.Clamp(envelope.Attempts, 1, WhileAway.Length) - 1]);
+            new Again(WhileAway[Math.Clamp(envelope.Attempts, 1, WhileAway.Length) - 1], envelope.Attempts <= 1 ? ex : null);
     }
 
-    private sealed class Again(TimeSpan cooldown) : IContinuation, IInlineContinuation
+    /// <param name="firstFailure">Set on the first hold of a message only, so an outage is logged once per message, not per retry.</param>
+    private sealed class Again(TimeSpan cooldown, Exception? firstFailure) : IContinuation, IInlineContinuation
     {
         // A message from a durable local queue.
         public async ValueTask ExecuteAsync(IEnvelopeLifecycle lifecycle, IWolverineRuntime runtime, DateTimeOffset now, Activity? activity)
         {
+            LogHold(lifecycle, runtime);
             await Task.Delay(cooldown);
             await lifecycle.RetryExecutionNowAsync();
         }
@@ -79,8 +81,20 @@ public static class StoreRetries
         public async ValueTask<InvokeResult> ExecuteInlineAsync(
             IEnvelopeLifecycle lifecycle, IWolverineRuntime runtime, DateTimeOffset now, Activity? activity, CancellationToken cancellation)
         {
+            LogHold(lifecycle, runtime);
             await Task.Delay(cooldown, cancellation);
             return InvokeResult.TryAgain;
+        }
+
+        // What an operator sees while the database is away, and what a test waits for instead of guessing a time.
+        private void LogHold(IEnvelopeLifecycle lifecycle, IWolverineRuntime runtime)
+        {
+            if (firstFailure is not null)
+            {
+                runtime.LoggerFactory.CreateLogger(typeof(StoreRetries)).LogWarning(
+                    "The database is away ({Reason}): holding {Message} until it can be stored",
+                    firstFailure.Message, lifecycle.Envelope?.MessageType);
+            }
         }
     }
 }

@@ -20,7 +20,7 @@ namespace Presence.Server.Signals;
 public static class SignalHandler
 {
     public static async Task<OutgoingMessages> Handle(
-        SignalArrived arrived, IDocumentSession session, HousePolicy policy, IClock clock, CancellationToken ct)
+        SignalArrived arrived, IDocumentSession session, HousePolicy policy, IClock clock, ServerNode node, CancellationToken ct)
     {
         var signal = arrived.Signal;
         policy.RequireHost(signal.Host);
@@ -42,10 +42,10 @@ public static class SignalHandler
         InputFor observe = (about, house, seed) => new ObserveEvidence { User = about, House = house, Seed = seed, Evidence = evidence };
         if (signal.User is { } named)
         {
-            return await UserSagaRunner.ForUserAsync(session, policy, clock, named, observe, ct);
+            return await UserSagaRunner.ForUserAsync(session, policy, clock, node, named, observe, ct);
         }
 
         session.Events.Append(HostState.StreamId(signal.Host), new HostSignalRecorded(signal.Host, evidence, arrived.At));
-        return await UserSagaRunner.ForHostAsync(session, policy, clock, signal.Host, observe, ct);
+        return await UserSagaRunner.ForHostAsync(session, policy, clock, node, signal.Host, observe, ct);
     }
 }

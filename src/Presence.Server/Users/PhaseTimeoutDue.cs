@@ -15,7 +15,7 @@ public sealed record PhaseTimeoutDue(string User, string MoveId, string Phase);
 /// </summary>
 public static class PhaseTimeoutDueHandler
 {
-    public static Task<OutgoingMessages> Handle(PhaseTimeoutDue message, IDocumentSession session, HousePolicy policy, IClock clock, CancellationToken ct) =>
-        UserSagaRunner.ForUserAsync(session, policy, clock, message.User,
+    public static Task<OutgoingMessages> Handle(PhaseTimeoutDue message, IDocumentSession session, HousePolicy policy, IClock clock, ServerNode node, CancellationToken ct) =>
+        UserSagaRunner.ForUserAsync(session, policy, clock, node, message.User,
             (user, house, seed) => new CheckTimeout { User = user, House = house, Seed = seed, MoveId = message.MoveId, Phase = message.Phase }, ct);
 }

@@ -20,7 +20,7 @@ namespace Presence.Server.Users;
 public static class RequestHandler
 {
     public static async Task<OutgoingMessages> Handle(
-        UserRequestArrived arrived, IDocumentSession session, HousePolicy policy, IClock clock, CancellationToken ct)
+        UserRequestArrived arrived, IDocumentSession session, HousePolicy policy, IClock clock, ServerNode node, CancellationToken ct)
     {
         var request = arrived.Request;
         var user = policy.RequireUser(request.User);
@@ -48,12 +48,12 @@ public static class RequestHandler
         var evidence = new Evidence(
             request.Id ?? "r-" + Guid.NewGuid().ToString("N")[..12], EvidenceKind.Request,
             request.Target ?? user.HomeHost, user.Name, details, arrived.At);
-        return await UserSagaRunner.ForUserAsync(session, policy, clock, user.Name,
+        return await UserSagaRunner.ForUserAsync(session, policy, clock, node, user.Name,
             (name, house, seed) => new ObserveEvidence { User = name, House = house, Seed = seed, Evidence = evidence }, ct);
     }
 
     public static async Task<OutgoingMessages> Handle(
-        MaintenanceArrived arrived, IDocumentSession session, HousePolicy policy, IClock clock, CancellationToken ct)
+        MaintenanceArrived arrived, IDocumentSession session, HousePolicy policy, IClock clock, ServerNode node, CancellationToken ct)
     {
         var request = arrived.Request;
         policy.RequireHost(request.Host);
@@ -66,6 +66,6 @@ public static class RequestHandler
             request.Host, request.State == Presence.Contracts.Requests.MaintenanceRequest.Switch.On, request.Reason, arrived.At);
         var before = await session.LoadAsync<HostState>(HostState.StreamId(request.Host), ct);
         session.Events.Append(HostState.StreamId(request.Host), switched);
-        return await UserSagaRunner.HostChangedAsync(session, policy, clock, HostState.Evolve(before, switched), ct);
+        return await UserSagaRunner.HostChangedAsync(session, policy, clock, node, HostState.Evolve(before, switched), ct);
     }
 }

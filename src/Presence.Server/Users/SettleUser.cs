@@ -15,7 +15,7 @@ public sealed record SettleUser(string User, string SettleId);
 /// </summary>
 public static class SettleUserHandler
 {
-    public static Task<OutgoingMessages> Handle(SettleUser message, IDocumentSession session, HousePolicy policy, IClock clock, CancellationToken ct) =>
-        UserSagaRunner.ForUserAsync(session, policy, clock, message.User,
+    public static Task<OutgoingMessages> Handle(SettleUser message, IDocumentSession session, HousePolicy policy, IClock clock, ServerNode node, CancellationToken ct) =>
+        UserSagaRunner.ForUserAsync(session, policy, clock, node, message.User,
             (user, house, seed) => new Settle { User = user, House = house, Seed = seed, SettleId = message.SettleId }, ct);
 }

@@ -25,19 +25,16 @@ public delegate UserInput InputFor(string user, HouseSnapshot house, Guid seed);
 /// </summary>
 public static class UserSagaRunner
 {
-    /// <summary>Which server decided: the machine it ran on, so a house that moves its server can tell the eras apart.</summary>
-    public static string Node { get; } = Environment.MachineName;
-
     /// <summary>A message about one user.</summary>
     public static async Task<OutgoingMessages> ForUserAsync(
-        IDocumentSession session, HousePolicy policy, IClock clock, string user, InputFor input, CancellationToken ct)
+        IDocumentSession session, HousePolicy policy, IClock clock, ServerNode node, string user, InputFor input, CancellationToken ct)
     {
         if (policy.User(user) is null)
         {
             return [];
         }
 
-        return await RunAsync(session, policy, clock, await HouseAsync(session, policy, ct), [user], input, ct);
+        return await RunAsync(session, policy, clock, node, await HouseAsync(session, policy, ct), [user], input, ct);
     }
 
     /// <summary>
@@ -46,38 +43,38 @@ public static class UserSagaRunner
     /// <paramref name="changed"/> is the host as its news left it: its projection is written only on commit.
     /// </summary>
     public static async Task<OutgoingMessages> ForHostAsync(
-        IDocumentSession session, HousePolicy policy, IClock clock, string host, InputFor input, CancellationToken ct,
+        IDocumentSession session, HousePolicy policy, IClock clock, ServerNode node, string host, InputFor input, CancellationToken ct,
         HostState? changed = null, bool onlyWaitingOnIt = false)
     {
         var house = await HouseAsync(session, policy, ct, changed);
         var sagas = await session.Query<UserSaga>().ToListAsync(ct);
         var users = onlyWaitingOnIt ? HostNews.WaitingOn(host, policy, sagas) : HostNews.Concerns(host, policy, sagas, house);
-        return await RunAsync(session, policy, clock, house, users, input, ct);
+        return await RunAsync(session, policy, clock, node, house, users, input, ct);
     }
 
     /// <summary>A change of a host's agent or maintenance, for the users it concerns.</summary>
     public static Task<OutgoingMessages> HostChangedAsync(
-        IDocumentSession session, HousePolicy policy, IClock clock, HostState changed, CancellationToken ct, bool onlyWaitingOnIt = false) =>
-        ForHostAsync(session, policy, clock, changed.Name,
+        IDocumentSession session, HousePolicy policy, IClock clock, ServerNode node, HostState changed, CancellationToken ct, bool onlyWaitingOnIt = false) =>
+        ForHostAsync(session, policy, clock, node, changed.Name,
             (user, house, seed) => new ObserveHostChange { User = user, House = house, Seed = seed, Host = changed.Name },
             ct, changed, onlyWaitingOnIt);
 
     private static async Task<OutgoingMessages> RunAsync(
-        IDocumentSession session, HousePolicy policy, IClock clock, HouseSnapshot house, IReadOnlyList<string> users, InputFor input, CancellationToken ct)
+        IDocumentSession session, HousePolicy policy, IClock clock, ServerNode node, HouseSnapshot house, IReadOnlyList<string> users, InputFor input, CancellationToken ct)
     {
         // One instant for the whole message: every user it concerns is decided as of the same moment.
         var now = clock.GetCurrentInstant();
         var outgoing = new OutgoingMessages();
         foreach (var user in users)
         {
-            outgoing.AddRange(await DecideAsync(session, policy, input(user, house, Guid.NewGuid()), now, ct));
+            outgoing.AddRange(await DecideAsync(session, policy, node, input(user, house, Guid.NewGuid()), now, ct));
         }
 
         return outgoing;
     }
 
     private static async Task<OutgoingMessages> DecideAsync(
-        IDocumentSession session, HousePolicy policy, UserInput input, Instant now, CancellationToken ct)
+        IDocumentSession session, HousePolicy policy, ServerNode node, UserInput input, Instant now, CancellationToken ct)
     {
         var stream = await session.Events.FetchForWriting<UserSaga>(input.User, ct);
         var events = UserDecider.Decide(stream.Aggregate, input, now, policy);
@@ -87,7 +84,7 @@ public static class UserSagaRunner
             return outgoing;
         }
 
-        var stamp = AuditStamp.For(input, stream.Aggregate, events, policy.Version, Node);
+        var stamp = AuditStamp.For(input, stream.Aggregate, events, policy.Version, node.Name);
         stream.AppendMany(events.Select(e => Stamped.Event(e, stamp)));
         foreach (var command in events.SelectMany(AgentCommands.For))
         {

@@ -13,7 +13,7 @@ public sealed class QemuAgentTests(ITestOutputHelper output) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        lab = new QemuLab(output);
+        lab = await QemuLab.StartAsync(output);
         house = await House.StartAsync(output);
     }
 

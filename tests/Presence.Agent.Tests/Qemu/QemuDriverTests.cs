@@ -18,11 +18,7 @@ public sealed class QemuDriverTests(ITestOutputHelper output) : IAsyncLifetime
     private const string Vm = QemuLab.Vm;
     private QemuLab lab = null!;
 
-    public Task InitializeAsync()
-    {
-        lab = new QemuLab(output);
-        return Task.CompletedTask;
-    }
+    public async Task InitializeAsync() => lab = await QemuLab.StartAsync(output);
 
     public async Task DisposeAsync() => await lab.DisposeAsync();
 
@@ -91,6 +87,30 @@ public sealed class QemuDriverTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal("postmigrate", await QemuLab.StatusAsync(basement));
         await WaitUntilAsync(() => imac.ListVms() is [{ State: VmState.Running }], "the guest running on imac");
         Assert.Equal("running", await QemuLab.StatusAsync(imac));
+        Assert.True(await QemuLab.GuestRunsAsync(imac), "the guest goes on changing memory on imac");
+    }
+
+    /// <summary>
+    /// The production default (every other test here keeps the paused source for inspection): once the migration has
+    /// completed the source qemu quits, so the guest runs on exactly one computer and no stale copy can be resumed.
+    /// </summary>
+    [Fact]
+    public async Task By_default_the_source_qemu_quits_after_a_completed_migration()
+    {
+        var basement = await lab.StartDriverAsync("basement", "running", q => q.KeepMigratedSource = false);
+        var imac = await lab.StartDriverAsync("imac", "absent", q => q.KeepMigratedSource = false);
+        var source = Assert.Single(basement.StartedProcessIds);
+        Assert.False(new Presence.Agent.Configuration.QemuOptions().KeepMigratedSource, "the default quits the source");
+
+        var uri = await imac.PrepareIncomingAsync(new IncomingRequest(Vm, QemuLab.MemoryMb, null), CancellationToken.None);
+        await basement.MigrateAsync(
+            new MigrationRequest(Vm, "imac", uri, MaxBandwidthMbps: null, DowntimeLimit: TimeSpan.FromMilliseconds(300)),
+            _ => Task.CompletedTask, CancellationToken.None);
+
+        Assert.True(Exited(source, TimeSpan.FromSeconds(15)), "the source qemu has quit");
+        Assert.Empty(basement.ListVms());
+        await Assert.ThrowsAsync<InvalidOperationException>(() => basement.ExecuteAsync(Vm, "query-status"));
+        await WaitUntilAsync(() => imac.ListVms() is [{ State: VmState.Running }], "the guest running on imac");
         Assert.True(await QemuLab.GuestRunsAsync(imac), "the guest goes on changing memory on imac");
     }
 

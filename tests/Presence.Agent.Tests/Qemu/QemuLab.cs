@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Presence.Agent.Configuration;
 using Presence.Agent.Hypervisors.Qemu;
 using Presence.Agent.Tests.Support;
+using Presence.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace Presence.Agent.Tests.Qemu;
@@ -24,8 +25,11 @@ internal sealed class QemuLab : IAsyncDisposable
     private readonly List<int> ownProcesses = [];
     private readonly ILoggerFactory loggers;
 
-    public QemuLab(ITestOutputHelper output)
+    private readonly MachineLock machine;
+
+    private QemuLab(ITestOutputHelper output, MachineLock machine)
     {
+        this.machine = machine;
         Binary = QemuDriver.FindBinary("qemu-system-x86_64")
                  ?? throw new InvalidOperationException(
                      "qemu-system-x86_64 is not installed; these tests need it (apt-get install qemu-system-x86, as .ci/run does)");
@@ -33,6 +37,21 @@ internal sealed class QemuLab : IAsyncDisposable
         BootImage = Path.Combine(Scratch, "boot.img");
         File.WriteAllBytes(BootImage, BootSector());
         loggers = LoggerFactory.Create(b => b.AddProvider(new XunitLoggerProvider(output)).SetMinimumLevel(LogLevel.Information));
+    }
+
+    /// <summary>A lab once no other lab or browser runs on this machine, from any test project (<see cref="MachineLock"/>).</summary>
+    public static async Task<QemuLab> StartAsync(ITestOutputHelper output)
+    {
+        var machine = await MachineLock.AcquireAsync();
+        try
+        {
+            return new QemuLab(output, machine);
+        }
+        catch
+        {
+            machine.Dispose();
+            throw;
+        }
     }
 
     public string Binary { get; }
@@ -166,6 +185,7 @@ internal sealed class QemuLab : IAsyncDisposable
         }
 
         loggers.Dispose();
+        machine.Dispose();
         try
         {
             Directory.Delete(Scratch, recursive: true);

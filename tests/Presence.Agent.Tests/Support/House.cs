@@ -20,17 +20,22 @@ public sealed class House : IAsyncDisposable
 
     private readonly List<PresenceAgent> agents = [];
     private readonly ILoggerFactory loggers;
+    private readonly XunitLoggerProvider logs;
 
     private House(TestBroker broker, Watcher watcher, ITestOutputHelper output)
     {
         Broker = broker;
         Watcher = watcher;
         Scratch = Directory.CreateTempSubdirectory("presence-agent-tests-").FullName;
-        loggers = LoggerFactory.Create(b => b.AddProvider(new XunitLoggerProvider(output)).SetMinimumLevel(LogLevel.Information));
+        logs = new XunitLoggerProvider(output);
+        loggers = LoggerFactory.Create(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Information));
     }
 
     /// <summary>The house's command-signing key, the server's in these tests; the agents are given its public half.</summary>
     public ECDsa ServerKey { get; } = HouseKey.Create();
+
+    /// <summary>What the agents logged (information and up), oldest first.</summary>
+    public IReadOnlyCollection<string> LogLines => logs.Lines;
 
     public TestBroker Broker { get; }
     public Watcher Watcher { get; }

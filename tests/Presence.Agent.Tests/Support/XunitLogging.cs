@@ -3,16 +3,23 @@ using Xunit.Abstractions;
 
 namespace Presence.Agent.Tests.Support;
 
-/// <summary>Agent logs in the test's output, so a failing test shows what the agents thought.</summary>
+/// <summary>
+/// Agent logs in the test's output, so a failing test shows what the agents thought, and kept in <see cref="Lines"/>,
+/// so a test can wait for the line that says something happened.
+/// </summary>
 public sealed class XunitLoggerProvider(ITestOutputHelper output) : ILoggerProvider
 {
-    public ILogger CreateLogger(string categoryName) => new XunitLogger(output, categoryName);
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> lines = new();
+
+    public IReadOnlyCollection<string> Lines => lines.ToArray();
+
+    public ILogger CreateLogger(string categoryName) => new XunitLogger(output, categoryName, lines);
 
     public void Dispose()
     {
     }
 
-    private sealed class XunitLogger(ITestOutputHelper output, string category) : ILogger
+    private sealed class XunitLogger(ITestOutputHelper output, string category, System.Collections.Concurrent.ConcurrentQueue<string> lines) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
@@ -20,6 +27,7 @@ public sealed class XunitLoggerProvider(ITestOutputHelper output) : ILoggerProvi
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
+            lines.Enqueue(formatter(state, exception));
             try
             {
                 output.WriteLine($"{DateTime.Now:HH:mm:ss.fff} {logLevel,-11} {category}: {formatter(state, exception)}{(exception is null ? "" : " " + exception)}");

@@ -80,7 +80,7 @@ public sealed class a_login_moves_the_vm : IAsyncLifetime
         Assert.All(raw.SkipWhile(e => e.Data is not PlacementDecided),
             e => Assert.Equal(decision.DecisionId, e.Headers?["decision_id"]?.ToString()));
         Assert.All(raw, e => Assert.Equal(decision.PolicyVersion, e.Headers?["policy_version"]?.ToString()));
-        Assert.All(raw, e => Assert.Equal(Environment.MachineName, e.Headers?["node"]?.ToString()));
+        Assert.All(raw, e => Assert.Equal("test", e.Headers?["node"]?.ToString())); // TestServer's Mqtt:NodeName
 
         // The agents were told, in two phases: prepare on the target, then migrate on the source.
         var prepare = await probe.WaitForAsync(m => m.Topic == "presence/agents/imac/commands", what: "prepare_incoming");

@@ -1,4 +1,5 @@
 using Microsoft.Playwright;
+using Presence.Tests.Shared;
 
 namespace Presence.Server.Tests.Infrastructure;
 
@@ -15,10 +16,12 @@ public sealed class Chromium : IAsyncDisposable
     public const string PathVariable = "PRESENCE_CHROMIUM";
 
     private readonly IPlaywright playwright;
+    private readonly MachineLock machine;
 
-    private Chromium(IPlaywright playwright, IBrowser browser)
+    private Chromium(IPlaywright playwright, IBrowser browser, MachineLock machine)
     {
         this.playwright = playwright;
+        this.machine = machine;
         Browser = browser;
     }
 
@@ -33,9 +36,12 @@ public sealed class Chromium : IAsyncDisposable
                 $"no Chromium at {path}: install Debian's package (`apt-get install -y chromium`, as .ci/run does) or set {PathVariable}");
         }
 
-        var playwright = await Playwright.CreateAsync();
+        // Not beside a QEMU lab of any test project: both need the cores.
+        var machine = await MachineLock.AcquireAsync();
+        IPlaywright? playwright = null;
         try
         {
+            playwright = await Playwright.CreateAsync();
             var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
             {
                 ExecutablePath = path,
@@ -45,11 +51,12 @@ public sealed class Chromium : IAsyncDisposable
                 Args = ["--no-sandbox"],
                 Timeout = 60_000,
             });
-            return new Chromium(playwright, browser);
+            return new Chromium(playwright, browser, machine);
         }
         catch
         {
-            playwright.Dispose();
+            playwright?.Dispose();
+            machine.Dispose();
             throw;
         }
     }
@@ -65,5 +72,6 @@ public sealed class Chromium : IAsyncDisposable
     {
         await Browser.DisposeAsync();
         playwright.Dispose();
+        machine.Dispose();
     }
 }

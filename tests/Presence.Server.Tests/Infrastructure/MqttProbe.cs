@@ -57,6 +57,10 @@ public sealed class MqttProbe : IAsyncDisposable
     public static Task<MqttProbe> ConnectAsAsync(int port, string clientId, string? userName, params string[] subscriptions) =>
         ConnectWithAsync(port, clientId, userName, null, subscriptions);
 
+    /// <summary>Connects as <paramref name="identity"/> of a real mosquitto, with its password.</summary>
+    public static Task<MqttProbe> ConnectAsync(ExternalBroker broker, string clientId, string identity, params string[] subscriptions) =>
+        ConnectWithAsync(broker.Port, clientId, identity, broker.PasswordOf(identity), subscriptions);
+
     /// <summary>Connects with a username and password (null for neither: anonymous); a refusal throws <see cref="MqttRefusedException"/>.</summary>
     public static async Task<MqttProbe> ConnectWithAsync(int port, string clientId, string? userName, string? password, params string[] subscriptions)
     {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Presence.Agent;
 using Presence.Agent.Configuration;
 using Presence.Contracts.Agents;
+using Presence.Tests.Shared;
 
 namespace Presence.Server.Tests.Infrastructure;
 
@@ -20,6 +21,7 @@ public abstract class QemuHouse : IAsyncLifetime
     protected TestServer server = null!;
     protected PresenceAgent basement = null!;
     protected PresenceAgent imac = null!;
+    private MachineLock? machine;
 
     /// <summary>The policy's migration bandwidth cap in Mbit/s (0: the link), to make a migration last.</summary>
     protected virtual int MaxBandwidthMbps => 0;
@@ -32,6 +34,8 @@ public abstract class QemuHouse : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        // No other QEMU lab or browser on this machine meanwhile, from any test project.
+        machine = await MachineLock.AcquireAsync();
         var binary = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':')
                 .Select(dir => Path.Combine(dir, "qemu-system-x86_64")).FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("qemu-system-x86_64 is not installed (apt-get install qemu-system-x86, as .ci/run does)");
@@ -94,27 +98,34 @@ public abstract class QemuHouse : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await imac.DisposeAsync();
-        await basement.DisposeAsync();
-        await server.DisposeAsync();
-
-        // Whatever the agents did not stop (a failed test), no qemu outlives the test.
-        foreach (var pidFile in Directory.EnumerateFiles(scratch, "*.pid", SearchOption.AllDirectories))
+        try
         {
-            if (int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid))
+            await imac.DisposeAsync();
+            await basement.DisposeAsync();
+            await server.DisposeAsync();
+
+            // Whatever the agents did not stop (a failed test), no qemu outlives the test.
+            foreach (var pidFile in Directory.EnumerateFiles(scratch, "*.pid", SearchOption.AllDirectories))
             {
-                try
+                if (int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid))
                 {
-                    using var process = Process.GetProcessById(pid);
-                    process.Kill();
-                }
-                catch (ArgumentException)
-                {
+                    try
+                    {
+                        using var process = Process.GetProcessById(pid);
+                        process.Kill();
+                    }
+                    catch (ArgumentException)
+                    {
+                    }
                 }
             }
-        }
 
-        Directory.Delete(scratch, recursive: true);
+            Directory.Delete(scratch, recursive: true);
+        }
+        finally
+        {
+            machine?.Dispose();
+        }
     }
 
     protected async Task LogInAtTheImacAsync()

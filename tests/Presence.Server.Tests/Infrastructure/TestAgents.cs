@@ -12,13 +12,21 @@ public static class TestAgents
     public static Task<PresenceAgent> StartAsync(string host, int mqttPort, string directory, params (string Name, int MemoryMb)[] running) =>
         StartAsync(host, mqttPort, directory, DefaultSpeed, running);
 
+    /// <summary>An agent at a real mosquitto, logged in as its computer (the identity the broker's ACL goes by).</summary>
+    public static Task<PresenceAgent> StartAsync(string host, ExternalBroker broker, string directory, params (string Name, int MemoryMb)[] running) =>
+        StartAsync(host, broker.Port, directory, DefaultSpeed, running, (host, broker.PasswordOf(host)));
+
     /// <summary><paramref name="speedFactor"/>: how many times faster than a real link its migrations run.</summary>
-    public static async Task<PresenceAgent> StartAsync(string host, int mqttPort, string directory, double speedFactor, params (string Name, int MemoryMb)[] running)
+    public static Task<PresenceAgent> StartAsync(string host, int mqttPort, string directory, double speedFactor, params (string Name, int MemoryMb)[] running) =>
+        StartAsync(host, mqttPort, directory, speedFactor, running, login: null);
+
+    private static async Task<PresenceAgent> StartAsync(
+        string host, int mqttPort, string directory, double speedFactor, (string Name, int MemoryMb)[] running, (string User, string Password)? login)
     {
         var options = new AgentOptions
         {
             Host = host,
-            Mqtt = { Host = "127.0.0.1", Port = mqttPort, ReconnectDelay = TimeSpan.FromMilliseconds(200) },
+            Mqtt = { Host = "127.0.0.1", Port = mqttPort, ReconnectDelay = TimeSpan.FromMilliseconds(200), Username = login?.User, Password = login?.Password },
             Resources = { Cpus = 4, MemoryMb = 16384, LinkMbps = 1000 },
             StateDirectory = Path.Combine(directory, "agent-" + host),
             // The loopback first run: the agent reads the key the server wrote beside its data.

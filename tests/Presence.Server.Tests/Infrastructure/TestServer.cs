@@ -42,6 +42,10 @@ public sealed class TestServer : IAsyncDisposable
     /// <summary>The house file the server was started with, for a CLI verb to read the same house.</summary>
     public string HouseFile => Path.Combine(Directory, "house.json");
 
+    /// <summary>The real server at a real mosquitto, logged in as the server's identity there.</summary>
+    public static Task<TestServer> StartAsync(ExternalBroker broker, string connectionString, string nodeName, string houseJson = TestHouse.Json) =>
+        StartAsync(connectionString, broker.Port, nodeName, houseJson, mqttLogin: broker.ServerLogin);
+
     /// <summary>The public key the server writes on start for agents on this computer (what a loopback agent reads).</summary>
     public static string ServerKeyFile(string directory) => Path.Combine(directory, "server-key.pub");
 
@@ -53,7 +57,8 @@ public sealed class TestServer : IAsyncDisposable
         string houseJson = TestHouse.Json,
         string? directory = null,
         Action<IServiceCollection>? services = null,
-        IEnumerable<string>? settings = null)
+        IEnumerable<string>? settings = null,
+        (string User, string Password)? mqttLogin = null)
     {
         connectionString ??= await PostgresCluster.NewDatabaseAsync("server");
         directory ??= PostgresCluster.NewScratchDirectory("server");
@@ -73,6 +78,12 @@ public sealed class TestServer : IAsyncDisposable
             // Where the agents of a loopback house read it (TestAgents), instead of this user's real data folder.
             $"--Signing:PublicKeyFile={ServerKeyFile(directory)}",
         };
+        if (mqttLogin is var (user, password))
+        {
+            args.Add($"--Mqtt:Username={user}");
+            args.Add($"--Mqtt:Password={password}");
+        }
+
         args.AddRange(settings ?? []);
         var builder = PresenceApp.CreateBuilder(args.ToArray());
         builder.Logging.SetMinimumLevel(LogLevel.Warning);

@@ -1,4 +1,6 @@
 using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using Presence.Domain.Signals;
 using Presence.Server.Tests.Infrastructure;
@@ -13,8 +15,6 @@ public sealed class acknowledging_after_storage : IAsyncLifetime
 {
     private ExternalBroker broker = null!;
 
-    private int port => broker.Port;
-
     public async Task InitializeAsync() => broker = await ExternalBroker.StartAsync();
 
     public Task DisposeAsync() => broker.DisposeAsync().AsTask();
@@ -24,21 +24,23 @@ public sealed class acknowledging_after_storage : IAsyncLifetime
     {
         var connectionString = await PostgresCluster.NewDatabaseAsync("ack");
         var database = new NpgsqlConnectionStringBuilder(connectionString).Database!;
-        var first = await TestServer.StartAsync(connectionString, externalBrokerPort: port, nodeName: "ack");
-        await using var probe = await MqttProbe.ConnectAsync(port, "probe-ack");
+        var firstLog = new LogLines();
+        var first = await TestServer.StartAsync(connectionString, broker.Port, "ack", mqttLogin: broker.ServerLogin,
+            services: s => s.AddSingleton<ILoggerProvider>(firstLog));
+        await using var emitter = await MqttProbe.ConnectAsync(broker, "imac-ack", "imac");
 
         // The database goes away: connections are refused and the open ones are cut.
         await AdminAsync($"ALTER DATABASE \"{database}\" WITH ALLOW_CONNECTIONS false");
         await AdminAsync($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'");
         NpgsqlConnection.ClearAllPools();
 
-        await probe.PublishAsync("presence/hosts/imac/signals/session", """{"id":"held-1","user":"alice","state":"login"}""");
-        await Task.Delay(TimeSpan.FromSeconds(2)); // the bridge is now holding the signal, retrying
+        await emitter.PublishAsync("presence/hosts/imac/signals/session", """{"id":"held-1","user":"alice","state":"login"}""");
+        await firstLog.WaitForAsync("holding Presence.Server.Mqtt.SignalArrived until it can be stored", "the first run holding the signal while the database is away");
 
         await first.DisposeAsync();
         await AdminAsync($"ALTER DATABASE \"{database}\" WITH ALLOW_CONNECTIONS true");
 
-        await using var second = await TestServer.StartAsync(connectionString, externalBrokerPort: port, nodeName: "ack");
+        await using var second = await TestServer.StartAsync(broker, connectionString, "ack");
         await Eventually.TrueAsync(async () =>
         {
             await using var session = second.Store.QuerySession();
