@@ -55,7 +55,11 @@ public sealed class ExternalBroker : IAsyncDisposable
     /// <summary>The server's login at this broker, for <see cref="TestServer.StartAsync"/>.</summary>
     public (string User, string Password) ServerLogin => ("presence-server", passwords["presence-server"]);
 
-    public static async Task<ExternalBroker> StartAsync()
+    /// <param name="open">
+    /// A misconfigured (or compromised) broker: anyone may connect and publish anywhere, so only what the server and
+    /// the agents check themselves stands between a forger and a VM.
+    /// </param>
+    public static async Task<ExternalBroker> StartAsync(bool open = false)
     {
         if (!File.Exists(Binary))
         {
@@ -70,9 +74,7 @@ public sealed class ExternalBroker : IAsyncDisposable
         var port = Ports.Free();
         await File.WriteAllTextAsync(Path.Combine(directory, "mosquitto.conf"), $"""
             listener {port} 127.0.0.1
-            allow_anonymous false
-            password_file {directory}/passwords
-            acl_file {directory}/acl
+            {(open ? "allow_anonymous true" : $"allow_anonymous false\npassword_file {directory}/passwords\nacl_file {directory}/acl")}
             persistence true
             persistence_location {directory}/
             max_queued_messages {MaxQueuedMessages}

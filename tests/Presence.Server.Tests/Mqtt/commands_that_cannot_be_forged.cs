@@ -14,7 +14,7 @@ public sealed class commands_that_cannot_be_forged
     [Fact]
     public async Task a_migrate_published_past_the_server_through_an_open_broker_is_refused_and_the_vm_stays()
     {
-        await using var broker = await ExternalBroker.StartAsync();
+        await using var broker = await ExternalBroker.StartAsync(open: true);
         await using var server = await TestServer.StartAsync(externalBrokerPort: broker.Port);
         await using var basement = await TestAgents.StartAsync("basement", broker.Port, server.Directory, ("alice-desktop", 2048));
         await using var evil = await MqttProbe.ConnectAsync(broker.Port, "presence-server-evil", "presence/agents/basement/events");
@@ -32,7 +32,7 @@ public sealed class commands_that_cannot_be_forged
     [Fact]
     public async Task the_servers_own_commands_through_the_same_open_broker_are_carried_out()
     {
-        await using var broker = await ExternalBroker.StartAsync();
+        await using var broker = await ExternalBroker.StartAsync(open: true);
         await using var server = await TestServer.StartAsync(externalBrokerPort: broker.Port);
         await using var basement = await TestAgents.StartAsync("basement", broker.Port, server.Directory, ("alice-desktop", 2048));
         await using var imac = await TestAgents.StartAsync("imac", broker.Port, server.Directory);
