@@ -118,7 +118,7 @@ public sealed class DemoHouse : IAsyncDisposable
             output.WriteLine("  The house names an external MQTT broker; the demo runs its own, so it never talks to your real house.");
         }
 
-        var mqttPort = PortOrFree(mqtt.Port, out var mqttMoved);
+        var mqttPort = DemoMachine.PortOrFree(mqtt.Port, out var mqttMoved);
         if (mqttMoved)
         {
             output.WriteLine($"  MQTT port {mqtt.Port} is busy (a Presence server or mosquitto?), so the demo's broker takes {mqttPort}.");
@@ -136,7 +136,7 @@ public sealed class DemoHouse : IAsyncDisposable
 
         // The API on loopback too, on the configured port when it is free, so the printed address is the real one.
         var configuredHttp = Uri.TryCreate(configuration["Urls"]?.Split(';')[0], UriKind.Absolute, out var url) ? url.Port : 0;
-        var httpPort = PortOrFree(configuredHttp, out var httpMoved);
+        var httpPort = DemoMachine.PortOrFree(configuredHttp, out var httpMoved);
         overrides["Urls"] = $"http://127.0.0.1:{httpPort}";
         if (httpMoved)
         {
@@ -154,7 +154,7 @@ public sealed class DemoHouse : IAsyncDisposable
         overrides["House:Policy:SharedStorage"] = shared;
 
         configuration.AddInMemoryCollection(overrides);
-        QuietLogging(configuration);
+        DemoMachine.QuietLogging(configuration);
         var (policy, effective, _, _) = PresenceApp.ReadSettings(configuration);
         var clock = new DemoClock(DateTimeZoneProviders.Tzdb[house.TimeZone], morning ?? DemoScript.Morning);
 
@@ -486,73 +486,7 @@ public sealed class DemoHouse : IAsyncDisposable
         {
             await app.DisposeAsync();
             feedStop.Dispose();
-            TryDelete(scratch);
+            DemoMachine.TryDelete(scratch);
         }
-    }
-
-    private static void TryDelete(string directory)
-    {
-        try
-        {
-            if (Directory.Exists(directory))
-            {
-                Directory.Delete(directory, recursive: true);
-            }
-        }
-        catch (IOException)
-        {
-            // A leftover folder in /tmp is not worth failing the demo's exit for.
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-    }
-
-    /// <summary>The configured port when it is free on loopback (0 means any), otherwise a free one.</summary>
-    private static int PortOrFree(int port, out bool moved)
-    {
-        moved = false;
-        if (port > 0)
-        {
-            try
-            {
-                using var probe = new TcpListener(IPAddress.Loopback, port);
-                probe.Start();
-                return port;
-            }
-            catch (SocketException)
-            {
-                moved = true;
-            }
-        }
-
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>
-    /// The story is the output: the server's informational logs would drown it. Placed below the environment and
-    /// the command line, so `--Logging:LogLevel:Default=Information` still brings them back.
-    /// </summary>
-    private static void QuietLogging(IConfigurationManager configuration)
-    {
-        var levels = new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning" };
-        // The demo prints rejections itself, from the errors topic; Wolverine would add a stack trace for each,
-        // logged under the rejected message's type.
-        Type[] rejectable =
-        [
-            typeof(Rejections), typeof(SignalArrived), typeof(UserRequestArrived), typeof(MaintenanceArrived),
-            typeof(AgentStatusArrived), typeof(AgentInventoryArrived), typeof(AgentEventArrived),
-        ];
-        foreach (var type in rejectable)
-        {
-            levels[$"Logging:LogLevel:{type.FullName}"] = "None";
-        }
-
-        var quiet = new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = levels };
-        var sources = configuration.Sources;
-        var lastFile = sources.Select((s, i) => (s, i)).Where(x => x.s is JsonConfigurationSource).Select(x => x.i).DefaultIfEmpty(-1).Last();
-        sources.Insert(lastFile + 1, quiet);
     }
 }
