@@ -50,6 +50,21 @@ public sealed class speaking_tls
     }
 
     [Fact]
+    public async Task enroll_prints_the_fingerprint_and_the_tls_port_an_agent_needs()
+    {
+        await using var server = await TestServer.StartAsync(settings: Tls);
+
+        var run = await PresenceCli.AgainstAsync(server, "enroll", "imac", "--Mqtt:Tls:Enabled=true",
+            $"--Mqtt:Tls:CertificateFile={TestServer.CertificateFile(server.Directory)}", $"--Mqtt:Tls:Port={server.TlsPort}");
+
+        Assert.True(run.ExitCode == 0, run.Output);
+        var mqtt = System.Text.Json.JsonDocument.Parse(run.Stdout).RootElement.GetProperty("Agent").GetProperty("Mqtt");
+        Assert.Equal(FingerprintOf(server), mqtt.GetProperty("Tls").GetProperty("Fingerprint").GetString());
+        Assert.True(mqtt.GetProperty("Tls").GetProperty("Enabled").GetBoolean());
+        Assert.Equal(server.TlsPort, mqtt.GetProperty("Port").GetInt32());
+    }
+
+    [Fact]
     public async Task a_wrong_fingerprint_is_refused_naming_both()
     {
         await using var server = await TestServer.StartAsync(settings: Tls);
