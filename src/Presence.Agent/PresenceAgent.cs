@@ -82,7 +82,7 @@ public sealed class PresenceAgent : IHostedService, IAsyncDisposable
         onlineStatus = ContractJson.Serialize(Status(AgentState.Online));
         connection = new MqttConnection(
             $"agent {options.Host}",
-            BrokerSession.Options(options, Topics.AgentStatus(options.Host), offlineStatus),
+            BrokerSession.Options(options, Topics.AgentStatus(options.Host), offlineStatus, logger),
             MqttReconnect.Every(options.Mqtt.ReconnectDelay),
             logger);
         connection.Subscribe([Topics.AgentCommands(options.Host)]);

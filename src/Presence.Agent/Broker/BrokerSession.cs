@@ -1,5 +1,7 @@
 using MQTTnet;
+using Microsoft.Extensions.Logging;
 using MQTTnet.Protocol;
+using Presence.Contracts.Mqtt;
 using Presence.Agent.Configuration;
 
 namespace Presence.Agent.Broker;
@@ -7,7 +9,7 @@ namespace Presence.Agent.Broker;
 /// <summary>The agent's MQTT session: its identity, a last will saying "offline", and a session that outlives a restart.</summary>
 internal static class BrokerSession
 {
-    public static MqttClientOptions Options(AgentOptions options, string statusTopic, byte[] offlineStatus)
+    public static MqttClientOptions Options(AgentOptions options, string statusTopic, byte[] offlineStatus, ILogger logger)
     {
         var builder = new MqttClientOptionsBuilder()
             .WithTcpServer(options.Mqtt.Host, options.Mqtt.Port)
@@ -23,6 +25,13 @@ internal static class BrokerSession
         if (!string.IsNullOrEmpty(options.Mqtt.Username))
         {
             builder.WithCredentials(options.Mqtt.Username, options.Mqtt.Password);
+        }
+
+        var tls = options.Mqtt.Tls;
+        if (tls.IsOn)
+        {
+            builder.WithTrust(options.Mqtt.Host, new MqttTrust(
+                string.IsNullOrWhiteSpace(tls.Fingerprint) ? null : tls.Fingerprint, tls.CaFile, tls.ClientCertificate, tls.ClientCertificatePassword), logger);
         }
 
         return builder.Build();

@@ -27,6 +27,8 @@ public sealed partial class AgentCommandLine
           --host <name>                   Agent:Host, this computer's name ([a-z0-9][a-z0-9_-]{0,62})
           --broker <host[:port]>          Agent:Mqtt:Host and Agent:Mqtt:Port (default 127.0.0.1:1883)
           --topic-root <root>             Agent:Mqtt:TopicRoot (default presence)
+          --tls-fingerprint <sha256>      Agent:Mqtt:Tls:Fingerprint: connect with TLS to a broker showing exactly this
+                                          certificate (the server logs it on start; use the TLS port, e.g. --broker host:8883)
           --state <dir>                   Agent:StateDirectory, where executed commands are remembered
           --memory <mb>                   Agent:Resources:MemoryMb
           --speed <factor>                Agent:Simulated:SpeedFactor (10 = migrations ten times faster)
@@ -56,6 +58,7 @@ public sealed partial class AgentCommandLine
         ["--host"] = "Agent:Host",
         ["--broker"] = $"{Section}:Broker",
         ["--topic-root"] = "Agent:Mqtt:TopicRoot",
+        ["--tls-fingerprint"] = "Agent:Mqtt:Tls:Fingerprint",
         ["--state"] = "Agent:StateDirectory",
         ["--memory"] = "Agent:Resources:MemoryMb",
         ["--speed"] = "Agent:Simulated:SpeedFactor",

@@ -72,6 +72,34 @@ public sealed class MqttOptions
     /// during a restart is still delivered; zero asks for a fresh session on every connect.
     /// </summary>
     public TimeSpan SessionExpiry { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>TLS to the broker: the embedded broker's TLS port with its pinned fingerprint, or an external broker's.</summary>
+    public AgentTlsOptions Tls { get; set; } = new();
+}
+
+/// <summary>The `Agent:Mqtt:Tls` section.</summary>
+public sealed class AgentTlsOptions
+{
+    /// <summary>Connect with TLS. Implied by a <see cref="Fingerprint"/>.</summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>
+    /// SHA-256 of the broker's certificate (what the server logs on start and `enroll` prints): the certificate
+    /// must be exactly this one, whatever CA signed it. Empty: the certificate must chain to <see cref="CaFile"/>
+    /// or to a CA this computer trusts, and name Agent:Mqtt:Host.
+    /// </summary>
+    public string? Fingerprint { get; set; }
+
+    /// <summary>PEM or DER file of the CA that signed an external broker's certificate.</summary>
+    public string? CaFile { get; set; }
+
+    /// <summary>PFX with this agent's client certificate and key, for brokers that require client certificates.</summary>
+    public string? ClientCertificate { get; set; }
+
+    /// <summary>The client certificate PFX's password, if it has one.</summary>
+    public string? ClientCertificatePassword { get; set; }
+
+    public bool IsOn => Enabled || !string.IsNullOrWhiteSpace(Fingerprint);
 }
 
 /// <summary>

@@ -68,6 +68,19 @@ public static class AgentOptionsValidator
             return $"{a}:Trust:MaxAge {o.Trust.MaxAge} must be positive and at most 1 hour";
         }
 
+        if (o.Mqtt.Tls.Fingerprint is { Length: > 0 } pin && Presence.Contracts.Mqtt.MqttTls.NormalizeFingerprint(pin) is null)
+        {
+            return $"{a}:Mqtt:Tls:Fingerprint '{pin}' must be a SHA-256: 64 hex digits, colons allowed (what the server logs on start and `enroll` prints)";
+        }
+
+        foreach (var (key, file) in new[] { ("CaFile", o.Mqtt.Tls.CaFile), ("ClientCertificate", o.Mqtt.Tls.ClientCertificate) })
+        {
+            if (file is { Length: > 0 } && !File.Exists(file))
+            {
+                return $"{a}:Mqtt:Tls:{key} '{file}' does not exist";
+            }
+        }
+
         if (o.Mqtt.ReconnectDelay <= TimeSpan.Zero)
         {
             return $"{a}:Mqtt:ReconnectDelay {o.Mqtt.ReconnectDelay} must be positive";

@@ -38,6 +38,30 @@ public sealed class MqttOptions
 
     /// <summary>Embedded broker: identities (MQTT usernames) allowed to send requests and maintenance switches.</summary>
     public List<string> Controllers { get; set; } = ["homeassistant", "presence-cli"];
+
+    /// <summary>Embedded broker: the TLS endpoint agents on other computers connect to.</summary>
+    public MqttTlsOptions Tls { get; set; } = new();
+}
+
+/// <summary>The `Mqtt:Tls` section of the embedded broker.</summary>
+public sealed class MqttTlsOptions
+{
+    /// <summary>
+    /// Unset: on when the broker listens beyond loopback, off on loopback only (the first run stays as easy as
+    /// before). Beyond loopback only an explicit false turns it off (e.g. a network that is itself encrypted).
+    /// </summary>
+    public bool? Enabled { get; set; }
+
+    public int Port { get; set; } = 8883;
+
+    /// <summary>PFX with the broker's certificate and key; default <c>mqtt-broker.pfx</c> beside the private PostgreSQL's data folder, made on first start.</summary>
+    public string? CertificateFile { get; set; }
+
+    /// <summary>Names put in a new certificate (SANs); default: Mqtt:Host when it is a single address, localhost, 127.0.0.1 and this computer's name.</summary>
+    public List<string> HostNames { get; set; } = [];
+
+    /// <summary>Whether TLS is on for a broker listening on <paramref name="loopbackOnly"/>.</summary>
+    public bool IsOn(bool loopbackOnly) => Enabled ?? !loopbackOnly;
 }
 
 /// <summary>The `Database` section. No connection string: the server runs its own PostgreSQL.</summary>

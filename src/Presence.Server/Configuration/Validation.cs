@@ -176,6 +176,15 @@ public sealed class MqttValidation : IValidateOptions<MqttOptions>
             errors.Add($"Mqtt:Port must be 0–65535, got {mqtt.Port}");
         }
 
+        if (mqtt.Tls.Port is < 0 or > 65535)
+        {
+            errors.Add($"Mqtt:Tls:Port must be 0–65535, got {mqtt.Tls.Port}");
+        }
+        else if (mqtt.Tls.Port == mqtt.Port && mqtt.Port != 0 && mqtt.Tls.Enabled == true)
+        {
+            errors.Add($"Mqtt:Tls:Port must differ from Mqtt:Port ({mqtt.Port}): the plain and the TLS endpoint each need their own");
+        }
+
         if (string.IsNullOrWhiteSpace(mqtt.Host))
         {
             errors.Add("Mqtt:Host must not be empty");

@@ -8,6 +8,7 @@ using Presence.Contracts.Wire;
 using Presence.Domain.House;
 using Presence.Server.Configuration;
 using Presence.Server.Hosting;
+using Presence.Server.Mqtt;
 using Presence.Server.Signing;
 
 namespace Presence.Server.Identities;
@@ -42,13 +43,21 @@ public sealed class EnrollCommand : JasperFxAsyncCommand<EnrollInput>
         await session.SaveChangesAsync();
 
         // An agent needs the house's public key as much as its secret: without it, it acts on no command.
+        var mqttSettings = new JsonObject { ["Username"] = input.Name, ["Password"] = secret };
+        if (BrokerTls(services) is { } tls)
+        {
+            // The same certificate the broker will show: made here if the server has not started yet.
+            mqttSettings["Port"] = tls.Port;
+            mqttSettings["Tls"] = new JsonObject { ["Enabled"] = true, ["Fingerprint"] = tls.Fingerprint };
+        }
+
         var settings = role == IdentityRole.Host
             ? new JsonObject
             {
                 ["Agent"] = new JsonObject
                 {
                     ["Host"] = input.Name,
-                    ["Mqtt"] = new JsonObject { ["Username"] = input.Name, ["Password"] = secret },
+                    ["Mqtt"] = mqttSettings,
                     ["Trust"] = new JsonObject { ["ServerKey"] = await services.GetRequiredService<HouseKeys>().PublicKeyAsync(CancellationToken.None) },
                 },
             }
@@ -58,6 +67,20 @@ public sealed class EnrollCommand : JasperFxAsyncCommand<EnrollInput>
             $"Copy these settings {where}; the secret is shown only now (the house keeps a hash).");
         return settings.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     });
+
+    /// <summary>The embedded broker's TLS port and certificate fingerprint, when it listens with TLS.</summary>
+    private static (int Port, string Fingerprint)? BrokerTls(IServiceProvider services)
+    {
+        var mqtt = services.GetRequiredService<IOptions<MqttOptions>>().Value;
+        if (mqtt.Broker != BrokerKind.Embedded || !mqtt.Tls.IsOn(EmbeddedBroker.IsLoopbackOnly(mqtt.Host)))
+        {
+            return null;
+        }
+
+        var file = BrokerCertificate.EffectiveFile(mqtt, services.GetRequiredService<IOptions<DatabaseOptions>>().Value);
+        using var certificate = BrokerCertificate.LoadOrCreate(file, mqtt).Certificate;
+        return (mqtt.Tls.Port, BrokerCertificate.Fingerprint(certificate));
+    }
 }
 
 public class RevokeInput : NetCoreInput

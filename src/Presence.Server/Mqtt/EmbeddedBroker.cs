@@ -24,6 +24,7 @@ public sealed class EmbeddedBroker(
     Rejections rejections,
     ServerSecret serverSecret,
     Enrolments enrolments,
+    IOptions<DatabaseOptions> database,
     ILogger<EmbeddedBroker> logger) : IHostedService, IAsyncDisposable
 {
     public static readonly TimeSpan EnrolmentPoll = TimeSpan.FromSeconds(2);
@@ -67,13 +68,42 @@ public sealed class EmbeddedBroker(
         var (v4, v6) = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
             ? (IPAddress.None, address)
             : (address, address.Equals(IPAddress.Any) ? IPAddress.IPv6Any : IPAddress.None);
-        var serverOptions = new MqttServerOptionsBuilder()
+        var tls = mqtt.Tls.IsOn(loopbackOnly);
+        var builder = new MqttServerOptionsBuilder()
             .WithDefaultEndpoint()
-            .WithDefaultEndpointBoundIPAddress(v4)
-            .WithDefaultEndpointBoundIPV6Address(v6)
             .WithDefaultEndpointPort(mqtt.Port)
-            .WithPersistentSessions()
-            .Build();
+            .WithPersistentSessions();
+        string? fingerprint = null;
+        if (tls)
+        {
+            // With TLS the plain port stays on loopback, for the server's own in-process clients and tools on
+            // this computer; every other computer must come through TLS.
+            var (certificate, created) = BrokerCertificate.LoadOrCreate(BrokerCertificate.EffectiveFile(mqtt, database.Value), mqtt);
+            fingerprint = BrokerCertificate.Fingerprint(certificate);
+            builder = builder
+                .WithDefaultEndpointBoundIPAddress(IPAddress.Loopback)
+                .WithDefaultEndpointBoundIPV6Address(IPAddress.IPv6Loopback)
+                .WithEncryptedEndpoint()
+                .WithEncryptedEndpointBoundIPAddress(v4)
+                .WithEncryptedEndpointBoundIPV6Address(v6)
+                .WithEncryptedEndpointPort(mqtt.Tls.Port)
+                .WithEncryptionCertificate(certificate)
+                .WithEncryptionSslProtocol(System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13);
+            if (created)
+            {
+                logger.LogInformation("Made the embedded MQTT broker's TLS certificate {Path} (readable by this user only)", BrokerCertificate.EffectiveFile(mqtt, database.Value));
+            }
+        }
+        else
+        {
+            builder = builder.WithDefaultEndpointBoundIPAddress(v4).WithDefaultEndpointBoundIPV6Address(v6);
+            if (!loopbackOnly)
+            {
+                logger.LogWarning("The embedded MQTT broker listens on {Address}:{Port} without TLS (Mqtt:Tls:Enabled=false): passwords and commands cross the network readable by anyone on it", address, mqtt.Port);
+            }
+        }
+
+        var serverOptions = builder.Build();
         server = new MqttServerFactory().CreateMqttServer(serverOptions);
         server.ValidatingConnectionAsync += ValidateConnection;
         server.ClientDisconnectedAsync += Forget;
@@ -86,13 +116,19 @@ public sealed class EmbeddedBroker(
         catch (System.Net.Sockets.SocketException e)
         {
             throw new InvalidOperationException(
-                $"the embedded MQTT broker cannot listen on {address}:{mqtt.Port} ({e.Message}); set Mqtt:Port to a free port, or Mqtt:Broker=external to use a running broker",
+                $"the embedded MQTT broker cannot listen on {address}:{mqtt.Port}{(tls ? $" and TLS port {mqtt.Tls.Port}" : "")} ({e.Message}); set Mqtt:Port{(tls ? " and Mqtt:Tls:Port" : "")} to a free port, or Mqtt:Broker=external to use a running broker",
                 e);
         }
 
         polling = Task.Run(() => PollEnrolmentsAsync(stopping.Token), CancellationToken.None);
-        logger.LogInformation("Embedded MQTT broker listening on {Address}:{Port}{Loopback}", address, mqtt.Port,
+        logger.LogInformation("Embedded MQTT broker listening on {Address}:{Port}{Loopback}", tls ? IPAddress.Loopback : address, mqtt.Port,
             loopbackOnly ? " (loopback only: hosts and controllers that were never enrolled may connect without a password)" : "");
+        if (fingerprint is not null)
+        {
+            logger.LogInformation(
+                "Embedded MQTT broker TLS on {Address}:{TlsPort}, certificate SHA-256 {Fingerprint}; agents pin it: --Agent:Mqtt:Tls:Enabled=true --Agent:Mqtt:Tls:Fingerprint={Fingerprint} (and Agent:Mqtt:Port={TlsPort})",
+                address, mqtt.Tls.Port, fingerprint, fingerprint, mqtt.Tls.Port);
+        }
     }
 
     private async Task ValidateConnection(ValidatingConnectionEventArgs e)

@@ -17,7 +17,7 @@ public static class ServerSession
     public static MqttConnection Connection(string role, MqttOptions mqtt, ServerSecret secret, ILogger logger)
     {
         var options = new MqttClientOptionsBuilder()
-            .WithTcpServer(mqtt.Host == "0.0.0.0" ? "127.0.0.1" : mqtt.Host, mqtt.Port)
+            .WithTcpServer(Address(mqtt), mqtt.Port)
             .WithClientId($"{Admission.ServerClientPrefix}{mqtt.NodeName}-{role}")
             .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
             .WithCleanStart(false)
@@ -34,4 +34,13 @@ public static class ServerSession
 
         return new MqttConnection($"server {role}", options.Build(), Reconnect, logger);
     }
+
+    /// <summary>
+    /// Where the server's clients find the broker. The embedded one is in this process: with TLS on, its plain
+    /// port is on loopback only, and a loopback hop needs no encryption.
+    /// </summary>
+    private static string Address(MqttOptions mqtt) =>
+        mqtt.Broker == BrokerKind.Embedded && (mqtt.Host == "0.0.0.0" || mqtt.Tls.IsOn(EmbeddedBroker.IsLoopbackOnly(mqtt.Host)))
+            ? "127.0.0.1"
+            : mqtt.Host;
 }

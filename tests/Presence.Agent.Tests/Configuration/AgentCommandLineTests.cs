@@ -86,6 +86,17 @@ public sealed partial class AgentCommandLineTests : IDisposable
     }
 
     [Fact]
+    public void A_tls_fingerprint_switch_turns_tls_on_and_pins_it()
+    {
+        var pin = string.Join(':', Enumerable.Repeat("0F", 32));
+
+        var options = Load("--host", "imac", "--broker", "basement:8883", "--tls-fingerprint", pin);
+
+        Assert.Equal((pin, true, 8883), (options.Mqtt.Tls.Fingerprint, options.Mqtt.Tls.IsOn, options.Mqtt.Port));
+        Assert.False(Load("--host", "imac").Mqtt.Tls.IsOn);
+    }
+
+    [Fact]
     public void The_server_key_is_given_with_its_switch()
     {
         using var key = Presence.Contracts.Agents.HouseKey.Create();

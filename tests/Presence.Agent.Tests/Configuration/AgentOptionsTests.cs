@@ -37,6 +37,8 @@ public sealed class AgentOptionsTests : IDisposable
     [InlineData("--server-key=not-a-key!", "Agent:Trust:ServerKey: the server key is not base64 (it looks like MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE…); copy it from `presence server-key` on the server")]
     [InlineData("--server-key=AAAA", "Agent:Trust:ServerKey: the server key is not an ECDSA public key (ASN1 corrupted data.); copy it from `presence server-key` on the server")]
     [InlineData("--Agent:Trust:MaxAge=00:00:00", "Agent:Trust:MaxAge 00:00:00 must be positive and at most 1 hour")]
+    [InlineData("--tls-fingerprint=AB:CD", "Agent:Mqtt:Tls:Fingerprint 'AB:CD' must be a SHA-256: 64 hex digits, colons allowed (what the server logs on start and `enroll` prints)")]
+    [InlineData("--Agent:Mqtt:Tls:CaFile=/nonexistent/ca.pem", "Agent:Mqtt:Tls:CaFile '/nonexistent/ca.pem' does not exist")]
     public void A_bad_value_is_reported_in_one_line_naming_it(string arg, string expected)
     {
         var error = Assert.Throws<AgentOptionsException>(() => Load(["--host", "imac", .. arg.Split(' ')]));

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using MQTTnet;
 using MQTTnet.Protocol;
+using Presence.Contracts.Mqtt;
 
 namespace Presence.Server.Tests.Infrastructure;
 
@@ -62,13 +63,23 @@ public sealed class MqttProbe : IAsyncDisposable
         ConnectWithAsync(broker.Port, clientId, identity, broker.PasswordOf(identity), subscriptions);
 
     /// <summary>Connects with a username and password (null for neither: anonymous); a refusal throws <see cref="MqttRefusedException"/>.</summary>
-    public static async Task<MqttProbe> ConnectWithAsync(int port, string clientId, string? userName, string? password, params string[] subscriptions)
+    public static Task<MqttProbe> ConnectWithAsync(int port, string clientId, string? userName, string? password, params string[] subscriptions) =>
+        ConnectWithAsync(port, clientId, userName, password, tls: null, subscriptions);
+
+    /// <summary>As <see cref="ConnectWithAsync(int, string, string?, string?, string[])"/>, over TLS trusting as <paramref name="tls"/> says (null: plain).</summary>
+    public static async Task<MqttProbe> ConnectWithAsync(int port, string clientId, string? userName, string? password, MqttTrust? tls, params string[] subscriptions)
     {
         var probe = new MqttProbe();
         var options = new MqttClientOptionsBuilder()
             .WithTcpServer("127.0.0.1", port)
             .WithClientId(clientId)
+            .WithTimeout(TimeSpan.FromSeconds(10))
             .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500);
+        if (tls is not null)
+        {
+            options = options.WithTrust("127.0.0.1", tls, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        }
+
         if (userName is not null)
         {
             options = options.WithCredentials(userName, password ?? "");

@@ -20,8 +20,12 @@ public static class TestAgents
     public static Task<PresenceAgent> StartAsync(string host, int mqttPort, string directory, double speedFactor, params (string Name, int MemoryMb)[] running) =>
         StartAsync(host, mqttPort, directory, speedFactor, running, login: null);
 
+    /// <summary>An agent at the embedded broker's TLS port, pinning <paramref name="fingerprint"/>.</summary>
+    public static Task<PresenceAgent> StartOverTlsAsync(string host, int tlsPort, string fingerprint, string directory, params (string Name, int MemoryMb)[] running) =>
+        StartAsync(host, tlsPort, directory, DefaultSpeed, running, login: null, tls: fingerprint);
+
     private static async Task<PresenceAgent> StartAsync(
-        string host, int mqttPort, string directory, double speedFactor, (string Name, int MemoryMb)[] running, (string User, string Password)? login)
+        string host, int mqttPort, string directory, double speedFactor, (string Name, int MemoryMb)[] running, (string User, string Password)? login, string? tls = null)
     {
         var options = new AgentOptions
         {
@@ -33,6 +37,11 @@ public static class TestAgents
             Trust = { ServerKeyFile = TestServer.ServerKeyFile(directory) },
             Simulated = { SpeedFactor = speedFactor, ProgressInterval = TimeSpan.FromMilliseconds(50) },
         };
+        if (tls is not null)
+        {
+            options.Mqtt.Tls = new AgentTlsOptions { Enabled = true, Fingerprint = tls };
+        }
+
         foreach (var (name, memory) in running)
         {
             options.Vms.Add(new VmOptions { Name = name, MemoryMb = memory, DisplayUri = $"spice://{host}:5901" });

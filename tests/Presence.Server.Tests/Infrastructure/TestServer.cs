@@ -27,6 +27,12 @@ public sealed class TestServer : IAsyncDisposable
     }
 
     public int MqttPort { get; }
+
+    /// <summary>The embedded broker's TLS port, when TLS is on (Mqtt:Tls:Enabled=true or a broker beyond loopback).</summary>
+    public int TlsPort { get; private init; }
+
+    /// <summary>Where the embedded broker keeps its TLS certificate: in this server's scratch folder.</summary>
+    public static string CertificateFile(string directory) => Path.Combine(directory, "mqtt-broker.pfx");
     public string ConnectionString { get; }
     public string Directory { get; }
     public IServiceProvider Services => app.Services;
@@ -67,6 +73,7 @@ public sealed class TestServer : IAsyncDisposable
         await File.WriteAllTextAsync(house, houseJson);
 
         var port = externalBrokerPort ?? Ports.Free();
+        var tlsPort = Ports.Free();
         var args = new List<string>
         {
             "--config", house,
@@ -77,6 +84,9 @@ public sealed class TestServer : IAsyncDisposable
             $"--Mqtt:Broker={(externalBrokerPort is null ? "Embedded" : "External")}",
             // Where the agents of a loopback house read it (TestAgents), instead of this user's real data folder.
             $"--Signing:PublicKeyFile={ServerKeyFile(directory)}",
+            // Never 8883 (parallel servers) nor the user's real data folder.
+            $"--Mqtt:Tls:Port={tlsPort}",
+            $"--Mqtt:Tls:CertificateFile={CertificateFile(directory)}",
         };
         if (mqttLogin is var (user, password))
         {
@@ -93,7 +103,7 @@ public sealed class TestServer : IAsyncDisposable
         var app = builder.Build();
         PresenceApp.MapEndpoints(app);
         await app.StartAsync();
-        var server = new TestServer(app, port, connectionString, directory);
+        var server = new TestServer(app, port, connectionString, directory) { TlsPort = tlsPort };
         await app.Services.GetRequiredService<MqttBridge>().Connected.WaitAsync(TimeSpan.FromSeconds(30));
         await app.Services.GetRequiredService<MqttOutbound>().Connected.WaitAsync(TimeSpan.FromSeconds(30));
         return server;
