@@ -79,6 +79,32 @@ public sealed class reporting_health
         Assert.Equal(HttpStatusCode.OK, (await GetAsync(http, "/health")).Code);
     }
 
+    [Fact]
+    public async Task the_broker_away_gives_503_naming_the_broker_and_its_return_makes_the_server_ready_again()
+    {
+        await using var broker = await ExternalBroker.StartAsync();
+        await using var server = await TestServer.StartAsync(broker, await PostgresCluster.NewDatabaseAsync("health"), "health");
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(http, "/health")).Code);
+
+        await broker.StopAsync(kill: true);
+        var body = await Eventually.GetAsync(async () =>
+        {
+            var (code, body) = await GetAsync(http, "/health");
+            return code == HttpStatusCode.ServiceUnavailable ? new Box(body) : null;
+        }, "/health answering 503 once the broker is gone");
+        Assert.False(body.Json.GetProperty("broker").GetProperty("ok").GetBoolean());
+        Assert.Contains(body.Json.GetProperty("unready").EnumerateArray(), u => u.GetString()!.StartsWith("broker: "));
+        Assert.True(body.Json.GetProperty("database").GetProperty("ok").GetBoolean());
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(http, "/health/live")).Code);
+
+        await broker.StartAgainAsync();
+        await Eventually.TrueAsync(async () => (await GetAsync(http, "/health")).Code == HttpStatusCode.OK,
+            "/health ready again once the broker is back", TimeSpan.FromSeconds(60));
+    }
+
+    private sealed record Box(JsonElement Json);
+
     private static async Task<(HttpStatusCode Code, JsonElement Body)> GetAsync(HttpClient http, string path)
     {
         using var response = await http.GetAsync(path);
