@@ -52,6 +52,9 @@ public sealed record HostState
     public int? BatteryPercent { get; init; }
     public IReadOnlyList<VmFact> Vms { get; init; } = [];
     public Instant? LastReportAt { get; init; }
+
+    /// <summary>Since when the agent has been as <see cref="AgentOnline"/> says (its last change of word), for /health.</summary>
+    public Instant? AgentSince { get; init; }
     public bool InMaintenance { get; init; }
     public string? MaintenanceReason { get; init; }
 
@@ -60,6 +63,8 @@ public sealed record HostState
         AgentStatusReported s => (state ?? New(s.Host)) with
         {
             AgentOnline = s.Online,
+            // A repeated "online" (a reconnect) keeps the time it first came online.
+            AgentSince = state is { AgentSince: { } since } && state.AgentOnline == s.Online ? since : s.At,
             AgentVersion = s.AgentVersion ?? state?.AgentVersion,
             Hypervisor = s.Hypervisor ?? state?.Hypervisor,
             LastReportAt = s.At,

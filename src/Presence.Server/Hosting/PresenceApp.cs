@@ -12,6 +12,7 @@ using Presence.Server.Agents;
 using Presence.Server.Audit;
 using Presence.Server.Configuration;
 using Presence.Server.Dashboard;
+using Presence.Server.Health;
 using Presence.Server.Identities;
 using Presence.Server.Migration;
 using Presence.Server.Mqtt;
@@ -187,6 +188,7 @@ public static class PresenceApp
         services.AddPlacement();
         services.AddSigning();
         services.AddAgents();
+        services.AddHealth();
 
         services.AddMarten(opts =>
             {
@@ -214,7 +216,7 @@ public static class PresenceApp
 
     public static void MapEndpoints(WebApplication app)
     {
-        app.MapGet("/health", () => Results.Ok(new { status = "ok" }));
+        app.MapHealth();
         app.MapPlacement();
         app.MapAuditEndpoints();
         app.MapReplayEndpoints();

@@ -32,6 +32,9 @@ public sealed class MqttBridge(
 
     public Task Connected => connection.Connected;
 
+    /// <summary>Whether the connection to the broker is up now, for /health.</summary>
+    public bool IsConnected => connection.IsConnected;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // Wolverine and Marten must be up before the first message is handed over.

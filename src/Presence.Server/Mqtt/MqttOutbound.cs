@@ -21,6 +21,9 @@ public sealed class MqttOutbound(IOptions<MqttOptions> options, HouseKeys keys, 
 
     public Task Connected => connection.Connected;
 
+    /// <summary>Whether the connection to the broker is up now, for /health.</summary>
+    public bool IsConnected => connection.IsConnected;
+
     /// <exception cref="MqttNotConnectedException">Not connected, or the broker refused it: Wolverine retries.</exception>
     public async Task PublishAsync(string topic, byte[] payload, bool retain, CancellationToken ct)
     {

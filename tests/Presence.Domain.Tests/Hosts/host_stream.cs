@@ -49,6 +49,18 @@ public class host_stream
     }
 
     [Fact]
+    public void the_agent_is_as_it_is_since_its_word_last_changed_not_since_its_last_report()
+    {
+        var online = HostState.Evolve(null, new AgentStatusReported(Imac, true, "1.2.0", "qemu", At));
+        var reported = HostState.Evolve(online, Inventory(At + Duration.FromMinutes(1)));
+        var reconnected = HostState.Evolve(reported, new AgentStatusReported(Imac, true, null, null, At + Duration.FromMinutes(2)));
+        Assert.Equal(At, reconnected.AgentSince);
+
+        var gone = HostState.Evolve(reconnected, new AgentStatusReported(Imac, false, null, null, At + Duration.FromMinutes(3)));
+        Assert.Equal(At + Duration.FromMinutes(3), gone.AgentSince);
+    }
+
+    [Fact]
     public void an_inventory_replaces_the_facts_and_keeps_the_agent_status()
     {
         var online = HostState.Evolve(null, new AgentStatusReported(Imac, true, "1.2.0", "qemu", At));
