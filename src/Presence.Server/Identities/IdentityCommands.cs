@@ -78,7 +78,7 @@ public sealed class EnrollCommand : JasperFxAsyncCommand<EnrollInput>
         }
 
         var file = BrokerCertificate.EffectiveFile(mqtt, services.GetRequiredService<IOptions<DatabaseOptions>>().Value);
-        using var certificate = BrokerCertificate.LoadOrCreate(file, mqtt).Certificate;
+        using var certificate = BrokerCertificate.LoadOrCreate(file, mqtt, services.GetRequiredService<IClock>().GetCurrentInstant()).Certificate;
         return (mqtt.Tls.Port, BrokerCertificate.Fingerprint(certificate));
     }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using NodaTime;
 using Presence.Contracts.Mqtt;
 using Presence.Server.Configuration;
 using Presence.Server.Hosting;
@@ -22,7 +23,7 @@ public static class BrokerCertificate
             : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(database.DataDirectory ?? EmbeddedPostgres.DefaultDataDirectory()))!, FileName);
 
     /// <summary>Loads the certificate at <paramref name="path"/>, making it first if there is none.</summary>
-    public static (X509Certificate2 Certificate, bool Created) LoadOrCreate(string path, MqttOptions mqtt)
+    public static (X509Certificate2 Certificate, bool Created) LoadOrCreate(string path, MqttOptions mqtt, Instant now)
     {
         if (File.Exists(path))
         {
@@ -42,7 +43,7 @@ public static class BrokerCertificate
             }
         }
 
-        var created = Create(HostNames(mqtt));
+        var created = Create(HostNames(mqtt), now.ToDateTimeOffset());
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var pfx = created.Export(X509ContentType.Pfx);
         // Created with owner-only permissions rather than narrowed afterwards: no moment when others could read the key.
@@ -80,7 +81,7 @@ public static class BrokerCertificate
         return names.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
     }
 
-    private static X509Certificate2 Create(IReadOnlyList<string> hostNames)
+    private static X509Certificate2 Create(IReadOnlyList<string> hostNames, DateTimeOffset now)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN=Presence MQTT broker ({Environment.MachineName.ToLowerInvariant()})", key, HashAlgorithmName.SHA256);
@@ -101,7 +102,6 @@ public static class BrokerCertificate
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
-        var now = DateTimeOffset.UtcNow;
         // Pinned, not checked against a CA's calendar: a long life spares the house a yearly re-pinning of every agent.
         return request.CreateSelfSigned(now.AddDays(-1), now.AddYears(20));
     }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using NodaTime;
 using Microsoft.Extensions.Options;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
@@ -25,6 +26,7 @@ public sealed class EmbeddedBroker(
     ServerSecret serverSecret,
     Enrolments enrolments,
     IOptions<DatabaseOptions> database,
+    IClock clock,
     ILogger<EmbeddedBroker> logger) : IHostedService, IAsyncDisposable
 {
     public static readonly TimeSpan EnrolmentPoll = TimeSpan.FromSeconds(2);
@@ -78,7 +80,7 @@ public sealed class EmbeddedBroker(
         {
             // With TLS the plain port stays on loopback, for the server's own in-process clients and tools on
             // this computer; every other computer must come through TLS.
-            var (certificate, created) = BrokerCertificate.LoadOrCreate(BrokerCertificate.EffectiveFile(mqtt, database.Value), mqtt);
+            var (certificate, created) = BrokerCertificate.LoadOrCreate(BrokerCertificate.EffectiveFile(mqtt, database.Value), mqtt, clock.GetCurrentInstant());
             fingerprint = BrokerCertificate.Fingerprint(certificate);
             builder = builder
                 .WithDefaultEndpointBoundIPAddress(IPAddress.Loopback)
