@@ -20,8 +20,6 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     public const string RootDataDirectory = "/var/lib/presence/postgres";
 
     private const string MaintenanceDatabase = "postgres";
-    private const string LogFileName = "postgresql.log";
-    private const long MaxLogBytes = 10 * 1024 * 1024;
     private const int PortAttempts = 3;
     // sun_path holds 108 bytes; PostgreSQL adds "/.s.PGSQL.<port>" to the socket folder.
     private const int MaxSocketPath = 107;
@@ -46,7 +44,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         DataDirectory = dataDirectory;
         Port = port;
         _password = password;
-        _postmasterPid = ReadPostmasterPid(dataDirectory);
+        _postmasterPid = PostgresDataFolder.ReadPostmasterPid(dataDirectory);
         ConnectionString = ConnectionStringFor(MaintenanceDatabase);
     }
 
@@ -107,7 +105,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
                 initdb.Add("--no-sync");
             await runner.RunAsPostgresAsync(binaries.InitDb, initdb, ct: ct).ConfigureAwait(false);
         }
-        RotateLog(dataDirectory);
+        PostgresDataFolder.RotateLog(dataDirectory);
 
         var port = await StartPostmasterAsync(options, dataDirectory, binaries, runner, clock, ct).ConfigureAwait(false);
         var postgres = new EmbeddedPostgres(binaries, runner, logger, dataDirectory, port, password);
@@ -140,8 +138,8 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         logger ??= NullLogger.Instance;
         var dataDirectory = Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.DataDirectory));
         var passwordFile = PasswordFileOf(dataDirectory);
-        if (!File.Exists(Path.Combine(dataDirectory, "postmaster.pid")) || !IsOurPostmasterRunning(dataDirectory)
-            || ReadPostmasterPort(dataDirectory) is not { } port || !File.Exists(passwordFile))
+        if (!File.Exists(Path.Combine(dataDirectory, "postmaster.pid")) || !PostgresDataFolder.IsOurPostmasterRunning(dataDirectory)
+            || PostgresDataFolder.ReadPostmasterPort(dataDirectory) is not { } port || !File.Exists(passwordFile))
         {
             return await StartAsync(options, logger, ct).ConfigureAwait(false);
         }
@@ -219,7 +217,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
     private async Task StopCoreAsync()
     {
-        var current = ReadPostmasterPid(DataDirectory);
+        var current = PostgresDataFolder.ReadPostmasterPid(DataDirectory);
         if (current is null || (_postmasterPid is not null && current != _postmasterPid))
         {
             // Already down, or a later StartAsync on this folder replaced our postmaster: that one is not ours to stop.
@@ -247,13 +245,13 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     private static async Task<int> StartPostmasterAsync(EmbeddedPostgresOptions options, string dataDirectory,
         PostgresBinaries binaries, PostgresCommandRunner runner, Stopwatch clock, CancellationToken ct)
     {
-        var logFile = Path.Combine(dataDirectory, LogFileName);
+        var logFile = Path.Combine(dataDirectory, PostgresDataFolder.LogFileName);
         // An over-long socket path stops the postmaster; nothing of ours needs the socket, only psql users might.
         var socketDirectory = dataDirectory.Length + "/.s.PGSQL.65535".Length <= MaxSocketPath ? dataDirectory : "";
         for (var attempt = 1; ; attempt++)
         {
-            var port = options.Port != 0 ? options.Port : FreeLoopbackPort();
-            var logStart = LogLength(logFile);
+            var port = options.Port != 0 ? options.Port : PostgresDataFolder.FreeLoopbackPort();
+            var logStart = PostgresDataFolder.LogLength(logFile);
             var serverOptions = $"-c listen_addresses=127.0.0.1 -p {port} " +
                                 $"-c unix_socket_directories={PostgresCommandRunner.ShellQuote(socketDirectory)}" +
                                 (options.Durable ? "" : " -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
@@ -275,7 +273,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             if (result.Succeeded)
                 return port;
 
-            var log = ReadLog(logFile, logStart);
+            var log = PostgresDataFolder.ReadLog(logFile, logStart);
             // After a timeout the postmaster may still be coming up; do not leave it behind.
             await runner.RunAsPostgresAsync(binaries.PgCtl, ["stop", "-D", dataDirectory, "-m", "immediate", "-w"], check: false, ct: ct)
                 .ConfigureAwait(false);
@@ -283,7 +281,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             if (options.Port == 0 && attempt < PortAttempts && log.Contains("Address already in use", StringComparison.Ordinal))
                 continue;
             throw new EmbeddedPostgresException(
-                $"PostgreSQL did not start in {dataDirectory}: {PostgresCommandRunner.Describe(result)}{LogSection(logFile, log)}");
+                $"PostgreSQL did not start in {dataDirectory}: {PostgresCommandRunner.Describe(result)}{PostgresDataFolder.LogSection(logFile, log)}");
         }
     }
 
@@ -291,7 +289,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     {
         // pg_ctl -w has already seen the postmaster accept connections; this proves our address and password work.
         var clock = Stopwatch.StartNew();
-        var logFile = Path.Combine(DataDirectory, LogFileName);
+        var logFile = Path.Combine(DataDirectory, PostgresDataFolder.LogFileName);
         while (true)
         {
             try
@@ -310,7 +308,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
                 {
                     throw new EmbeddedPostgresException(
                         $"PostgreSQL in {DataDirectory} did not accept connections on 127.0.0.1:{Port} within the start timeout: {e.Message}" +
-                        LogSection(logFile, ReadLog(logFile, 0)), e);
+                        PostgresDataFolder.LogSection(logFile, PostgresDataFolder.ReadLog(logFile, 0)), e);
                 }
                 await Task.Delay(TimeSpan.FromMilliseconds(100), ct).ConfigureAwait(false);
             }
@@ -423,7 +421,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         var pidFile = Path.Combine(dataDirectory, "postmaster.pid");
         if (!File.Exists(pidFile))
             return;
-        if (!IsOurPostmasterRunning(dataDirectory))
+        if (!PostgresDataFolder.IsOurPostmasterRunning(dataDirectory))
         {
             // Its process is gone (or the pid now belongs to another program): PostgreSQL would refuse to start
             // on a lock file naming a live process, and it is never right to signal that process.
@@ -432,105 +430,9 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             return;
         }
         logger.LogWarning("PostgreSQL from an earlier run still runs on {DataDirectory} (pid {Pid}); stopping it",
-            dataDirectory, ReadPostmasterPid(dataDirectory));
+            dataDirectory, PostgresDataFolder.ReadPostmasterPid(dataDirectory));
         await runner.RunAsPostgresAsync(binaries.PgCtl, ["stop", "-D", dataDirectory, "-m", "fast", "-w", "-t", Seconds(StopTimeout)], ct: ct)
             .ConfigureAwait(false);
-    }
-
-    private static bool IsOurPostmasterRunning(string dataDirectory)
-    {
-        var pid = ReadPostmasterPid(dataDirectory);
-        if (pid is null)
-            return false;
-        try
-        {
-            using var process = Process.GetProcessById(pid.Value);
-            if (process.HasExited || process.ProcessName is not ("postgres" or "postmaster"))
-                return false;
-        }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
-        {
-            return false;
-        }
-
-        // A postgres with that pid may serve another cluster (pids are reused after a reboot): the postmaster's
-        // working folder is its data folder, and its lock file there is identical to ours only if it is ours.
-        var theirs = $"/proc/{pid}/cwd/postmaster.pid";
-        try
-        {
-            if (!Directory.Exists("/proc"))
-                return true;
-            return File.Exists(theirs) && File.ReadAllText(theirs) == File.ReadAllText(Path.Combine(dataDirectory, "postmaster.pid"));
-        }
-        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
-        {
-            // Someone else's process: assume ours, and pg_ctl stop will say if it may not signal it.
-            return true;
-        }
-    }
-
-    private static int? ReadPostmasterPid(string dataDirectory)
-    {
-        try
-        {
-            using var reader = new StreamReader(Path.Combine(dataDirectory, "postmaster.pid"));
-            return int.TryParse(reader.ReadLine()?.Trim(), out var pid) && pid > 0 ? pid : null;
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            return null;
-        }
-    }
-
-    // postmaster.pid: pid, data folder, start time, port, socket folder, listen address, shared memory key, status.
-    private static int? ReadPostmasterPort(string dataDirectory)
-    {
-        try
-        {
-            var lines = File.ReadAllLines(Path.Combine(dataDirectory, "postmaster.pid"));
-            return lines.Length > 3 && int.TryParse(lines[3].Trim(), out var port) && port is > 0 and <= IPEndPoint.MaxPort ? port : null;
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException)
-        {
-            return null;
-        }
-    }
-
-    private static void RotateLog(string dataDirectory)
-    {
-        var logFile = Path.Combine(dataDirectory, LogFileName);
-        if (LogLength(logFile) > MaxLogBytes)
-            File.Move(logFile, logFile + ".1", overwrite: true);
-    }
-
-    private static long LogLength(string logFile) => File.Exists(logFile) ? new FileInfo(logFile).Length : 0;
-
-    private static string ReadLog(string logFile, long from)
-    {
-        try
-        {
-            using var stream = new FileStream(logFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            stream.Seek(Math.Min(from, stream.Length), SeekOrigin.Begin);
-            using var reader = new StreamReader(stream);
-            return reader.ReadToEnd();
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return "";
-        }
-    }
-
-    private static string LogSection(string logFile, string log)
-    {
-        var tail = log.Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(30).ToArray();
-        return tail.Length == 0 ? "" : $"{Environment.NewLine}--- end of {logFile} ---{Environment.NewLine}{string.Join(Environment.NewLine, tail)}";
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static string Seconds(TimeSpan span) => Math.Max(1, (int)Math.Ceiling(span.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
