@@ -35,6 +35,8 @@ builder.Logging.AddSimpleConsole(console =>
     console.TimestampFormat = "HH:mm:ss ";
 });
 builder.Services.AddHostedService(services => new PresenceAgent(options, services.GetRequiredService<ILoggerFactory>()));
+// Under systemd (Type=notify) the unit counts as started when the agent is; elsewhere this does nothing.
+builder.Services.AddSystemd();
 
 await builder.Build().RunAsync();
 return 0;

@@ -1,3 +1,7 @@
+using System.Net;
+using System.Net.Sockets;
+using Presence.Tests.Shared;
+
 namespace Presence.Agent.Tests.Integrations;
 
 /// <summary>The systemd units in integrations/linux/ are well formed and start what the README there installs.</summary>
@@ -16,6 +20,9 @@ public sealed class SystemdUnitTests
         Assert.Contains("network-online.target", unit["Unit"]["After"].Single().Split(' '));
         Assert.Contains("network-online.target", unit["Unit"]["Wants"].Single().Split(' '));
         var service = unit["Service"];
+        // Both programs tell systemd when they are started (Agent_under_systemd, Server.Tests running_under_systemd);
+        // a Type=notify unit whose program never says so is killed after TimeoutStartSec.
+        Assert.Equal("notify", service["Type"].Single());
         Assert.Equal("presence", service["User"].Single());
         Assert.Equal("on-failure", service["Restart"].Single());
         Assert.Equal("-" + environmentFile, service["EnvironmentFile"].Single());
@@ -35,6 +42,34 @@ public sealed class SystemdUnitTests
 
         Assert.Equal("presence-agent", service["StateDirectory"].Single());
         Assert.Contains("PRESENCE_AGENT_STATEDIRECTORY=/var/lib/presence-agent", service["Environment"]);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task The_agent_tells_systemd_it_started_even_before_the_broker_answers_and_that_it_stops()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), $"presence-agent-systemd-{Guid.NewGuid():N}");
+        using var nobody = new TcpListener(IPAddress.Loopback, 0);
+        nobody.Start();
+        var port = ((IPEndPoint)nobody.LocalEndpoint).Port;
+        nobody.Stop();
+        try
+        {
+            // No broker on that port: the agent keeps trying in the background, and is started all the same, so a
+            // computer boots while the server's computer is still off.
+            using var agent = UnderSystemd.Start(directory,
+                ["dotnet", typeof(PresenceAgent).Assembly.Location, "--host", "basement", "--broker", $"127.0.0.1:{port}"],
+                environment => environment["PRESENCE_AGENT_STATEDIRECTORY"] = Path.Combine(directory, "state"));
+
+            Assert.Equal("READY=1", await agent.NextNotificationAsync(TimeSpan.FromSeconds(60)));
+            await agent.StopAsync();
+            Assert.Equal("STOPPING=1", await agent.NextNotificationAsync(TimeSpan.FromSeconds(30)));
+            await agent.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            System.IO.Directory.Delete(directory, recursive: true);
+        }
     }
 
     /// <summary>systemd's INI dialect: sections, <c>Key=Value</c>, comments with # or ;, a key may repeat.</summary>
