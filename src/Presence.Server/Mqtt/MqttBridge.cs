@@ -37,6 +37,14 @@ public sealed class MqttBridge(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (ServerSession.PlainBeyondLoopback(options.Value))
+        {
+            logger.LogWarning(
+                "MQTT: the external broker {Host}:{Port} is beyond this computer and Mqtt:Tls:Enabled=false: the server's password, every signal and every command cross the network unencrypted. " +
+                "Give the broker a TLS listener and remove Mqtt:Tls:Enabled=false (trust it with Mqtt:Tls:CaFile or Mqtt:Tls:Fingerprint)",
+                options.Value.Host, options.Value.Port);
+        }
+
         // Wolverine and Marten must be up before the first message is handed over.
         await WaitForStartAsync(stoppingToken);
         connection.OnMessage((topic, payload) => HandleAsync(topic, payload, stoppingToken));
