@@ -45,6 +45,17 @@ public sealed class MqttBridge(
                 options.Value.Host, options.Value.Port);
         }
 
+        else if (ServerSession.ExternalTls(options.Value))
+        {
+            var tls = options.Value.Tls;
+            logger.LogInformation(
+                "MQTT: reaching the external broker {Host}:{Port} over TLS (Mqtt:Tls:Port), trusting {Trust}{Client}",
+                options.Value.Host, tls.Port,
+                !string.IsNullOrWhiteSpace(tls.Fingerprint) ? "only the certificate pinned by Mqtt:Tls:Fingerprint"
+                    : !string.IsNullOrWhiteSpace(tls.CaFile) ? $"the CA in {tls.CaFile}" : "this computer's CAs",
+                string.IsNullOrWhiteSpace(tls.ClientCertificate) ? "" : $", showing the client certificate {tls.ClientCertificate}");
+        }
+
         // Wolverine and Marten must be up before the first message is handed over.
         await WaitForStartAsync(stoppingToken);
         connection.OnMessage((topic, payload) => HandleAsync(topic, payload, stoppingToken));

@@ -38,10 +38,11 @@ public sealed class speaking_tls_to_an_external_broker : IDisposable
         var ca = TestCertificates.NewAuthority("house", Path.Combine(scratch, "house"));
         await using var broker = await ExternalBroker.StartAsync(tls: ca.ForMosquitto(requireCertificate: true));
         var (certificate, key) = ca.Client("presence-server");
+        var logs = new CapturedLogs();
 
         // Mqtt:Port points nowhere: the server can only have reached the broker at its TLS port. No Tls:Enabled
         // either: on loopback, naming a CA file is what turns TLS on.
-        await using var server = await TestServer.StartAsync(externalBrokerPort: broker.Port, nodeName: "tls", mqttLogin: broker.ServerLogin, settings:
+        await using var server = await TestServer.StartAsync(externalBrokerPort: broker.Port, nodeName: "tls", mqttLogin: broker.ServerLogin, services: logs.AddTo, settings:
         [
             $"--Mqtt:Port={Ports.Free()}",
             $"--Mqtt:Tls:Port={broker.TlsPort}",
@@ -59,6 +60,8 @@ public sealed class speaking_tls_to_an_external_broker : IDisposable
             return events.Select(e => e.Data).OfType<SignalRecorded>().Any(s => s.Evidence.Id == "over-tls-1");
         }, "the signal stored by the server that reads mosquitto over TLS", TimeSpan.FromSeconds(30));
         Assert.Contains($"on port {broker.TlsPort}", broker.Log);
+        Assert.Contains(logs.Lines, l => l.Contains($"over TLS (Mqtt:Tls:Port), trusting the CA in {ca.CaFile}, showing the client certificate {certificate}", StringComparison.Ordinal));
+        Assert.DoesNotContain(logs.Lines, l => l.Contains(broker.ServerLogin.Password, StringComparison.Ordinal));
     }
 
     [Fact]
