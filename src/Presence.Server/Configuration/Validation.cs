@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using NodaTime;
 using Presence.Contracts.Mqtt;
 using Presence.Contracts.Wire;
+using Presence.Server.Mqtt;
 using Presence.Domain.House;
 
 namespace Presence.Server.Configuration;
@@ -237,6 +238,11 @@ public sealed class MqttValidation : IValidateOptions<MqttOptions>
             }
 
             return;
+        }
+
+        if (ServerSession.ExternalTls(mqtt) && tls.Port == 0)
+        {
+            errors.Add("Mqtt:Tls:Port must be the external broker's TLS port (usually 8883), not 0");
         }
 
         if (tls.Enabled == false && tls.NamesTrust)

@@ -123,6 +123,7 @@ public sealed class speaking_tls_to_an_external_broker : IDisposable
         Assert.Contains("Mqtt:Tls:Fingerprint 'AB:CD' must be a SHA-256", Refusal("--Mqtt:Broker=external", "--Mqtt:Tls:Fingerprint=AB:CD"));
         Assert.Contains("Mqtt:Tls:Enabled is false but Mqtt:Tls:Fingerprint, CaFile or ClientCertificate is set",
             Refusal("--Mqtt:Broker=external", "--Mqtt:Tls:Enabled=false", $"--Mqtt:Tls:CaFile={ca.CaFile}"));
+        Assert.Contains("Mqtt:Tls:Port must be the external broker's TLS port", Refusal("--Mqtt:Broker=external", "--Mqtt:Host=mqtt.home.arpa", "--Mqtt:Tls:Port=0"));
         Assert.Contains("Mqtt:Tls:CaFile is for an external broker (Mqtt:Broker=external)", Refusal("--Mqtt:Broker=embedded", $"--Mqtt:Tls:CaFile={ca.CaFile}"));
     }
 
