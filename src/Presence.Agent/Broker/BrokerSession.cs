@@ -31,7 +31,7 @@ internal static class BrokerSession
         if (tls.IsOn)
         {
             builder.WithTrust(options.Mqtt.Host, new MqttTrust(
-                string.IsNullOrWhiteSpace(tls.Fingerprint) ? null : tls.Fingerprint, tls.CaFile, tls.ClientCertificate, tls.ClientCertificatePassword), logger);
+                string.IsNullOrWhiteSpace(tls.Fingerprint) ? null : tls.Fingerprint, tls.CaFile, tls.ClientCertificate, tls.ClientCertificatePassword, tls.ClientKey), logger);
         }
 
         return builder.Build();

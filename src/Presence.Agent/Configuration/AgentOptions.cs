@@ -93,10 +93,13 @@ public sealed class AgentTlsOptions
     /// <summary>PEM or DER file of the CA that signed an external broker's certificate.</summary>
     public string? CaFile { get; set; }
 
-    /// <summary>PFX with this agent's client certificate and key, for brokers that require client certificates.</summary>
+    /// <summary>This agent's client certificate, for brokers that require client certificates: a PFX with its key, or PEM.</summary>
     public string? ClientCertificate { get; set; }
 
-    /// <summary>The client certificate PFX's password, if it has one.</summary>
+    /// <summary>PEM private key of a PEM <see cref="ClientCertificate"/>; empty: the key is in the certificate's file.</summary>
+    public string? ClientKey { get; set; }
+
+    /// <summary>The client certificate's password (PFX, or an encrypted PEM key), if it has one.</summary>
     public string? ClientCertificatePassword { get; set; }
 
     public bool IsOn => Enabled || !string.IsNullOrWhiteSpace(Fingerprint);

@@ -73,12 +73,9 @@ public static class AgentOptionsValidator
             return $"{a}:Mqtt:Tls:Fingerprint '{pin}' must be a SHA-256: 64 hex digits, colons allowed (what the server logs on start and `enroll` prints)";
         }
 
-        foreach (var (key, file) in new[] { ("CaFile", o.Mqtt.Tls.CaFile), ("ClientCertificate", o.Mqtt.Tls.ClientCertificate) })
+        if (Presence.Contracts.Mqtt.MqttTls.ProblemWithFiles($"{a}:Mqtt:Tls", o.Mqtt.Tls.CaFile, o.Mqtt.Tls.ClientCertificate, o.Mqtt.Tls.ClientKey, o.Mqtt.Tls.ClientCertificatePassword) is { } tlsProblem)
         {
-            if (file is { Length: > 0 } && !File.Exists(file))
-            {
-                return $"{a}:Mqtt:Tls:{key} '{file}' does not exist";
-            }
+            return tlsProblem;
         }
 
         if (o.Mqtt.ReconnectDelay <= TimeSpan.Zero)

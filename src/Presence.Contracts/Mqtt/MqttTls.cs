@@ -9,9 +9,11 @@ namespace Presence.Contracts.Mqtt;
 /// <summary>How a client trusts a broker over TLS, and which certificate (if any) it shows.</summary>
 /// <param name="Fingerprint">SHA-256 of the broker's certificate: when set, it alone decides (whatever CA signed it).</param>
 /// <param name="CaFile">PEM or DER file of the CA that signed an external broker's certificate; else the system's CAs.</param>
-/// <param name="ClientCertificateFile">PFX shown to brokers that ask for client certificates.</param>
+/// <param name="ClientCertificateFile">Certificate shown to brokers that ask for client certificates: a PFX with its key, or PEM.</param>
 /// <param name="ClientCertificatePassword">The PFX's password, if it has one.</param>
-public sealed record MqttTrust(string? Fingerprint, string? CaFile = null, string? ClientCertificateFile = null, string? ClientCertificatePassword = null);
+/// <param name="ClientKeyFile">PEM private key of a PEM client certificate; empty: the key is in the certificate's own file.</param>
+public sealed record MqttTrust(
+    string? Fingerprint, string? CaFile = null, string? ClientCertificateFile = null, string? ClientCertificatePassword = null, string? ClientKeyFile = null);
 
 /// <summary>
 /// TLS for <see cref="MqttConnection"/>'s clients. The embedded broker's certificate is self-signed, so no CA can
@@ -41,8 +43,8 @@ public static class MqttTls
         var pin = trust.Fingerprint is null ? null : NormalizeFingerprint(trust.Fingerprint)
             ?? throw new ArgumentException($"the MQTT TLS fingerprint '{trust.Fingerprint}' is not a SHA-256 (64 hex digits, colons allowed)");
         var ca = trust.CaFile is { Length: > 0 } caFile ? LoadCa(caFile) : null;
-        var client = trust.ClientCertificateFile is { Length: > 0 } pfx
-            ? X509CertificateLoader.LoadPkcs12FromFile(pfx, trust.ClientCertificatePassword)
+        var client = trust.ClientCertificateFile is { Length: > 0 } file
+            ? LoadClientCertificate(file, trust.ClientCertificatePassword, trust.ClientKeyFile)
             : null;
         return builder.WithTlsOptions(tls =>
         {
@@ -113,8 +115,85 @@ public static class MqttTls
         return false;
     }
 
-    private static X509Certificate2 LoadCa(string path) => X509CertificateLoader.LoadCertificate(
-        File.ReadAllText(path).Contains("-----BEGIN", StringComparison.Ordinal)
+    /// <summary>
+    /// What is wrong with the files a TLS client section names (each checked by loading it, as the connection will),
+    /// as one line naming the key under <paramref name="section"/> (e.g. Agent:Mqtt:Tls); null when all is well.
+    /// </summary>
+    public static string? ProblemWithFiles(string section, string? caFile, string? clientCertificate, string? clientKey, string? password)
+    {
+        foreach (var (key, file) in new[] { ("CaFile", caFile), ("ClientCertificate", clientCertificate), ("ClientKey", clientKey) })
+        {
+            if (file is { Length: > 0 } && !File.Exists(file))
+            {
+                return $"{section}:{key} '{file}' does not exist";
+            }
+        }
+
+        if (clientKey is { Length: > 0 } && clientCertificate is not { Length: > 0 })
+        {
+            return $"{section}:ClientKey '{clientKey}' is set but {section}:ClientCertificate is not; name the certificate the key belongs to";
+        }
+
+        try
+        {
+            if (caFile is { Length: > 0 })
+            {
+                using var ca = LoadCa(caFile);
+            }
+        }
+        catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException)
+        {
+            return $"{section}:CaFile '{caFile}' is not a readable PEM or DER certificate: {e.Message}";
+        }
+
+        try
+        {
+            if (clientCertificate is { Length: > 0 })
+            {
+                using var client = LoadClientCertificate(clientCertificate, password, clientKey);
+            }
+        }
+        catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return $"{section}:ClientCertificate '{clientCertificate}'{(clientKey is { Length: > 0 } ? $" with ClientKey '{clientKey}'" : "")} cannot be loaded with its private key " +
+                $"(a PFX and its ClientCertificatePassword, or PEM with the key in ClientKey or the same file): {e.Message}";
+        }
+
+        return null;
+    }
+
+    /// <summary>A CA certificate from a PEM or DER file (the first certificate of a PEM bundle).</summary>
+    /// <exception cref="CryptographicException">The file holds no certificate.</exception>
+    public static X509Certificate2 LoadCa(string path) => X509CertificateLoader.LoadCertificate(
+        IsPem(path)
             ? X509Certificate2.CreateFromPem(File.ReadAllText(path)).RawData
             : File.ReadAllBytes(path));
+
+    /// <summary>
+    /// A client certificate with its private key: a PFX (with <paramref name="password"/>), or PEM with the key in
+    /// <paramref name="keyFile"/> or in the same file (what mosquitto and openssl users have at hand).
+    /// </summary>
+    /// <exception cref="CryptographicException">Not a certificate, a wrong password, or no private key that fits it.</exception>
+    public static X509Certificate2 LoadClientCertificate(string path, string? password, string? keyFile)
+    {
+        if (!IsPem(path))
+        {
+            var pfx = X509CertificateLoader.LoadPkcs12FromFile(path, password);
+            return pfx.HasPrivateKey ? pfx : throw new CryptographicException($"'{path}' holds no private key");
+        }
+
+        using var pem = string.IsNullOrEmpty(password)
+            ? X509Certificate2.CreateFromPemFile(path, keyFile is { Length: > 0 } ? keyFile : null)
+            : X509Certificate2.CreateFromEncryptedPemFile(path, password, keyFile is { Length: > 0 } ? keyFile : null);
+        // A key read from PEM is ephemeral, which TLS stacks may refuse to sign with; a PKCS#12 round trip gives it a home.
+        return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+    }
+
+    private static bool IsPem(string path)
+    {
+        var start = new byte[4096];
+        using var file = File.OpenRead(path);
+        var read = file.Read(start);
+        return System.Text.Encoding.ASCII.GetString(start, 0, read).Contains("-----BEGIN", StringComparison.Ordinal);
+    }
 }

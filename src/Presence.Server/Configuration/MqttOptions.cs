@@ -39,29 +39,63 @@ public sealed class MqttOptions
     /// <summary>Embedded broker: identities (MQTT usernames) allowed to send requests and maintenance switches.</summary>
     public List<string> Controllers { get; set; } = ["homeassistant", "presence-cli"];
 
-    /// <summary>Embedded broker: the TLS endpoint agents on other computers connect to.</summary>
+    /// <summary>
+    /// TLS to the broker. Embedded: the TLS endpoint agents on other computers connect to. External: how the
+    /// server's own connections reach the broker's TLS endpoint and trust it.
+    /// </summary>
     public MqttTlsOptions Tls { get; set; } = new();
 }
 
-/// <summary>The `Mqtt:Tls` section of the embedded broker.</summary>
+/// <summary>
+/// The `Mqtt:Tls` section. Enabled and Port serve both brokers; CertificateFile and HostNames only the embedded one
+/// (its own certificate); Fingerprint, CaFile and the client certificate only an external one (how the server
+/// trusts it and proves itself), the same keys as the agent's Agent:Mqtt:Tls.
+/// </summary>
 public sealed class MqttTlsOptions
 {
     /// <summary>
-    /// Unset: on when the broker listens beyond loopback, off on loopback only (the first run stays as easy as
-    /// before). Beyond loopback only an explicit false turns it off (e.g. a network that is itself encrypted).
+    /// Unset: on when the broker is beyond loopback (the embedded one listens there, or an external one is on another
+    /// computer), off on loopback only (the first run stays as easy as before); an external broker's Fingerprint,
+    /// CaFile or ClientCertificate turn it on too. Beyond loopback only an explicit false turns it off (e.g. a
+    /// network that is itself encrypted), and the server then warns at every start.
     /// </summary>
     public bool? Enabled { get; set; }
 
+    /// <summary>Embedded: the port its TLS endpoint listens on. External: the broker's TLS port the server connects to.</summary>
     public int Port { get; set; } = 8883;
 
-    /// <summary>PFX with the broker's certificate and key; default <c>mqtt-broker.pfx</c> beside the private PostgreSQL's data folder, made on first start.</summary>
+    /// <summary>Embedded: PFX with the broker's certificate and key; default <c>mqtt-broker.pfx</c> beside the private PostgreSQL's data folder, made on first start.</summary>
     public string? CertificateFile { get; set; }
 
-    /// <summary>Names put in a new certificate (SANs); default: Mqtt:Host when it is a single address, localhost, 127.0.0.1 and this computer's name.</summary>
+    /// <summary>Embedded: names put in a new certificate (SANs); default: Mqtt:Host when it is a single address, localhost, 127.0.0.1 and this computer's name.</summary>
     public List<string> HostNames { get; set; } = [];
+
+    /// <summary>
+    /// External: SHA-256 of the broker's certificate; when set the certificate must be exactly this one, whatever
+    /// signed it. Empty: it must chain to <see cref="CaFile"/> (or a CA this computer trusts) and name Mqtt:Host.
+    /// </summary>
+    public string? Fingerprint { get; set; }
+
+    /// <summary>External: PEM or DER file of the CA that signed the broker's certificate.</summary>
+    public string? CaFile { get; set; }
+
+    /// <summary>External: the server's client certificate, for a broker that requires them (mosquitto's require_certificate): a PFX with its key, or PEM.</summary>
+    public string? ClientCertificate { get; set; }
+
+    /// <summary>External: PEM private key of a PEM <see cref="ClientCertificate"/>; empty: the key is in the certificate's file.</summary>
+    public string? ClientKey { get; set; }
+
+    /// <summary>External: the client certificate's password (PFX, or an encrypted PEM key), if it has one.</summary>
+    public string? ClientCertificatePassword { get; set; }
 
     /// <summary>Whether TLS is on for a broker listening on <paramref name="loopbackOnly"/>.</summary>
     public bool IsOn(bool loopbackOnly) => Enabled ?? !loopbackOnly;
+
+    /// <summary>Whether the server's connection to an external broker at <paramref name="loopbackOnly"/> uses TLS.</summary>
+    public bool IsOnForExternal(bool loopbackOnly) => Enabled ?? (!loopbackOnly || NamesTrust);
+
+    /// <summary>Whether any of the external-only settings is given.</summary>
+    public bool NamesTrust => !string.IsNullOrWhiteSpace(Fingerprint) || !string.IsNullOrWhiteSpace(CaFile) || !string.IsNullOrWhiteSpace(ClientCertificate);
 }
 
 /// <summary>The `Database` section. No connection string: the server runs its own PostgreSQL.</summary>

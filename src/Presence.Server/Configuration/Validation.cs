@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Options;
 using NodaTime;
+using Presence.Contracts.Mqtt;
 using Presence.Contracts.Wire;
+using Presence.Server.Mqtt;
 using Presence.Domain.House;
 
 namespace Presence.Server.Configuration;
@@ -180,10 +182,12 @@ public sealed class MqttValidation : IValidateOptions<MqttOptions>
         {
             errors.Add($"Mqtt:Tls:Port must be 0–65535, got {mqtt.Tls.Port}");
         }
-        else if (mqtt.Tls.Port == mqtt.Port && mqtt.Port != 0 && mqtt.Tls.Enabled == true)
+        else if (mqtt.Broker == BrokerKind.Embedded && mqtt.Tls.Port == mqtt.Port && mqtt.Port != 0 && mqtt.Tls.Enabled == true)
         {
             errors.Add($"Mqtt:Tls:Port must differ from Mqtt:Port ({mqtt.Port}): the plain and the TLS endpoint each need their own");
         }
+
+        CheckTls(errors, mqtt);
 
         if (string.IsNullOrWhiteSpace(mqtt.Host))
         {
@@ -217,6 +221,45 @@ public sealed class MqttValidation : IValidateOptions<MqttOptions>
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    /// <summary>How the server trusts an external broker: the files are loaded now, not at the first connection.</summary>
+    private static void CheckTls(List<string> errors, MqttOptions mqtt)
+    {
+        var tls = mqtt.Tls;
+        if (mqtt.Broker == BrokerKind.Embedded)
+        {
+            var external = new[] { ("Fingerprint", tls.Fingerprint), ("CaFile", tls.CaFile), ("ClientCertificate", tls.ClientCertificate), ("ClientKey", tls.ClientKey) }
+                .Where(k => !string.IsNullOrWhiteSpace(k.Item2)).Select(k => $"Mqtt:Tls:{k.Item1}").ToList();
+            if (external.Count > 0)
+            {
+                errors.Add($"{string.Join(", ", external)} {(external.Count == 1 ? "is" : "are")} for an external broker (Mqtt:Broker=external): how the server trusts it. " +
+                    "The embedded broker's own certificate is Mqtt:Tls:CertificateFile, and the server reaches it over loopback");
+            }
+
+            return;
+        }
+
+        if (ServerSession.ExternalTls(mqtt) && tls.Port == 0)
+        {
+            errors.Add("Mqtt:Tls:Port must be the external broker's TLS port (usually 8883), not 0");
+        }
+
+        if (tls.Enabled == false && tls.NamesTrust)
+        {
+            errors.Add("Mqtt:Tls:Enabled is false but Mqtt:Tls:Fingerprint, CaFile or ClientCertificate is set: remove Enabled=false to connect with TLS, or the TLS settings");
+        }
+
+        if (!string.IsNullOrWhiteSpace(tls.Fingerprint) && MqttTls.NormalizeFingerprint(tls.Fingerprint) is null)
+        {
+            errors.Add($"Mqtt:Tls:Fingerprint '{tls.Fingerprint}' must be a SHA-256 of the broker's certificate: 64 hex digits, colons allowed " +
+                "(openssl x509 -noout -fingerprint -sha256 -in <certificate>)");
+        }
+
+        if (MqttTls.ProblemWithFiles("Mqtt:Tls", tls.CaFile, tls.ClientCertificate, tls.ClientKey, tls.ClientCertificatePassword) is { } problem)
+        {
+            errors.Add(problem);
+        }
     }
 }
 

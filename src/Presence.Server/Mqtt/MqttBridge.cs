@@ -37,6 +37,25 @@ public sealed class MqttBridge(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (ServerSession.PlainBeyondLoopback(options.Value))
+        {
+            logger.LogWarning(
+                "MQTT: the external broker {Host}:{Port} is beyond this computer and Mqtt:Tls:Enabled=false: the server's password, every signal and every command cross the network unencrypted. " +
+                "Give the broker a TLS listener and remove Mqtt:Tls:Enabled=false (trust it with Mqtt:Tls:CaFile or Mqtt:Tls:Fingerprint)",
+                options.Value.Host, options.Value.Port);
+        }
+
+        else if (ServerSession.ExternalTls(options.Value))
+        {
+            var tls = options.Value.Tls;
+            logger.LogInformation(
+                "MQTT: reaching the external broker {Host}:{Port} over TLS (Mqtt:Tls:Port), trusting {Trust}{Client}",
+                options.Value.Host, tls.Port,
+                !string.IsNullOrWhiteSpace(tls.Fingerprint) ? "only the certificate pinned by Mqtt:Tls:Fingerprint"
+                    : !string.IsNullOrWhiteSpace(tls.CaFile) ? $"the CA in {tls.CaFile}" : "this computer's CAs",
+                string.IsNullOrWhiteSpace(tls.ClientCertificate) ? "" : $", showing the client certificate {tls.ClientCertificate}");
+        }
+
         // Wolverine and Marten must be up before the first message is handed over.
         await WaitForStartAsync(stoppingToken);
         connection.OnMessage((topic, payload) => HandleAsync(topic, payload, stoppingToken));

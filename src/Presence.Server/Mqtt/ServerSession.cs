@@ -7,7 +7,8 @@ namespace Presence.Server.Mqtt;
 /// <summary>
 /// The server's MQTT connections (one per role, "in" and "out"): a persistent session, so QoS 1 messages that
 /// arrive while the server restarts wait for it at the broker. On the embedded broker they prove the server's
-/// identity with this process's own secret; on an external one with Mqtt:Username and Mqtt:Password.
+/// identity with this process's own secret; on an external one with Mqtt:Username and Mqtt:Password, over TLS
+/// (Mqtt:Tls) unless the broker is on this computer, trusting it the way an agent does (<see cref="MqttTls"/>).
 /// </summary>
 public static class ServerSession
 {
@@ -16,8 +17,9 @@ public static class ServerSession
 
     public static MqttConnection Connection(string role, MqttOptions mqtt, ServerSecret secret, ILogger logger)
     {
+        var tls = ExternalTls(mqtt);
         var options = new MqttClientOptionsBuilder()
-            .WithTcpServer(Address(mqtt), mqtt.Port)
+            .WithTcpServer(Address(mqtt), tls ? mqtt.Tls.Port : mqtt.Port)
             .WithClientId($"{Admission.ServerClientPrefix}{mqtt.NodeName}-{role}")
             .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
             .WithCleanStart(false)
@@ -32,8 +34,30 @@ public static class ServerSession
             options = options.WithCredentials(user, mqtt.Password);
         }
 
+        if (tls)
+        {
+            var t = mqtt.Tls;
+            options = options.WithTrust(mqtt.Host, new MqttTrust(
+                string.IsNullOrWhiteSpace(t.Fingerprint) ? null : t.Fingerprint, t.CaFile, t.ClientCertificate, t.ClientCertificatePassword, t.ClientKey), logger);
+        }
+
         return new MqttConnection($"server {role}", options.Build(), Reconnect, logger);
     }
+
+    /// <summary>Whether the server's connections go to an external broker with TLS.</summary>
+    public static bool ExternalTls(MqttOptions mqtt) =>
+        mqtt.Broker == BrokerKind.External && mqtt.Tls.IsOnForExternal(IsOnThisComputer(mqtt.Host));
+
+    /// <summary>
+    /// An external broker that is reached without TLS although it is on another computer (Mqtt:Tls:Enabled=false
+    /// said so): the server's password, the signals and the signed commands cross the network readable by anyone on it.
+    /// </summary>
+    public static bool PlainBeyondLoopback(MqttOptions mqtt) =>
+        mqtt.Broker == BrokerKind.External && !ExternalTls(mqtt) && !IsOnThisComputer(mqtt.Host);
+
+    /// <summary>A loopback address or the name localhost: traffic to it never leaves this computer.</summary>
+    public static bool IsOnThisComputer(string host) =>
+        string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase) || EmbeddedBroker.IsLoopbackOnly(host);
 
     /// <summary>
     /// Where the server's clients find the broker. The embedded one is in this process: with TLS on, its plain

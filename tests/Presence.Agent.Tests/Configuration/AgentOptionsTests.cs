@@ -114,6 +114,26 @@ public sealed class AgentOptionsTests : IDisposable
         Assert.Equal(TimeSpan.FromMilliseconds(500), options.Qemu.PollInterval);
     }
 
+    [Fact]
+    public void Tls_files_that_cannot_be_used_are_reported_at_start_naming_the_key_and_the_problem()
+    {
+        var ca = Presence.Tests.Shared.TestCertificates.NewAuthority("options", scratch);
+        var pfx = ca.ClientPfx("imac", "right");
+        var (certificate, _) = ca.Client("laptop");
+        var notACertificate = Path.Combine(scratch, "notes.txt");
+        File.WriteAllText(notACertificate, "not a certificate");
+
+        var garbage = Assert.Throws<AgentOptionsException>(() => Load("--host", "imac", $"--Agent:Mqtt:Tls:CaFile={notACertificate}"));
+        var wrongPassword = Assert.Throws<AgentOptionsException>(() => Load("--host", "imac", $"--Agent:Mqtt:Tls:ClientCertificate={pfx}", "--Agent:Mqtt:Tls:ClientCertificatePassword=hunter2-typo"));
+        var keyless = Assert.Throws<AgentOptionsException>(() => Load("--host", "imac", $"--Agent:Mqtt:Tls:ClientCertificate={certificate}"));
+
+        Assert.StartsWith($"Agent:Mqtt:Tls:CaFile '{notACertificate}' is not a readable PEM or DER certificate", garbage.Message);
+        Assert.StartsWith($"Agent:Mqtt:Tls:ClientCertificate '{pfx}' cannot be loaded with its private key", wrongPassword.Message);
+        Assert.DoesNotContain("hunter2", wrongPassword.Message);
+        Assert.StartsWith($"Agent:Mqtt:Tls:ClientCertificate '{certificate}' cannot be loaded with its private key", keyless.Message);
+        Assert.Equal(pfx, Load("--host", "imac", $"--Agent:Mqtt:Tls:ClientCertificate={pfx}", "--Agent:Mqtt:Tls:ClientCertificatePassword=right").Mqtt.Tls.ClientCertificate);
+    }
+
     private AgentOptions Load(params string[] args) =>
         AgentConfiguration.Load(args, new Hashtable(), defaultConfigPath: Path.Combine(scratch, "none.json")).Options;
 }

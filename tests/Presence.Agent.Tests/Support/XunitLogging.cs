@@ -15,6 +15,26 @@ public sealed class XunitLoggerProvider(ITestOutputHelper output) : ILoggerProvi
 
     public ILogger CreateLogger(string categoryName) => new XunitLogger(output, categoryName, lines);
 
+    /// <summary>The first line (already logged or still to come) that matches; the patience is a guard against hanging only.</summary>
+    public async Task<string> WaitForLineAsync(Func<string, bool> match, string what, TimeSpan? patience = null)
+    {
+        var deadline = DateTime.UtcNow + (patience ?? Watcher.Patience);
+        while (true)
+        {
+            if (lines.FirstOrDefault(match) is { } line)
+            {
+                return line;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"waited {(patience ?? Watcher.Patience).TotalSeconds:0} s for a log line saying {what}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
     public void Dispose()
     {
     }

@@ -29,14 +29,18 @@ public sealed class ExternalBroker : IAsyncDisposable
     private readonly StringBuilder log = new();
     private Process? process;
 
-    private ExternalBroker(string directory, int port, Dictionary<string, string> passwords)
+    private ExternalBroker(string directory, int port, int? tlsPort, Dictionary<string, string> passwords)
     {
         this.directory = directory;
         this.passwords = passwords;
         Port = port;
+        TlsPort = tlsPort;
     }
 
     public int Port { get; }
+
+    /// <summary>The TLS listener's port, when started with one; the same identities, passwords and ACL hold there.</summary>
+    public int? TlsPort { get; }
 
     /// <summary>What mosquitto wrote since it was first started, for a failing test's message.</summary>
     public string Log
@@ -59,7 +63,8 @@ public sealed class ExternalBroker : IAsyncDisposable
     /// A misconfigured (or compromised) broker: anyone may connect and publish anywhere, so only what the server and
     /// the agents check themselves stands between a forger and a VM.
     /// </param>
-    public static async Task<ExternalBroker> StartAsync(bool open = false)
+    /// <param name="tls">A second listener, with TLS (<see cref="TestCertificates.ForMosquitto"/>), beside the plain one.</param>
+    public static async Task<ExternalBroker> StartAsync(bool open = false, Presence.Tests.Shared.MosquittoTls? tls = null)
     {
         if (!File.Exists(Binary))
         {
@@ -72,6 +77,7 @@ public sealed class ExternalBroker : IAsyncDisposable
         await WritePasswordFileAsync(Path.Combine(directory, "passwords"), passwords);
         File.Copy(Repository.PathOf("integrations", "mosquitto", "acl"), Path.Combine(directory, "acl"));
         var port = Ports.Free();
+        int? tlsPort = tls is null ? null : Ports.Free();
         await File.WriteAllTextAsync(Path.Combine(directory, "mosquitto.conf"), $"""
             listener {port} 127.0.0.1
             {(open ? "allow_anonymous true" : $"allow_anonymous false\npassword_file {directory}/passwords\nacl_file {directory}/acl")}
@@ -84,9 +90,11 @@ public sealed class ExternalBroker : IAsyncDisposable
             log_type notice
             log_type information
             {RunAs()}
+
+            {tls?.Listener(tlsPort!.Value)}
             """);
 
-        var broker = new ExternalBroker(directory, port, passwords);
+        var broker = new ExternalBroker(directory, port, tlsPort, passwords);
         // A test host that ends without disposing must not leave a broker behind.
         AppDomain.CurrentDomain.ProcessExit += broker.KillOnExit;
         await broker.StartAgainAsync();
