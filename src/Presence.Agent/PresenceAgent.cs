@@ -202,9 +202,10 @@ public sealed class PresenceAgent : IHostedService, IAsyncDisposable
             await sensors.DisposeAsync();
         }
 
+        // The hypervisor first: a killed agent's running migration is not cancelled, it goes on inside qemu.
+        await driver.AbandonAsync();
         processor.Abandon();
         await connection.AbortAsync();
-        await driver.DisposeAsync();
         logger.LogWarning("Agent {Host} crashed on purpose", Host);
     }
 
