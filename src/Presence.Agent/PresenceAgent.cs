@@ -202,9 +202,8 @@ public sealed class PresenceAgent : IHostedService, IAsyncDisposable
             await sensors.DisposeAsync();
         }
 
-        // The hypervisor first: a killed agent's running migration is not cancelled, it goes on inside qemu.
-        await driver.AbandonAsync();
-        processor.Abandon();
+        // The hypervisor lets go before commands are cancelled: a killed agent's migration goes on inside qemu.
+        await processor.AbandonAsync(driver.AbandonAsync);
         await connection.AbortAsync();
         logger.LogWarning("Agent {Host} crashed on purpose", Host);
     }
