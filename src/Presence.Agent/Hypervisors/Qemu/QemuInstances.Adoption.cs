@@ -112,7 +112,9 @@ internal sealed partial class QemuInstances
         {
             if (DateTime.UtcNow > deadline)
             {
-                throw new IOException($"the migration of {vm} was still {status} {qemu.StartTimeout} after migrate_cancel");
+                // Adopted as it is rather than given up on: starting a second qemu on the same disks is worse.
+                logger.LogError("The migration of {Vm} was still {Status} {Timeout} after migrate_cancel", vm, status, qemu.StartTimeout);
+                return status;
             }
 
             await Task.Delay(qemu.PollInterval, cancellationToken);
