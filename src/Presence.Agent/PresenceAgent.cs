@@ -202,9 +202,9 @@ public sealed class PresenceAgent : IHostedService, IAsyncDisposable
             await sensors.DisposeAsync();
         }
 
-        processor.Abandon();
+        // The hypervisor lets go before commands are cancelled: a killed agent's migration goes on inside qemu.
+        await processor.AbandonAsync(driver.AbandonAsync);
         await connection.AbortAsync();
-        await driver.DisposeAsync();
         logger.LogWarning("Agent {Host} crashed on purpose", Host);
     }
 

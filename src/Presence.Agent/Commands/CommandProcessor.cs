@@ -135,13 +135,23 @@ internal sealed class CommandProcessor(
         await Task.WhenAll(runs.Select(r => r.Completion));
     }
 
-    /// <summary>As a crash would: commands just stop, nothing more is published or recorded.</summary>
-    public void Abandon()
+    /// <summary>
+    /// As a crash would: commands just stop, nothing more is published or recorded. <paramref name="letGo"/> runs
+    /// once every command is marked crashed and before any is cancelled: a hypervisor whose VMs live in their own
+    /// processes (qemu) lets go of them first, so that nothing is cancelled inside them, as after a SIGKILL.
+    /// </summary>
+    public async Task AbandonAsync(Func<ValueTask> letGo)
     {
         stopping = true;
-        foreach (var run in running.Values)
+        var runs = running.Values.ToList();
+        foreach (var run in runs)
         {
             run.EndedBy = EndedBy.Crash;
+        }
+
+        await letGo();
+        foreach (var run in runs)
+        {
             run.Cancellation.Cancel();
         }
     }

@@ -38,6 +38,13 @@ public interface IHypervisorDriver : IAsyncDisposable
 
     /// <summary>Starts a VM here from the state saved at <paramref name="path"/>.</summary>
     Task ResumeAsync(string vm, string path, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The agent dies without a goodbye (<see cref="PresenceAgent.SimulateCrashAsync"/>): let go of the hypervisor as
+    /// a killed process would. VMs that live in their own processes (qemu) are left exactly as they are, a migration
+    /// in flight included; for VMs inside the agent (simulated) that is the same as disposing.
+    /// </summary>
+    ValueTask AbandonAsync() => DisposeAsync();
 }
 
 public sealed record IncomingRequest(string Vm, int MemoryMb, string? Definition);

@@ -290,6 +290,40 @@ public sealed class QemuDriverTests(ITestOutputHelper output) : IAsyncLifetime
         await WaitUntilAsync(() => second.ListVms() is [{ State: VmState.Stopped }], "the adopted VM stopped");
     }
 
+    /// <summary>
+    /// Both agents were killed and a migration finished inside qemu meanwhile: the source's next run finds its qemu
+    /// in postmigrate and does not start the VM afresh (it would run twice), and the target's adopts the guest that
+    /// arrived into a VM its configuration calls absent.
+    /// </summary>
+    [Fact]
+    public async Task After_agents_were_killed_the_next_run_finds_the_guest_where_qemu_put_it_and_starts_no_second_copy()
+    {
+        var basement = await lab.StartDriverAsync("basement", "running");
+        var imac = await lab.StartDriverAsync("imac", "absent");
+        var source = Assert.Single(basement.StartedProcessIds);
+        var uri = await imac.PrepareIncomingAsync(new IncomingRequest(Vm, QemuLab.MemoryMb, null), CancellationToken.None);
+        var target = Assert.Single(imac.StartedProcessIds);
+        await basement.MigrateAsync(
+            new MigrationRequest(Vm, "imac", uri, MaxBandwidthMbps: null, DowntimeLimit: TimeSpan.FromMilliseconds(300)),
+            _ => Task.CompletedTask, CancellationToken.None);
+        await WaitUntilAsync(() => imac.ListVms() is [{ State: VmState.Running }], "the guest running on imac");
+
+        await basement.AbandonAsync();
+        await imac.AbandonAsync();
+        Assert.False(Exited(source, TimeSpan.Zero), "a killed agent's qemu lives on");
+        Assert.False(Exited(target, TimeSpan.Zero), "a killed agent's qemu lives on");
+
+        var basementAgain = await lab.StartDriverAsync("basement", "running");
+        var imacAgain = await lab.StartDriverAsync("imac", "absent");
+
+        Assert.Empty(basementAgain.StartedProcessIds);
+        Assert.Empty(basementAgain.ListVms());
+        Assert.True(Exited(source), "the postmigrate source is quit: it holds nothing to keep");
+        Assert.Empty(imacAgain.StartedProcessIds);
+        Assert.Equal(VmState.Running, Assert.Single(imacAgain.ListVms()).State);
+        Assert.True(await QemuLab.GuestRunsAsync(imacAgain), "the guest goes on changing memory on imac");
+    }
+
     private async Task<QmpClient> ConnectAsync(string socket, QemuProcess process)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);

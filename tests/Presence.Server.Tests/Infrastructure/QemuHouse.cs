@@ -21,13 +21,21 @@ public abstract class QemuHouse : IAsyncLifetime
     protected TestServer server = null!;
     protected PresenceAgent basement = null!;
     protected PresenceAgent imac = null!;
+    private readonly List<PresenceAgent> stopped = [];
     private MachineLock? machine;
+    private string binary = "";
+    private string image = "";
 
     /// <summary>The policy's migration bandwidth cap in Mbit/s (0: the link), to make a migration last.</summary>
     protected virtual int MaxBandwidthMbps => 0;
 
     /// <summary>Policy keys to set besides the bandwidth, e.g. a short PrepareTimeout.</summary>
     protected virtual (string Key, string Json)[] Policy => [];
+
+    /// <summary>
+    /// Keep the source qemu paused after a migration (for inspection), or quit it as the product does by default.
+    /// </summary>
+    protected virtual bool KeepMigratedSource => true;
 
     /// <summary>The program the iMac's agent runs as qemu; a test can hand it one that never answers.</summary>
     protected virtual string ImacBinary(string qemu) => qemu;
@@ -36,10 +44,10 @@ public abstract class QemuHouse : IAsyncLifetime
     {
         // No other QEMU lab or browser on this machine meanwhile, from any test project.
         machine = await MachineLock.AcquireAsync();
-        var binary = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':')
+        binary = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':')
                 .Select(dir => Path.Combine(dir, "qemu-system-x86_64")).FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("qemu-system-x86_64 is not installed (apt-get install qemu-system-x86, as .ci/run does)");
-        var image = Path.Combine(scratch, "boot.img");
+        image = Path.Combine(scratch, "boot.img");
         await File.WriteAllBytesAsync(image, BootSector());
 
         server = await TestServer.StartAsync(houseJson: TestHouse.With(house =>
@@ -51,8 +59,8 @@ public abstract class QemuHouse : IAsyncLifetime
                 house["Policy"]![key] = System.Text.Json.Nodes.JsonNode.Parse(json);
             }
         }));
-        basement = await StartAgentAsync("basement", "running", binary, image);
-        imac = await StartAgentAsync("imac", "absent", ImacBinary(binary), image);
+        basement = await StartAgentAsync("basement");
+        imac = await StartAgentAsync("imac");
         await Eventually.TrueAsync(async () =>
         {
             await using var session = server.Store.QuerySession();
@@ -62,8 +70,13 @@ public abstract class QemuHouse : IAsyncLifetime
         }, "both qemu agents online, the guest running in the basement");
     }
 
-    private async Task<PresenceAgent> StartAgentAsync(string host, string state, string binary, string image)
+    /// <summary>
+    /// Starts the host's agent as its configuration says (the guest running in the basement, absent on the iMac):
+    /// at the beginning, or again on the same state folder after <see cref="PresenceAgent.SimulateCrashAsync"/>.
+    /// </summary>
+    protected async Task<PresenceAgent> StartAgentAsync(string host)
     {
+        var (state, program) = host == "basement" ? ("running", binary) : ("absent", ImacBinary(binary));
         var agent = new PresenceAgent(new AgentOptions
         {
             Host = host,
@@ -80,20 +93,31 @@ public abstract class QemuHouse : IAsyncLifetime
                     Name = "alice-desktop",
                     MemoryMb = GuestMemoryMb,
                     State = state,
-                    QemuArguments = ["-drive", $"file={image},format=raw", "-serial", "none", "-monitor", "none"],
+                    // A second monitor for the test, so it can ask qemu itself while the agent holds the first.
+                    QemuArguments = ["-drive", $"file={image},format=raw", "-serial", "none", "-monitor", "none", "-qmp", $"unix:{ObserverSocket(host)},server=on,wait=off"],
                 },
             },
             Qemu = new QemuOptions
             {
-                Binary = binary,
+                Binary = program,
                 Accelerator = "tcg",
                 PollInterval = TimeSpan.FromMilliseconds(50),
-                KeepMigratedSource = true,
+                KeepMigratedSource = KeepMigratedSource,
                 StopVmsOnExit = true,
             },
         });
         await agent.StartAsync(CancellationToken.None);
         return agent;
+    }
+
+    /// <summary>The test's own QMP socket of the host's qemu.</summary>
+    protected string ObserverSocket(string host) => Path.Combine(scratch, host + "-observer.qmp");
+
+    /// <summary>Dies without a goodbye (its qemu processes live on, as after a SIGKILL); disposed at the end.</summary>
+    protected async Task CrashAsync(PresenceAgent agent)
+    {
+        await agent.SimulateCrashAsync();
+        stopped.Add(agent);
     }
 
     public async Task DisposeAsync()
@@ -102,6 +126,11 @@ public abstract class QemuHouse : IAsyncLifetime
         {
             await imac.DisposeAsync();
             await basement.DisposeAsync();
+            foreach (var agent in stopped)
+            {
+                await agent.DisposeAsync();
+            }
+
             await server.DisposeAsync();
 
             // Whatever the agents did not stop (a failed test), no qemu outlives the test.

@@ -99,9 +99,16 @@ internal sealed class QemuDriver : IHypervisorDriver
                     break;
                 case "running":
                     var vm = instances.Add(config, VmState.Running, busy: "started");
-                    if (await instances.TryAdoptAsync(vm, cancellationToken))
+                    var found = await instances.TryAdoptAsync(vm, cancellationToken);
+                    if (found == Adoption.Adopted)
                     {
                         vm.Busy = null;
+                        break;
+                    }
+
+                    if (found == Adoption.MovedAway)
+                    {
+                        await instances.ForgetAsync(vm);
                         break;
                     }
 
@@ -118,6 +125,19 @@ internal sealed class QemuDriver : IHypervisorDriver
                     }
 
                     vm.Busy = null;
+                    break;
+                case "absent":
+                    // The agent may have been killed after its qemu received the VM: that qemu runs it here now.
+                    var arrived = instances.Add(config, VmState.Running, busy: "started");
+                    if (await instances.TryAdoptAsync(arrived, cancellationToken) == Adoption.Adopted)
+                    {
+                        arrived.Busy = null;
+                    }
+                    else
+                    {
+                        await instances.ForgetAsync(arrived);
+                    }
+
                     break;
             }
         }
@@ -197,6 +217,8 @@ internal sealed class QemuDriver : IHypervisorDriver
     public Task ResumeAsync(string vm, string path, CancellationToken cancellationToken) => saves.ResumeAsync(vm, path, cancellationToken);
 
     public ValueTask DisposeAsync() => instances.DisposeAsync();
+
+    public ValueTask AbandonAsync() => instances.AbandonAsync();
 
     private static bool KvmUsable()
     {

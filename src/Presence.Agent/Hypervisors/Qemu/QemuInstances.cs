@@ -13,7 +13,7 @@ namespace Presence.Agent.Hypervisors.Qemu;
 /// claimed by an operation, and ended or retired when their VM leaves. The operations (<see cref="QemuDriver"/>,
 /// <see cref="QemuOutgoingMigration"/>, <see cref="QemuSaveRestore"/>) change VMs only through here, under one lock.
 /// </summary>
-internal sealed class QemuInstances(AgentOptions options, string binary, string runDirectory, string accelerator, ILogger logger)
+internal sealed partial class QemuInstances(AgentOptions options, string binary, string runDirectory, string accelerator, ILogger logger)
 {
     private readonly QemuOptions qemu = options.Qemu;
     private readonly Lock gate = new();
@@ -21,11 +21,15 @@ internal sealed class QemuInstances(AgentOptions options, string binary, string 
     private readonly List<QemuVm> retired = [];
     private readonly List<int> startedProcessIds = [];
     private int disposed;
+    private int abandoned;
 
     /// <summary>Raised after any change to <see cref="List"/>.</summary>
     public event Action? Changed;
 
     public string Host => options.Host;
+
+    /// <summary>The agent died (<see cref="AbandonAsync"/>): nothing here acts on a qemu any more.</summary>
+    public bool Abandoned => Volatile.Read(ref abandoned) == 1;
 
     public IReadOnlyList<int> StartedProcessIds
     {
@@ -217,62 +221,14 @@ internal sealed class QemuInstances(AgentOptions options, string binary, string 
         }
     }
 
-    /// <summary>
-    /// A qemu left running by an earlier run of the agent still answers on the VM's socket: take it over rather
-    /// than start a second one on the same disks. Only a running or paused one is kept; not being a child of this
-    /// process, its end is seen as its QMP socket closing.
-    /// </summary>
-    public async Task<bool> TryAdoptAsync(QemuVm vm, CancellationToken cancellationToken)
-    {
-        var socket = SocketOf(vm.Config);
-        if (!File.Exists(socket))
-        {
-            return false;
-        }
-
-        QmpClient qmp;
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(2));
-            qmp = await QmpClient.ConnectAsync(socket, timeout.Token);
-        }
-        catch (Exception e) when (e is SocketException or IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
-        {
-            return false;
-        }
-
-        string? status;
-        try
-        {
-            status = await qmp.QueryStatusAsync(cancellationToken);
-        }
-        catch (Exception e) when (e is IOException or QmpException)
-        {
-            await qmp.DisposeAsync();
-            return false;
-        }
-
-        if (status is "running" or "paused")
-        {
-            vm.Qmp = qmp;
-            vm.State = status == "running" ? VmState.Running : VmState.Paused;
-            qmp.EventReceived += e => OnQmpEvent(vm, e);
-            qmp.Closed += () => OnGone(vm, null, qmp);
-            logger.LogInformation("{Vm} was already running (qemu {Status} at {Socket}); adopted", vm.Config.Name, status, socket);
-            return true;
-        }
-
-        // Left over from a migration or a save (postmigrate, inmigrate…): it holds nothing to keep.
-        logger.LogWarning("{Vm}: a leftover qemu in state {Status} at {Socket} is quit before starting afresh", vm.Config.Name, status, socket);
-        await QuitAsync(qmp, null);
-        await qmp.DisposeAsync();
-        return false;
-    }
-
     /// <summary>After a failed or cancelled outgoing migration or save: the VM must go on running here.</summary>
     public async Task RecoverSourceAsync(QemuVm vm)
     {
+        if (Abandoned)
+        {
+            return;
+        }
+
         var qmp = vm.Qmp;
         var state = VmState.Running;
         if (qmp is null || !qmp.IsConnected || vm.Process is { HasExited: true })
@@ -301,6 +257,11 @@ internal sealed class QemuInstances(AgentOptions options, string binary, string 
     /// <summary>The VM left this host (moved or saved): quit its qemu, or keep it paused for inspection.</summary>
     public async Task RetireAsync(QemuVm vm, bool? keep = null)
     {
+        if (Abandoned)
+        {
+            return;
+        }
+
         var kept = keep ?? qemu.KeepMigratedSource;
         lock (gate)
         {
@@ -325,6 +286,11 @@ internal sealed class QemuInstances(AgentOptions options, string binary, string 
     /// <summary>The VM's qemu died under an operation: the VM is stopped here (it ran nowhere else).</summary>
     public async Task LostAsync(QemuVm vm)
     {
+        if (Abandoned)
+        {
+            return;
+        }
+
         if (vm.Process is { } process)
         {
             await process.KillAsync();
@@ -349,6 +315,11 @@ internal sealed class QemuInstances(AgentOptions options, string binary, string 
     /// <summary>Ends a qemu that holds nothing worth keeping and drops the VM from this host.</summary>
     public async Task ForgetAsync(QemuVm vm)
     {
+        if (Abandoned)
+        {
+            return;
+        }
+
         lock (gate)
         {
             if (vms.TryGetValue(vm.Config.Name, out var current) && current == vm)
@@ -390,6 +361,30 @@ internal sealed class QemuInstances(AgentOptions options, string binary, string 
             {
                 await qmp.DisposeAsync();
             }
+        }
+    }
+
+    /// <summary>
+    /// As a killed agent would: every QMP connection dropped, every qemu left exactly as it is (running, waiting
+    /// for an incoming VM, or in the middle of sending one), for the next run of the agent to adopt.
+    /// </summary>
+    public async ValueTask AbandonAsync()
+    {
+        Volatile.Write(ref abandoned, 1);
+        if (Interlocked.Exchange(ref disposed, 1) == 1)
+        {
+            return;
+        }
+
+        List<QemuVm> all;
+        lock (gate)
+        {
+            all = [.. vms.Values, .. retired];
+        }
+
+        foreach (var qmp in all.Select(v => v.Qmp).OfType<QmpClient>())
+        {
+            await qmp.DisposeAsync();
         }
     }
 

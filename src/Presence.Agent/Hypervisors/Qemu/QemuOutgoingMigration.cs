@@ -64,6 +64,12 @@ internal sealed class QemuOutgoingMigration(QemuInstances instances, AgentOption
         var postcopy = false;
         while (true)
         {
+            // The agent was killed: qemu goes on sending by itself, and the next run of the agent settles it.
+            if (instances.Abandoned)
+            {
+                throw new OperationCanceledException($"the agent on {options.Host} stopped following the migration of {request.Vm}");
+            }
+
             // In post-copy the target already runs the guest: there is nothing left here to go back to.
             if (cancellationToken.IsCancellationRequested && !cancelled && !postcopy)
             {
