@@ -7,7 +7,7 @@ using Presence.Agent.Hypervisors.Qemu;
 using Presence.Agent.Tests.Qemu;
 using Presence.Agent.Tests.Support;
 using Presence.Contracts.Agents;
-using Presence.Server.Tests.Drills;
+
 using Xunit.Abstractions;
 
 namespace Presence.Agent.Tests.Drills;

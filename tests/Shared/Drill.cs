@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Presence.Server.Tests.Drills;
+namespace Presence.Tests.Shared;
 
 /// <summary>
 /// The drills' shared knobs. A drill is a test with <c>[Trait("Category", "Drill")]</c>: run them alone with
