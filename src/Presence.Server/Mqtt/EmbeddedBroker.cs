@@ -180,8 +180,9 @@ public sealed class EmbeddedBroker(
             e.Response.ReasonCode = MqttPubAckReasonCode.NotAuthorized;
             e.Response.ReasonString = refusal;
             var topic = e.ApplicationMessage.Topic;
+            var id = InboundId.Read(System.Buffers.BuffersExtensions.ToArray(e.ApplicationMessage.Payload));
             // Not awaited: the error is published through this same broker, from inside its publish pipeline.
-            _ = Task.Run(() => rejections.RejectAsync(topic, refusal, CancellationToken.None));
+            _ = Task.Run(() => rejections.RejectAsync(topic, refusal, id, CancellationToken.None));
         }
 
         return Task.CompletedTask;
