@@ -85,6 +85,7 @@ public sealed class bad_inputs_at_a_running_server(ITestOutputHelper output) : I
                          $"working set {setBefore / 1e6:0.0} → {setAfter / 1e6:0.0} MB");
 
         Assert.True(errors.Wrong.Count == 0, "errors that do not name the problem:\n" + string.Join("\n", errors.Wrong.Take(20)));
+        Assert.True(errors.Unnamed.Count == 0, "errors without the input's id: " + string.Join(", ", errors.Unnamed.Take(20)));
         Assert.True(errors.Twice.IsEmpty, "answered twice: " + string.Join(", ", errors.Twice.Keys.Take(20)));
         Assert.Equal(sent, errors.Total);
         Assert.Equal(0, store.BadStored);
@@ -156,6 +157,9 @@ public sealed class bad_inputs_at_a_running_server(ITestOutputHelper output) : I
         public ConcurrentDictionary<string, byte> Twice { get; } = new();
         public ConcurrentQueue<string> Wrong { get; } = new();
 
+        /// <summary>Inputs with a readable id whose error did not name it.</summary>
+        public IReadOnlyList<string> Unnamed => expected.Values.Select(i => $"{i.Category} ({i.Id})").ToList();
+
         public static async Task<ErrorCounter> StartAsync(int port)
         {
             var counter = new ErrorCounter();
@@ -174,7 +178,7 @@ public sealed class bad_inputs_at_a_running_server(ITestOutputHelper output) : I
         {
             if (input.Id is not null)
             {
-                expected[input.Id] = input;
+                expected[input.Id] = input with { Payload = [] }; // what to check, not the (up to 1 MB) bytes
             }
         }
 
