@@ -15,7 +15,7 @@ public enum Proof { Proven, Wrong, Throttled }
 /// </summary>
 /// <remarks>
 /// Each PBKDF2 check costs about 0.3 s of CPU, so wrong guesses are rationed: one check runs at a time, and after a
-/// wrong secret for a name, further unproven secrets for that name are turned away unchecked for a while that doubles
+/// few wrong secrets for a name, further unproven secrets for that name are turned away unchecked for a while that doubles
 /// with each failure (up to <see cref="MaxBackoff"/>). A client on the Wi-Fi cannot keep the server's CPU busy, and an
 /// agent that already proved its secret in this process still reconnects at once.
 /// </remarks>
@@ -23,6 +23,7 @@ public sealed class Enrolments(IDocumentStore store, IClock clock)
 {
     public static readonly Duration FirstBackoff = Duration.FromSeconds(1);
     public static readonly Duration MaxBackoff = Duration.FromSeconds(30);
+    public const int FreeFailures = 2;
 
     private readonly ConcurrentDictionary<string, byte> verified = new();
     private readonly ConcurrentDictionary<string, (int Failures, Instant Until)> failed = new();
@@ -85,9 +86,8 @@ public sealed class Enrolments(IDocumentStore store, IClock clock)
                 return Proof.Proven;
             }
 
-            failed.AddOrUpdate(enrolment.Id,
-                _ => (1, clock.GetCurrentInstant() + FirstBackoff),
-                (_, f) => (f.Failures + 1, clock.GetCurrentInstant() + Backoff(f.Failures + 1)));
+            var now = clock.GetCurrentInstant();
+            failed.AddOrUpdate(enrolment.Id, _ => (1, now + Backoff(1)), (_, f) => (f.Failures + 1, now + Backoff(f.Failures + 1)));
             return Proof.Wrong;
         }
         finally
@@ -96,9 +96,18 @@ public sealed class Enrolments(IDocumentStore store, IClock clock)
         }
     }
 
+    /// <summary>
+    /// A person who mistyped, or an agent handed a new secret after a re-enrolment, gets <see cref="FreeFailures"/>
+    /// checks without waiting; guessing on from there waits ever longer.
+    /// </summary>
     private static Duration Backoff(int failures)
     {
-        var doubled = FirstBackoff * Math.Pow(2, Math.Min(failures - 1, 16));
+        if (failures <= FreeFailures)
+        {
+            return Duration.Zero;
+        }
+
+        var doubled = FirstBackoff * Math.Pow(2, Math.Min(failures - FreeFailures - 1, 16));
         return doubled < MaxBackoff ? doubled : MaxBackoff;
     }
 }
