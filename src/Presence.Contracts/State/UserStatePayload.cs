@@ -33,5 +33,8 @@ public sealed record UserStatePayload
     public Instant? Since { get; init; }
 }
 
-/// <summary>`presence/errors`: a rejected inbound message and why.</summary>
-public sealed record ErrorPayload(string Topic, string Error, Instant At);
+/// <summary>
+/// `presence/errors`: a rejected inbound message and why; <paramref name="Id"/> is the message's own `id` when one could
+/// be read from it, so a sender can tell which of its messages it was.
+/// </summary>
+public sealed record ErrorPayload(string Topic, string Error, Instant At, string? Id = null);

@@ -74,9 +74,13 @@ public sealed class Admission(
                     $"'{user}' is enrolled: connect with username '{user}' and the secret `enroll` printed{(byClientId ? " (a client id alone proves nothing)" : "")}");
             }
 
-            return await enrolments.VerifyAsync(enrolment, secret)
-                ? Accept(new Identity(kind, user), presented, enrolment.Hash, clientId)
-                : Refuse(MqttConnectReasonCode.BadUserNameOrPassword, $"wrong secret for '{user}'");
+            return await enrolments.VerifyAsync(enrolment, secret) switch
+            {
+                Proof.Proven => Accept(new Identity(kind, user), presented, enrolment.Hash, clientId),
+                Proof.Throttled => Refuse(MqttConnectReasonCode.ServerBusy,
+                    $"a wrong secret was given for '{user}' lately; its secrets are not checked again until {enrolments.ThrottledUntil(user)?.ToString() ?? "now"}"),
+                _ => Refuse(MqttConnectReasonCode.BadUserNameOrPassword, $"wrong secret for '{user}'"),
+            };
         }
 
         var role = hosts.Contains(user) ? IdentityKind.Host : controllers.Contains(user) ? IdentityKind.Controller : (IdentityKind?)null;

@@ -176,9 +176,13 @@ public sealed class EmbeddedBroker(
         if (refusal is not null)
         {
             e.ProcessPublish = false;
+            // An MQTT 5 client learns it at once from its PUBACK, as mosquitto's ACL tells it.
+            e.Response.ReasonCode = MqttPubAckReasonCode.NotAuthorized;
+            e.Response.ReasonString = refusal;
             var topic = e.ApplicationMessage.Topic;
+            var id = InboundId.Read(System.Buffers.BuffersExtensions.ToArray(e.ApplicationMessage.Payload));
             // Not awaited: the error is published through this same broker, from inside its publish pipeline.
-            _ = Task.Run(() => rejections.RejectAsync(topic, refusal, CancellationToken.None));
+            _ = Task.Run(() => rejections.RejectAsync(topic, refusal, id, CancellationToken.None));
         }
 
         return Task.CompletedTask;

@@ -66,6 +66,13 @@ public sealed class MqttBridge(
     /// <summary>Returns true when the message is done with (stored, duplicate or rejected) and may be acknowledged.</summary>
     public async Task<bool> HandleAsync(string topic, byte[] payload, CancellationToken ct)
     {
+        var id = InboundId.Read(payload);
+        if (payload.Length > InboundId.MaxPayloadBytes)
+        {
+            await rejections.RejectAsync(topic, $"payload is {payload.Length} bytes; at most {InboundId.MaxPayloadBytes} are accepted", id, ct);
+            return true;
+        }
+
         Inbound inbound;
         try
         {
@@ -73,7 +80,7 @@ public sealed class MqttBridge(
         }
         catch (ContractException e)
         {
-            await rejections.RejectAsync(topic, e.Message, ct);
+            await rejections.RejectAsync(topic, e.Message, id, ct);
             return true;
         }
 
@@ -98,7 +105,7 @@ public sealed class MqttBridge(
         }
         catch (MessageRejected e)
         {
-            await rejections.RejectAsync(topic, e.Message, ct);
+            await rejections.RejectAsync(topic, e.Message, id, ct);
             return true;
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -108,7 +115,7 @@ public sealed class MqttBridge(
         catch (Exception e)
         {
             logger.LogError(e, "Handling {Topic} failed for good", topic);
-            await rejections.RejectAsync(topic, $"internal error while handling this message: {e.Message}", ct);
+            await rejections.RejectAsync(topic, $"internal error while handling this message: {e.Message}", id, ct);
             return true;
         }
     }

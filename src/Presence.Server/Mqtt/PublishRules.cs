@@ -41,10 +41,12 @@ public sealed class PublishRules(Topics topics, IReadOnlyCollection<string> cont
             return null; // not ours to police (Home Assistant's own topics, other apps)
         }
 
-        var route = topics.Parse(topic, out _);
+        var route = topics.Parse(topic, out var notOurs);
         if (route is null)
         {
-            return null; // the bridge rejects it with the precise reason
+            // Not a topic anyone but the server may publish (presence/status, a made-up one): delivered, it would
+            // reach every watcher unchecked, since the server does not consume it.
+            return $"{who} may not publish to {topic}: {notOurs}";
         }
 
         var serverOnly = route.Kind is TopicKind.AgentCommands or TopicKind.UserState or TopicKind.Errors;
@@ -74,6 +76,14 @@ public sealed class PublishRules(Topics topics, IReadOnlyCollection<string> cont
     /// </summary>
     public string? CheckSubscription(Identity who, string filter)
     {
+        if (who.Kind == IdentityKind.Host)
+        {
+            // What the server tells one computer is for that computer alone (a migration target, a state file).
+            return CouldMatchCommandsOfAnother(filter, who.Name)
+                ? $"{who} may not subscribe to {filter}: a computer reads only its own commands ({topics.AgentCommands(who.Name)})"
+                : null;
+        }
+
         if (who.Kind != IdentityKind.Anonymous)
         {
             return null;
@@ -86,5 +96,35 @@ public sealed class PublishRules(Topics topics, IReadOnlyCollection<string> cont
             && (parts[root.Length], parts[root.Length + 2]) is ("users", "state") or ("agents", "status")
             && (parts[root.Length + 1] == "+" || Topics.IsValidName(parts[root.Length + 1]));
         return shown ? null : $"{who} may not subscribe to {filter}: anonymous clients may watch only {topics.Root}/users/+/state and {topics.Root}/agents/+/status";
+    }
+
+    /// <summary>Whether <paramref name="filter"/> matches {root}/agents/{h}/commands for some host h other than <paramref name="self"/>.</summary>
+    private bool CouldMatchCommandsOfAnother(string filter, string self)
+    {
+        var pattern = filter.Split('/');
+        var topic = topics.Root.Split('/').Concat(["agents", "\0", "commands"]).ToArray();
+        for (var i = 0; i < pattern.Length; i++)
+        {
+            if (pattern[i] == "#")
+            {
+                return true;
+            }
+
+            if (i >= topic.Length)
+            {
+                return false;
+            }
+
+            var level = topic[i];
+            var matches = level == "\0"
+                ? pattern[i] == "+" || (pattern[i] != self && Topics.IsValidName(pattern[i]))
+                : pattern[i] == "+" || pattern[i] == level;
+            if (!matches)
+            {
+                return false;
+            }
+        }
+
+        return pattern.Length == topic.Length;
     }
 }

@@ -17,14 +17,16 @@ public sealed class Rejections(MqttOutbound outbound, IClock clock, ILogger<Reje
 
     public long Count => Interlocked.Read(ref count);
 
-    public async Task RejectAsync(string topic, string error, CancellationToken ct)
+    public Task RejectAsync(string topic, string error, CancellationToken ct) => RejectAsync(topic, error, null, ct);
+
+    public async Task RejectAsync(string topic, string error, string? id, CancellationToken ct)
     {
         Interlocked.Increment(ref count);
         (counter ??= meter.CreateCounter<long>("presence.mqtt.rejected", description: "inbound MQTT messages rejected")).Add(1);
         logger.LogWarning("Rejected {Topic}: {Error}", topic, error);
         try
         {
-            var payload = ContractJson.Serialize(new ErrorPayload(topic, error, clock.GetCurrentInstant()));
+            var payload = ContractJson.Serialize(new ErrorPayload(topic, error, clock.GetCurrentInstant(), id));
             await outbound.PublishAsync(outbound.Topics.Errors, payload, retain: false, ct);
         }
         catch (Exception e) when (e is not OperationCanceledException)

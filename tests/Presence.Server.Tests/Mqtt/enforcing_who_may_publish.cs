@@ -75,4 +75,47 @@ public sealed class enforcing_who_may_publish : IAsyncLifetime
         await Eventually.TrueAsync(async () => (await EvidenceIdsAsync()).Contains("req-from-ha"), "Home Assistant's request recorded");
         Assert.DoesNotContain("req-from-host", await EvidenceIdsAsync());
     }
+
+    /// <summary>An MQTT 5 client learns of the refusal from its PUBACK, as mosquitto's ACL would tell it.</summary>
+    [Fact]
+    public async Task a_refused_publish_is_answered_not_authorized()
+    {
+        await using var imac = await MqttProbe.ConnectAsAsync(server.MqttPort, "imac-puback", "imac");
+
+        var result = await imac.PublishAsync("presence/hosts/basement/signals/lid", """{"id":"forged-lid","state":"open"}""");
+
+        Assert.Equal(MQTTnet.MqttClientPublishReasonCode.NotAuthorized, result.ReasonCode);
+        Assert.Contains("a computer publishes only about itself", result.ReasonString);
+    }
+
+    /// <summary>presence/status is the server's availability, which every Home Assistant entity follows; nobody else may set it.</summary>
+    [Fact]
+    public async Task a_topic_outside_the_contract_is_refused_not_passed_on()
+    {
+        await using var late = await MqttProbe.ConnectAsync(server.MqttPort, "status-watcher", "presence/status", "presence/whatever/x");
+        await using var imac = await MqttProbe.ConnectAsAsync(server.MqttPort, "imac-status", "imac");
+
+        await imac.PublishAsync("presence/status", """{"state":"offline","version":"forged"}""", retain: true);
+        await imac.PublishAsync("presence/whatever/x", """{"id":"made-up"}""");
+
+        var status = await watcher.WaitForAsync(m => m.Topic == "presence/errors" && m.Json.GetProperty("topic").GetString() == "presence/status", what: "the status refusal");
+        Assert.Contains("'presence/status' is not part of the contract", status.Json.GetProperty("error").GetString());
+        var madeUp = await watcher.WaitForAsync(m => m.Topic == "presence/errors" && m.Json.GetProperty("topic").GetString() == "presence/whatever/x", what: "the made-up topic's refusal");
+        Assert.Equal("made-up", madeUp.Json.GetProperty("id").GetString());
+        Assert.DoesNotContain(late.All, m => m.Payload.Contains("forged") || m.Payload.Contains("made-up"));
+    }
+
+    /// <summary>What the server tells one computer (a migration target, a state file) is for that computer alone.</summary>
+    [Fact]
+    public async Task a_computer_reads_only_its_own_commands()
+    {
+        await using var imac = await MqttProbe.ConnectAsAsync(server.MqttPort, "imac-nosy", "imac",
+            "presence/agents/imac/commands", "presence/agents/basement/commands", "presence/agents/+/commands", "presence/#", "presence/agents/imac/#");
+
+        Assert.Equal(MQTTnet.MqttClientSubscribeResultCode.GrantedQoS1, imac.Granted["presence/agents/imac/commands"]);
+        Assert.Equal(MQTTnet.MqttClientSubscribeResultCode.GrantedQoS1, imac.Granted["presence/agents/imac/#"]);
+        Assert.Equal(MQTTnet.MqttClientSubscribeResultCode.NotAuthorized, imac.Granted["presence/agents/basement/commands"]);
+        Assert.Equal(MQTTnet.MqttClientSubscribeResultCode.NotAuthorized, imac.Granted["presence/agents/+/commands"]);
+        Assert.Equal(MQTTnet.MqttClientSubscribeResultCode.NotAuthorized, imac.Granted["presence/#"]);
+    }
 }

@@ -47,6 +47,30 @@ public sealed class rejecting_bad_messages : IAsyncLifetime
     }
 
     [Fact]
+    public async Task the_error_names_the_rejected_messages_id()
+    {
+        await probe.PublishAsync("presence/hosts/imac/signals/session", """{"id":"which-one","user":"alice","state":"sleeping"}""");
+
+        var error = await probe.WaitForAsync(m => m.Topic == "presence/errors", what: "on presence/errors");
+        Assert.Equal("which-one", error.Json.GetProperty("id").GetString());
+    }
+
+    /// <summary>Inbound payloads are a few KiB at most: a megabyte is refused unparsed, saying how big it was and what is accepted.</summary>
+    [Fact]
+    public async Task a_payload_over_64_KiB_is_refused_with_its_size()
+    {
+        var before = await server.EventCountAsync();
+        var payload = $$"""{"id":"huge","user":"alice","state":"login","pad":"{{new string('x', 1024 * 1024)}}"}""";
+
+        await probe.PublishAsync("presence/hosts/imac/signals/session", payload);
+
+        var error = await probe.WaitForAsync(m => m.Topic == "presence/errors", what: "on presence/errors");
+        Assert.Equal($"payload is {payload.Length} bytes; at most 65536 are accepted", error.Json.GetProperty("error").GetString());
+        Assert.Equal("huge", error.Json.GetProperty("id").GetString());
+        Assert.Equal(before, await server.EventCountAsync());
+    }
+
+    [Fact]
     public async Task processing_goes_on_after_a_rejection()
     {
         await probe.PublishAsync("presence/hosts/imac/signals/session", "[]");
