@@ -48,6 +48,8 @@ public sealed class PresenceAgent : IHostedService, IAsyncDisposable
     private readonly DisplaySeat seat;
     private readonly Power.SleepInhibitor inhibitor;
     private readonly CommandJournal journal;
+    private readonly Whereabouts.VmWhereabouts? whereabouts;
+    private readonly AgentOptions startingPoint;
     private readonly CommandTrust trust;
     private readonly CommandProcessor processor;
     private readonly MqttConnection connection;
@@ -69,13 +71,19 @@ public sealed class PresenceAgent : IHostedService, IAsyncDisposable
         StateDirectory = options.EffectiveStateDirectory;
         power = new PowerState(options.Resources.OnBattery, options.Resources.BatteryPercent);
 
-        driver = HypervisorDrivers.Create(options, this.clock, logger);
+        // Where VMs went since the configuration was written decides what the hypervisor starts with: a VM that
+        // migrated away must not boot here again, one that arrived must (issue 10: one host per VM).
+        var places = new Whereabouts.VmWhereabouts(StateDirectory, this.clock, logger);
+        places.Load();
+        startingPoint = places.Apply(options);
+        driver = HypervisorDrivers.Create(startingPoint, this.clock, logger);
+        whereabouts = driver.BootsFromConfiguration ? places : null;
         seat = new DisplaySeat(logger, Processes.ProcessRunner.Instance, options.Display.Viewer);
         inhibitor = new Power.SleepInhibitor(logger);
         journal = new CommandJournal(StateDirectory, options.RememberedCommands, logger);
         trust = new CommandTrust(options.Host, options.Trust, options.Mqtt.Host, this.clock, logger);
         processor = new CommandProcessor(
-            options.Host, Path.Combine(StateDirectory, "suspended"), driver, seat, inhibitor, journal, trust, PublishEventAsync, logger);
+            options.Host, Path.Combine(StateDirectory, "suspended"), driver, seat, inhibitor, journal, whereabouts, trust, PublishEventAsync, logger);
 
         // No time stamp in retained payloads: a server reading them hours later would reject an old `at` as clock skew.
         offlineStatus = ContractJson.Serialize(Status(AgentState.Offline));
@@ -153,6 +161,7 @@ public sealed class PresenceAgent : IHostedService, IAsyncDisposable
             Id = Guid.NewGuid().ToString("N"),
         });
         await driver.StartAsync(cancellationToken);
+        SettleWhereabouts();
         driver.VmsChanged += OnVmsChanged;
         logger.LogInformation("Agent {Host} starting: {Hypervisor} hypervisor, {Vms} VM(s), broker {Broker}:{Port}, topics under {Root}/, state in {State}",
             Host, options.Hypervisor, driver.ListVms().Count, options.Mqtt.Host, options.Mqtt.Port, Topics.Root, StateDirectory);
@@ -228,8 +237,32 @@ public sealed class PresenceAgent : IHostedService, IAsyncDisposable
         await processor.PublishPendingAsync();
     }
 
+    /// <summary>
+    /// What the hypervisor found at start that its starting point did not say: a VM meant to run here that it did
+    /// not list was sent away by its qemu while the agent was dead (the VM runs on the target), and one listed
+    /// running that was expected absent arrived meanwhile. Recorded now, since the evidence (a qemu in
+    /// postmigrate) is quit and gone before the next start.
+    /// </summary>
+    private void SettleWhereabouts()
+    {
+        if (whereabouts is null)
+        {
+            return;
+        }
+
+        var listed = driver.ListVms();
+        foreach (var vm in startingPoint.Vms.Where(v => v.State == "running" && listed.All(l => l.Name != v.Name)))
+        {
+            whereabouts.Left(vm.Name, "sent away while the agent was away", null, vm.MemoryMb);
+        }
+
+        whereabouts.Observe(driver.ListVms, startingPoint);
+    }
+
     private void OnVmsChanged()
     {
+        whereabouts?.Observe(driver.ListVms, startingPoint);
+
         // A VM that has arrived no longer needs this computer kept awake.
         foreach (var vm in driver.ListVms().Where(v => v.State == VmState.Running && inhibitor.HeldFor.Contains(v.Name)))
         {

@@ -21,6 +21,7 @@ internal sealed class CommandProcessor(
     DisplaySeat seat,
     Power.SleepInhibitor inhibitor,
     CommandJournal journal,
+    Whereabouts.VmWhereabouts? whereabouts,
     CommandTrust trust,
     Func<AgentEvent, Task<bool>> publish,
     ILogger logger)
@@ -206,6 +207,8 @@ internal sealed class CommandProcessor(
     private async Task<AgentEvent> ExecuteAsync(AgentCommand command, CancellationToken cancellationToken)
     {
         var completed = Event(command, AgentEventState.Completed);
+        // Taken before the VM leaves: its whereabouts keep its size for a simulated host that boots it again.
+        var memoryBefore = driver.ListVms().FirstOrDefault(v => v.Name == command.Vm)?.MemoryMb ?? 0;
         switch (command.Type)
         {
             case CommandType.PrepareIncoming:
@@ -249,6 +252,8 @@ internal sealed class CommandProcessor(
                     await progressSent;
                 }
 
+                whereabouts?.Left(command.Vm, "migrated", command.TargetHost, memoryBefore);
+
                 return completed with
                 {
                     DowntimeMs = (long)Math.Round(result.Downtime.TotalMilliseconds),
@@ -266,7 +271,10 @@ internal sealed class CommandProcessor(
                 return completed;
 
             case CommandType.Suspend:
-                await driver.SuspendAsync(command.Vm, command.To ?? DefaultStateFile(command.Vm), cancellationToken);
+                var to = command.To ?? DefaultStateFile(command.Vm);
+                await driver.SuspendAsync(command.Vm, to, cancellationToken);
+                // The file holds the VM now and may be resumed on any host: booting it here again would run it twice.
+                whereabouts?.Left(command.Vm, "suspended", to, memoryBefore);
                 return completed;
 
             case CommandType.Resume:

@@ -51,6 +51,14 @@ public sealed class AgentOptions
         ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify),
             "presence", "agents", Host)
         : Path.GetFullPath(StateDirectory);
+
+    /// <summary>These options with other VMs: what the hypervisor starts from once the VMs' whereabouts are applied.</summary>
+    internal AgentOptions WithVms(List<VmOptions> vms)
+    {
+        var copy = (AgentOptions)MemberwiseClone();
+        copy.Vms = vms;
+        return copy;
+    }
 }
 
 public sealed class MqttOptions
@@ -161,6 +169,14 @@ public sealed class VmOptions
 
     /// <summary>qemu only: a VNC port (5900–5999) the VM's display is served on; none when unset.</summary>
     public int? DisplayPort { get; set; }
+
+    /// <summary>This VM in another state, the configured one left as it was.</summary>
+    internal VmOptions With(string state)
+    {
+        var copy = (VmOptions)MemberwiseClone();
+        copy.State = state;
+        return copy;
+    }
 }
 
 /// <summary>The qemu driver: how qemu is started and how migrations are steered.</summary>

@@ -18,6 +18,13 @@ public interface IHypervisorDriver : IAsyncDisposable
     /// <summary>Raised after any change to <see cref="ListVms"/>, so the agent can publish its inventory.</summary>
     event Action? VmsChanged;
 
+    /// <summary>
+    /// True when <see cref="StartAsync"/> boots (or adopts) the VMs <c>Agent:Vms</c> lists: then the agent keeps
+    /// their whereabouts (<see cref="Whereabouts.VmWhereabouts"/>) and starts the driver from them. libvirt keeps
+    /// its own domains, moved with the VM, and needs none of that.
+    /// </summary>
+    bool BootsFromConfiguration => true;
+
     /// <summary>Discovers (or, simulated, creates) the VMs of this computer.</summary>
     Task StartAsync(CancellationToken cancellationToken);
 

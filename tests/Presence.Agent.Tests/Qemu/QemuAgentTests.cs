@@ -51,6 +51,40 @@ public sealed class QemuAgentTests(ITestOutputHelper output) : IAsyncLifetime
         await house.InventoryAsync("basement", i => i.Vms.Count == 0, "alice gone from basement");
     }
 
+    /// <summary>
+    /// Issue 10: the source quits its qemu after a completed migration (the production default), and its agent,
+    /// restarted, must not boot the VM again from <c>Agent:Vms</c>; moved back, the VM is the source's again.
+    /// </summary>
+    [Fact]
+    public async Task A_source_agent_restarted_after_a_completed_migration_starts_no_second_qemu_and_one_that_got_it_back_runs_it()
+    {
+        var basementOptions = lab.Options("basement", "running", q => q.KeepMigratedSource = false, house.Options("basement"));
+        var imacOptions = lab.Options("imac", "absent", q => q.KeepMigratedSource = false, house.Options("imac"));
+        var basement = await house.StartAgentAsync(basementOptions);
+        var imac = await house.StartAgentAsync(imacOptions);
+        await house.InventoryAsync("basement", i => i.Vms is [{ State: VmState.Running }], "alice running on basement");
+        await MoveAsync("basement", "imac", "1");
+
+        await basement.StopAsync();
+        var qemusBefore = QemuPids();
+        var since = house.Watcher.Messages.Count;
+        basement = await house.StartAgentAsync(basementOptions);
+        Assert.Empty(basement.Inventory.Vms);
+        await house.InventoryAsync("basement", i => i.Vms.Count == 0, "alice absent from the restarted basement", since);
+        Assert.Equal(qemusBefore, QemuPids());
+
+        await MoveAsync("imac", "basement", "2");
+        await basement.StopAsync();
+        await imac.StopAsync();
+        since = house.Watcher.Messages.Count;
+        basement = await house.StartAgentAsync(basementOptions);
+        imac = await house.StartAgentAsync(imacOptions);
+        Assert.Equal(VmState.Running, Assert.Single(basement.Inventory.Vms).State);
+        Assert.Empty(imac.Inventory.Vms);
+        await house.InventoryAsync("basement", i => i.Vms is [{ State: VmState.Running }], "alice running on the restarted basement", since);
+        Assert.Single(QemuPids());
+    }
+
     [Fact]
     public async Task Agents_suspend_a_guest_on_one_computer_and_resume_it_on_another()
     {
@@ -88,5 +122,40 @@ public sealed class QemuAgentTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Contains("not signed by this house's server", refused.Error);
         Assert.False(thief.Pending(), "qemu connected to the address the forged migrate named");
         Assert.Equal(VmState.Running, Assert.Single(basement.Inventory.Vms).State);
+    }
+    private async Task MoveAsync(string from, string to, string n)
+    {
+        var since = house.Watcher.Messages.Count;
+        await house.SendAsync(to, new { command_id = $"prep-r{n}", type = "prepare_incoming", vm = QemuLab.Vm, memory_mb = QemuLab.MemoryMb });
+        var ready = await house.EventAsync(to, $"prep-r{n}", AgentEventState.Ready);
+        await house.SendAsync(from, new
+        {
+            command_id = $"move-r{n}", type = "migrate", vm = QemuLab.Vm, target_host = to, target_uri = ready.IncomingUri,
+            mode = "live", downtime_limit_ms = 300,
+        });
+        Assert.Equal(AgentEventState.Completed, (await house.OutcomeAsync(from, $"move-r{n}")).State);
+        await house.InventoryAsync(to, i => i.Vms is [{ State: VmState.Running }], $"alice running on {to}", since);
+        await house.InventoryAsync(from, i => i.Vms.Count == 0, $"alice gone from {from}", since);
+    }
+
+    /// <summary>The qemus of this lab alive now, by the pid files they write (an agent's driver is out of the test's reach).</summary>
+    private int[] QemuPids() =>
+        Directory.EnumerateFiles(lab.Scratch, "*.pid", SearchOption.AllDirectories)
+            .Select(f => int.TryParse(File.ReadAllText(f).Trim(), out var pid) ? pid : 0)
+            .Where(pid => pid > 0 && Alive(pid))
+            .Order()
+            .ToArray();
+
+    private static bool Alive(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 }

@@ -133,11 +133,14 @@ public sealed class House : IAsyncDisposable
         return AgentEvent.Parse(host, message.Payload);
     }
 
-    /// <summary>Waits until a published inventory of the host satisfies the condition; returns that inventory.</summary>
-    public async Task<AgentInventory> InventoryAsync(string host, Func<AgentInventory, bool> until, string what)
+    /// <summary>
+    /// Waits until a published inventory of the host satisfies the condition; returns that inventory. Only messages
+    /// from index <paramref name="since"/> on (<c>Watcher.Messages.Count</c> before a restart) count.
+    /// </summary>
+    public async Task<AgentInventory> InventoryAsync(string host, Func<AgentInventory, bool> until, string what, int since = 0)
     {
         var message = await Watcher.WaitForAsync(
-            m => m.Topic == Topics.AgentInventory(host) && until(AgentInventory.Parse(host, m.Payload)),
+            m => m.Index >= since && m.Topic == Topics.AgentInventory(host) && until(AgentInventory.Parse(host, m.Payload)),
             $"{host} inventory: {what}");
         return AgentInventory.Parse(host, message.Payload);
     }

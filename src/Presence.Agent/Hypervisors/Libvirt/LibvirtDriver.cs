@@ -48,6 +48,9 @@ internal sealed partial class LibvirtDriver : IHypervisorDriver
 
     public Hypervisor Kind => Hypervisor.Libvirt;
 
+    /// <summary>libvirtd keeps the domains, and a migration moves the definition too (<c>--undefinesource</c>).</summary>
+    public bool BootsFromConfiguration => false;
+
     public event Action? VmsChanged;
 
     public async Task StartAsync(CancellationToken cancellationToken)
