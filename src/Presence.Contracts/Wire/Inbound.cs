@@ -12,7 +12,7 @@ public static class InboundParser
 {
     /// <summary>
     /// Applies every check of CONTRACT.md "Conventions" that needs no stored state: topic shape, JSON, required
-    /// fields, types, values, and clock skew. A missing `at` is stamped with <paramref name="now"/>.
+    /// fields, types, values, and clock skew (<see cref="ClockSkew"/>). A missing `at` is stamped with <paramref name="now"/>.
     /// </summary>
     public static Inbound Parse(Topics topics, string topic, ReadOnlySpan<byte> payload, Instant now, Duration maxSkew)
     {
@@ -39,10 +39,9 @@ public static class InboundParser
             _ => ((string?)null, (Instant?)null),
         };
 
-        if (at is { } stamped && Duration.FromTicks(Math.Abs((stamped - now).BclCompatibleTicks)) > maxSkew)
+        if (at is { } stamped && ClockSkew.Refusal(route, stamped, now, maxSkew) is { } refusal)
         {
-            throw new ContractException(
-                $"field 'at' ({stamped}) is {(stamped - now).TotalSeconds:+0;-0}s from the server clock ({now}); at most {maxSkew.TotalSeconds:0}s allowed");
+            throw new ContractException(refusal);
         }
 
         return new Inbound(topic, route, message, id, at ?? now, at is null);
