@@ -16,6 +16,10 @@ public static class TestAgents
     public static Task<PresenceAgent> StartAsync(string host, ExternalBroker broker, string directory, params (string Name, int MemoryMb)[] running) =>
         StartAsync(host, broker.Port, directory, DefaultSpeed, running, (host, broker.PasswordOf(host)));
 
+    /// <summary>At a real mosquitto, migrating <paramref name="speedFactor"/> times faster than a real link.</summary>
+    public static Task<PresenceAgent> StartAsync(string host, ExternalBroker broker, string directory, double speedFactor, params (string Name, int MemoryMb)[] running) =>
+        StartAsync(host, broker.Port, directory, speedFactor, running, (host, broker.PasswordOf(host)));
+
     /// <summary><paramref name="speedFactor"/>: how many times faster than a real link its migrations run.</summary>
     public static Task<PresenceAgent> StartAsync(string host, int mqttPort, string directory, double speedFactor, params (string Name, int MemoryMb)[] running) =>
         StartAsync(host, mqttPort, directory, speedFactor, running, login: null);
