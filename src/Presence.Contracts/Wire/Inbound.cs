@@ -12,7 +12,7 @@ public static class InboundParser
 {
     /// <summary>
     /// Applies every check of CONTRACT.md "Conventions" that needs no stored state: topic shape, JSON, required
-    /// fields, types, values, and clock skew. A missing `at` is stamped with <paramref name="now"/>.
+    /// fields, types, values, and clock skew (<see cref="ClockSkew"/>). A missing `at` is stamped with <paramref name="now"/>.
     /// </summary>
     public static Inbound Parse(Topics topics, string topic, ReadOnlySpan<byte> payload, Instant now, Duration maxSkew)
     {
@@ -39,24 +39,11 @@ public static class InboundParser
             _ => ((string?)null, (Instant?)null),
         };
 
-        if (at is { } stamped && IsSkewed(route.Kind, stamped - now, maxSkew))
+        if (at is { } stamped && ClockSkew.Refusal(route, stamped, now, maxSkew) is { } refusal)
         {
-            throw new ContractException(
-                $"field 'at' ({stamped}) is {(stamped - now).TotalSeconds:+0;-0}s from the server clock ({now}); at most {maxSkew.TotalSeconds:0}s allowed");
+            throw new ContractException(refusal);
         }
 
         return new Inbound(topic, route, message, id, at ?? now, at is null);
-    }
-
-    /// <summary>
-    /// A signal or a request is a wish about now: one older than the skew would act on a situation that has passed,
-    /// so it is refused. An agent's status, inventory or event reports what happened on its computer; when the server
-    /// was away longer than the skew (the broker kept them) it is late, not stale, and refusing it would strand a
-    /// finished migration. Any message from further ahead than the skew has a clock that is wrong.
-    /// </summary>
-    public static bool IsSkewed(TopicKind kind, Duration offset, Duration maxSkew)
-    {
-        var reportOfFact = kind is TopicKind.AgentStatus or TopicKind.AgentInventory or TopicKind.AgentEvents;
-        return offset > maxSkew || (!reportOfFact && -offset > maxSkew);
     }
 }

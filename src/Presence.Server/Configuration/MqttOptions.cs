@@ -27,7 +27,10 @@ public sealed class MqttOptions
     /// <summary>Distinguishes server nodes sharing one broker; part of the MQTT client ids.</summary>
     public string NodeName { get; set; } = Environment.MachineName.ToLowerInvariant();
 
-    /// <summary>How far a payload's `at` may be from the server clock before it is rejected.</summary>
+    /// <summary>
+    /// How far a payload's `at` may be from the server clock before it is rejected; an agent's event is taken however
+    /// late, and rejected only this far ahead (Presence.Contracts.Wire.ClockSkew).
+    /// </summary>
     public string MaxSkew { get; set; } = "5m";
 
     /// <summary>

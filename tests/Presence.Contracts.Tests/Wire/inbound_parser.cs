@@ -237,27 +237,6 @@ public class inbound_parser
         Assert.StartsWith("field 'at'", Rejection(topic, json));
     }
 
-    /// <summary>The server was away for twenty minutes and the broker kept what the agents said meanwhile.</summary>
-    [Theory]
-    [InlineData("presence/agents/imac/status", """{"state":"online","at":"2026-11-25T08:10:00Z"}""")]
-    [InlineData("presence/agents/imac/inventory", """{"cpus":1,"memory_mb":1,"memory_free_mb":1,"at":"2026-11-25T08:10:00Z"}""")]
-    [InlineData("presence/agents/imac/events", """{"command_id":"c","vm":"v","state":"completed","at":"2026-11-25T08:10:00Z"}""")]
-    public void an_agents_late_report_is_kept_with_its_own_time(string topic, string json)
-    {
-        var inbound = Parse(topic, json);
-
-        Assert.Equal(Payload.Now - Duration.FromMinutes(20), inbound.At);
-    }
-
-    [Theory]
-    [InlineData("presence/hosts/imac/signals/session", """{"user":"alice","state":"login","at":"2026-11-25T08:10:00Z"}""")]
-    [InlineData("presence/users/alice/requests", """{"action":"follow","at":"2026-11-25T08:10:00Z"}""")]
-    [InlineData("presence/hosts/imac/maintenance", """{"state":"on","at":"2026-11-25T08:10:00Z"}""")]
-    public void a_late_signal_or_request_is_still_refused(string topic, string json)
-    {
-        Assert.Contains("is -1200s from the server clock", Rejection(topic, json));
-    }
-
     [Theory]
     [InlineData("presence/users/alice/requests", """{"action":"follow","id":"x1","at":"2026-11-25T08:29:00Z"}""")]
     [InlineData("presence/hosts/imac/maintenance", """{"state":"on","id":"x1","at":"2026-11-25T08:29:00Z"}""")]

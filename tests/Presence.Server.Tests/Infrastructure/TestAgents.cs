@@ -16,7 +16,7 @@ public static class TestAgents
     public static Task<PresenceAgent> StartAsync(string host, ExternalBroker broker, string directory, params (string Name, int MemoryMb)[] running) =>
         StartAsync(host, broker.Port, directory, DefaultSpeed, running, (host, broker.PasswordOf(host)));
 
-    /// <summary>An agent at a real mosquitto whose migrations run <paramref name="speedFactor"/> times faster than its link.</summary>
+    /// <summary>At a real mosquitto, migrating <paramref name="speedFactor"/> times faster than a real link.</summary>
     public static Task<PresenceAgent> StartAsync(string host, ExternalBroker broker, string directory, double speedFactor, params (string Name, int MemoryMb)[] running) =>
         StartAsync(host, broker.Port, directory, speedFactor, running, (host, broker.PasswordOf(host)));
 
