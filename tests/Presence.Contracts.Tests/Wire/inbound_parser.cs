@@ -238,6 +238,43 @@ public class inbound_parser
     }
 
     [Theory]
+    [InlineData("2026-11-25T08:10:00Z", -1200)]
+    [InlineData("2026-11-24T08:30:00Z", -86400)]
+    public void an_agents_event_is_taken_however_late_it_is(string at, int secondsFromNow)
+    {
+        var inbound = Parse("presence/agents/imac/events", $$"""{"command_id":"c","vm":"v","state":"completed","at":"{{at}}"}""");
+
+        Assert.Equal(Payload.Now + Duration.FromSeconds(secondsFromNow), inbound.At);
+    }
+
+    [Fact]
+    public void an_agents_event_from_the_future_is_refused_naming_the_computer_and_the_limit()
+    {
+        var message = Rejection("presence/agents/imac/events", """{"command_id":"c","vm":"v","state":"completed","at":"2026-11-25T08:40:00Z"}""");
+
+        Assert.StartsWith("field 'at' (2026-11-25T08:40:00Z) from 'imac' is +600s from the server clock (2026-11-25T08:30:00Z), ahead of it", message);
+        Assert.EndsWith("at most 300s ahead allowed", message);
+    }
+
+    [Theory]
+    [InlineData("presence/agents/imac/status", """{"state":"online","at":"2026-11-25T08:10:00Z"}""")]
+    [InlineData("presence/agents/imac/inventory", """{"cpus":1,"memory_mb":1,"memory_free_mb":1,"at":"2026-11-25T08:10:00Z"}""")]
+    [InlineData("presence/hosts/imac/signals/lid", """{"state":"open","at":"2026-11-25T08:10:00Z"}""")]
+    [InlineData("presence/users/alice/requests", """{"action":"follow","at":"2026-11-25T08:10:00Z"}""")]
+    public void only_an_agents_event_may_be_late(string topic, string json)
+    {
+        Assert.Contains("is -1200s from the server clock", Rejection(topic, json));
+    }
+
+    [Fact]
+    public void a_skewed_signal_names_the_computer_the_skew_and_the_limit()
+    {
+        var message = Rejection("presence/hosts/imac/signals/session", """{"user":"alice","state":"login","at":"2026-11-25T08:40:00Z"}""");
+
+        Assert.Equal("field 'at' (2026-11-25T08:40:00Z) from 'imac' is +600s from the server clock (2026-11-25T08:30:00Z); at most 300s allowed", message);
+    }
+
+    [Theory]
     [InlineData("presence/users/alice/requests", """{"action":"follow","id":"x1","at":"2026-11-25T08:29:00Z"}""")]
     [InlineData("presence/hosts/imac/maintenance", """{"state":"on","id":"x1","at":"2026-11-25T08:29:00Z"}""")]
     [InlineData("presence/agents/imac/status", """{"state":"online","id":"x1","at":"2026-11-25T08:29:00Z"}""")]
