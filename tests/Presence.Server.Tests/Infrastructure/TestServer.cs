@@ -115,8 +115,16 @@ public sealed class TestServer : IAsyncDisposable
         return await session.Events.QueryAllRawEvents().CountAsync();
     }
 
+    private int disposed;
+
+    /// <summary>Once: a test may stop the server early (the house owning it disposes it again at the end).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref disposed, 1) == 1)
+        {
+            return;
+        }
+
         await app.StopAsync();
         await app.DisposeAsync();
     }
