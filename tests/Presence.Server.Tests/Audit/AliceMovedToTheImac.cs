@@ -23,7 +23,7 @@ public sealed class AliceMovedToTheImac : IAsyncLifetime
     public async Task InitializeAsync()
     {
         house = await RunningHouse.StartAsync(TestHouse.Json, ("basement", [("alice-desktop", 2048)]), ("imac", []));
-        await house.Probe.PublishAsync("presence/hosts/imac/signals/session", """{"id":"login-1","user":"alice","state":"login","seat":"console"}""");
+        await house.PublishAsHostAsync("imac", "presence/hosts/imac/signals/session", """{"id":"login-1","user":"alice","state":"login","seat":"console"}""");
         Completed = await Eventually.GetAsync(
             async () => (await house.StreamAsync("alice")).OfType<MigrationCompleted>().FirstOrDefault(), "alice's migration to complete", TimeSpan.FromSeconds(60));
         var stream = await house.StreamAsync("alice");

@@ -90,7 +90,7 @@ public sealed class clock_skew_and_signals_out_of_order(ITestOutputHelper output
 
     /// <summary>The imac's emitter: the probe speaks for the imac (its identity).</summary>
     private Task SessionAsync(string id, string state, Instant at) =>
-        house.Probe.PublishAsync("presence/hosts/imac/signals/session",
+        house.PublishAsHostAsync("imac", "presence/hosts/imac/signals/session",
             $$"""{"id":"{{id}}","user":"alice","state":"{{state}}","seat":"console","at":"{{InstantPattern.ExtendedIso.Format(at)}}"}""");
 
     private Task StoredAsync(string id) => Eventually.TrueAsync(

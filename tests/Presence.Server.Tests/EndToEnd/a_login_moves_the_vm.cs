@@ -28,7 +28,7 @@ public sealed class a_login_moves_the_vm : IAsyncLifetime
     [Fact]
     public async Task alice_logging_in_at_the_imac_brings_her_vm_there()
     {
-        await probe.PublishAsync("presence/hosts/imac/signals/session", """{"id":"login-1","user":"alice","state":"login","seat":"console"}""");
+        await house.PublishAsHostAsync("imac", "presence/hosts/imac/signals/session", """{"id":"login-1","user":"alice","state":"login","seat":"console"}""");
 
         // The retained state topic says where the VM runs now.
         var state = await probe.WaitForAsync(

@@ -32,7 +32,7 @@ public sealed class a_target_that_never_gets_ready : IAsyncLifetime
     [Fact]
     public async Task the_move_fails_on_its_timeout_and_the_vm_stays_on_the_source()
     {
-        await house.Probe.PublishAsync("presence/hosts/imac/signals/session", """{"id":"login-1","user":"alice","state":"login","seat":"console"}""");
+        await house.PublishAsHostAsync("imac", "presence/hosts/imac/signals/session", """{"id":"login-1","user":"alice","state":"login","seat":"console"}""");
 
         var prepare = await silentImac.WaitForAsync(m => m.Json.GetProperty("type").GetString() == "prepare_incoming", what: "prepare_incoming");
 

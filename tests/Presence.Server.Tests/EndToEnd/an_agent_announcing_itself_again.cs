@@ -30,7 +30,7 @@ public sealed class an_agent_announcing_itself_again : IAsyncLifetime
     [Fact]
     public async Task the_pending_prepare_is_sent_again_with_the_same_command_id()
     {
-        await house.Probe.PublishAsync("presence/hosts/imac/signals/session", """{"id":"login-1","user":"alice","state":"login","seat":"console"}""");
+        await house.PublishAsHostAsync("imac", "presence/hosts/imac/signals/session", """{"id":"login-1","user":"alice","state":"login","seat":"console"}""");
         var first = await silentImac.WaitForAsync(m => m.Json.GetProperty("type").GetString() == "prepare_incoming", what: "prepare_incoming");
         var commandId = first.Json.GetProperty("command_id").GetString();
 

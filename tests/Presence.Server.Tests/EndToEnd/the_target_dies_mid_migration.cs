@@ -27,7 +27,7 @@ public sealed class the_target_dies_mid_migration : IAsyncLifetime
     [Fact]
     public async Task the_vm_keeps_running_on_the_source_and_the_saga_says_why()
     {
-        await probe.PublishAsync("presence/hosts/imac/signals/session", """{"id":"login-1","user":"alice","state":"login","seat":"console"}""");
+        await house.PublishAsHostAsync("imac", "presence/hosts/imac/signals/session", """{"id":"login-1","user":"alice","state":"login","seat":"console"}""");
         await probe.WaitForAsync(
             m => m.Topic == "presence/agents/basement/events" && m.Json.GetProperty("state").GetString() == "progress",
             TimeSpan.FromSeconds(30), "the basement sending alice-desktop");

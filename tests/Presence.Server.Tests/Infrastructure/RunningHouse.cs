@@ -27,8 +27,9 @@ public sealed class RunningHouse : IAsyncDisposable
     public static async Task<RunningHouse> StartAsync(string houseJson, double agentSpeed, params (string Host, (string Vm, int MemoryMb)[] Vms)[] hosts)
     {
         var server = await TestServer.StartAsync(houseJson: houseJson);
-        // The probe plays the iMac's signal emitter (its signals are the iMac's to send) and watches everything.
-        var probe = await MqttProbe.ConnectAsAsync(server.MqttPort, "probe-house", "imac",
+        // The probe watches everything, as a controller may (a computer may not read another's commands); signals
+        // are sent as their computer with PublishAsHostAsync.
+        var probe = await MqttProbe.ConnectAsync(server.MqttPort, "probe-house",
             "presence/users/+/state", "presence/agents/+/commands", "presence/agents/+/inventory", "presence/agents/+/events", "presence/errors");
         var house = new RunningHouse(server, probe);
         foreach (var (host, vms) in hosts)

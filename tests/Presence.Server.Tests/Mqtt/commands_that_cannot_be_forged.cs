@@ -58,7 +58,7 @@ public sealed class commands_that_cannot_be_forged
         await using var house = await RunningHouse.StartAsync(TestHouse.Json, ("basement", [("alice-desktop", 2048)]));
         await using var fakeImac = await house.SilentAgentAsync("imac");
 
-        await house.Probe.PublishAsync("presence/hosts/imac/signals/session", """{"id":"login-1","user":"alice","state":"login","seat":"console"}""");
+        await house.PublishAsHostAsync("imac", "presence/hosts/imac/signals/session", """{"id":"login-1","user":"alice","state":"login","seat":"console"}""");
         var prepare = await fakeImac.WaitForAsync(m => m.Json.GetProperty("type").GetString() == "prepare_incoming", what: "prepare_incoming");
         var commandId = prepare.Json.GetProperty("command_id").GetString();
         await fakeImac.PublishAsync("presence/agents/imac/events",
