@@ -56,44 +56,11 @@ public sealed class broker_restart_mid_stream(ITestOutputHelper output) : IAsync
         }), stop.Token);
         var atStop = await restarted.Task.WaitAsync(TimeSpan.FromMinutes(1));
 
-        var stored = await StoredWhileProgressingAsync();
+        var stored = await DrillSignals.StoredWhileProgressingAsync(server.Store, Count);
         output.WriteLine($"{Count} sent, {emitter.Resent} resent after the broker went away (SIGTERM at {atStop} acknowledged), " +
                          $"{stored.Count} stored, {stored.Distinct().Count()} distinct");
         Assert.True(atStop < Count, "the broker went away before the stream ended");
-        Assert.Equal(Enumerable.Range(0, Count).Select(Emitter.IdOf).Order(), stored.Order());
-    }
-
-    /// <summary>Waits until every signal is stored, for as long as the server keeps storing; fails when it stalls.</summary>
-    private async Task<List<string>> StoredWhileProgressingAsync()
-    {
-        var stalled = TimeSpan.FromSeconds(30);
-        var lastProgress = DateTime.UtcNow;
-        var stored = await StoredIdsAsync();
-        while (stored.Count < Count)
-        {
-            if (DateTime.UtcNow - lastProgress > stalled)
-            {
-                throw new TimeoutException($"{stored.Count} of {Count} signals stored ({stored.Distinct().Count()} distinct), none more for {stalled.TotalSeconds} s");
-            }
-
-            await Task.Delay(250);
-            var now = await StoredIdsAsync();
-            if (now.Count > stored.Count)
-            {
-                lastProgress = DateTime.UtcNow;
-            }
-
-            stored = now;
-        }
-
-        return stored;
-    }
-
-    private async Task<List<string>> StoredIdsAsync()
-    {
-        await using var session = server.Store.QuerySession();
-        var events = await session.Events.FetchStreamAsync("alice");
-        return events.Select(e => e.Data).OfType<SignalRecorded>().Select(s => s.Evidence.Id).Where(id => id.StartsWith("drill-", StringComparison.Ordinal)).ToList();
+        Assert.Equal(Enumerable.Range(0, Count).Select(DrillSignals.IdOf).Order(), stored.Order());
     }
 
     /// <summary>A computer's emitter: sends each signal until the broker acknowledges it, reconnecting as needed.</summary>
@@ -112,8 +79,6 @@ public sealed class broker_restart_mid_stream(ITestOutputHelper output) : IAsync
         public int Acknowledged => Volatile.Read(ref acknowledged);
         public int Resent => Volatile.Read(ref resent);
 
-        public static string IdOf(int i) => "drill-" + i.ToString("D6", CultureInfo.InvariantCulture);
-
         /// <summary><paramref name="midway"/> starts once a third are acknowledged; sending goes on meanwhile.</summary>
         public async Task SendAsync(int count, Func<Task> midway, CancellationToken ct)
         {
@@ -127,8 +92,8 @@ public sealed class broker_restart_mid_stream(ITestOutputHelper output) : IAsync
                 }
 
                 var message = new MqttApplicationMessageBuilder()
-                    .WithTopic($"presence/hosts/{host}/signals/idle")
-                    .WithPayload($$"""{"id":"{{IdOf(i)}}","user":"alice","idle_seconds":{{i}}}""")
+                    .WithTopic(DrillSignals.Topic)
+                    .WithPayload(DrillSignals.Payload(i))
                     .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
                     .Build();
                 while (!await TryPublishAsync(client, message, ct))

@@ -1,9 +1,7 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using System.Net.Http;
 using System.Text.Json;
-using Presence.Domain.Signals;
 using Presence.Server.Hosting;
 using Presence.Server.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -52,7 +50,7 @@ public sealed class postgresql_crash_mid_stream(ITestOutputHelper output) : IAsy
             await SendAsync(imac, i);
         }
 
-        await Eventually.TrueAsync(async () => (await StoredIdsAsync()).Count > 0, "the first signals stored");
+        await Eventually.TrueAsync(async () => (await DrillSignals.StoredAsync(server.Store)).Count > 0, "the first signals stored");
         await PgCtlAsync("stop", "-D", cluster.DataDirectory, "-m", "immediate", "-w");
         var down = Stopwatch.StartNew();
 
@@ -79,60 +77,16 @@ public sealed class postgresql_crash_mid_stream(ITestOutputHelper output) : IAsy
         postgres = await EmbeddedPostgres.StartAsync(cluster);
         var downFor = down.Elapsed;
 
-        var stored = await StoredWhileProgressingAsync();
+        var stored = await DrillSignals.StoredWhileProgressingAsync(server.Store, Count);
         var recovered = down.Elapsed - downFor;
         await Eventually.TrueAsync(async () => (await http.GetAsync(new Uri("/health", UriKind.Relative))).StatusCode == HttpStatusCode.OK,
             "/health 200 once PostgreSQL is back");
         output.WriteLine($"{Count} sent ({Count - third} while PostgreSQL was down for {downFor.TotalSeconds:0.0} s; /health said {(int)status}), " +
                          $"{stored.Count} stored, {stored.Distinct().Count()} distinct, all stored {recovered.TotalSeconds:0.0} s after it was back");
-        Assert.Equal(Enumerable.Range(0, Count).Select(IdOf).Order(), stored.Order());
+        Assert.Equal(Enumerable.Range(0, Count).Select(DrillSignals.IdOf).Order(), stored.Order());
     }
 
-    private static string IdOf(int i) => "drill-" + i.ToString("D6", CultureInfo.InvariantCulture);
-
-    private static Task SendAsync(MqttProbe imac, int i) =>
-        imac.PublishAsync("presence/hosts/imac/signals/idle", $$"""{"id":"{{IdOf(i)}}","user":"alice","idle_seconds":{{i}}}""");
-
-    /// <summary>Waits until every signal is stored, for as long as the server keeps storing; fails when it stalls.</summary>
-    private async Task<List<string>> StoredWhileProgressingAsync()
-    {
-        var stalled = TimeSpan.FromSeconds(30);
-        var lastProgress = Stopwatch.StartNew();
-        var stored = await StoredIdsAsync();
-        while (stored.Count < Count)
-        {
-            if (lastProgress.Elapsed > stalled)
-            {
-                throw new TimeoutException($"{stored.Count} of {Count} signals stored ({stored.Distinct().Count()} distinct), none more for {stalled.TotalSeconds} s; " +
-                                           $"missing: {string.Join(", ", Enumerable.Range(0, Count).Select(IdOf).Except(stored))}");
-            }
-
-            await Task.Delay(250);
-            var now = await StoredIdsAsync();
-            if (now.Count > stored.Count)
-            {
-                lastProgress.Restart();
-            }
-
-            stored = now;
-        }
-
-        return stored;
-    }
-
-    private async Task<List<string>> StoredIdsAsync()
-    {
-        try
-        {
-            await using var session = server.Store.QuerySession();
-            var events = await session.Events.FetchStreamAsync("alice");
-            return events.Select(e => e.Data).OfType<SignalRecorded>().Select(s => s.Evidence.Id).Where(id => id.StartsWith("drill-", StringComparison.Ordinal)).ToList();
-        }
-        catch (Npgsql.NpgsqlException)
-        {
-            return []; // the cluster is on its way back
-        }
-    }
+    private static Task SendAsync(MqttProbe imac, int i) => imac.PublishAsync(DrillSignals.Topic, DrillSignals.Payload(i));
 
     /// <summary>The cluster's own pg_ctl, as the user that runs it (postgres, when the tests run as root).</summary>
     private static async Task PgCtlAsync(params string[] args)
