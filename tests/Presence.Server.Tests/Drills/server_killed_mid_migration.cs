@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using System.Net.Http;
+using System.Text.Json;
+using Presence.Agent;
+using Presence.Server.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Presence.Server.Tests.Drills;
+
+/// <summary>
+/// Drill (issue 10 §3, docs/drills.md): the server process is SIGKILLed while a migration it started runs, and a new
+/// one starts on the same database, broker session and folder. The move must end once, on the target: the saga is
+/// in the store, and what the agents reported meanwhile waited for it at mosquitto.
+/// </summary>
+[Trait("Category", "Drill")]
+public sealed class server_killed_mid_migration(ITestOutputHelper output) : IAsyncLifetime
+{
+    private ExternalBroker broker = null!;
+    private string database = null!;
+    private string directory = null!;
+    private readonly List<ServerProcess> servers = [];
+    private readonly List<PresenceAgent> agents = [];
+
+    public async Task InitializeAsync()
+    {
+        broker = await ExternalBroker.StartAsync();
+        database = await PostgresCluster.NewDatabaseAsync("drill_kill");
+        directory = PostgresCluster.NewScratchDirectory("drill-kill");
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var agent in agents)
+        {
+            await agent.DisposeAsync();
+        }
+
+        foreach (var server in servers)
+        {
+            await server.DisposeAsync();
+        }
+
+        await broker.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task the_move_ends_once_on_the_target_after_the_restart()
+    {
+        // Same node name: the new process takes over the dead one's persistent session at mosquitto.
+        servers.Add(await ServerProcess.StartAsync(database, broker, directory, "drill"));
+        // A tenth of a real link's speed: the migration is still under way when the server dies.
+        agents.Add(await TestAgents.StartAsync("basement", broker, directory, 2, ("alice-desktop", 2048)));
+        agents.Add(await TestAgents.StartAsync("imac", broker, directory, 2));
+        await using var probe = await MqttProbe.ConnectAsync(broker, "probe-kill", "homeassistant", "presence/agents/+/events", "presence/users/alice/state");
+        await Eventually.TrueAsync(async () => await HostsOnlineAsync(servers[0]) == 2, "both agents known to the server", TimeSpan.FromSeconds(60));
+
+        await using (var emitter = await MqttProbe.ConnectAsync(broker, "imac-emitter", "imac"))
+        {
+            await emitter.PublishAsync("presence/hosts/imac/signals/session", """{"id":"kill-login","user":"alice","state":"login"}""");
+        }
+
+        await probe.WaitForAsync(m => m.Topic == "presence/agents/basement/events" && m.Json.GetProperty("state").GetString() == "progress",
+            TimeSpan.FromSeconds(60), "the migration under way");
+        servers[0].Kill();
+        var restart = Stopwatch.StartNew();
+        servers.Add(await ServerProcess.StartAsync(database, broker, directory, "drill"));
+        var ready = restart.Elapsed;
+
+        await probe.WaitForAsync(m => m.Topic == "presence/users/alice/state" && m.Json.GetProperty("vm_host").GetString() == "imac"
+                                      && m.Json.GetProperty("mode").GetString() != "moving",
+            TimeSpan.FromSeconds(90), "alice's VM on the imac after the restart");
+        var ended = restart.Elapsed;
+
+        var timeline = await TimelineAsync(servers[1]);
+        Assert.Equal(1, timeline.Count(e => e == "migration_completed"));
+        Assert.DoesNotContain("migration_failed", timeline);
+        Assert.Equal(1, timeline.Count(e => e == "placement_decided"));
+        // On exactly one host: the agents' own word.
+        Assert.Contains(agents[1].Inventory.Vms, v => v.Name == "alice-desktop");
+        Assert.DoesNotContain(agents[0].Inventory.Vms, v => v.Name == "alice-desktop" && v.State == Presence.Contracts.Agents.VmState.Running);
+        output.WriteLine($"server SIGKILLed mid-migration; the next one ready in {ready.TotalSeconds:0.0} s, the move ended on the imac " +
+                         $"{ended.TotalSeconds:0.0} s after the kill; timeline: {string.Join(", ", timeline)}");
+    }
+
+    private static async Task<int> HostsOnlineAsync(ServerProcess server)
+    {
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        using var house = JsonDocument.Parse(await http.GetStringAsync(new Uri("/api/house", UriKind.Relative)));
+        return house.RootElement.GetProperty("hosts").EnumerateArray().Count(h => h.GetProperty("agent_online").GetBoolean());
+    }
+
+    private static async Task<List<string>> TimelineAsync(ServerProcess server)
+    {
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        using var timeline = JsonDocument.Parse(await http.GetStringAsync(new Uri("/api/users/alice/timeline", UriKind.Relative)));
+        return timeline.RootElement.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("kind").GetString()!).ToList();
+    }
+}
