@@ -82,6 +82,42 @@ public sealed class server_killed_mid_migration(ITestOutputHelper output) : IAsy
                          $"{ended.TotalSeconds:0.0} s after the kill; timeline: {string.Join(", ", timeline)}");
     }
 
+    /// <summary>
+    /// The imac hears prepare_incoming and never answers; the server dies before the phase's timeout is due. The
+    /// timeout is a durable scheduled message: the next process must fire it and give the move up, VM where it was.
+    /// </summary>
+    [Fact]
+    public async Task a_timeout_scheduled_before_the_kill_fires_after_the_restart()
+    {
+        var house = TestHouse.WithPolicy(("PrepareTimeout", "\"4s\""));
+        servers.Add(await ServerProcess.StartAsync(database, broker, directory, "drill", house));
+        agents.Add(await TestAgents.StartAsync("basement", broker, directory, ("alice-desktop", 2048)));
+        await using var silentImac = await MqttProbe.ConnectAsync(broker, "imac-silent", "imac", "presence/agents/imac/commands");
+        await silentImac.PublishAsync("presence/agents/imac/status", """{"id":"status-1","state":"online","agent_version":"silent","hypervisor":"simulated"}""", retain: true);
+        await silentImac.PublishAsync("presence/agents/imac/inventory",
+            """{"cpus":4,"memory_mb":16384,"memory_free_mb":16384,"on_battery":false,"battery_percent":null,"link_mbps":1000,"vms":[]}""", retain: true);
+        await using var probe = await MqttProbe.ConnectAsync(broker, "probe-timeout", "homeassistant", "presence/users/alice/state");
+        await Eventually.TrueAsync(async () => await HostsOnlineAsync(servers[0]) == 2, "both agents known to the server", TimeSpan.FromSeconds(60));
+
+        await silentImac.PublishAsync("presence/hosts/imac/signals/session", """{"id":"timeout-login","user":"alice","state":"login"}""");
+        await silentImac.WaitForAsync(m => m.Json.GetProperty("type").GetString() == "prepare_incoming", TimeSpan.FromSeconds(30), "prepare_incoming at the imac");
+        servers[0].Kill();
+        var restart = Stopwatch.StartNew();
+        servers.Add(await ServerProcess.StartAsync(database, broker, directory, "drill", house));
+
+        await Eventually.TrueAsync(async () => (await TimelineAsync(servers[1])).Contains("migration_failed"),
+            "the move given up after the restart", TimeSpan.FromSeconds(60));
+        var failedAfter = restart.Elapsed;
+        var timeline = await TimelineAsync(servers[1]);
+        Assert.Equal(1, timeline.Count(e => e == "migration_failed"));
+        Assert.DoesNotContain("migration_completed", timeline);
+        await probe.WaitForAsync(m => m.Json.GetProperty("vm_host").GetString() == "basement" && m.Json.GetProperty("mode").GetString() != "moving",
+            TimeSpan.FromSeconds(30), "alice's VM still on the basement, not moving");
+        Assert.Contains(agents[0].Inventory.Vms, v => v.Name == "alice-desktop" && v.State == Presence.Contracts.Agents.VmState.Running);
+        output.WriteLine($"server SIGKILLed while the imac kept silent; the 4 s prepare timeout fired and the move was given up {failedAfter.TotalSeconds:0.0} s " +
+                         $"after the kill; timeline: {string.Join(", ", timeline)}");
+    }
+
     private static async Task<int> HostsOnlineAsync(ServerProcess server)
     {
         using var http = new HttpClient { BaseAddress = server.BaseAddress };
