@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Logging.Abstractions;
 using System.Net;
 using System.Net.Http;
 using System.Text.Json;
@@ -88,21 +89,7 @@ public sealed class postgresql_crash_mid_stream(ITestOutputHelper output) : IAsy
 
     private static Task SendAsync(MqttProbe imac, int i) => imac.PublishAsync(DrillSignals.Topic, DrillSignals.Payload(i));
 
-    /// <summary>The cluster's own pg_ctl, as the user that runs it (postgres, when the tests run as root).</summary>
-    private static async Task PgCtlAsync(params string[] args)
-    {
-        var pgCtl = Directory.GetDirectories("/usr/lib/postgresql").OrderDescending()
-            .Select(d => Path.Combine(d, "bin", "pg_ctl")).First(File.Exists);
-        var root = Environment.UserName == "root";
-        var start = new ProcessStartInfo(root ? "runuser" : pgCtl) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in root ? ["-u", "postgres", "--", pgCtl, .. args] : args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var said = await process.StandardError.ReadToEndAsync() + await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, $"pg_ctl {string.Join(' ', args)}: {said}");
-    }
+    /// <summary>The cluster's own pg_ctl, run the way the server runs it (as postgres when the tests run as root).</summary>
+    private static Task PgCtlAsync(params string[] args) =>
+        PostgresCommandRunner.ForCurrentUser().RunAsPostgresAsync(PostgresBinaries.Locate(null, NullLogger.Instance).PgCtl, args);
 }

@@ -18,13 +18,13 @@ public sealed class running_under_systemd
     {
         var directory = PostgresCluster.NewScratchDirectory("systemd");
         var http = Ports.Free();
+        Directory.CreateDirectory(directory);
+        await File.WriteAllTextAsync(Path.Combine(directory, "house.json"), TestHouse.Json);
         using var server = UnderSystemd.Start(directory,
         [
             "dotnet", typeof(PresenceApp).Assembly.Location,
+            .. TestServer.Arguments(directory, $"http://127.0.0.1:{http}", Ports.Free(), Ports.Free(), "systemd", external: false),
             $"--ConnectionStrings:Presence={await PostgresCluster.NewDatabaseAsync("systemd")}",
-            $"--Urls=http://127.0.0.1:{http}", $"--Mqtt:Port={Ports.Free()}", $"--Mqtt:Tls:Port={Ports.Free()}",
-            $"--Mqtt:Tls:CertificateFile={TestServer.CertificateFile(directory)}",
-            $"--Signing:PublicKeyFile={TestServer.ServerKeyFile(directory)}",
         ], environment => environment.Remove("ConnectionStrings__Presence"));
 
         Assert.Equal("READY=1", await server.NextNotificationAsync(TimeSpan.FromSeconds(90)));

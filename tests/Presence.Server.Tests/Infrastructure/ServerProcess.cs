@@ -43,7 +43,6 @@ public sealed class ServerProcess : IAsyncDisposable
         var house = Path.Combine(directory, "house.json");
         await File.WriteAllTextAsync(house, houseJson);
         var httpPort = Ports.Free();
-        var (user, password) = broker.ServerLogin;
 
         var start = new ProcessStartInfo("dotnet")
         {
@@ -51,21 +50,9 @@ public sealed class ServerProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[]
-                 {
-                     typeof(PresenceApp).Assembly.Location,
-                     "--config", house,
-                     $"--Urls=http://127.0.0.1:{httpPort}",
-                     "--Mqtt:Broker=External",
-                     "--Mqtt:Host=127.0.0.1",
-                     $"--Mqtt:Port={broker.Port}",
-                     $"--Mqtt:Username={user}",
-                     $"--Mqtt:Password={password}",
-                     $"--Mqtt:NodeName={nodeName}",
-                     $"--Signing:PublicKeyFile={TestServer.ServerKeyFile(directory)}",
-                     $"--Mqtt:Tls:Port={Ports.Free()}",
-                     $"--Mqtt:Tls:CertificateFile={TestServer.CertificateFile(directory)}",
-                 }.Concat(settings ?? []))
+        start.ArgumentList.Add(typeof(PresenceApp).Assembly.Location);
+        foreach (var arg in TestServer.Arguments(directory, $"http://127.0.0.1:{httpPort}", broker.Port, Ports.Free(), nodeName, external: true, broker.ServerLogin)
+                     .Concat(settings ?? []))
             start.ArgumentList.Add(arg);
         // The connection string goes on the command line; an inherited one must not win or leak into the child.
         start.Environment.Remove("ConnectionStrings__Presence");

@@ -74,26 +74,7 @@ public sealed class TestServer : IAsyncDisposable
 
         var port = externalBrokerPort ?? Ports.Free();
         var tlsPort = Ports.Free();
-        var args = new List<string>
-        {
-            "--config", house,
-            "--Urls=http://127.0.0.1:0",
-            "--Mqtt:Host=127.0.0.1",
-            $"--Mqtt:Port={port}",
-            $"--Mqtt:NodeName={nodeName}",
-            $"--Mqtt:Broker={(externalBrokerPort is null ? "Embedded" : "External")}",
-            // Where the agents of a loopback house read it (TestAgents), instead of this user's real data folder.
-            $"--Signing:PublicKeyFile={ServerKeyFile(directory)}",
-            // Never 8883 (parallel servers) nor the user's real data folder.
-            $"--Mqtt:Tls:Port={tlsPort}",
-            $"--Mqtt:Tls:CertificateFile={CertificateFile(directory)}",
-        };
-        if (mqttLogin is var (user, password))
-        {
-            args.Add($"--Mqtt:Username={user}");
-            args.Add($"--Mqtt:Password={password}");
-        }
-
+        var args = Arguments(directory, "http://127.0.0.1:0", port, tlsPort, nodeName, external: externalBrokerPort is not null, mqttLogin);
         args.AddRange(settings ?? []);
         var builder = PresenceApp.CreateBuilder(args.ToArray());
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -107,6 +88,37 @@ public sealed class TestServer : IAsyncDisposable
         await app.Services.GetRequiredService<MqttBridge>().Connected.WaitAsync(TimeSpan.FromSeconds(30));
         await app.Services.GetRequiredService<MqttOutbound>().Connected.WaitAsync(TimeSpan.FromSeconds(30));
         return server;
+    }
+
+    /// <summary>
+    /// The settings every test server starts with, in process or as its own process: the house file in
+    /// <paramref name="directory"/>, loopback addresses, and the key and certificate in that folder rather than this
+    /// user's real data folder. The connection string is not among them.
+    /// </summary>
+    public static List<string> Arguments(string directory, string urls, int mqttPort, int tlsPort, string nodeName, bool external,
+        (string User, string Password)? mqttLogin = null)
+    {
+        var args = new List<string>
+        {
+            "--config", Path.Combine(directory, "house.json"),
+            $"--Urls={urls}",
+            "--Mqtt:Host=127.0.0.1",
+            $"--Mqtt:Port={mqttPort}",
+            $"--Mqtt:NodeName={nodeName}",
+            $"--Mqtt:Broker={(external ? "External" : "Embedded")}",
+            // Where the agents of a loopback house read it (TestAgents), instead of this user's real data folder.
+            $"--Signing:PublicKeyFile={ServerKeyFile(directory)}",
+            // Never 8883 (parallel servers) nor the user's real data folder.
+            $"--Mqtt:Tls:Port={tlsPort}",
+            $"--Mqtt:Tls:CertificateFile={CertificateFile(directory)}",
+        };
+        if (mqttLogin is var (user, password))
+        {
+            args.Add($"--Mqtt:Username={user}");
+            args.Add($"--Mqtt:Password={password}");
+        }
+
+        return args;
     }
 
     public async Task<long> EventCountAsync()
