@@ -108,9 +108,11 @@ public sealed class MqttBridge(
             await rejections.RejectAsync(topic, e.Message, id, ct);
             return true;
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        catch (Exception) when (ct.IsCancellationRequested)
         {
-            return false; // not acknowledged: the broker redelivers it to the next run
+            // The server is stopping: whatever failed (Marten wraps a cancelled schema update in its own exception) is
+            // no verdict on the message. Not acknowledged, the broker redelivers it to the next run.
+            return false;
         }
         catch (Exception e)
         {

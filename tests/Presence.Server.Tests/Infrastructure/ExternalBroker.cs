@@ -152,11 +152,17 @@ public sealed class ExternalBroker : IAsyncDisposable
     /// Stops mosquitto as a service manager would (SIGTERM): it saves its persistence database (sessions and queued
     /// QoS 1 messages) before it ends. <paramref name="kill"/> ends it with SIGKILL instead, saving nothing.
     /// </summary>
-    public async Task StopAsync(bool kill = false)
+    public Task StopAsync(bool kill = false) => SignalStop(kill);
+
+    /// <summary>
+    /// Sends the signal of <see cref="StopAsync"/> and returns once it is delivered; the task ends when mosquitto has.
+    /// For drills that must know the broker is on its way out before the next message goes.
+    /// </summary>
+    public Task SignalStop(bool kill = false)
     {
         if (process is not { HasExited: false } running)
         {
-            return;
+            return Task.CompletedTask;
         }
 
         if (kill)
@@ -168,7 +174,7 @@ public sealed class ExternalBroker : IAsyncDisposable
             Signal(running.Id, "TERM");
         }
 
-        await running.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        return running.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
     }
 
     public async ValueTask DisposeAsync()
