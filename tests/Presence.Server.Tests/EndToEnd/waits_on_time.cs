@@ -1,4 +1,5 @@
 using Marten;
+using Microsoft.Extensions.DependencyInjection;
 using NodaTime;
 using Npgsql;
 using Presence.Domain.Migration;
@@ -136,6 +137,27 @@ public sealed class waits_on_time(ITestOutputHelper output)
                          $"the wait fired {(ran.At - ready).TotalMilliseconds:0} ms after ready ({(ran.At - settling.DueAt).TotalMilliseconds:0} ms after due)");
         // Wolverine's default first poll is 0.5-5 s after start; the server sets it to run at once.
         Assert.True(ran.At - ready < Duration.FromSeconds(1), $"fired {(ran.At - ready).TotalMilliseconds:0} ms after the server was ready");
+    }
+
+    /// <summary>The facts Users.Configuration counts on, as the running server has them (they fail on an upgrade that changes them).</summary>
+    [Fact]
+    public async Task the_server_schedules_waits_as_its_notes_say()
+    {
+        var defaults = new Wolverine.DurabilitySettings();
+        Assert.Equal(TimeSpan.FromSeconds(5), defaults.ScheduledJobPollingTime);
+        Assert.InRange(defaults.ScheduledJobFirstExecution, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(5));
+        Assert.False(defaults.AlwaysMakeScheduledMessagesDurable);
+
+        await using var server = await TestServer.StartAsync();
+        var runtime = server.Services.GetRequiredService<Wolverine.Runtime.IWolverineRuntime>();
+        Assert.Equal(TimeSpan.FromSeconds(1), runtime.Options.Durability.ScheduledJobPollingTime);
+        Assert.Equal(TimeSpan.Zero, runtime.Options.Durability.ScheduledJobFirstExecution);
+        Assert.False(runtime.Options.Durability.AlwaysMakeScheduledMessagesDurable);
+        // The on-time queue stays in memory although every other local queue is made durable (UseDurableLocalQueues).
+        var onTime = runtime.Endpoints.EndpointFor(new Uri($"local://{Presence.Server.Users.Configuration.OnTimeQueue}"));
+        Assert.Equal(Wolverine.Configuration.EndpointMode.BufferedInMemory, onTime!.Mode);
+        var durable = runtime.Endpoints.EndpointFor(new Uri("local://presence.server.users.settleuser"));
+        Assert.Equal(Wolverine.Configuration.EndpointMode.Durable, durable!.Mode);
     }
 
     private void AssertOnTime(string what, List<Duration> lateness)
