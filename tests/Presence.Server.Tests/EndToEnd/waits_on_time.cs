@@ -79,7 +79,11 @@ public sealed class waits_on_time(ITestOutputHelper output)
 
         var stream = await house.StreamAsync("alice");
         Assert.Equal("imac did not show alice-desktop within 1 s", stream.OfType<DisplayAttachFailed>().Single().Reason);
-        AssertOnTime("display timeout", Lateness(stream, Phases.Displaying));
+        // One firing, the first of its handler in this server, which Wolverine compiles on first use (issue 11 §5):
+        // its lateness is printed, not asserted; the other tests assert the median of several.
+        var lateness = Lateness(stream, Phases.Displaying);
+        output.WriteLine($"display timeout: {Summary(lateness)}");
+        Assert.Single(lateness);
 
         // Nothing waits on a display attach, so its timeout has no durable row: Wolverine keeps handled rows for
         // 5 minutes, so a durable copy would still be there.
