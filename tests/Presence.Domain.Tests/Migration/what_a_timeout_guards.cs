@@ -3,8 +3,10 @@ using static Presence.Domain.Tests.Support.TheHouse;
 namespace Presence.Domain.Tests.Migration;
 
 /// <summary>
-/// Which phases can hang (<see cref="Phases.CanHang"/>): the server gives only those a durable timeout. A pending
-/// move, freeze or wake keeps the user busy until it ends; a pending display holds no decision up.
+/// What the server's scheduling of waits and timeouts relies on (Users.Configuration in the server). Only a phase
+/// that can hang (<see cref="Phases.CanHang"/>) gets a durable timeout: a pending move, freeze or wake keeps the user
+/// busy until it ends, a pending display holds no decision up. And every wait is sent twice, an on-time copy from
+/// memory and a durable backstop, so the second to arrive must find nothing to do, whatever the first did.
 /// </summary>
 public class what_a_timeout_guards
 {
@@ -43,5 +45,34 @@ public class what_a_timeout_guards
 
         Assert.Equal(Laptop, s.The<DisplayAttachRequested>().Host);
         Assert.Equal(Laptop, s.State!.PendingDisplay!.Host);
+    }
+
+    private static readonly HoldDowns Holds = new(Duration.FromSeconds(3), Duration.FromSeconds(30), Duration.FromMinutes(2));
+
+    [Theory]
+    [InlineData(AutomationLevel.Automatic)]
+    [InlineData(AutomationLevel.Recommend)]
+    [InlineData(AutomationLevel.Manual)]
+    public void a_settle_wait_that_arrives_twice_acts_once(AutomationLevel level)
+    {
+        var s = Scenario.AliceOnTheBasementServer().WithSettings(p => p with { HoldDown = Holds }).WithPolicy(p => p.Automation(level))
+            .Given(Alice.LogsInAt(Imac));
+        var wait = s.State!.Settling!.SettleId;
+        s.Given(TheWait.RunsOut(wait));
+        Assert.Null(s.State!.Settling);
+
+        s.When(TheWait.RunsOut(wait)).ThenNothing();
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void a_timeout_that_arrives_twice_acts_once(bool display)
+    {
+        var s = (display ? WithTimeouts().WithPolicy(p => p.Prefers(PreferredMode.ThinClient)) : WithTimeouts()).Given(Alice.LogsInAt(Imac));
+        var timeout = s.State!.Timeout!;
+        s.Given(TheTimeout.RunsOut(timeout.MoveId, timeout.Phase));
+
+        s.When(TheTimeout.RunsOut(timeout.MoveId, timeout.Phase)).ThenNothing();
     }
 }
