@@ -19,6 +19,7 @@ using Presence.Server.Mqtt;
 using Presence.Server.Placement;
 using Presence.Server.Replay;
 using Presence.Server.Signing;
+using Presence.Server.Telemetry;
 using Presence.Server.Users;
 using Wolverine;
 using Wolverine.Marten;
@@ -143,7 +144,7 @@ public static class PresenceApp
         }
     }
 
-    private static T Bind<T>(IConfiguration configuration, string section) where T : new()
+    internal static T Bind<T>(IConfiguration configuration, string section) where T : new()
     {
         try
         {
@@ -193,6 +194,7 @@ public static class PresenceApp
         services.AddSigning();
         services.AddAgents();
         services.AddHealth();
+        services.AddTelemetry(builder.Configuration, mqtt.NodeName);
 
         services.AddMarten(opts =>
             {
