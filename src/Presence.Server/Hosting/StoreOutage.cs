@@ -31,7 +31,7 @@ public sealed class StoreOutage(IClock clock) : IDocumentCommitListener
         {
             since ??= now;
             lastHold = now;
-            reason = Describe(failure);
+            reason = Reason(failure);
         }
     }
 
@@ -59,14 +59,18 @@ public sealed class StoreOutage(IClock clock) : IDocumentCommitListener
         }
     }
 
-    // PostgreSQL's own words ("53100: could not extend file …: No space left on device"), not Marten's wrapping of them.
-    private static string Describe(Exception failure)
+    /// <summary>PostgreSQL's own words ("53100: could not extend file …: No space left on device"), not Marten's wrapping of them.</summary>
+    public static string Reason(Exception failure)
     {
         for (var e = failure; e is not null; e = e.InnerException)
         {
-            if (e is NpgsqlException)
+            switch (e)
             {
-                return e.Message;
+                // Without the DETAIL line Npgsql adds (redacted anyway unless the connection string asks for it).
+                case PostgresException p:
+                    return $"{p.SqlState}: {p.MessageText}";
+                case NpgsqlException:
+                    return e.Message;
             }
         }
 

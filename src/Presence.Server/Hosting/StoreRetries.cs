@@ -95,7 +95,7 @@ public static class StoreRetries
             {
                 runtime.LoggerFactory.CreateLogger(typeof(StoreRetries)).LogWarning(
                     "The database is away ({Reason}): holding {Message} until it can be stored",
-                    failure.Message, lifecycle.Envelope?.MessageType);
+                    StoreOutage.Reason(failure), lifecycle.Envelope?.MessageType);
             }
         }
     }
