@@ -1,7 +1,9 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Presence.Domain.Hosts;
+using Presence.Server.Hosting;
 using Presence.Server.Tests.Drills;
 using Presence.Server.Tests.Infrastructure;
 
@@ -114,6 +116,9 @@ public sealed class reporting_health
         await AdminAsync($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'");
         await Eventually.TrueAsync(async () => (await DrillSignals.StoredAsync(server.Store)).SequenceEqual([DrillSignals.IdOf(1)]),
             "the held signal stored once writes are allowed");
+        // Its commit ends the outage, well before the last hold would have gone stale.
+        var outage = server.Services.GetRequiredService<StoreOutage>();
+        await Eventually.TrueAsync(() => Task.FromResult(outage.Current is null), "the commit ending the outage", TimeSpan.FromSeconds(3));
         await Eventually.TrueAsync(async () => (await GetAsync(http, "/health")).Code == HttpStatusCode.OK, "/health 200 once the held signal is stored");
         Assert.Equal(0, server.Rejections.Count);
     }
