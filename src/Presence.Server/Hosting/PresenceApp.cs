@@ -180,6 +180,9 @@ public static class PresenceApp
             json.SerializerOptions.ConfigureForNodaTime(DateTimeZoneProviders.Tzdb);
         });
         services.AddSingleton(clock ?? SystemClock.Instance);
+        // A commit listener too: AddMarten puts every IDocumentCommitListener of the container on the store.
+        services.AddSingleton<StoreOutage>();
+        services.AddSingleton<JasperFx.Events.Documents.IDocumentCommitListener>(sp => sp.GetRequiredService<StoreOutage>());
 
         // Under systemd (Type=notify in integrations/linux) the unit is started only once every hosted service is:
         // the database reached, the broker listening, the bridge subscribed. Elsewhere this does nothing.
