@@ -4,6 +4,7 @@ using Presence.Domain.Audit;
 using Presence.Domain.House;
 using Presence.Domain.Replay;
 using Presence.Domain.Signals;
+using Presence.Domain.Placement;
 using Presence.Domain.Users;
 using Presence.Server.Replay;
 
@@ -22,6 +23,9 @@ public class HistoryBenchmarks
     private HousePolicy policy = null!;
     private UserSaga saga = null!;
     private ObserveEvidence login = null!;
+    private ObserveEvidence quietLogin = null!;
+    private UserSaga settling = null!;
+    private Settle settle = null!;
     private Instant now;
 
     [GlobalSetup]
@@ -31,33 +35,62 @@ public class HistoryBenchmarks
         history = HistoryFile.Read(file);
         policy = Counterfactual.Policy(null, history.Header.House, null);
         saga = Fold();
-        var house = history.Events.Select(e => e.Data).OfType<HouseObserved>().Last();
+        var house = new HouseSnapshot(history.Events.Select(e => e.Data).OfType<HouseObserved>().Last().Hosts);
+        // 23:50 on the house's clock, her VM on the kids' desktop since the evening.
         now = history.Events[^1].At + Duration.FromHours(1);
-        login = new ObserveEvidence
+        login = Login("laptop", house);
+        quietLogin = Login("imac", house);
+
+        // Each benchmark must take the path it is named for; a rule change that makes one decide something else
+        // fails here instead of measuring the wrong thing (DecideALogin once measured a login that decided nothing).
+        var planned = Expect<SettlingStarted>(DecideALogin(), "a login at the laptop starts the wait before moving her VM there");
+        Expect<MoveSuppressed>(DecideASuppressedLogin(), "a login at the imac at 23:50 is held by the quiet hours");
+        settling = UserDecider.Decide(saga, login, now, policy).Aggregate(saga, UserDecider.Evolve);
+        settle = new Settle { User = "alice", House = house, Seed = Guid.NewGuid(), SettleId = planned.SettleId };
+        Expect<PlacementDecided>(DecideTheMove(), "the hold-down over, the move to the laptop is decided");
+        var replay = ReplayTheDay();
+        if (replay.Report.Steps.Count == 0 || replay.Text.Length == 0)
         {
-            User = "alice",
-            House = new HouseSnapshot(house.Hosts),
-            Seed = Guid.NewGuid(),
-            Evidence = new Evidence("bench-1", EvidenceKind.Session, "kids", "alice",
-                new Dictionary<string, string> { ["state"] = "login", ["seat"] = "console" }, now),
-        };
+            throw new InvalidOperationException("replaying the day compared no steps");
+        }
     }
 
     /// <summary>Rebuilding alice's saga from her day's stream (what a handler's FetchForWriting does without the projection).</summary>
     [Benchmark]
     public UserSaga Fold() => history.Events.Aggregate(UserSaga.Start("alice", null), (s, e) => UserDecider.Evolve(s, e.Data));
 
-    /// <summary>One decision: alice logs in at the kids' desktop at the end of her day.</summary>
+    /// <summary>One decision that plans a move: alice logs in at the laptop, her VM on the kids' desktop; the wait before moving it starts.</summary>
     [Benchmark]
     public IReadOnlyList<object> DecideALogin() => UserDecider.Decide(saga, login, now, policy);
 
-    /// <summary>Deciding alice's whole day again under the recorded house (`presence replay`).</summary>
+    /// <summary>One decision that refuses a move with its reason: a login at the imac during the quiet hours.</summary>
     [Benchmark]
-    public ReplayReport ReplayTheDay() => Replayer.Replay(history.Events, policy);
+    public IReadOnlyList<object> DecideASuppressedLogin() => UserDecider.Decide(saga, quietLogin, now, policy);
+
+    /// <summary>The hold-down ran out: the move to the laptop is decided (placement, migration plan, first commands).</summary>
+    [Benchmark]
+    public IReadOnlyList<object> DecideTheMove() => UserDecider.Decide(settling, settle, now + Duration.FromMinutes(1), policy);
+
+    /// <summary>What `presence replay` runs: deciding alice's whole day again under the recorded house, comparing it step by step, and rendering the report.</summary>
+    [Benchmark]
+    public (int ExitCode, string Text, ReplayReport Report) ReplayTheDay() => Counterfactual.Run(history.Events, policy, null, null, everyStep: false);
 
     /// <summary>Reading the day's history file (`replay --history`, `import`).</summary>
     [Benchmark]
     public History ReadTheHistoryFile() => HistoryFile.Read(file);
+
+    private ObserveEvidence Login(string seat, HouseSnapshot house) => new()
+    {
+        User = "alice",
+        House = house,
+        Seed = Guid.NewGuid(),
+        Evidence = new Evidence("bench-" + seat, EvidenceKind.Session, seat, "alice",
+            new Dictionary<string, string> { ["state"] = "login", ["seat"] = "console" }, now),
+    };
+
+    private static T Expect<T>(IReadOnlyList<object> decided, string what) =>
+        decided.OfType<T>().FirstOrDefault()
+        ?? throw new InvalidOperationException($"expected {what} ({typeof(T).Name}), but the decider emitted: {string.Join(", ", decided.Select(e => e.GetType().Name))}");
 
     private static string RepositoryRoot()
     {

@@ -2,7 +2,8 @@ namespace Presence.Server.Health;
 
 /// <summary>
 /// Liveness and readiness for systemd and Home Assistant: `/health/live` says the process answers;
-/// `/health` (and `/health/ready`) is 200 when the server can do its work, 503 when the database or the broker is away.
+/// `/health` (and `/health/ready`) is 200 when the server can do its work, 503 when the database or the broker is away
+/// or the database refuses to store (a full disk).
 /// </summary>
 public static class Configuration
 {

@@ -3,6 +3,7 @@ using NodaTime;
 using NodaTime.Text;
 using Presence.Domain.Hosts;
 using Presence.Domain.House;
+using Presence.Server.Hosting;
 using Presence.Server.Mqtt;
 
 namespace Presence.Server.Health;
@@ -27,8 +28,11 @@ public sealed record HealthReport(
     IReadOnlyList<string> Unready,
     IReadOnlyList<string> Degraded);
 
-/// <summary>Asks the database one cheap question (the hosts' states, which the report shows anyway) and looks at the MQTT connections.</summary>
-public sealed class HealthCheck(IDocumentStore store, HousePolicy policy, MqttBridge inbound, MqttOutbound outbound, IClock clock)
+/// <summary>
+/// Asks the database one cheap question (the hosts' states, which the report shows anyway), adds what the server's own
+/// writes found (<see cref="StoreOutage"/>), and looks at the MQTT connections.
+/// </summary>
+public sealed class HealthCheck(IDocumentStore store, HousePolicy policy, MqttBridge inbound, MqttOutbound outbound, StoreOutage outage, IClock clock)
 {
     public const string Ready = "ready";
     public const string NotReady = "unready";
@@ -45,6 +49,12 @@ public sealed class HealthCheck(IDocumentStore store, HousePolicy policy, MqttBr
         string Local(Instant at) => LocalPattern.Format(at.InZone(zone).LocalDateTime);
 
         var (database, hosts) = await AskDatabaseAsync(ct);
+        if (database.Ok && outage.Current is var (since, reason))
+        {
+            // Read fine, but what arrives cannot be written: the server is no more able to work than with PostgreSQL down.
+            database = new PartHealth(false, $"PostgreSQL cannot store: {reason} (messages held since {Local(since)}, {Ago(now - since)} ago)");
+        }
+
         var broker = (inbound.IsConnected, outbound.IsConnected) switch
         {
             (true, true) => new PartHealth(true),

@@ -19,6 +19,7 @@ using Presence.Server.Mqtt;
 using Presence.Server.Placement;
 using Presence.Server.Replay;
 using Presence.Server.Signing;
+using Presence.Server.Telemetry;
 using Presence.Server.Users;
 using Wolverine;
 using Wolverine.Marten;
@@ -143,7 +144,7 @@ public static class PresenceApp
         }
     }
 
-    private static T Bind<T>(IConfiguration configuration, string section) where T : new()
+    internal static T Bind<T>(IConfiguration configuration, string section) where T : new()
     {
         try
         {
@@ -179,6 +180,9 @@ public static class PresenceApp
             json.SerializerOptions.ConfigureForNodaTime(DateTimeZoneProviders.Tzdb);
         });
         services.AddSingleton(clock ?? SystemClock.Instance);
+        // A commit listener too: AddMarten puts every IDocumentCommitListener of the container on the store.
+        services.AddSingleton<StoreOutage>();
+        services.AddSingleton<JasperFx.Events.Documents.IDocumentCommitListener>(sp => sp.GetRequiredService<StoreOutage>());
 
         // Under systemd (Type=notify in integrations/linux) the unit is started only once every hosted service is:
         // the database reached, the broker listening, the bridge subscribed. Elsewhere this does nothing.
@@ -193,6 +197,7 @@ public static class PresenceApp
         services.AddSigning();
         services.AddAgents();
         services.AddHealth();
+        services.AddTelemetry(builder.Configuration, mqtt.NodeName);
 
         services.AddMarten(opts =>
             {

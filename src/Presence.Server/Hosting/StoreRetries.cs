@@ -63,11 +63,11 @@ public static class StoreRetries
         public string Description => "hold until the database is back";
 
         public IContinuation Build(Exception ex, Envelope envelope) =>
-            new Again(WhileAway[Math.Clamp(envelope.Attempts, 1, WhileAway.Length) - 1], envelope.Attempts <= 1 ? ex : null);
+            new Again(WhileAway[Math.Clamp(envelope.Attempts, 1, WhileAway.Length) - 1], ex, envelope.Attempts <= 1);
     }
 
-    /// <param name="firstFailure">Set on the first hold of a message only, so an outage is logged once per message, not per retry.</param>
-    private sealed class Again(TimeSpan cooldown, Exception? firstFailure) : IContinuation, IInlineContinuation
+    /// <param name="first">True on the first hold of a message only, so an outage is logged once per message, not per retry.</param>
+    private sealed class Again(TimeSpan cooldown, Exception failure, bool first) : IContinuation, IInlineContinuation
     {
         // A message from a durable local queue.
         public async ValueTask ExecuteAsync(IEnvelopeLifecycle lifecycle, IWolverineRuntime runtime, DateTimeOffset now, Activity? activity)
@@ -86,14 +86,16 @@ public static class StoreRetries
             return InvokeResult.TryAgain;
         }
 
-        // What an operator sees while the database is away, and what a test waits for instead of guessing a time.
+        // What an operator sees while the database is away, and what a test waits for instead of guessing a time;
+        // /health learns it here too, as a query of its own may well succeed (a full disk still serves reads).
         private void LogHold(IEnvelopeLifecycle lifecycle, IWolverineRuntime runtime)
         {
-            if (firstFailure is not null)
+            runtime.Services.GetService<StoreOutage>()?.Held(failure);
+            if (first)
             {
                 runtime.LoggerFactory.CreateLogger(typeof(StoreRetries)).LogWarning(
                     "The database is away ({Reason}): holding {Message} until it can be stored",
-                    firstFailure.Message, lifecycle.Envelope?.MessageType);
+                    StoreOutage.Reason(failure), lifecycle.Envelope?.MessageType);
             }
         }
     }

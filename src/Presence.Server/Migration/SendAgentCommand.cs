@@ -3,6 +3,7 @@ using Presence.Contracts.Wire;
 using Presence.Domain.Migration;
 using Presence.Server.Agents;
 using Presence.Server.Mqtt;
+using Presence.Server.Telemetry;
 
 namespace Presence.Server.Migration;
 
@@ -23,7 +24,13 @@ public static class SendAgentCommandHandler
         }
 
         var wire = ToContract(c);
-        return mqtt.PublishSignedAsync(mqtt.Topics.AgentCommands(c.Host), ContractJson.Serialize(wire), ct);
+        return PublishAsync(mqtt, c.Host, wire, ct);
+    }
+
+    private static async Task PublishAsync(MqttOutbound mqtt, string host, AgentCommand wire, CancellationToken ct)
+    {
+        await mqtt.PublishSignedAsync(mqtt.Topics.AgentCommands(host), ContractJson.Serialize(wire), ct);
+        PresenceTelemetry.CommandSent(wire.CommandId, wire.Type.ToString());
     }
 
     public static AgentCommand ToContract(CommandToAgent c) => new()

@@ -7,6 +7,7 @@ using Presence.Contracts.Signals;
 using Presence.Contracts.Wire;
 using Presence.Server.Configuration;
 using Presence.Server.Hosting;
+using Presence.Server.Telemetry;
 using Wolverine;
 
 namespace Presence.Server.Mqtt;
@@ -66,11 +67,41 @@ public sealed class MqttBridge(
     /// <summary>Returns true when the message is done with (stored, duplicate or rejected) and may be acknowledged.</summary>
     public async Task<bool> HandleAsync(string topic, byte[] payload, CancellationToken ct)
     {
+        // The root of the message's trace: Wolverine's handler span and Marten's commit nest inside it.
+        using var activity = PresenceTelemetry.Source.StartActivity("presence.mqtt.receive", System.Diagnostics.ActivityKind.Consumer);
+        activity?.SetTag("messaging.system", "mqtt").SetTag("messaging.destination.name", topic);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var outcome = "refused";
+        string kind = "unknown";
+        try
+        {
+            var (handled, stored) = await HandleCoreAsync(topic, payload, k => kind = k, ct);
+            outcome = stored ? "stored" : handled ? "refused" : "not_acknowledged";
+            return handled;
+        }
+        catch
+        {
+            outcome = "failed";
+            throw;
+        }
+        finally
+        {
+            activity?.SetTag("presence.kind", kind).SetTag("presence.outcome", outcome);
+            var tags = new System.Diagnostics.TagList { { "presence.kind", kind }, { "presence.outcome", outcome } };
+            PresenceTelemetry.Received.Add(1, tags);
+            PresenceTelemetry.HandleTime.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, tags);
+        }
+    }
+
+    /// <summary>Handled: may be acknowledged; Stored: handed to Wolverine and committed (or found already stored).</summary>
+    private async Task<(bool Handled, bool Stored)> HandleCoreAsync(string topic, byte[] payload, Action<string> kindIs, CancellationToken ct)
+    {
         var id = InboundId.Read(payload);
+        System.Diagnostics.Activity.Current?.SetTag("presence.message_id", id);
         if (payload.Length > InboundId.MaxPayloadBytes)
         {
             await rejections.RejectAsync(topic, $"payload is {payload.Length} bytes; at most {InboundId.MaxPayloadBytes} are accepted", id, ct);
-            return true;
+            return (true, false);
         }
 
         Inbound inbound;
@@ -81,19 +112,25 @@ public sealed class MqttBridge(
         catch (ContractException e)
         {
             await rejections.RejectAsync(topic, e.Message, id, ct);
-            return true;
+            return (true, false);
         }
 
-        object message = inbound.Message switch
+        if (inbound.Message is AgentEvent answer)
         {
-            Signal s => new SignalArrived(topic, s, inbound.At),
-            UserRequest r => new UserRequestArrived(topic, r, inbound.At),
-            MaintenanceRequest m => new MaintenanceArrived(topic, m, inbound.At),
-            AgentStatus s => new AgentStatusArrived(topic, s, inbound.At),
-            AgentInventory i => new AgentInventoryArrived(topic, i, inbound.At),
-            AgentEvent a => new AgentEventArrived(topic, a, inbound.At),
+            PresenceTelemetry.AnswerReceived(answer.CommandId);
+        }
+
+        var (message, kind) = inbound.Message switch
+        {
+            Signal s => ((object)new SignalArrived(topic, s, inbound.At), "signal"),
+            UserRequest r => (new UserRequestArrived(topic, r, inbound.At), "request"),
+            MaintenanceRequest m => (new MaintenanceArrived(topic, m, inbound.At), "maintenance"),
+            AgentStatus s => (new AgentStatusArrived(topic, s, inbound.At), "agent_status"),
+            AgentInventory i => (new AgentInventoryArrived(topic, i, inbound.At), "agent_inventory"),
+            AgentEvent a => (new AgentEventArrived(topic, a, inbound.At), "agent_event"),
             var other => throw new InvalidOperationException($"no handler for {other.GetType().Name}"),
         };
+        kindIs(kind);
 
         try
         {
@@ -101,24 +138,24 @@ public sealed class MqttBridge(
             // call: when it returns, the message is stored.
             await using var scope = scopes.CreateAsyncScope();
             await scope.ServiceProvider.GetRequiredService<IMessageBus>().InvokeAsync(message, ct);
-            return true;
+            return (true, true);
         }
         catch (MessageRejected e)
         {
             await rejections.RejectAsync(topic, e.Message, id, ct);
-            return true;
+            return (true, false);
         }
         catch (Exception) when (ct.IsCancellationRequested)
         {
             // The server is stopping: whatever failed (Marten wraps a cancelled schema update in its own exception) is
             // no verdict on the message. Not acknowledged, the broker redelivers it to the next run.
-            return false;
+            return (false, false);
         }
         catch (Exception e)
         {
             logger.LogError(e, "Handling {Topic} failed for good", topic);
             await rejections.RejectAsync(topic, $"internal error while handling this message: {e.Message}", id, ct);
-            return true;
+            return (true, false);
         }
     }
 

@@ -3,6 +3,7 @@ using Presence.Contracts.Mqtt;
 using Presence.Contracts.Wire;
 using Presence.Server.Configuration;
 using Presence.Server.Signing;
+using Presence.Server.Telemetry;
 
 namespace Presence.Server.Mqtt;
 
@@ -27,6 +28,7 @@ public sealed class MqttOutbound(IOptions<MqttOptions> options, HouseKeys keys, 
     /// <exception cref="MqttNotConnectedException">Not connected, or the broker refused it: Wolverine retries.</exception>
     public async Task PublishAsync(string topic, byte[] payload, bool retain, CancellationToken ct)
     {
+        using var activity = Publishing(topic);
         if (await connection.PublishAsync(topic, payload, retain, ct) is { Taken: false, Why: var why })
         {
             throw new MqttNotConnectedException(why ?? $"{topic} was not published");
@@ -40,12 +42,18 @@ public sealed class MqttOutbound(IOptions<MqttOptions> options, HouseKeys keys, 
     /// <exception cref="MqttNotConnectedException">Not connected, or the broker refused it: Wolverine retries.</exception>
     public async Task PublishSignedAsync(string topic, byte[] payload, CancellationToken ct)
     {
+        using var activity = Publishing(topic);
         var signature = await keys.SignAsync(topic, payload, ct);
         if (await connection.PublishAsync(topic, payload, retain: false, signature, ct) is { Taken: false, Why: var why })
         {
             throw new MqttNotConnectedException(why ?? $"{topic} was not published");
         }
     }
+
+    private static System.Diagnostics.Activity? Publishing(string topic) =>
+        PresenceTelemetry.Source.StartActivity("presence.mqtt.publish", System.Diagnostics.ActivityKind.Producer)
+            ?.SetTag("messaging.system", "mqtt")
+            .SetTag("messaging.destination.name", topic);
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) => connection.RunAsync(stoppingToken);
 

@@ -9,6 +9,7 @@ using Presence.Domain.Users;
 using Presence.Server.Audit;
 using Presence.Server.Migration;
 using Presence.Server.Placement;
+using Presence.Server.Telemetry;
 using Wolverine;
 
 namespace Presence.Server.Users;
@@ -77,7 +78,7 @@ public static class UserSagaRunner
         IDocumentSession session, HousePolicy policy, ServerNode node, UserInput input, Instant now, CancellationToken ct)
     {
         var stream = await session.Events.FetchForWriting<UserSaga>(input.User, ct);
-        var events = UserDecider.Decide(stream.Aggregate, input, now, policy);
+        var events = PresenceTelemetry.Decide(stream.Aggregate, input, now, policy);
         var outgoing = new OutgoingMessages();
         if (events.Count == 0)
         {

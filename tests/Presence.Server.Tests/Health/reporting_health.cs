@@ -1,7 +1,10 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Presence.Domain.Hosts;
+using Presence.Server.Hosting;
+using Presence.Server.Tests.Drills;
 using Presence.Server.Tests.Infrastructure;
 
 namespace Presence.Server.Tests.Health;
@@ -76,7 +79,48 @@ public sealed class reporting_health
             await AdminAsync($"ALTER DATABASE \"{database}\" WITH ALLOW_CONNECTIONS true");
         }
 
+        // Ready once anything the server held meanwhile is stored, at its next attempt (at most StoreRetries' last cooldown).
+        await Eventually.TrueAsync(async () => (await GetAsync(http, "/health")).Code == HttpStatusCode.OK, "/health 200 once the database is back");
+    }
+
+    [Fact]
+    public async Task a_database_that_reads_but_refuses_to_store_gives_503_naming_it_until_the_held_signal_is_stored()
+    {
+        var connectionString = await PostgresCluster.NewDatabaseAsync("health");
+        var database = new NpgsqlConnectionStringBuilder(connectionString).Database!;
+        await using var server = await TestServer.StartAsync(connectionString);
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
         Assert.Equal(HttpStatusCode.OK, (await GetAsync(http, "/health")).Code);
+
+        // Every query still answers, every write is refused: what a full disk does (docs/drills.md), here cheaply.
+        await AdminAsync($"ALTER DATABASE \"{database}\" SET default_transaction_read_only = on");
+        await AdminAsync($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'");
+        await using var imac = await MqttProbe.ConnectAsAsync(server.MqttPort, "imac-read-only", "imac");
+        await imac.PublishAsync(DrillSignals.Topic, DrillSignals.Payload(1));
+
+        // The first attempt may meet the connection the termination cut (57P01); the next ones meet the refusal.
+        var body = await Eventually.GetAsync(async () =>
+        {
+            var (code, body) = await GetAsync(http, "/health");
+            return code == HttpStatusCode.ServiceUnavailable &&
+                   body.GetProperty("database").GetProperty("problem").GetString()!.StartsWith("PostgreSQL cannot store: 25006: ", StringComparison.Ordinal)
+                ? new Box(body) : null;
+        }, "/health 503 saying PostgreSQL cannot store, as it refuses writes");
+        Assert.Contains(body.Json.GetProperty("unready").EnumerateArray(), u => u.GetString()!.StartsWith("database: PostgreSQL cannot store: 25006: ", StringComparison.Ordinal));
+        Assert.Contains("messages held since ", body.Json.GetProperty("database").GetProperty("problem").GetString());
+        // The query worked: the agents' word is known, unlike with the database away.
+        Assert.NotEmpty(body.Json.GetProperty("agents").EnumerateArray());
+        Assert.Empty(await DrillSignals.StoredAsync(server.Store));
+
+        await AdminAsync($"ALTER DATABASE \"{database}\" RESET default_transaction_read_only");
+        await AdminAsync($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'");
+        await Eventually.TrueAsync(async () => (await DrillSignals.StoredAsync(server.Store)).SequenceEqual([DrillSignals.IdOf(1)]),
+            "the held signal stored once writes are allowed");
+        // Its commit ends the outage, well before the last hold would have gone stale.
+        var outage = server.Services.GetRequiredService<StoreOutage>();
+        await Eventually.TrueAsync(() => Task.FromResult(outage.Current is null), "the commit ending the outage", TimeSpan.FromSeconds(3));
+        await Eventually.TrueAsync(async () => (await GetAsync(http, "/health")).Code == HttpStatusCode.OK, "/health 200 once the held signal is stored");
+        Assert.Equal(0, server.Rejections.Count);
     }
 
     [Fact]

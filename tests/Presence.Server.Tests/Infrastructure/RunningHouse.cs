@@ -25,13 +25,12 @@ public sealed class RunningHouse : IAsyncDisposable
 
     /// <param name="agentSpeed">How many times faster than their links the agents migrate (1: as slow as a real link).</param>
     public static Task<RunningHouse> StartAsync(string houseJson, double agentSpeed, params (string Host, (string Vm, int MemoryMb)[] Vms)[] hosts) =>
-        StartAsync(houseJson, agentSpeed, null, hosts);
+        StartAsync(houseJson, agentSpeed, [], hosts);
 
-    /// <param name="services">Changes to the server's services before it starts, as for <see cref="TestServer.StartAsync(string?, int?, string, string, string?, Action{Microsoft.Extensions.DependencyInjection.IServiceCollection}?, IEnumerable{string}?, ValueTuple{string, string}?)"/>.</param>
-    public static async Task<RunningHouse> StartAsync(string houseJson, double agentSpeed, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services,
-        params (string Host, (string Vm, int MemoryMb)[] Vms)[] hosts)
+    /// <param name="settings">More `--Key=value` settings for the server (TestServer.StartAsync).</param>
+    public static async Task<RunningHouse> StartAsync(string houseJson, double agentSpeed, IEnumerable<string> settings, params (string Host, (string Vm, int MemoryMb)[] Vms)[] hosts)
     {
-        var server = await TestServer.StartAsync(houseJson: houseJson, services: services);
+        var server = await TestServer.StartAsync(houseJson: houseJson, settings: settings);
         // The probe watches everything, as a controller may (a computer may not read another's commands); signals
         // are sent as their computer with PublishAsHostAsync.
         var probe = await MqttProbe.ConnectAsync(server.MqttPort, "probe-house",
