@@ -37,7 +37,8 @@ public static class Configuration
     // concurrency fails one and RetryStoreTrouble runs it again, as a no-op). Cost: one no-op handler run per wait, and
     // the 1 s poll as before (about 3 commits/s of the idle figure). ScheduledJobFirstExecution 0: waits that fell due
     // while the server was down fire as it starts, not 0.5-5 s later. A display timeout guards nothing that can hang
-    // (Phases.CanHang), so it gets the on-time copy only: no durable row for a no-op.
+    // (Phases.CanHang), so it gets the on-time copy only: no durable row for a no-op. Lost in a crash, the saga keeps
+    // that pending display until the next attach replaces it or its host goes offline; nothing waits on it meanwhile.
     public static WolverineOptions ConfigureUsers(this WolverineOptions opts)
     {
         opts.Durability.ScheduledJobPollingTime = TimeSpan.FromSeconds(1);
