@@ -10,6 +10,12 @@ public static class Configuration
     /// <summary>The local queue the on-time copies of waits and timeouts run on (see <see cref="ConfigureUsers(WolverineOptions)"/>).</summary>
     public const string OnTimeQueue = "waits";
 
+    /// <summary>
+    /// How long after the on-time copy of a wait its durable backstop is due: one poll, so the two do not meet in
+    /// the same stream (one would fail on the stream's version and run again 50 ms or more later).
+    /// </summary>
+    public static readonly TimeSpan BackstopAfter = TimeSpan.FromSeconds(1);
+
     public static StoreOptions ConfigureUsers(this StoreOptions opts)
     {
         opts.Projections.Add<UserSagaProjection>(ProjectionLifecycle.Inline);
@@ -32,9 +38,10 @@ public static class Configuration
     //   the process dies.
     //   (AlwaysMakeScheduledMessagesDurable, off by default, would send those to the inbox too: keep it off.)
     // Chosen (option C): every wait goes to both. The buffered copy fires on time; the durable copy is the backstop
-    // for a restart or a crashed node (any node's poller picks it up) and arrives up to a poll later, when the saga
-    // already dropped that wait, so it decides nothing and leaves no event (should both meet, the stream's optimistic
-    // concurrency fails one and RetryStoreTrouble runs it again, as a no-op). Cost: one no-op handler run per wait, and
+    // for a restart or a crashed node (any node's poller picks it up), due BackstopAfter (1 s) later, when the saga
+    // already dropped that wait, so it decides nothing and leaves no event (were both to meet, the stream's optimistic
+    // concurrency fails one and RetryStoreTrouble runs it again, as a no-op). So a wait not yet due at a restart fires
+    // 1-2 s late, one that fell due while the server was down as it starts. Cost: one no-op handler run per wait, and
     // the 1 s poll as before (about 3 commits/s of the idle figure). ScheduledJobFirstExecution 0: waits that fell due
     // while the server was down fire as it starts, not 0.5-5 s later. A display timeout guards nothing that can hang
     // (Phases.CanHang), so it gets the on-time copy only: no durable row for a no-op. Lost in a crash, the saga keeps

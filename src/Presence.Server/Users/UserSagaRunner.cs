@@ -130,7 +130,7 @@ public static class UserSagaRunner
         outgoing.ToEndpoint(message, Configuration.OnTimeQueue, new DeliveryOptions { ScheduleDelay = wait });
         if (durable)
         {
-            outgoing.Delay(message, wait);
+            outgoing.Delay(message, wait + Configuration.BackstopAfter);
         }
     }
 

@@ -121,7 +121,7 @@ public sealed class waits_on_time(ITestOutputHelper output)
         }
 
         // The server is down across the due time (what is awaited is the clock itself, not something hoped for).
-        var overdue = settling.DueAt + Duration.FromMilliseconds(500);
+        var overdue = settling.DueAt + Duration.FromTimeSpan(Presence.Server.Users.Configuration.BackstopAfter) + Duration.FromMilliseconds(500);
         await Eventually.TrueAsync(() => Task.FromResult(SystemClock.Instance.GetCurrentInstant() > overdue), "the wait overdue while the server is down");
 
         // The same database and folder, a new embedded broker: the wait needs no agent to fire (it decides or lapses;
