@@ -31,8 +31,9 @@ public static class Configuration
     //   advisory lock and moves due rows (up to RecoveryBatchSize, 100) to a local queue. The same period also runs
     //   the recoverable inbox/outbox checks (DurabilitySettings.OrphanedMessageSweepPollingTime's doc: only the
     //   orphan sweep left that timer). So a wait fires up to one period late; at 1 s: p50 0.8-0.9 s, p95 1.0-1.2 s.
-    // - Polling fast (option A), measured at 25 ms: idle commits/s 8 -> 118 (about 3 per poll), the server's CPU
-    //   5 % -> 41 % of a core in a quiet moment, and still p50 31-34 ms, p95 0.4-1.5 s late on the loaded box. Not taken.
+    // - Polling fast (option A), measured at 25 ms: idle commits/s 7-8 -> 112-121 (about 3 per poll), its PostgreSQL
+    //   backends' CPU 0.2-0.6 % -> 4-7 % of a core (the server's own CPU: 5 % -> 41 % in one run, too noisy on the
+    //   shared box in others), and still p50 31-34 ms, p95 0.4-1.5 s late on the loaded box. Not taken.
     // - A scheduled message to a BUFFERED local queue goes to Wolverine's in-memory scheduler (one Task.Delay per
     //   envelope) instead: measured p50 5-11 ms late (the handler's own work included), no row, no poll, but gone if
     //   the process dies.
