@@ -14,7 +14,7 @@ public static class ServerCommandLine
 {
     /// <summary>Verbs that never touch the database: they get a connection string that is never opened.</summary>
     /// <remarks>The demo opens its own database (presence_demo), emptied at each start.</remarks>
-    private static readonly HashSet<string> WithoutDatabase = ["help", "?", "schema", "demo"];
+    private static readonly HashSet<string> WithoutDatabase = ["help", "?", "schema", "demo", "codegen"];
 
     /// <summary>Verbs whose stdout is their answer alone (they write it with Console, not through JasperFx's console).</summary>
     private static readonly HashSet<string> AnswerVerbs = ["explain", "history", "state", "schema", "replay", "export", "import", "server-key", "enroll", "revoke"];
@@ -66,6 +66,11 @@ public static class ServerCommandLine
             }
 
             PresenceApp.ConfigureServices(builder, connectionString!);
+            if (verb is ["codegen", ..])
+            {
+                builder.Services.WriteGeneratedCodeTo(GeneratedCode.CheckoutFolder());
+            }
+
             if (verb.Length > 0 && (verb.Contains("--json") || AnswerVerbs.Contains(verb[0])))
             {
                 // A verb's answer is all of stdout; what the stack logs meanwhile (Wolverine starting for a write) goes to stderr.

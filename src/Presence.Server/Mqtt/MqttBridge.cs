@@ -8,6 +8,7 @@ using Presence.Contracts.Wire;
 using Presence.Server.Configuration;
 using Presence.Server.Hosting;
 using Wolverine;
+using Wolverine.Runtime;
 
 namespace Presence.Server.Mqtt;
 
@@ -24,16 +25,24 @@ public sealed class MqttBridge(
     IClock clock,
     IHostApplicationLifetime lifetime,
     ServerSecret secret,
+    IWolverineRuntime wolverine,
     ILogger<MqttBridge> logger) : BackgroundService
 {
     private readonly MqttConnection connection = ServerSession.Connection("in", options.Value, secret, logger);
     private readonly Topics topics = new(options.Value.TopicRoot);
     private readonly Duration maxSkew = DurationText.Parse(options.Value.MaxSkew, "Mqtt:MaxSkew");
 
+    /// <summary>Completes once the handlers are loaded and the bridge has connected and subscribed: it takes signals.</summary>
     public Task Connected => connection.Connected;
 
     /// <summary>Whether the connection to the broker is up now, for /health.</summary>
     public bool IsConnected => connection.IsConnected;
+
+    /// <summary>
+    /// Up and subscribed, with every handler loaded: the next signal is handled at once. False while the server is
+    /// still starting (the connection opens only after that), and while the connection is down.
+    /// </summary>
+    public bool IsListening => connection.Connected.IsCompletedSuccessfully && connection.IsConnected;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -58,6 +67,9 @@ public sealed class MqttBridge(
 
         // Wolverine and Marten must be up before the first message is handed over.
         await WaitForStartAsync(stoppingToken);
+        var loading = System.Diagnostics.Stopwatch.StartNew();
+        var handlers = HandlerTypes.LoadAll(wolverine);
+        logger.LogInformation("Loaded {Count} message handlers in {Milliseconds} ms, before taking signals", handlers.Count, loading.ElapsedMilliseconds);
         connection.OnMessage((topic, payload) => HandleAsync(topic, payload, stoppingToken));
         connection.Subscribe(topics.ServerSubscriptions);
         await connection.RunAsync(stoppingToken);
