@@ -1,5 +1,3 @@
-using JasperFx.CodeGeneration;
-using JasperFx.CodeGeneration.Model;
 using Presence.Server.Schema;
 using Wolverine;
 
@@ -35,19 +33,4 @@ public static class GeneratedCode
     /// <summary>Points Wolverine's generated code at <paramref name="folder"/> (the checkout, or a test's scratch folder).</summary>
     public static IServiceCollection WriteGeneratedCodeTo(this IServiceCollection services, string folder) =>
         services.ConfigureWolverine(opts => opts.CodeGeneration.GeneratedCodeOutputPath = folder);
-
-    /// <summary>
-    /// Writes every generated file the way `codegen write` does, into the folder set with
-    /// <see cref="WriteGeneratedCodeTo"/>, from a built (not started) host. Returns the files written.
-    /// </summary>
-    public static IReadOnlyList<string> Write(IServiceProvider services)
-    {
-        var written = new List<string>();
-        var builder = new DynamicCodeBuilder(services, services.GetServices<ICodeFileCollection>().ToArray())
-        {
-            ServiceVariableSource = services.GetService<IServiceVariableSource>(),
-        };
-        builder.WriteGeneratedCode(written.Add);
-        return written;
-    }
 }
