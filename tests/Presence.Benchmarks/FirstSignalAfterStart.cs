@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Net.Sockets;
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using MQTTnet;

@@ -22,6 +22,7 @@ public static class Configuration
         services.AddSingleton<MqttOutbound>();
         services.AddHostedService(sp => sp.GetRequiredService<MqttOutbound>());
         services.AddSingleton<Rejections>();
+        services.AddSingleton<SignalWarmup>();
         services.AddSingleton<MqttBridge>();
         services.AddHostedService(sp => sp.GetRequiredService<MqttBridge>());
         return services;

@@ -26,6 +26,7 @@ public sealed class MqttBridge(
     IHostApplicationLifetime lifetime,
     ServerSecret secret,
     IWolverineRuntime wolverine,
+    SignalWarmup warmup,
     ILogger<MqttBridge> logger) : BackgroundService
 {
     private readonly MqttConnection connection = ServerSession.Connection("in", options.Value, secret, logger);
@@ -70,6 +71,7 @@ public sealed class MqttBridge(
         var loading = System.Diagnostics.Stopwatch.StartNew();
         var handlers = HandlerTypes.LoadAll(wolverine);
         logger.LogInformation("Loaded {Count} message handlers in {Milliseconds} ms, before taking signals", handlers.Count, loading.ElapsedMilliseconds);
+        await warmup.RunAsync(topics, maxSkew, stoppingToken);
         connection.OnMessage((topic, payload) => HandleAsync(topic, payload, stoppingToken));
         connection.Subscribe(topics.ServerSubscriptions);
         await connection.RunAsync(stoppingToken);
