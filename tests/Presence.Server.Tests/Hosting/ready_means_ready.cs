@@ -3,6 +3,7 @@ using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Presence.Domain.Hosts;
 using Presence.Domain.Signals;
+using Presence.Domain.Users;
 using Presence.Server.Hosting;
 using Presence.Server.Tests.Infrastructure;
 using Wolverine.Runtime;
@@ -38,6 +39,14 @@ public sealed class ready_means_ready
         // The observer is real: the fresh database got its schema before ready.
         var beforeReady = logs.Lines.ToList();
         Assert.Contains(beforeReady, l => l.Contains(SchemaUpdate, StringComparison.Ordinal));
+        // The warm-up ran a login through the handler and stored none of it.
+        Assert.Contains(beforeReady, l => l.Contains("Warmed the signal path", StringComparison.Ordinal));
+        Assert.Equal(0, await server.EventCountAsync());
+        await using (var session = server.Store.QuerySession())
+        {
+            Assert.Empty(await session.Query<UserSaga>().ToListAsync());
+            Assert.Empty(await session.Query<SeenMessage>().ToListAsync());
+        }
 
         // The first of each kind of input: an agent's status and inventory, a login, a controller's request, and
         // the HTTP reads of what they stored.
