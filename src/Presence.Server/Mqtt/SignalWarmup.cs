@@ -17,8 +17,8 @@ namespace Presence.Server.Mqtt;
 /// <summary>
 /// The first login after a start paid ~0.5 s more than a warm one (measured: tests/Presence.Benchmarks
 /// first-signal), all of it first-use work in .NET, Npgsql, System.Text.Json and Marten: JIT, serializer metadata,
-/// the document and event storage, the first plan of each statement. Before the bridge subscribes, one made-up
-/// login at the first user's first allowed seat takes the path a real one takes (contract parser, handler, decider,
+/// the document and event storage, the first plan of each statement. Before the bridge subscribes, two made-up
+/// logins of the first user (at their first allowed seat, then at the second) take the path a real one takes (contract parser, handler, decider,
 /// Marten reads, event appends, inline projections, the commit's SQL, the saga read back for the state's JSON) inside a PostgreSQL transaction that is then
 /// rolled back. Nothing is stored or sent: the rows vanish with the rollback and the handler's outgoing messages
 /// are dropped. The one trace it can leave is a gap in the event sequence (PostgreSQL sequences ignore rollbacks),
@@ -35,21 +35,21 @@ public sealed class SignalWarmup(IDocumentStore store, HousePolicy policy, ICloc
             return;
         }
 
-        var seat = user.AllowedHosts[0];
+        // A first login, then the move to another seat: the two paths a person's arrival takes.
+        var seats = user.AllowedHosts.Take(2).ToList();
         var clockTime = Stopwatch.StartNew();
         try
         {
-            var topic = $"{topics.Root}/hosts/{seat}/signals/session";
-            var payload = Encoding.UTF8.GetBytes($$"""{"id":"{{SignalId}}","user":"{{user.Name}}","state":"login","seat":"console"}""");
-            var now = clock.GetCurrentInstant();
-            var inbound = InboundParser.Parse(topics, topic, payload, now, maxSkew);
-            var arrived = new SignalArrived(topic, (Signal)inbound.Message, inbound.At);
-
             await using var connection = (NpgsqlConnection)store.Storage.Database.CreateConnection();
             await connection.OpenAsync(ct);
             await using var transaction = await connection.BeginTransactionAsync(ct);
-            await using (var session = store.LightweightSession(SessionOptions.ForTransaction(transaction)))
+            for (var i = 0; i < seats.Count; i++)
             {
+                var topic = $"{topics.Root}/hosts/{seats[i]}/signals/session";
+                var payload = Encoding.UTF8.GetBytes($$"""{"id":"{{SignalId}}-{{i}}","user":"{{user.Name}}","state":"login","seat":"console"}""");
+                var inbound = InboundParser.Parse(topics, topic, payload, clock.GetCurrentInstant(), maxSkew);
+                var arrived = new SignalArrived(topic, (Signal)inbound.Message, inbound.At);
+                await using var session = store.LightweightSession(SessionOptions.ForTransaction(transaction));
                 await SignalHandler.Handle(arrived, session, policy, clock, node, ct);
                 await session.SaveChangesAsync(ct);
                 // What the state publication after it does: read the saga back (inside the transaction, so the one
@@ -61,7 +61,8 @@ public sealed class SignalWarmup(IDocumentStore store, HousePolicy policy, ICloc
             }
 
             await transaction.RollbackAsync(ct);
-            logger.LogInformation("Warmed the signal path with a login of {User} at {Seat}, rolled back, in {Milliseconds} ms", user.Name, seat, clockTime.ElapsedMilliseconds);
+            logger.LogInformation("Warmed the signal path with logins of {User} at {Seats}, rolled back, in {Milliseconds} ms",
+                user.Name, string.Join(" then ", seats), clockTime.ElapsedMilliseconds);
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
