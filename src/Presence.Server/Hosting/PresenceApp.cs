@@ -209,8 +209,8 @@ public static class PresenceApp
                 // fails with "relation does not exist" instead of being created behind a signal's back.
                 opts.AutoCreateSchemaObjects = AutoCreate.None;
             })
-            // Registered first among the hosted services, so the schema is in place before the broker, the bridge
-            // and Wolverine start (Wolverine migrates its own envelope tables in its StartAsync).
+            // Marten puts this hosted service first, so the schema is in place before the broker, Wolverine and
+            // the bridge start.
             .ApplyAllDatabaseChangesOnStartup()
             .IntegrateWithWolverine(i =>
             {
