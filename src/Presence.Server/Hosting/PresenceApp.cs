@@ -236,6 +236,9 @@ public static class PresenceApp
             opts.RetryStoreTrouble();
             opts.ConfigureUsers().ConfigureMqtt().ConfigureMigration().ConfigurePlacement();
         });
+
+        // After Wolverine's hosted service, so it starts once Wolverine has: the last step before "started".
+        services.AddSignalWarmup();
     }
 
     public static void MapEndpoints(WebApplication app)

@@ -1,4 +1,5 @@
 using JasperFx;
+using Marten;
 using Spectre.Console;
 using Presence.Server.Configuration;
 
@@ -91,6 +92,14 @@ public static class ServerCommandLine
             {
                 // JasperFx talks while it looks for commands; an answer on stdout must be all there is, for jq and scripts.
                 AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+            }
+
+            if (needsDatabase && !verb[0].StartsWith("db-", StringComparison.Ordinal) && verb[0] != "resources")
+            {
+                // A verb does not start the host, so Marten's apply-at-start does not run for it, and nothing is
+                // created lazily either (AutoCreate.None): a verb on a fresh database (import, explain) applies the
+                // schema first. The db-* and resources verbs are about exactly that and keep their own say.
+                await app.Services.GetRequiredService<IDocumentStore>().Storage.ApplyAllConfiguredChangesToDatabaseAsync();
             }
 
             QuietCommandDiscovery();

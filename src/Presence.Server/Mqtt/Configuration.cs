@@ -22,11 +22,16 @@ public static class Configuration
         services.AddSingleton<MqttOutbound>();
         services.AddHostedService(sp => sp.GetRequiredService<MqttOutbound>());
         services.AddSingleton<Rejections>();
-        services.AddSingleton<SignalWarmup>();
         services.AddSingleton<MqttBridge>();
         services.AddHostedService(sp => sp.GetRequiredService<MqttBridge>());
         return services;
     }
+
+    /// <summary>
+    /// Register after Wolverine (hosted services start in order): it loads Wolverine's handlers and warms the signal
+    /// path before the host reports started and the bridge subscribes.
+    /// </summary>
+    public static IServiceCollection AddSignalWarmup(this IServiceCollection services) => services.AddHostedService<SignalWarmup>();
 
     public static StoreOptions ConfigureMqtt(this StoreOptions opts)
     {

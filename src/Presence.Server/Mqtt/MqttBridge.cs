@@ -8,7 +8,6 @@ using Presence.Contracts.Wire;
 using Presence.Server.Configuration;
 using Presence.Server.Hosting;
 using Wolverine;
-using Wolverine.Runtime;
 
 namespace Presence.Server.Mqtt;
 
@@ -25,23 +24,21 @@ public sealed class MqttBridge(
     IClock clock,
     IHostApplicationLifetime lifetime,
     ServerSecret secret,
-    IWolverineRuntime wolverine,
-    SignalWarmup warmup,
     ILogger<MqttBridge> logger) : BackgroundService
 {
     private readonly MqttConnection connection = ServerSession.Connection("in", options.Value, secret, logger);
     private readonly Topics topics = new(options.Value.TopicRoot);
     private readonly Duration maxSkew = DurationText.Parse(options.Value.MaxSkew, "Mqtt:MaxSkew");
 
-    /// <summary>Completes once the handlers are loaded and the bridge has connected and subscribed: it takes signals.</summary>
+    /// <summary>Completes once the bridge has connected and subscribed (after the start, so after SignalWarmup): it takes signals.</summary>
     public Task Connected => connection.Connected;
 
     /// <summary>Whether the connection to the broker is up now, for /health.</summary>
     public bool IsConnected => connection.IsConnected;
 
     /// <summary>
-    /// Up and subscribed, with every handler loaded: the next signal is handled at once. False while the server is
-    /// still starting (the connection opens only after that), and while the connection is down.
+    /// Up and subscribed, after every handler was loaded and the signal path warmed: the next signal is handled at
+    /// once. False while the server is still starting (the connection opens only after that), and while it is down.
     /// </summary>
     public bool IsListening => connection.Connected.IsCompletedSuccessfully && connection.IsConnected;
 
@@ -66,12 +63,9 @@ public sealed class MqttBridge(
                 string.IsNullOrWhiteSpace(tls.ClientCertificate) ? "" : $", showing the client certificate {tls.ClientCertificate}");
         }
 
-        // Wolverine and Marten must be up before the first message is handed over.
+        // Wolverine and Marten must be up before the first message is handed over, and the handlers loaded and the
+        // signal path warmed (SignalWarmup, a hosted service that finishes before the host reports started).
         await WaitForStartAsync(stoppingToken);
-        var loading = System.Diagnostics.Stopwatch.StartNew();
-        var handlers = HandlerTypes.LoadAll(wolverine);
-        logger.LogInformation("Loaded {Count} message handlers in {Milliseconds} ms, before taking signals", handlers.Count, loading.ElapsedMilliseconds);
-        await warmup.RunAsync(topics, maxSkew, stoppingToken);
         connection.OnMessage((topic, payload) => HandleAsync(topic, payload, stoppingToken));
         connection.Subscribe(topics.ServerSubscriptions);
         await connection.RunAsync(stoppingToken);

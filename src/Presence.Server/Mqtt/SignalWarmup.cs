@@ -8,7 +8,11 @@ using Presence.Contracts.Signals;
 using Presence.Contracts.Wire;
 using Presence.Domain.House;
 using Presence.Domain.Users;
+using Presence.Server.Configuration;
+using Presence.Server.Hosting;
 using Presence.Server.Placement;
+using Microsoft.Extensions.Options;
+using Wolverine.Runtime;
 using Presence.Server.Signals;
 using Presence.Server.Users;
 
@@ -24,11 +28,34 @@ namespace Presence.Server.Mqtt;
 /// are dropped. The one trace it can leave is a gap in the event sequence (PostgreSQL sequences ignore rollbacks),
 /// which any failed commit leaves too. A failure only costs the warmth: it is logged and the server starts anyway.
 /// </summary>
-public sealed class SignalWarmup(IDocumentStore store, HousePolicy policy, IClock clock, ServerNode node, ILogger<SignalWarmup> logger)
+/// <remarks>
+/// A hosted service registered after Wolverine's (<see cref="Configuration.AddSignalWarmup"/>), so it runs when
+/// Marten's schema is applied and Wolverine is up, and before the host reports started: systemd's READY=1 and the
+/// bridge's subscription (which waits for that) come after it.
+/// </remarks>
+public sealed class SignalWarmup(
+    IDocumentStore store,
+    HousePolicy policy,
+    IClock clock,
+    ServerNode node,
+    IOptions<MqttOptions> options,
+    IWolverineRuntime wolverine,
+    ILogger<SignalWarmup> logger) : IHostedService
 {
     public const string SignalId = "presence-warmup";
 
-    public async Task RunAsync(Topics topics, Duration maxSkew, CancellationToken ct)
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        // A handler whose generated type is missing (stale Internal/Generated) fails the start here, not a login later.
+        var loading = Stopwatch.StartNew();
+        var handlers = HandlerTypes.LoadAll(wolverine);
+        logger.LogInformation("Loaded {Count} message handlers in {Milliseconds} ms, before taking signals", handlers.Count, loading.ElapsedMilliseconds);
+        await WarmAsync(new Topics(options.Value.TopicRoot), DurationText.Parse(options.Value.MaxSkew, "Mqtt:MaxSkew"), cancellationToken);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private async Task WarmAsync(Topics topics, Duration maxSkew, CancellationToken ct)
     {
         if (policy.Users.FirstOrDefault(u => u.AllowedHosts.Count > 0) is not { } user)
         {
