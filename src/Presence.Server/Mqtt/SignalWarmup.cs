@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Marten;
-using SessionOptions = Marten.Services.SessionOptions;
+using Microsoft.Extensions.Options;
 using NodaTime;
 using Npgsql;
 using Presence.Contracts.Signals;
@@ -11,22 +11,23 @@ using Presence.Domain.Users;
 using Presence.Server.Configuration;
 using Presence.Server.Hosting;
 using Presence.Server.Placement;
-using Microsoft.Extensions.Options;
-using Wolverine.Runtime;
 using Presence.Server.Signals;
 using Presence.Server.Users;
+using Wolverine.Runtime;
+using SessionOptions = Marten.Services.SessionOptions;
 
 namespace Presence.Server.Mqtt;
 
 /// <summary>
 /// The first login after a start paid ~0.5 s more than a warm one (measured: tests/Presence.Benchmarks
-/// first-signal), all of it first-use work in .NET, Npgsql, System.Text.Json and Marten: JIT, serializer metadata,
-/// the document and event storage, the first plan of each statement. Before the bridge subscribes, two made-up
-/// logins of the first user (at their first allowed seat, then at the second) take the path a real one takes (contract parser, handler, decider,
-/// Marten reads, event appends, inline projections, the commit's SQL, the saga read back for the state's JSON) inside a PostgreSQL transaction that is then
-/// rolled back. Nothing is stored or sent: the rows vanish with the rollback and the handler's outgoing messages
-/// are dropped. The one trace it can leave is a gap in the event sequence (PostgreSQL sequences ignore rollbacks),
-/// which any failed commit leaves too. A failure only costs the warmth: it is logged and the server starts anyway.
+/// first-signal), first-use work in .NET, Npgsql, System.Text.Json and Marten: JIT, serializer metadata,
+/// the document and event storage, the first plan of each statement. Before the bridge subscribes, two made-up logins
+/// of the first user (at their first allowed seat, then at the second) take the path a real one takes (contract
+/// parser, handler, decider, Marten reads, event appends, inline projections, the commit's SQL, the saga read back
+/// for the state's JSON) inside a PostgreSQL transaction that is then rolled back. Nothing is stored or sent: the
+/// rows vanish with the rollback and the handler's outgoing messages are dropped. The one trace it can leave is a gap
+/// in the event sequence (PostgreSQL sequences ignore rollbacks), which any failed commit leaves too. A failure only
+/// costs the warmth: it is logged and the server starts anyway.
 /// </summary>
 /// <remarks>
 /// A hosted service registered after Wolverine's (<see cref="Configuration.AddSignalWarmup"/>), so it runs when
