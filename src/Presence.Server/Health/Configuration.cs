@@ -4,6 +4,9 @@ namespace Presence.Server.Health;
 /// Liveness and readiness for systemd and Home Assistant: `/health/live` says the process answers;
 /// `/health` (and `/health/ready`) is 200 when the server can do its work, 503 when the database or the broker is away
 /// or the database refuses to store (a full disk).
+/// Ready also means the first signal is as fast as the next: the bridge subscribes only after Marten applied the
+/// whole schema (a hosted service that starts first) and every Wolverine handler was loaded from the pre-generated
+/// code, so nothing is created or compiled behind that signal.
 /// </summary>
 public static class Configuration
 {

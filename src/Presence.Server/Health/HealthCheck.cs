@@ -57,6 +57,8 @@ public sealed class HealthCheck(IDocumentStore store, HousePolicy policy, MqttBr
 
         var broker = (inbound.IsConnected, outbound.IsConnected) switch
         {
+            // Connected but not yet subscribed (a moment at start): a signal sent now would wait.
+            (true, true) when !inbound.IsListening => new PartHealth(false, "the inbound MQTT connection is not subscribed yet: the server is still starting"),
             (true, true) => new PartHealth(true),
             (false, false) => new PartHealth(false, "not connected to the MQTT broker (neither the inbound nor the outbound connection)"),
             (false, true) => new PartHealth(false, "the inbound MQTT connection is down: signals and agent reports are not heard"),

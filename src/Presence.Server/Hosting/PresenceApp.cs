@@ -1,4 +1,5 @@
 using JasperFx;
+using JasperFx.CodeGeneration;
 using JasperFx.Events;
 using Marten;
 using Weasel.Core;
@@ -207,20 +208,42 @@ public static class PresenceApp
                 opts.UseSystemTextJsonForSerialization(EnumStorage.AsString, configure: j => j.ConfigureForNodaTime(DateTimeZoneProviders.Tzdb));
                 opts.Events.StreamIdentity = StreamIdentity.AsString;
                 opts.ConfigureUsers().ConfigureAgents().ConfigureDashboard().ConfigureAudit().ConfigureMqtt().ConfigureSigning().ConfigureIdentities();
-                opts.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+                // The whole schema is created or updated once, at start, before anything is served (below); no lazy
+                // per-type check or DDL may run later while a signal waits for it. So every document type the
+                // server reads or writes must be registered above (Schema.For or a projection): one that is not
+                // fails with "relation does not exist" instead of being created behind a signal's back.
+                opts.AutoCreateSchemaObjects = AutoCreate.None;
             })
-            .IntegrateWithWolverine(i => i.MessageStorageSchemaName = database.Schema + "_messages")
+            // Marten puts this hosted service first, so the schema is in place before the broker, Wolverine and
+            // the bridge start.
+            .ApplyAllDatabaseChangesOnStartup()
+            .IntegrateWithWolverine(i =>
+            {
+                i.MessageStorageSchemaName = database.Schema + "_messages";
+                // Wolverine migrates its envelope tables in its own StartAsync, before anything is served. Left to
+                // itself it would take Marten's AutoCreate.None above and refuse to start on a fresh database.
+                i.AutoCreate = AutoCreate.CreateOrUpdate;
+            })
             .UseLightweightSessions();
 
         builder.Host.UseWolverine(opts =>
         {
             opts.ApplicationAssembly = typeof(PresenceApp).Assembly;
+            // Handlers run from code generated ahead of time and compiled into this assembly
+            // (Internal/Generated/WolverineHandlers), never compiled with Roslyn at the first message. After a
+            // change to a handler, its middleware or any option below that shapes handler code, regenerate with
+            //   rm -rf src/Presence.Server/Internal/Generated && dotnet run --project src/Presence.Server -- codegen write
+            // (GeneratedCode.Regenerate); a test fails while the checked-in code is stale.
+            opts.CodeGeneration.TypeLoadMode = TypeLoadMode.Static;
             opts.UseSystemTextJsonForSerialization(j => j.ConfigureForNodaTime(DateTimeZoneProviders.Tzdb));
             opts.Policies.AutoApplyTransactions();
             opts.Policies.UseDurableLocalQueues();
             opts.RetryStoreTrouble();
             opts.ConfigureUsers().ConfigureMqtt().ConfigureMigration().ConfigurePlacement();
         });
+
+        // After Wolverine's hosted service, so it starts once Wolverine has: the last step before "started".
+        services.AddSignalWarmup();
     }
 
     public static void MapEndpoints(WebApplication app)

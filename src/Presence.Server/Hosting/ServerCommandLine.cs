@@ -1,4 +1,5 @@
 using JasperFx;
+using Marten;
 using Spectre.Console;
 using Presence.Server.Configuration;
 
@@ -14,7 +15,7 @@ public static class ServerCommandLine
 {
     /// <summary>Verbs that never touch the database: they get a connection string that is never opened.</summary>
     /// <remarks>The demo opens its own database (presence_demo), emptied at each start.</remarks>
-    private static readonly HashSet<string> WithoutDatabase = ["help", "?", "schema", "demo"];
+    private static readonly HashSet<string> WithoutDatabase = ["help", "?", "schema", "demo", "codegen"];
 
     /// <summary>Verbs whose stdout is their answer alone (they write it with Console, not through JasperFx's console).</summary>
     private static readonly HashSet<string> AnswerVerbs = ["explain", "history", "state", "schema", "replay", "export", "import", "server-key", "enroll", "revoke"];
@@ -66,6 +67,11 @@ public static class ServerCommandLine
             }
 
             PresenceApp.ConfigureServices(builder, connectionString!);
+            if (verb is ["codegen", ..])
+            {
+                builder.Services.WriteGeneratedCodeTo(GeneratedCode.CheckoutFolder());
+            }
+
             if (verb.Length > 0 && (verb.Contains("--json") || AnswerVerbs.Contains(verb[0])))
             {
                 // A verb's answer is all of stdout; what the stack logs meanwhile (Wolverine starting for a write) goes to stderr.
@@ -86,6 +92,14 @@ public static class ServerCommandLine
             {
                 // JasperFx talks while it looks for commands; an answer on stdout must be all there is, for jq and scripts.
                 AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+            }
+
+            if (needsDatabase && !verb[0].StartsWith("db-", StringComparison.Ordinal) && verb[0] != "resources")
+            {
+                // A verb does not start the host, so Marten's apply-at-start does not run for it, and nothing is
+                // created lazily either (AutoCreate.None): a verb on a fresh database (import, explain) applies the
+                // schema first. The db-* and resources verbs are about exactly that and keep their own say.
+                await app.Services.GetRequiredService<IDocumentStore>().Storage.ApplyAllConfiguredChangesToDatabaseAsync();
             }
 
             QuietCommandDiscovery();

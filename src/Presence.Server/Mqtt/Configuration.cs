@@ -27,6 +27,12 @@ public static class Configuration
         return services;
     }
 
+    /// <summary>
+    /// Register after Wolverine (hosted services start in order): it loads Wolverine's handlers and warms the signal
+    /// path before the host reports started and the bridge subscribes.
+    /// </summary>
+    public static IServiceCollection AddSignalWarmup(this IServiceCollection services) => services.AddHostedService<SignalWarmup>();
+
     public static StoreOptions ConfigureMqtt(this StoreOptions opts)
     {
         opts.Schema.For<SeenMessage>();

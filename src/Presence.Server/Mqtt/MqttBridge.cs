@@ -31,10 +31,17 @@ public sealed class MqttBridge(
     private readonly Topics topics = new(options.Value.TopicRoot);
     private readonly Duration maxSkew = DurationText.Parse(options.Value.MaxSkew, "Mqtt:MaxSkew");
 
+    /// <summary>Completes once the bridge has connected and subscribed (after the start, so after SignalWarmup): it takes signals.</summary>
     public Task Connected => connection.Connected;
 
     /// <summary>Whether the connection to the broker is up now, for /health.</summary>
     public bool IsConnected => connection.IsConnected;
+
+    /// <summary>
+    /// Up and subscribed, after every handler was loaded and the signal path warmed: the next signal is handled at
+    /// once. False while the server is still starting (the connection opens only after that), and while it is down.
+    /// </summary>
+    public bool IsListening => connection.Connected.IsCompletedSuccessfully && connection.IsConnected;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -57,7 +64,8 @@ public sealed class MqttBridge(
                 string.IsNullOrWhiteSpace(tls.ClientCertificate) ? "" : $", showing the client certificate {tls.ClientCertificate}");
         }
 
-        // Wolverine and Marten must be up before the first message is handed over.
+        // Wolverine and Marten must be up before the first message is handed over, and the handlers loaded and the
+        // signal path warmed (SignalWarmup, a hosted service that finishes before the host reports started).
         await WaitForStartAsync(stoppingToken);
         connection.OnMessage((topic, payload) => HandleAsync(topic, payload, stoppingToken));
         connection.Subscribe(topics.ServerSubscriptions);

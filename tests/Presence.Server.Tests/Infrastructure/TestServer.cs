@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Presence.Server.Hosting;
 using Presence.Server.Mqtt;
@@ -88,6 +89,19 @@ public sealed class TestServer : IAsyncDisposable
         await app.Services.GetRequiredService<MqttBridge>().Connected.WaitAsync(TimeSpan.FromSeconds(30));
         await app.Services.GetRequiredService<MqttOutbound>().Connected.WaitAsync(TimeSpan.FromSeconds(30));
         return server;
+    }
+
+    /// <summary>
+    /// For <see cref="StartAsync(string?, int?, string, string, string?, Action{IServiceCollection}?, IEnumerable{string}?, (string User, string Password)?)"/>'s
+    /// services hook: a server without the start-up warm-up (SignalWarmup). Its rolled-back login of the house's first
+    /// user goes through every Marten session listener, which a test's listener would take for the signal under test.
+    /// </summary>
+    public static void WithoutSignalWarmup(IServiceCollection services)
+    {
+        foreach (var warmup in services.Where(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType == typeof(SignalWarmup)).ToList())
+        {
+            services.Remove(warmup);
+        }
     }
 
     /// <summary>

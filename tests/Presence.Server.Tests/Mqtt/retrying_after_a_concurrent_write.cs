@@ -24,7 +24,11 @@ public sealed class retrying_after_a_concurrent_write : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        server = await TestServer.StartAsync(services: s => s.ConfigureMarten(o => o.Listeners.Add(other)));
+        server = await TestServer.StartAsync(services: s =>
+        {
+            s.ConfigureMarten(o => o.Listeners.Add(other));
+            TestServer.WithoutSignalWarmup(s);
+        });
         other.Bridge = Bridge;
     }
 

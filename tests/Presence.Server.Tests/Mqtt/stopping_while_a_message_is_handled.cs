@@ -18,7 +18,11 @@ public sealed class stopping_while_a_message_is_handled : IAsyncLifetime
     private TestServer server = null!;
 
     public async Task InitializeAsync() =>
-        server = await TestServer.StartAsync(services: s => s.ConfigureMarten(o => o.Listeners.Add(stopper)));
+        server = await TestServer.StartAsync(services: s =>
+        {
+            s.ConfigureMarten(o => o.Listeners.Add(stopper));
+            TestServer.WithoutSignalWarmup(s);
+        });
 
     public Task DisposeAsync() => server.DisposeAsync().AsTask();
 

@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using System.Text;
+using Marten;
+using Microsoft.Extensions.Options;
+using NodaTime;
+using Npgsql;
+using Presence.Contracts.Signals;
+using Presence.Contracts.Wire;
+using Presence.Domain.House;
+using Presence.Domain.Users;
+using Presence.Server.Configuration;
+using Presence.Server.Hosting;
+using Presence.Server.Placement;
+using Presence.Server.Signals;
+using Presence.Server.Users;
+using Wolverine.Runtime;
+using SessionOptions = Marten.Services.SessionOptions;
+
+namespace Presence.Server.Mqtt;
+
+/// <summary>
+/// The first login after a start paid ~0.5 s more than a warm one (measured: tests/Presence.Benchmarks
+/// first-signal), first-use work in .NET, Npgsql, System.Text.Json and Marten: JIT, serializer metadata,
+/// the document and event storage, the first plan of each statement. Before the bridge subscribes, two made-up logins
+/// of the first user (at their first allowed seat, then at the second) take the path a real one takes (contract
+/// parser, handler, decider, Marten reads, event appends, inline projections, the commit's SQL, the saga read back
+/// for the state's JSON) inside a PostgreSQL transaction that is then rolled back. Nothing is stored or sent: the
+/// rows vanish with the rollback and the handler's outgoing messages are dropped. The one trace it can leave is a gap
+/// in the event sequence (PostgreSQL sequences ignore rollbacks), which any failed commit leaves too. A failure only
+/// costs the warmth: it is logged and the server starts anyway.
+/// </summary>
+/// <remarks>
+/// A hosted service registered after Wolverine's (<see cref="Configuration.AddSignalWarmup"/>), so it runs when
+/// Marten's schema is applied and Wolverine is up, and before the host reports started: systemd's READY=1 and the
+/// bridge's subscription (which waits for that) come after it.
+/// </remarks>
+public sealed class SignalWarmup(
+    IDocumentStore store,
+    HousePolicy policy,
+    IClock clock,
+    ServerNode node,
+    IOptions<MqttOptions> options,
+    IWolverineRuntime wolverine,
+    ILogger<SignalWarmup> logger) : IHostedService
+{
+    public const string SignalId = "presence-warmup";
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        // A handler whose generated type is missing (stale Internal/Generated) fails the start here, not a login later.
+        var loading = Stopwatch.StartNew();
+        var handlers = HandlerTypes.LoadAll(wolverine);
+        logger.LogInformation("Loaded {Count} message handlers in {Milliseconds} ms, before taking signals", handlers.Count, loading.ElapsedMilliseconds);
+        await WarmAsync(new Topics(options.Value.TopicRoot), DurationText.Parse(options.Value.MaxSkew, "Mqtt:MaxSkew"), cancellationToken);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private async Task WarmAsync(Topics topics, Duration maxSkew, CancellationToken ct)
+    {
+        if (policy.Users.FirstOrDefault(u => u.AllowedHosts.Count > 0) is not { } user)
+        {
+            return;
+        }
+
+        // A first login, then the move to another seat: the two paths a person's arrival takes.
+        var seats = user.AllowedHosts.Take(2).ToList();
+        var clockTime = Stopwatch.StartNew();
+        try
+        {
+            await using var connection = (NpgsqlConnection)store.Storage.Database.CreateConnection();
+            await connection.OpenAsync(ct);
+            await using var transaction = await connection.BeginTransactionAsync(ct);
+            for (var i = 0; i < seats.Count; i++)
+            {
+                var topic = $"{topics.Root}/hosts/{seats[i]}/signals/session";
+                var payload = Encoding.UTF8.GetBytes($$"""{"id":"{{SignalId}}-{{i}}","user":"{{user.Name}}","state":"login","seat":"console"}""");
+                var inbound = InboundParser.Parse(topics, topic, payload, clock.GetCurrentInstant(), maxSkew);
+                var arrived = new SignalArrived(topic, (Signal)inbound.Message, inbound.At);
+                await using var session = store.LightweightSession(SessionOptions.ForTransaction(transaction));
+                await SignalHandler.Handle(arrived, session, policy, clock, node, ct);
+                await session.SaveChangesAsync(ct);
+                // What the state publication after it does: read the saga back (inside the transaction, so the one
+                // just written) and turn it into the retained state's JSON.
+                if (await session.LoadAsync<UserSaga>(user.Name, ct) is { } saga)
+                {
+                    ContractJson.Serialize(PublishUserStateHandler.ToPayload(saga, user));
+                }
+            }
+
+            await transaction.RollbackAsync(ct);
+            logger.LogInformation("Warmed the signal path with logins of {User} at {Seats}, rolled back, in {Milliseconds} ms",
+                user.Name, string.Join(" then ", seats), clockTime.ElapsedMilliseconds);
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            logger.LogWarning(e, "Warming the signal path failed after {Milliseconds} ms; the first signal will be slower, nothing else changes", clockTime.ElapsedMilliseconds);
+        }
+    }
+}
