@@ -95,7 +95,13 @@ public static partial class UserDecider
             Migration = null,
             Since = f.At,
         },
-        DisplayAttachRequested d => state with { PendingDisplay = new PendingDisplay(d.CommandId, d.Host) },
+        DisplayAttachRequested d => state with { PendingDisplay = new PendingDisplay(d.CommandId, d.Host), ShownOn = d.Host },
+        DisplayDetachRequested d => state with
+        {
+            ShownOn = state.ShownOn == d.Host ? null : state.ShownOn,
+            DisplayedOn = state.DisplayedOn == d.Host ? null : state.DisplayedOn,
+            PendingDisplay = state.PendingDisplay?.Host == d.Host ? null : state.PendingDisplay,
+        },
         DisplayAttached d => state with { DisplayedOn = d.Host, PendingDisplay = null, Since = d.At },
         DisplayAttachFailed => state with { PendingDisplay = null },
         SuspendRequested s => state with

@@ -47,6 +47,14 @@ public static partial class UserDecider
         var decisionId = ctx.NextDecisionId();
         ctx.Emit(new PlacementDecided(user.Name, decisionId, user.Vm, move.From, move.To, move.Mode, move.Rule, move.Reason,
             move.EvidenceIds, move.Rejected, move.Estimate, ctx.Policy.Version, ctx.Now));
+
+        // The session comes to the seat she holds now: the screen she left stops showing it first, so nobody who
+        // sits down there later finds her desktop.
+        if (move.To == ctx.State.Seat && ctx.State.ShownOn is { } shown && shown != move.To)
+        {
+            Detach(ctx, shown, $"{user.Name} sat down at {move.To}");
+        }
+
         switch (move.Mode)
         {
             case PlacementMode.LiveMigration:

@@ -68,8 +68,9 @@ public static partial class UserDecider
 
                 // Evidence older than what the same computer already told us arrived late (a queued emitter): it
                 // is kept in the history but cannot override newer evidence. Compared per computer, because two
-                // computers' clocks may differ by a few seconds.
-                if (!late)
+                // computers' clocks may differ by a few seconds. Someone else's sitting down is acted on even so
+                // (see OnSomeoneElse): taking a desktop off a screen is always safe.
+                if (!late || evidence.User is { } someone && someone != user.Name)
                 {
                     OnEvidence(ctx, evidence);
                 }

@@ -46,6 +46,12 @@ public sealed record UserSaga
     public bool VmHostConfirmed { get; init; } = true;
     public string? DisplayedOn { get; init; }
     public PendingDisplay? PendingDisplay { get; init; }
+
+    /// <summary>
+    /// The host whose agent was last told to show the VM and not told since to stop, confirmed or not: what a seat may
+    /// be showing of this user, which <see cref="DisplayedOn"/> (confirmed, and forgotten when the VM moves) is not.
+    /// </summary>
+    public string? ShownOn { get; init; }
     public PendingMigration? Migration { get; init; }
     public PendingOperation? Operation { get; init; }
     public SuspendedVm? Suspended { get; init; }

@@ -49,6 +49,7 @@ public static class EventText
         CommandResent r => $"{Wording.Snake(r.Command.Kind.ToString())} sent again to {r.Command.Host}, same command id: {r.Reason}",
         DisplayAttachRequested d => $"{d.Host} is asked to show {d.Vm}",
         DisplayAttached d => $"{d.Host} shows {d.Vm}",
+        DisplayDetachRequested d => $"{d.Host} is told to stop showing {d.Vm}: {d.Reason}",
         DisplayAttachFailed d => $"{d.Host} could not show {d.Vm}: {d.Reason}",
         SuspendRequested s => $"{s.Host} is told to freeze {s.Vm} into {s.File}" + (s.ResumeOn is { } on ? $", to wake on {on}" : ""),
         VmSuspended s => $"{s.Vm} frozen on {s.Host} into {s.File}" + (s.ResumeOn is { } on ? $", to wake on {on}" : ""),

@@ -54,6 +54,15 @@ public class agent_commands_for_events
     }
 
     [Fact]
+    public void display_detach_requested_asks_the_screen_to_stop_showing_the_vm()
+    {
+        var command = Assert.Single(AgentCommands.For(
+            new DisplayDetachRequested(AliceName, Vm, Imac, "c-detach", "alice logged out at imac", At)));
+
+        Assert.Equal(new CommandToAgent(Imac, "c-detach", CommandKind.DetachDisplay, Vm), command);
+    }
+
+    [Fact]
     public void suspend_requested_asks_the_host_to_freeze_the_vm_to_its_file()
     {
         var command = Assert.Single(AgentCommands.For(
