@@ -5,6 +5,7 @@ using Presence.Domain.House;
 using Presence.Domain.Hosts;
 using Presence.Domain.Migration;
 using Presence.Domain.Placement;
+using Presence.Domain.Signals;
 using Presence.Domain.Users;
 using Presence.Server.Audit;
 using Presence.Server.Migration;
@@ -35,6 +36,18 @@ public static class UserSagaRunner
         }
 
         return await RunAsync(session, policy, clock, node, await HouseAsync(session, policy, ct), [user], input, ct);
+    }
+
+    /// <summary>
+    /// A person's evidence that may concern others too (sitting down at a console: <see cref="HostNews.SeatNews"/>),
+    /// for those others first and then the person, in one transaction, so the commands leave in that order.
+    /// </summary>
+    public static async Task<OutgoingMessages> ForSeatAsync(
+        IDocumentSession session, HousePolicy policy, IClock clock, ServerNode node, Evidence evidence, InputFor input, CancellationToken ct)
+    {
+        var sagas = await session.Query<UserSaga>().ToListAsync(ct);
+        var users = HostNews.SeatNews(evidence, policy, sagas).Where(u => policy.User(u) is not null).ToList();
+        return await RunAsync(session, policy, clock, node, await HouseAsync(session, policy, ct), users, input, ct);
     }
 
     /// <summary>
