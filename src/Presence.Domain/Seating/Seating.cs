@@ -40,13 +40,14 @@ public static class SeatInference
             return null;
         }
 
-        return evidence.Detail(Session.State) switch
+        var belief = evidence.Detail(Session.State) switch
         {
-            Session.Login or Session.Unlock => new SeatBelief(evidence.Host, 1.0, [evidence.Id]),
+            Session.Login or Session.Unlock => new SeatBelief(evidence.Host, EvidenceStrength.CertainConfidence, [evidence.Id]),
             Session.Active => new SeatBelief(evidence.Host, 0.9, [evidence.Id]),
-            Session.Logout or Session.Lock when current.Seat == evidence.Host => new SeatBelief(null, 1.0, [evidence.Id]),
+            Session.Logout or Session.Lock when current.Seat == evidence.Host => new SeatBelief(null, EvidenceStrength.CertainConfidence, [evidence.Id]),
             _ => null,
         };
+        return belief is not null && EvidenceStrength.MayReplace(current, belief) ? belief : null;
     }
 
     /// <summary>A person at the computer's own console logged in, unlocked or is active there: the screen is theirs.</summary>

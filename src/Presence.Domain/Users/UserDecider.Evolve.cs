@@ -27,7 +27,7 @@ public static partial class UserDecider
             SeatEvidenceAt = state.LastEvidenceAt, // the evidence recorded just before it, which moved the seat
             Since = s.At,
         },
-        SettlingStarted s => state with { Settling = new PendingSettle(s.SettleId, s.Seat, s.DueAt, s.EvidenceIds) },
+        SettlingStarted s => state with { Settling = new PendingSettle(s.SettleId, s.Seat, s.DueAt, s.EvidenceIds) { Mode = s.Mode } },
         SettlingLapsed => state with { Settling = null },
         PlacementDecided d => state with
         {

@@ -49,6 +49,20 @@ public static partial class UserDecider
 
         var seat = new SeatBelief(state.Seat, state.SeatConfidence, state.SeatEvidence);
         var belief = SeatInference.Infer(seat, evidence, ctx.Settings);
+        if (belief is { Seat: { } same } && same == state.Seat && EvidenceStrength.Of(belief.Confidence) == Strength.Certain
+            && EvidenceStrength.Of(state.SeatConfidence) == Strength.Weak)
+        {
+            // She was only guessed to sit here and now logged in or unlocked: the seat is certain, and a display that
+            // waited on the guess is shown at once (a move keeps its hold-down).
+            ctx.Emit(new SeatChanged(state.Id, same, same, belief.Confidence, belief.EvidenceIds, ctx.Now));
+            if (ctx.State.Settling is { Mode: PlacementMode.AttachDisplay } waiting && waiting.Seat == same)
+            {
+                Consider(ctx, same, belief.EvidenceIds, Trigger.Settled);
+            }
+
+            return;
+        }
+
         if (belief is not null && belief.Seat != state.Seat)
         {
             ctx.Emit(new SeatChanged(state.Id, belief.Seat, state.Seat, belief.Confidence, belief.EvidenceIds, ctx.Now));

@@ -1,5 +1,6 @@
 using NodaTime;
 using Presence.Domain.Placement;
+using Presence.Domain.Seating;
 
 namespace Presence.Domain.Users;
 
@@ -25,13 +26,8 @@ public static partial class UserDecider
             PlacementProposed p => p.Mode,
             _ => (PlacementMode?)null,
         }).LastOrDefault(m => m is not null);
-        var hold = mode switch
-        {
-            PlacementMode.AttachDisplay => ctx.Settings.HoldDown.AttachDisplay,
-            PlacementMode.LiveMigration => ctx.Settings.HoldDown.LiveMigration,
-            null => Duration.Zero,
-            _ => ctx.Settings.HoldDown.SuspendResume,
-        };
+        var strength = ctx.State.Seat == target ? EvidenceStrength.Of(ctx.State.SeatConfidence) : Strength.Weak;
+        var hold = mode is { } planned ? EvidenceStrength.HoldDown(planned, strength, ctx.Settings.HoldDown) : Duration.Zero;
         if (hold <= Duration.Zero)
         {
             return false;

@@ -23,7 +23,11 @@ public sealed record PendingDisplay(string CommandId, string Host);
 public enum SessionMode { ThinClient, Local, Moving, Held, Suspended }
 
 /// <summary>A settling wait in progress: act at <see cref="DueAt"/> if the user still sits at <see cref="Seat"/>.</summary>
-public sealed record PendingSettle(string SettleId, string Seat, Instant DueAt, IReadOnlyList<string> EvidenceIds);
+public sealed record PendingSettle(string SettleId, string Seat, Instant DueAt, IReadOnlyList<string> EvidenceIds)
+{
+    /// <summary>What the wait guards: a display's wait ends early when certain evidence comes (EvidenceStrength).</summary>
+    public PlacementMode? Mode { get; init; }
+}
 
 /// <summary>
 /// One user's saga: everything the decider knows, rebuilt by <see cref="UserDecider.Evolve"/> from the user's stream

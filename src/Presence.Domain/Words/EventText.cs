@@ -25,6 +25,7 @@ public static class EventText
         HouseObserved => "the house changed",
         SignalRecorded s => Signal(s.Evidence),
         HostSignalRecorded h => Signal(h.Evidence),
+        SeatChanged { Seat: { } seat } s when s.PreviousSeat == seat => $"sure now to sit at {seat}, {Wording.Percent(s.Confidence)} sure",
         SeatChanged { Seat: { } seat } s => $"sits at {seat}" + (s.PreviousSeat is { } was ? $" (was at {was})" : "") + $", {Wording.Percent(s.Confidence)} sure",
         SeatChanged { PreviousSeat: { } left } => $"left {left}, at no computer now",
         SeatChanged => "at no computer",

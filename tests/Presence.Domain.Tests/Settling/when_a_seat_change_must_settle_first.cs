@@ -38,7 +38,7 @@ public class when_a_seat_change_must_settle_first
         var s = WithAHoldDown().When(Alice.LogsInAt(Imac));
 
         var wait = s.The<SettlingStarted>();
-        Assert.Equal(new PendingSettle(wait.SettleId, Imac, wait.DueAt, wait.EvidenceIds), s.State!.Settling);
+        Assert.Equal(new PendingSettle(wait.SettleId, Imac, wait.DueAt, wait.EvidenceIds) { Mode = wait.Mode }, s.State!.Settling);
         Assert.Null(s.State.Migration);
         Assert.Equal(Basement, s.State.VmHost);
         Assert.Null(s.State.LastDecision);
