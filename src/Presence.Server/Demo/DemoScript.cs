@@ -125,7 +125,8 @@ public sealed class DemoScript(IReadOnlyList<Step> steps)
                 Seconds(1),
                 [
                     Outcome.Of<SeatChanged>("alice", "alice off the iMac", c => c.Seat is null),
-                    Outcome.Of<SeatChanged>("bob", "bob off the iMac", c => c.Seat is null),
+                    // alice sitting down at the iMac at 22:30 already took the seat from bob (one person per screen).
+                    Outcome.Of<SignalRecorded>("bob", "bob's logout", r => r.Evidence.Detail(EvidenceDetails.Session.State) == EvidenceDetails.Session.Logout),
                 ]),
             new Step(
                 "23:00. Home Assistant puts the iMac into maintenance for a system update. bob is away, so bob-music is frozen to shared storage, to wake wherever he sits down next.",
