@@ -98,7 +98,11 @@ public sealed record DisplayAttachRequested(
     string Host,
     string DisplayUri,
     string CommandId,
-    Instant At) : IUserEvent;
+    Instant At) : IUserEvent
+{
+    /// <summary>Why, when it is not the decision's own display: the seat switching to the VM that landed on it.</summary>
+    public string? Reason { get; init; }
+}
 
 public sealed record DisplayAttached(string User, string Vm, string Host, Instant At) : IUserEvent;
 

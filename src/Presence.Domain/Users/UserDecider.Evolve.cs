@@ -95,10 +95,11 @@ public static partial class UserDecider
             Migration = null,
             Since = f.At,
         },
-        DisplayAttachRequested d => state with { PendingDisplay = new PendingDisplay(d.CommandId, d.Host), ShownOn = d.Host },
+        DisplayAttachRequested d => state with { PendingDisplay = new PendingDisplay(d.CommandId, d.Host), ShownOn = d.Host, ShownFrom = state.VmHost },
         DisplayDetachRequested d => state with
         {
             ShownOn = state.ShownOn == d.Host ? null : state.ShownOn,
+            ShownFrom = state.ShownOn == d.Host ? null : state.ShownFrom,
             DisplayedOn = state.DisplayedOn == d.Host ? null : state.DisplayedOn,
             PendingDisplay = state.PendingDisplay?.Host == d.Host ? null : state.PendingDisplay,
         },

@@ -91,6 +91,7 @@ public static partial class UserDecider
         }
 
         ContinueResume(ctx);
+        SwitchToLocal(ctx);
 
         // An input that changed nothing leaves no trace: a duplicate progress report or a timeout for a phase
         // already over would only clutter the history. One that came with news of the house stays, with its host:

@@ -56,6 +56,9 @@ public sealed record UserSaga
     /// be showing of this user, which <see cref="DisplayedOn"/> (confirmed, and forgotten when the VM moves) is not.
     /// </summary>
     public string? ShownOn { get; init; }
+
+    /// <summary>Where the VM ran when <see cref="ShownOn"/> was told to show it: after a move there, the seat switches to it.</summary>
+    public string? ShownFrom { get; init; }
     public PendingMigration? Migration { get; init; }
     public PendingOperation? Operation { get; init; }
     public SuspendedVm? Suspended { get; init; }

@@ -48,6 +48,7 @@ public static class EventText
         MigrationFailed f => $"moving {f.Vm} to {f.Target} failed while {f.Phase}: {f.Reason}; {f.Vm} {(f.WhereaboutsUncertain ? "was last known on" : "still runs on")} {f.StillOn}",
         PhaseTimeoutScheduled t => $"{t.Phase} of {t.MoveId} may take {Wording.Duration(t.Window)}",
         CommandResent r => $"{Wording.Snake(r.Command.Kind.ToString())} sent again to {r.Command.Host}, same command id: {r.Reason}",
+        DisplayAttachRequested { Reason: { } why } d => $"{d.Host} is asked to show {d.Vm}: {why}",
         DisplayAttachRequested d => $"{d.Host} is asked to show {d.Vm}",
         DisplayAttached d => $"{d.Host} shows {d.Vm}",
         DisplayDetachRequested d => $"{d.Host} is told to stop showing {d.Vm}: {d.Reason}",

@@ -130,9 +130,10 @@ public class agent_commands_for_events
 
         var commands = s.History.SelectMany(AgentCommands.For).ToList();
 
-        Assert.Equal([CommandKind.PrepareIncoming, CommandKind.Migrate], commands.Select(c => c.Kind));
-        Assert.Equal([prepare, s.Pending.MigrateCommandId!], commands.Select(c => c.CommandId));
-        Assert.Equal([Imac, Basement], commands.Select(c => c.Host));
-        Assert.Equal(Agent.IncomingUri, commands[1].TargetUri);
+        // Shown first on the seat, from where it runs, then moved.
+        Assert.Equal([CommandKind.AttachDisplay, CommandKind.PrepareIncoming, CommandKind.Migrate], commands.Select(c => c.Kind));
+        Assert.Equal([prepare, s.Pending.MigrateCommandId!], commands.Skip(1).Select(c => c.CommandId));
+        Assert.Equal([Imac, Imac, Basement], commands.Select(c => c.Host));
+        Assert.Equal(Agent.IncomingUri, commands[2].TargetUri);
     }
 }

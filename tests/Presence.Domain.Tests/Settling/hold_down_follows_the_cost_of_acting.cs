@@ -80,7 +80,7 @@ public class hold_down_follows_the_cost_of_acting
         Scenario.AliceOnTheBasementServer()
             .WithSettings(p => p with { HoldDown = new HoldDowns(Duration.FromSeconds(3), Duration.Zero, Duration.Zero) })
             .When(Alice.LogsInAt(Imac))
-            .Then(typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(IncomingRequested));
+            .Then(typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(DisplayAttachRequested), typeof(IncomingRequested));
     }
 
     [Fact]

@@ -240,7 +240,7 @@ public sealed class HouseDay
         MigrationProgressed p => ("-", Invariant($"{p.Percent:0} %")),
         MigrationCompleted c => ("-", Invariant($"{c.Vm} runs on {c.Target} (took {c.TotalTimeMs / 1000.0:0.#} s, {c.DowntimeMs} ms down)")),
         MigrationFailed f => ("-", f.Reason),
-        DisplayAttachRequested d => ("-", $"{d.Host} shows {d.Vm} from {d.DisplayUri}"),
+        DisplayAttachRequested d => ("-", $"{d.Host} shows {d.Vm} from {d.DisplayUri}" + (d.Reason is { } why ? $": {why}" : "")),
         DisplayAttached d => ("-", $"{d.Host} shows {d.Vm}"),
         DisplayAttachFailed d => ("-", d.Reason),
         DisplayDetachRequested d => ("-", $"{d.Host} stops showing {d.Vm}: {d.Reason}"),
