@@ -27,6 +27,13 @@ public static class HostNews
         || saga.PendingDisplay?.Host == host
         || saga.ShownOn == host;
 
+    /// <summary>
+    /// True when the seat <paramref name="host"/> shows the VM from where it ran before it moved there: once the host's
+    /// inventory reports the VM with a display address of its own, the seat switches to it (show first, then move).
+    /// </summary>
+    public static bool AwaitsLocalDisplayOn(this UserSaga saga, string host) =>
+        !saga.Busy && saga.ShownOn == host && saga.VmHost == host && saga.ShownFrom is { } from && from != host;
+
     /// <summary>True when the saga waits for an answer from <paramref name="host"/>'s agent to a command it sent.</summary>
     public static bool WaitsOnAgentOf(this UserSaga saga, string host) =>
         saga.Migration?.Sent?.Host == host || saga.Operation?.Host == host;
@@ -41,6 +48,16 @@ public static class HostNews
         var byUser = sagas.ToDictionary(s => s.Id);
         return policy.Users
             .Where(u => byUser.TryGetValue(u.Name, out var saga) ? saga.IsConcernedBy(host) : house.Host(host).Runs(u.Vm))
+            .Select(u => u.Name)
+            .ToList();
+    }
+
+    /// <summary>The house's users, in the house file's order, whose seat <paramref name="host"/> is to switch to their landed VM.</summary>
+    public static IReadOnlyList<string> AwaitingLocalDisplay(string host, HousePolicy policy, IEnumerable<UserSaga> sagas)
+    {
+        var byUser = sagas.ToDictionary(s => s.Id);
+        return policy.Users
+            .Where(u => byUser.TryGetValue(u.Name, out var saga) && saga.AwaitsLocalDisplayOn(host))
             .Select(u => u.Name)
             .ToList();
     }

@@ -65,6 +65,26 @@ public static class UserSagaRunner
         return await RunAsync(session, policy, clock, node, house, users, input, ct);
     }
 
+    /// <summary>
+    /// A host's new inventory, for the users whose seat there still shows their VM from where it ran before it moved
+    /// there (<see cref="HostNews.AwaitingLocalDisplay"/>): it may now report the VM's own display address. Only
+    /// sagas showing something on that host and running there are read.
+    /// </summary>
+    public static async Task<OutgoingMessages> InventoryChangedAsync(
+        IDocumentSession session, HousePolicy policy, IClock clock, ServerNode node, HostState changed, CancellationToken ct)
+    {
+        var candidates = await session.Query<UserSaga>().Where(s => s.ShownOn == changed.Name && s.VmHost == changed.Name).ToListAsync(ct);
+        var users = HostNews.AwaitingLocalDisplay(changed.Name, policy, candidates);
+        if (users.Count == 0)
+        {
+            return [];
+        }
+
+        var house = await HouseAsync(session, policy, ct, changed);
+        return await RunAsync(session, policy, clock, node, house, users,
+            (user, h, seed) => new ObserveHostChange { User = user, House = h, Seed = seed, Host = changed.Name }, ct);
+    }
+
     /// <summary>A change of a host's agent or maintenance, for the users it concerns.</summary>
     public static Task<OutgoingMessages> HostChangedAsync(
         IDocumentSession session, HousePolicy policy, IClock clock, ServerNode node, HostState changed, CancellationToken ct, bool onlyWaitingOnIt = false) =>
