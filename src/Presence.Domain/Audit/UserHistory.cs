@@ -307,8 +307,10 @@ public sealed class UserHistory
             return (new StoryOutcome("approved", answer.At, null, null, null, After(answer.At), ""), answer, carried);
         }
 
+        // A move's story also shows the VM on the seat, first and again once it landed: the move's own end is its outcome.
         var ending = related.LastOrDefault(e => e.Data is MigrationCompleted or MigrationFailed or VmSuspended or SuspendFailed
-            or VmResumed or ResumeFailed or DisplayAttached or DisplayAttachFailed)?.Data;
+                or VmResumed or ResumeFailed)?.Data
+            ?? related.LastOrDefault(e => e.Data is DisplayAttached or DisplayAttachFailed)?.Data;
         var (status, reason) = ending switch
         {
             MigrationCompleted or VmResumed or DisplayAttached => ("completed", null),

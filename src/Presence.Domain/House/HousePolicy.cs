@@ -75,6 +75,12 @@ public sealed record PolicySettings
     /// <summary>A laptop on battery below this takes no incoming VM.</summary>
     public int LaptopMinBatteryPercent { get; init; }
 
+    /// <summary>
+    /// Locking the screen at a seat also takes the desktop off it (detach_display), as logging out always does. Off by
+    /// default: a lock is often a short absence, and the desktop behind a lock screen shows nothing.
+    /// </summary>
+    public bool DetachOnLock { get; init; }
+
     /// <summary>Idle this long at the seat and the user counts as gone from it.</summary>
     public Duration IdleAway { get; init; } = Duration.Zero;
 
@@ -195,6 +201,11 @@ public sealed record HousePolicy
         {
             text.Append(FormattableString.Invariant(
                 $"t|{p.PrepareTimeout}|{p.MigrationTimeout}|{p.SuspendTimeout}|{p.ResumeTimeout}|{p.DisplayTimeout}|{p.ProgressInterval}\n"));
+        }
+
+        if (p.DetachOnLock)
+        {
+            text.Append("d|lock\n");
         }
 
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString()));

@@ -63,6 +63,7 @@ public static class AgentCommands
         SuspendRequested s => [new(s.Host, s.CommandId, CommandKind.Suspend, s.Vm, To: s.File)],
         ResumeRequested r => [new(r.Host, r.CommandId, CommandKind.Resume, r.Vm, From: r.File)],
         DisplayAttachRequested d => [new(d.Host, d.CommandId, CommandKind.AttachDisplay, d.Vm, DisplayUri: d.DisplayUri)],
+        DisplayDetachRequested d => [new(d.Host, d.CommandId, CommandKind.DetachDisplay, d.Vm)],
         _ => [],
     };
 

@@ -98,9 +98,20 @@ public sealed record DisplayAttachRequested(
     string Host,
     string DisplayUri,
     string CommandId,
-    Instant At) : IUserEvent;
+    Instant At) : IUserEvent
+{
+    /// <summary>Why, when it is not the decision's own display: the seat switching to the VM that landed on it.</summary>
+    public string? Reason { get; init; }
+}
 
 public sealed record DisplayAttached(string User, string Vm, string Host, Instant At) : IUserEvent;
+
+/// <summary>
+/// The host's agent was told to stop showing the VM: its user left that screen (logout, or lock where the house says
+/// so), sat down elsewhere, or someone else sat down there. Sent whether or not the attach it undoes was confirmed,
+/// because an agent may still show what it was told to; detaching what is not shown is no error to an agent.
+/// </summary>
+public sealed record DisplayDetachRequested(string User, string Vm, string Host, string CommandId, string Reason, Instant At) : IUserEvent;
 
 public sealed record DisplayAttachFailed(string User, string Vm, string Host, string Reason, Instant At) : IUserEvent;
 

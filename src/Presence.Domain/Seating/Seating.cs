@@ -40,12 +40,32 @@ public static class SeatInference
             return null;
         }
 
-        return evidence.Detail(Session.State) switch
+        var belief = evidence.Detail(Session.State) switch
         {
-            Session.Login or Session.Unlock => new SeatBelief(evidence.Host, 1.0, [evidence.Id]),
+            Session.Login or Session.Unlock => new SeatBelief(evidence.Host, EvidenceStrength.CertainConfidence, [evidence.Id]),
             Session.Active => new SeatBelief(evidence.Host, 0.9, [evidence.Id]),
-            Session.Logout or Session.Lock when current.Seat == evidence.Host => new SeatBelief(null, 1.0, [evidence.Id]),
+            Session.Logout or Session.Lock when current.Seat == evidence.Host => new SeatBelief(null, EvidenceStrength.CertainConfidence, [evidence.Id]),
             _ => null,
         };
+        return belief is not null && EvidenceStrength.MayReplace(current, belief) ? belief : null;
     }
+
+    /// <summary>A person at the computer's own console logged in, unlocked or is active there: the screen is theirs.</summary>
+    public static bool SitsDown(Evidence evidence) =>
+        evidence.Kind == EvidenceKind.Session
+        && evidence.Detail(Session.Seat) != Session.Remote
+        && evidence.Detail(Session.State) is Session.Login or Session.Unlock or Session.Active;
+
+    /// <summary>
+    /// How the person left the computer's screen, in words ("logged out"), when that takes their desktop off it: a
+    /// console logout always, a lock only where the house says so (<see cref="PolicySettings.DetachOnLock"/>).
+    /// </summary>
+    public static string? LeavesTheScreen(Evidence evidence, PolicySettings settings) =>
+        evidence.Kind != EvidenceKind.Session || evidence.Detail(Session.Seat) == Session.Remote ? null
+        : evidence.Detail(Session.State) switch
+        {
+            Session.Logout => "logged out",
+            Session.Lock when settings.DetachOnLock => "locked the screen",
+            _ => null,
+        };
 }

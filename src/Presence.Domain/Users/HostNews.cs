@@ -1,4 +1,6 @@
 using Presence.Domain.House;
+using Presence.Domain.Seating;
+using Presence.Domain.Signals;
 
 namespace Presence.Domain.Users;
 
@@ -22,7 +24,15 @@ public static class HostNews
         || saga.Migration?.Source == host
         || saga.Migration?.Target == host
         || saga.Operation?.Host == host
-        || saga.PendingDisplay?.Host == host;
+        || saga.PendingDisplay?.Host == host
+        || saga.ShownOn == host;
+
+    /// <summary>
+    /// True when the seat <paramref name="host"/> shows the VM from where it ran before it moved there: once the host's
+    /// inventory reports the VM with a display address of its own, the seat switches to it (show first, then move).
+    /// </summary>
+    public static bool AwaitsLocalDisplayOn(this UserSaga saga, string host) =>
+        !saga.Busy && saga.ShownOn == host && saga.VmHost == host && saga.ShownFrom is { } from && from != host;
 
     /// <summary>True when the saga waits for an answer from <paramref name="host"/>'s agent to a command it sent.</summary>
     public static bool WaitsOnAgentOf(this UserSaga saga, string host) =>
@@ -42,6 +52,16 @@ public static class HostNews
             .ToList();
     }
 
+    /// <summary>The house's users, in the house file's order, whose seat <paramref name="host"/> is to switch to their landed VM.</summary>
+    public static IReadOnlyList<string> AwaitingLocalDisplay(string host, HousePolicy policy, IEnumerable<UserSaga> sagas)
+    {
+        var byUser = sagas.ToDictionary(s => s.Id);
+        return policy.Users
+            .Where(u => byUser.TryGetValue(u.Name, out var saga) && saga.AwaitsLocalDisplayOn(host))
+            .Select(u => u.Name)
+            .ToList();
+    }
+
     /// <summary>
     /// The house's users, in the house file's order, waiting on <paramref name="host"/>'s agent: what an agent that
     /// announces itself again (and may have missed a command) concerns.
@@ -53,5 +73,34 @@ public static class HostNews
             .Where(u => byUser.TryGetValue(u.Name, out var saga) && saga.WaitsOnAgentOf(host))
             .Select(u => u.Name)
             .ToList();
+    }
+
+    /// <summary>
+    /// The users one person's evidence concerns, in the order they must be decided. Sitting down at a computer's
+    /// console concerns, first, everyone else whose desktop that screen shows or may show, or who sits there: they
+    /// lose the screen, and their desktop comes off it before the person's goes on (the commands leave in this order).
+    /// Any other evidence concerns only the person it names; evidence about no person, nobody here.
+    /// </summary>
+    public static IReadOnlyList<string> SeatNews(Evidence evidence, HousePolicy policy, IEnumerable<UserSaga> sagas)
+    {
+        if (evidence.User is not { } person)
+        {
+            return [];
+        }
+
+        if (!SeatInference.SitsDown(evidence))
+        {
+            return [person];
+        }
+
+        var byUser = sagas.ToDictionary(s => s.Id);
+        var host = evidence.Host;
+        return
+        [
+            .. policy.Users
+                .Where(u => u.Name != person && byUser.TryGetValue(u.Name, out var saga) && (saga.ShownOn == host || saga.Seat == host))
+                .Select(u => u.Name),
+            person,
+        ];
     }
 }

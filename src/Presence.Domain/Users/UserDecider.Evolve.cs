@@ -27,7 +27,7 @@ public static partial class UserDecider
             SeatEvidenceAt = state.LastEvidenceAt, // the evidence recorded just before it, which moved the seat
             Since = s.At,
         },
-        SettlingStarted s => state with { Settling = new PendingSettle(s.SettleId, s.Seat, s.DueAt, s.EvidenceIds) },
+        SettlingStarted s => state with { Settling = new PendingSettle(s.SettleId, s.Seat, s.DueAt, s.EvidenceIds) { Mode = s.Mode } },
         SettlingLapsed => state with { Settling = null },
         PlacementDecided d => state with
         {
@@ -95,7 +95,14 @@ public static partial class UserDecider
             Migration = null,
             Since = f.At,
         },
-        DisplayAttachRequested d => state with { PendingDisplay = new PendingDisplay(d.CommandId, d.Host) },
+        DisplayAttachRequested d => state with { PendingDisplay = new PendingDisplay(d.CommandId, d.Host), ShownOn = d.Host, ShownFrom = state.VmHost },
+        DisplayDetachRequested d => state with
+        {
+            ShownOn = state.ShownOn == d.Host ? null : state.ShownOn,
+            ShownFrom = state.ShownOn == d.Host ? null : state.ShownFrom,
+            DisplayedOn = state.DisplayedOn == d.Host ? null : state.DisplayedOn,
+            PendingDisplay = state.PendingDisplay?.Host == d.Host ? null : state.PendingDisplay,
+        },
         DisplayAttached d => state with { DisplayedOn = d.Host, PendingDisplay = null, Since = d.At },
         DisplayAttachFailed => state with { PendingDisplay = null },
         SuspendRequested s => state with

@@ -1,6 +1,8 @@
 using Presence.Domain.House;
 using Presence.Domain.Migration;
+using NodaTime;
 using Presence.Domain.Placement;
+using Presence.Domain.Words;
 
 namespace Presence.Domain.Users;
 
@@ -45,18 +47,38 @@ public static partial class UserDecider
     {
         var user = ctx.User;
         var decisionId = ctx.NextDecisionId();
+
+        // Show first, then move: a migration to the seat she sits at shows the VM there from where it runs now, so
+        // she sees her desktop at once; the seat switches to the local display when it lands (SwitchToLocal).
+        var showFirst = move.Mode == PlacementMode.LiveMigration && move.To == ctx.State.Seat && ctx.State.ShownOn != move.To
+            && DisplayUriOn(ctx, move.From!) is not null && ctx.House.Host(move.To).AgentOnline;
         ctx.Emit(new PlacementDecided(user.Name, decisionId, user.Vm, move.From, move.To, move.Mode, move.Rule, move.Reason,
             move.EvidenceIds, move.Rejected, move.Estimate, ctx.Policy.Version, ctx.Now));
+
+        // The session comes to the seat she holds now: the screen she left stops showing it first, so nobody who
+        // sits down there later finds her desktop.
+        if (move.To == ctx.State.Seat && ctx.State.ShownOn is { } shown && shown != move.To)
+        {
+            Detach(ctx, shown, $"{user.Name} sat down at {move.To}");
+        }
+
         switch (move.Mode)
         {
             case PlacementMode.LiveMigration:
+                if (showFirst)
+                {
+                    ctx.Emit(new DisplayAttachRequested(user.Name, decisionId, user.Vm, move.To, DisplayUriOn(ctx, move.From!)!, ctx.Ids.Command("attach"), ctx.Now)
+                    {
+                        Reason = Wording.ShownFirst(move.From!, move.To, move.Estimate),
+                    });
+                }
+
                 var laptop = ctx.Policy.Host(move.To) is { Role: HostRole.Laptop };
                 ctx.Emit(new IncomingRequested(user.Name, ctx.Ids.Migration(), decisionId, user.Vm, move.From!, move.To,
                     ctx.MemoryMb, ctx.Ids.Command("prepare"), ctx.Now, InhibitSleep: laptop));
                 break;
             case PlacementMode.AttachDisplay:
-                var displayUri = ctx.House.Host(move.From!).Vms.FirstOrDefault(v => v.Name == user.Vm)?.DisplayUri ?? ctx.Vm?.DisplayUri;
-                ctx.Emit(new DisplayAttachRequested(user.Name, decisionId, user.Vm, move.To, displayUri!, ctx.Ids.Command("attach"), ctx.Now));
+                ctx.Emit(new DisplayAttachRequested(user.Name, decisionId, user.Vm, move.To, DisplayUriOn(ctx, move.From!)!, ctx.Ids.Command("attach"), ctx.Now));
                 break;
             case PlacementMode.SuspendResume:
                 var operation = "o-" + ctx.Ids.Derive("suspend").ToString("N")[..12];
@@ -70,5 +92,47 @@ public static partial class UserDecider
                 ctx.Emit(new ResumeRequested(user.Name, resume, user.Vm, move.To, frozen.File, ctx.Ids.Command("resume"), ctx.Now));
                 break;
         }
+    }
+
+    /// <summary>The address to show the VM at while it runs on <paramref name="host"/>: what that host reports, else the house file's.</summary>
+    private static string? DisplayUriOn(Context ctx, string host) =>
+        ctx.House.Host(host).Vms.FirstOrDefault(v => v.Name == ctx.User.Vm)?.DisplayUri ?? ctx.Vm?.DisplayUri;
+
+    /// <summary>
+    /// The first step of show first, then move: the seat shows the VM where it runs now, recorded as a decision of its
+    /// own (the move follows when its hold-down ends). Nothing when the seat cannot show it: the move still comes.
+    /// </summary>
+    private static void ShowFirst(Context ctx, string seat, string source, Duration estimate, IReadOnlyList<string> evidenceIds, string reason)
+    {
+        if (ctx.State.ShownOn == seat || DisplayUriOn(ctx, source) is null || !ctx.House.Host(seat).AgentOnline)
+        {
+            return;
+        }
+
+        if (ctx.State.ShownOn is { } shown)
+        {
+            Detach(ctx, shown, $"{ctx.User.Name} sat down at {seat}");
+        }
+
+        Execute(ctx, new Move(PlacementMode.AttachDisplay, source, seat, Rules.ThinClientFallback, reason, Duration.FromSeconds(2), [], evidenceIds));
+    }
+
+    /// <summary>
+    /// After a move to the seat that showed the VM from elsewhere: once the seat's agent reports the VM with a display
+    /// address of its own, the seat is told to show that one (its agent swaps the viewer; the person does nothing).
+    /// </summary>
+    private static void SwitchToLocal(Context ctx)
+    {
+        var state = ctx.State;
+        if (state.Busy || state.ShownOn is not { } seat || state.VmHost != seat || state.ShownFrom is not { } from || from == seat
+            || ctx.House.Host(seat).Vms.FirstOrDefault(v => v.Name == ctx.User.Vm && ctx.House.Host(seat).Runs(v.Name))?.DisplayUri is not { } local)
+        {
+            return;
+        }
+
+        ctx.Emit(new DisplayAttachRequested(state.Id, state.CarryingOut ?? "", ctx.User.Vm, seat, local, ctx.Ids.Command("attach/local"), ctx.Now)
+        {
+            Reason = Wording.SwitchedToLocal(ctx.User.Vm, seat, from),
+        });
     }
 }

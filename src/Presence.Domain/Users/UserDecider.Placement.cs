@@ -133,7 +133,19 @@ public static partial class UserDecider
             return null;
         }
 
-        return source == p.Target ? null : source; // already there: nothing to decide
+        if (source == p.Target)
+        {
+            // Already there, so nothing to decide; but she sat down where it runs, and the screen she left stops
+            // showing it, as when the session comes to her seat (Execute).
+            if (p.Target == state.Seat && state.ShownOn is { } shown && shown != p.Target)
+            {
+                Detach(ctx, shown, $"{user.Name} sat down at {p.Target}, where {user.Vm} runs");
+            }
+
+            return null;
+        }
+
+        return source;
     }
 
     /// <summary>

@@ -1,5 +1,7 @@
 using NodaTime;
 using Presence.Domain.Placement;
+using Presence.Domain.Seating;
+using Presence.Domain.Words;
 
 namespace Presence.Domain.Users;
 
@@ -25,16 +27,26 @@ public static partial class UserDecider
             PlacementProposed p => p.Mode,
             _ => (PlacementMode?)null,
         }).LastOrDefault(m => m is not null);
-        var hold = mode switch
-        {
-            PlacementMode.AttachDisplay => ctx.Settings.HoldDown.AttachDisplay,
-            PlacementMode.LiveMigration => ctx.Settings.HoldDown.LiveMigration,
-            null => Duration.Zero,
-            _ => ctx.Settings.HoldDown.SuspendResume,
-        };
+        var strength = ctx.State.Seat == target ? EvidenceStrength.Of(ctx.State.SeatConfidence) : Strength.Weak;
+        var hold = mode is { } planned ? EvidenceStrength.HoldDown(planned, strength, ctx.Settings.HoldDown) : Duration.Zero;
         if (hold <= Duration.Zero)
         {
             return false;
+        }
+
+        // Show first, then move: the hold-down guards the migration, not the first pixel. When the display would
+        // follow this evidence at once, the seat shows the VM where it runs now while the move waits its turn.
+        if (mode == PlacementMode.LiveMigration
+            && EvidenceStrength.HoldDown(PlacementMode.AttachDisplay, strength, ctx.Settings.HoldDown) <= Duration.Zero
+            && scratch.Events.Select(e => e switch
+            {
+                PlacementDecided d => (d.From, d.EstimatedDuration),
+                PlacementProposed p => (p.From, p.EstimatedDuration),
+                _ => ((string?)null, Duration.Zero),
+            }).LastOrDefault(m => m.Item1 is not null) is ({ } source, var estimate))
+        {
+            ShowFirst(ctx, target, source, estimate, evidenceIds,
+                $"{Why(ctx, target, Trigger.Seat, rule)}; {Wording.ShownFirst(source, target, estimate)} once {ctx.User.Name} has sat there for {Wording.Duration(hold)}");
         }
 
         var settleId = "w-" + ctx.Ids.Derive("settle").ToString("N")[..12];

@@ -68,8 +68,9 @@ public static partial class UserDecider
 
                 // Evidence older than what the same computer already told us arrived late (a queued emitter): it
                 // is kept in the history but cannot override newer evidence. Compared per computer, because two
-                // computers' clocks may differ by a few seconds.
-                if (!late)
+                // computers' clocks may differ by a few seconds. Someone else's sitting down is acted on even so
+                // (see OnSomeoneElse): taking a desktop off a screen is always safe.
+                if (!late || evidence.User is { } someone && someone != user.Name)
                 {
                     OnEvidence(ctx, evidence);
                 }
@@ -90,6 +91,7 @@ public static partial class UserDecider
         }
 
         ContinueResume(ctx);
+        SwitchToLocal(ctx);
 
         // An input that changed nothing leaves no trace: a duplicate progress report or a timeout for a phase
         // already over would only clutter the history. One that came with news of the house stays, with its host:

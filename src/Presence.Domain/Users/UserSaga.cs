@@ -23,7 +23,11 @@ public sealed record PendingDisplay(string CommandId, string Host);
 public enum SessionMode { ThinClient, Local, Moving, Held, Suspended }
 
 /// <summary>A settling wait in progress: act at <see cref="DueAt"/> if the user still sits at <see cref="Seat"/>.</summary>
-public sealed record PendingSettle(string SettleId, string Seat, Instant DueAt, IReadOnlyList<string> EvidenceIds);
+public sealed record PendingSettle(string SettleId, string Seat, Instant DueAt, IReadOnlyList<string> EvidenceIds)
+{
+    /// <summary>What the wait guards: a display's wait ends early when certain evidence comes (EvidenceStrength).</summary>
+    public PlacementMode? Mode { get; init; }
+}
 
 /// <summary>
 /// One user's saga: everything the decider knows, rebuilt by <see cref="UserDecider.Evolve"/> from the user's stream
@@ -46,6 +50,15 @@ public sealed record UserSaga
     public bool VmHostConfirmed { get; init; } = true;
     public string? DisplayedOn { get; init; }
     public PendingDisplay? PendingDisplay { get; init; }
+
+    /// <summary>
+    /// The host whose agent was last told to show the VM and not told since to stop, confirmed or not: what a seat may
+    /// be showing of this user, which <see cref="DisplayedOn"/> (confirmed, and forgotten when the VM moves) is not.
+    /// </summary>
+    public string? ShownOn { get; init; }
+
+    /// <summary>Where the VM ran when <see cref="ShownOn"/> was told to show it: after a move there, the seat switches to it.</summary>
+    public string? ShownFrom { get; init; }
     public PendingMigration? Migration { get; init; }
     public PendingOperation? Operation { get; init; }
     public SuspendedVm? Suspended { get; init; }

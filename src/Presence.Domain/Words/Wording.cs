@@ -113,4 +113,14 @@ public static class Wording
 
     /// <summary>A C# name in words: PlacementDecided is "placement decided".</summary>
     public static string Spaced(string name) => Snake(name).Replace('_', ' ');
+
+    /// <summary>
+    /// Show first, then move, in the one wording of it: "shown at once from basement; moving to imac, about 68 s".
+    /// </summary>
+    public static string ShownFirst(string from, string to, NodaTime.Duration estimate) =>
+        $"shown at once from {from}; moving to {to}, about {Estimate(estimate)}";
+
+    /// <summary>The seat switches from showing the VM over the network to the VM running on it.</summary>
+    public static string SwitchedToLocal(string vm, string seat, string from) =>
+        $"{vm} runs on {seat} now: its screen switches from showing it from {from} to the local display";
 }

@@ -47,21 +47,27 @@ public static class AgentMessageHandler
         return reported.Online ? await UserSagaRunner.HostChangedAsync(session, policy, clock, node, changed, ct, onlyWaitingOnIt: true) : [];
     }
 
-    public static async Task Handle(AgentInventoryArrived arrived, IDocumentSession session, HousePolicy policy, CancellationToken ct)
+    public static async Task<OutgoingMessages> Handle(
+        AgentInventoryArrived arrived, IDocumentSession session, HousePolicy policy, IClock clock, ServerNode node, CancellationToken ct)
     {
         var inventory = arrived.Inventory;
         policy.RequireHost(inventory.Host);
         if (await SeenMessage.IsDuplicateAsync(session, arrived.Topic, inventory.Id, arrived.At, ct))
         {
-            return;
+            return [];
         }
 
         var vms = inventory.Vms
             .Select(v => new VmFact(v.Name, v.State.ToDomain(), v.MemoryMb, v.DisplayUri))
             .ToList();
-        session.Events.Append(HostState.StreamId(inventory.Host), new InventoryReported(
+        var reported = new InventoryReported(
             inventory.Host, inventory.Cpus, inventory.MemoryMb, inventory.MemoryFreeMb, inventory.LinkMbps,
-            inventory.OnBattery, inventory.BatteryPercent, vms, arrived.At));
+            inventory.OnBattery, inventory.BatteryPercent, vms, arrived.At);
+        var before = await session.LoadAsync<HostState>(HostState.StreamId(inventory.Host), ct);
+        session.Events.Append(HostState.StreamId(inventory.Host), reported);
+
+        // A VM that landed on a seat showing it from elsewhere: the seat switches to its own display (show first, then move).
+        return await UserSagaRunner.InventoryChangedAsync(session, policy, clock, node, HostState.Evolve(before, reported), ct);
     }
 
     public static async Task<OutgoingMessages> Handle(

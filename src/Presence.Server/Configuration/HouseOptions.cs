@@ -71,6 +71,12 @@ public sealed class PolicyOptions
     /// <summary>A laptop on battery below this takes no incoming VM.</summary>
     public int LaptopMinBatteryPercent { get; set; } = 30;
 
+    /// <summary>
+    /// Locking a seat's screen also takes the desktop off it (detach_display), as a logout always does. Off: a lock
+    /// screen shows nothing, and the person is often back in a minute.
+    /// </summary>
+    public bool DetachOnLock { get; set; }
+
     /// <summary>Idle this long at a seat and the user counts as gone from it.</summary>
     public string IdleAway { get; set; } = "10m";
 

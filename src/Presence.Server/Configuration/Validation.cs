@@ -284,6 +284,7 @@ public static class HousePolicyFactory
             QuietHours = QuietHoursText.TryParse(house.Policy.QuietHours, out var quiet) ? quiet : null,
             LaptopMinBatteryPercent = house.Policy.LaptopMinBatteryPercent,
             IdleAway = DurationText.Parse(house.Policy.IdleAway, "House:Policy:IdleAway"),
+            DetachOnLock = house.Policy.DetachOnLock,
             HomeSsid = string.IsNullOrWhiteSpace(house.Policy.HomeSsid) ? null : house.Policy.HomeSsid,
             LeaveWindow = DurationText.Parse(house.Policy.LeaveWindow, "House:Policy:LeaveWindow"),
             SharedStorage = house.Policy.SharedStorage,

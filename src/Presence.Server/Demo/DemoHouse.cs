@@ -360,7 +360,8 @@ public sealed class DemoHouse : IAsyncDisposable
                     var events = await session.Events.QueryAllRawEvents()
                         .Where(e => e.StreamKey == stream && e.Sequence > mark)
                         .ToListAsync(ct);
-                    missing.RemoveAll(o => o.Stream == stream && events.Any(e => o.Matches(e.Data)));
+                    var data = events.Select(e => e.Data).ToList();
+                    missing.RemoveAll(o => o.Stream == stream && o.IsDoneBy(data));
                 }
             }
 

@@ -2,6 +2,7 @@ using Marten;
 using NodaTime;
 using Presence.Domain.House;
 using Presence.Domain.Hosts;
+using Presence.Domain.Seating;
 using Presence.Domain.Signals;
 using Presence.Domain.Users;
 using Presence.Server.Hosting;
@@ -13,7 +14,9 @@ namespace Presence.Server.Signals;
 
 /// <summary>
 /// A computer's signal becomes evidence: in the stream of the user it names, or, for lid, Wi-Fi and power (about the
-/// computer itself), in the host's stream and in the stream of every user it concerns (leaving with the laptop).
+/// computer itself), in the host's stream and in the stream of every user it concerns (leaving with the laptop). A
+/// person sitting down at a console is also evidence for whoever's desktop that screen shows: it goes into their
+/// stream too, so each saga decides on what its own stream holds and replay stays deterministic.
 /// Idempotent for redeliveries: a delivery whose `id` this topic already brought changes nothing (<see cref="SeenMessage"/>);
 /// one without an id is new evidence each time.
 /// </summary>
@@ -42,7 +45,11 @@ public static class SignalHandler
         InputFor observe = (about, house, seed) => new ObserveEvidence { User = about, House = house, Seed = seed, Evidence = evidence };
         if (signal.User is { } named)
         {
-            return await UserSagaRunner.ForUserAsync(session, policy, clock, node, named, observe, ct);
+            // Sitting down at a console may take a screen from someone else: their sagas decide first, so their
+            // desktop's detach_display leaves before this person's attach_display (HostNews.SeatNews).
+            return SeatInference.SitsDown(evidence)
+                ? await UserSagaRunner.ForSeatAsync(session, policy, clock, node, evidence, observe, ct)
+                : await UserSagaRunner.ForUserAsync(session, policy, clock, node, named, observe, ct);
         }
 
         session.Events.Append(HostState.StreamId(signal.Host), new HostSignalRecorded(signal.Host, evidence, arrived.At));

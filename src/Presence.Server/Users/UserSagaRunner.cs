@@ -5,6 +5,7 @@ using Presence.Domain.House;
 using Presence.Domain.Hosts;
 using Presence.Domain.Migration;
 using Presence.Domain.Placement;
+using Presence.Domain.Signals;
 using Presence.Domain.Users;
 using Presence.Server.Audit;
 using Presence.Server.Migration;
@@ -39,6 +40,18 @@ public static class UserSagaRunner
     }
 
     /// <summary>
+    /// A person's evidence that may concern others too (sitting down at a console: <see cref="HostNews.SeatNews"/>),
+    /// for those others first and then the person, in one transaction, so the commands leave in that order.
+    /// </summary>
+    public static async Task<OutgoingMessages> ForSeatAsync(
+        IDocumentSession session, HousePolicy policy, IClock clock, ServerNode node, Evidence evidence, InputFor input, CancellationToken ct)
+    {
+        var sagas = await session.Query<UserSaga>().ToListAsync(ct);
+        var users = HostNews.SeatNews(evidence, policy, sagas).Where(u => policy.User(u) is not null).ToList();
+        return await RunAsync(session, policy, clock, node, await HouseAsync(session, policy, ct), users, input, ct);
+    }
+
+    /// <summary>
     /// News about one host (already appended to its stream in this session), for every user it concerns
     /// (<see cref="HostNews.Concerns"/>) or, with <paramref name="onlyWaitingOnIt"/>, only those waiting on its agent.
     /// <paramref name="changed"/> is the host as its news left it: its projection is written only on commit.
@@ -51,6 +64,26 @@ public static class UserSagaRunner
         var sagas = await session.Query<UserSaga>().ToListAsync(ct);
         var users = onlyWaitingOnIt ? HostNews.WaitingOn(host, policy, sagas) : HostNews.Concerns(host, policy, sagas, house);
         return await RunAsync(session, policy, clock, node, house, users, input, ct);
+    }
+
+    /// <summary>
+    /// A host's new inventory, for the users whose seat there still shows their VM from where it ran before it moved
+    /// there (<see cref="HostNews.AwaitingLocalDisplay"/>): it may now report the VM's own display address. Only
+    /// sagas showing something on that host and running there are read.
+    /// </summary>
+    public static async Task<OutgoingMessages> InventoryChangedAsync(
+        IDocumentSession session, HousePolicy policy, IClock clock, ServerNode node, HostState changed, CancellationToken ct)
+    {
+        var candidates = await session.Query<UserSaga>().Where(s => s.ShownOn == changed.Name && s.VmHost == changed.Name).ToListAsync(ct);
+        var users = HostNews.AwaitingLocalDisplay(changed.Name, policy, candidates);
+        if (users.Count == 0)
+        {
+            return [];
+        }
+
+        var house = await HouseAsync(session, policy, ct, changed);
+        return await RunAsync(session, policy, clock, node, house, users,
+            (user, h, seed) => new ObserveHostChange { User = user, House = h, Seed = seed, Host = changed.Name }, ct);
     }
 
     /// <summary>A change of a host's agent or maintenance, for the users it concerns.</summary>

@@ -28,8 +28,8 @@ public class explaining_a_move
         Assert.Equal((Imac, 1.0), (story.Seat!.Seat, story.Seat.Confidence));
         Assert.Equal((Basement, Imac, PlacementMode.LiveMigration, decision.Rule), (story.From, story.To, story.Mode, story.Rule));
         Assert.Equal(decision.EstimatedDuration.TotalSeconds, story.EstimatedSeconds);
-        Assert.Equal(["prepare_incoming", "migrate"], story.Commands.Select(c => c.Command));
-        Assert.Equal([Imac, Basement], story.Commands.Select(c => c.Host));
+        Assert.Equal(["attach_display", "prepare_incoming", "migrate"], story.Commands.Select(c => c.Command));
+        Assert.Equal([Imac, Imac, Basement], story.Commands.Select(c => c.Host));
         Assert.Equal(("completed", 12_500L, 87L), (story.Outcome.Status, story.Outcome.TotalTimeMs, story.Outcome.DowntimeMs));
         Assert.Equal([s.InHistory<IncomingRequested>().MigrationId], story.MoveIds);
 

@@ -105,7 +105,7 @@ public class looking_back_in_time
 
         var window = history.Window(Scenario.Start, s.InHistory<MigrationCompleted>().At);
 
-        Assert.Equal(["signal_recorded", "seat_changed", "placement_decided", "incoming_requested", "migration_requested"],
+        Assert.Equal(["signal_recorded", "seat_changed", "placement_decided", "display_attach_requested", "incoming_requested", "migration_requested"],
             window.Lines.Select(l => l.Event).Where(e => e is not "user_enrolled"));
         Assert.Equal(decision.DecisionId, window.Lines.Single(l => l.Event == "placement_decided").Id);
         Assert.Contains("2026-11-24 19:00:01  signal: session on imac by alice (state=login, seat=console)  [ev-1]", window.Text);

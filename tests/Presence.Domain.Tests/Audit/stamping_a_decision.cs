@@ -22,7 +22,9 @@ public class stamping_a_decision
 
     private static Scenario AliceWaitingToSettleAtTheImac()
     {
+        // No display address, so nothing is shown first: the wait is the only thing the login started.
         var s = Scenario.AliceOnTheBasementServer()
+            .WithHouse(h => h.NoDisplayUri())
             .WithSettings(p => p with { HoldDown = new HoldDowns(Duration.FromSeconds(3), Duration.FromSeconds(30), Duration.FromMinutes(1)) });
         Stamp(s, Alice.LogsInAt(Imac));
         return s;

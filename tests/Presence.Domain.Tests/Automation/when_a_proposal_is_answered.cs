@@ -19,7 +19,7 @@ public class when_a_proposal_is_answered
         var proposal = s.State!.Proposal!;
 
         s.When(Alice.Approves(proposal.DecisionId))
-            .Then(typeof(SignalRecorded), typeof(ProposalAnswered), typeof(PlacementDecided), typeof(IncomingRequested));
+            .Then(typeof(SignalRecorded), typeof(ProposalAnswered), typeof(PlacementDecided), typeof(DisplayAttachRequested), typeof(IncomingRequested));
 
         var answer = s.The<ProposalAnswered>();
         Assert.Equal((proposal.DecisionId, true, "ev-2"), (answer.DecisionId, answer.Approved, answer.EvidenceId));
@@ -37,7 +37,7 @@ public class when_a_proposal_is_answered
         var s = Proposed()
             .WithSettings(p => p with { QuietHours = new QuietHours(new LocalTime(17, 0), new LocalTime(7, 0)) })
             .When(Alice.ApprovesTheProposal())
-            .Then(typeof(SignalRecorded), typeof(ProposalAnswered), typeof(PlacementDecided), typeof(IncomingRequested));
+            .Then(typeof(SignalRecorded), typeof(ProposalAnswered), typeof(PlacementDecided), typeof(DisplayAttachRequested), typeof(IncomingRequested));
     }
 
     [Fact]

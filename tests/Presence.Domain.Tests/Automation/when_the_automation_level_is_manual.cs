@@ -57,9 +57,10 @@ public class when_the_automation_level_is_manual
     [Fact]
     public void with_a_hold_down_the_display_waits_the_display_hold_and_the_move_is_recorded_once_when_it_ends()
     {
+        // Weak evidence (activity, not a login) waits; a login would show it at once (evidence_strength_decides_the_wait).
         var s = ManualAlice()
             .WithSettings(p => p with { HoldDown = new HoldDowns(Duration.FromSeconds(3), Duration.FromSeconds(30), Duration.FromSeconds(30)) })
-            .When(Alice.LogsInAt(Imac))
+            .When(Alice.IsActiveAt(Imac))
             .Then(typeof(SignalRecorded), typeof(SeatChanged), typeof(SettlingStarted))
             .ThenNoCommands();
 

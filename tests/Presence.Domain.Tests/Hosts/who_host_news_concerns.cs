@@ -119,3 +119,45 @@ public class who_host_news_concerns
         Assert.Equal([AliceName, "bob"], HostNews.Concerns(Imac, policy, [bob, Alice(s => s with { Seat = Imac })], Facts()));
     }
 }
+
+/// <summary>
+/// A person's evidence goes to that person; sitting down at a console also goes, first, to everyone whose desktop the
+/// screen shows or who sits there, so theirs comes off before the person's goes on.
+/// </summary>
+public class who_seat_news_concerns
+{
+    private static readonly HousePolicy House = Policy() with
+    {
+        Users = [.. Policy().Users, new UserSpec("bob", "bob-desktop", Basement, [Basement, Imac]), new UserSpec("carol", "carol-music", Basement, [Basement, Imac])],
+    };
+
+    private static Evidence Session(string user, string host, string state, string seat = EvidenceDetails.Session.Console) =>
+        new("ev-1", EvidenceKind.Session, host, user,
+            new Dictionary<string, string> { [EvidenceDetails.Session.State] = state, [EvidenceDetails.Session.Seat] = seat }, Scenario.Start);
+
+    private static readonly UserSaga AliceShownAtTheImac = UserSaga.Start(AliceName, Vm) with { ShownOn = Imac };
+    private static readonly UserSaga CarolSeatedAtTheImac = UserSaga.Start("carol", "carol-music") with { Seat = Imac };
+
+    [Fact]
+    public void a_login_at_a_screen_showing_someone_goes_to_them_first() =>
+        Assert.Equal([AliceName, "carol", "bob"],
+            HostNews.SeatNews(Session("bob", Imac, EvidenceDetails.Session.Login), House, [AliceShownAtTheImac, CarolSeatedAtTheImac]));
+
+    [Fact]
+    public void a_login_at_another_screen_goes_only_to_the_person() =>
+        Assert.Equal(["bob"], HostNews.SeatNews(Session("bob", Basement, EvidenceDetails.Session.Login), House, [AliceShownAtTheImac]));
+
+    [Theory]
+    [InlineData(EvidenceDetails.Session.Logout, EvidenceDetails.Session.Console)]
+    [InlineData(EvidenceDetails.Session.Login, EvidenceDetails.Session.Remote)]
+    public void leaving_or_a_remote_session_goes_only_to_the_person(string state, string seat) =>
+        Assert.Equal(["bob"], HostNews.SeatNews(Session("bob", Imac, state, seat), House, [AliceShownAtTheImac]));
+
+    [Fact]
+    public void her_own_login_goes_to_her_once() =>
+        Assert.Equal([AliceName], HostNews.SeatNews(Session(AliceName, Imac, EvidenceDetails.Session.Login), House, [AliceShownAtTheImac]));
+
+    [Fact]
+    public void evidence_about_no_person_goes_to_nobody_here() =>
+        Assert.Empty(HostNews.SeatNews(new Evidence("ev-1", EvidenceKind.Lid, Imac, null, new Dictionary<string, string>(), Scenario.Start), House, [AliceShownAtTheImac]));
+}

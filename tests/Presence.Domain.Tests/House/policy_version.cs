@@ -61,6 +61,7 @@ public class policy_version
         ["resume timeout"] = p => p.Settings(x => x with { ResumeTimeout = Duration.FromMinutes(5) }),
         ["display timeout"] = p => p.Settings(x => x with { DisplayTimeout = Duration.FromSeconds(30) }),
         ["progress interval"] = p => p.Settings(x => x with { ProgressInterval = Duration.FromSeconds(2) }),
+        ["detach on lock"] = p => p.Settings(x => x with { DetachOnLock = true }),
     };
 
     [Theory]

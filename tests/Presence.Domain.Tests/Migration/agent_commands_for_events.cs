@@ -54,6 +54,15 @@ public class agent_commands_for_events
     }
 
     [Fact]
+    public void display_detach_requested_asks_the_screen_to_stop_showing_the_vm()
+    {
+        var command = Assert.Single(AgentCommands.For(
+            new DisplayDetachRequested(AliceName, Vm, Imac, "c-detach", "alice logged out at imac", At)));
+
+        Assert.Equal(new CommandToAgent(Imac, "c-detach", CommandKind.DetachDisplay, Vm), command);
+    }
+
+    [Fact]
     public void suspend_requested_asks_the_host_to_freeze_the_vm_to_its_file()
     {
         var command = Assert.Single(AgentCommands.For(
@@ -121,9 +130,10 @@ public class agent_commands_for_events
 
         var commands = s.History.SelectMany(AgentCommands.For).ToList();
 
-        Assert.Equal([CommandKind.PrepareIncoming, CommandKind.Migrate], commands.Select(c => c.Kind));
-        Assert.Equal([prepare, s.Pending.MigrateCommandId!], commands.Select(c => c.CommandId));
-        Assert.Equal([Imac, Basement], commands.Select(c => c.Host));
-        Assert.Equal(Agent.IncomingUri, commands[1].TargetUri);
+        // Shown first on the seat, from where it runs, then moved.
+        Assert.Equal([CommandKind.AttachDisplay, CommandKind.PrepareIncoming, CommandKind.Migrate], commands.Select(c => c.Kind));
+        Assert.Equal([prepare, s.Pending.MigrateCommandId!], commands.Skip(1).Select(c => c.CommandId));
+        Assert.Equal([Imac, Imac, Basement], commands.Select(c => c.Host));
+        Assert.Equal(Agent.IncomingUri, commands[2].TargetUri);
     }
 }

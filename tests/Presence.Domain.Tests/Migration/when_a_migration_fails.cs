@@ -78,6 +78,6 @@ public class when_a_migration_fails
         Migrating()
             .Given(Agent.SourceFails("boom"))
             .When(Alice.LogsInAt(Laptop))
-            .Then(typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(IncomingRequested));
+            .Then(typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(DisplayDetachRequested), typeof(DisplayAttachRequested), typeof(IncomingRequested));
     }
 }

@@ -18,7 +18,7 @@ public class benefit_points_decide_between_running_and_showing
     {
         var s = Alice(minimumBenefit: 2)
             .When(Support.Alice.LogsInAt(Imac))
-            .Then(typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(IncomingRequested));
+            .Then(typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(DisplayAttachRequested), typeof(IncomingRequested));
 
         var decision = s.The<PlacementDecided>();
         Assert.Equal(Rules.FollowSeat, decision.Rule);

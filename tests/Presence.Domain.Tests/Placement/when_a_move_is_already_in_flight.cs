@@ -39,7 +39,7 @@ public class when_a_move_is_already_in_flight
         var s = Scenario.AliceOnTheBasementServer()
             .Given(Alice.LogsInAt(Imac), Agent.TargetIsReady(), Agent.SourceCompletes())
             .When(Alice.LogsInAt(Laptop))
-            .Then(typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(IncomingRequested));
+            .Then(typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(DisplayDetachRequested), typeof(IncomingRequested));
 
         Assert.Equal(Imac, s.The<IncomingRequested>().Source);
         Assert.Equal(Laptop, s.The<IncomingRequested>().Target);

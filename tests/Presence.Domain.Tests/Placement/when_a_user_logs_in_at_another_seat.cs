@@ -10,7 +10,7 @@ public class when_a_user_logs_in_at_another_seat
     {
         var s = Scenario.AliceOnTheBasementServer()
             .When(Alice.LogsInAt(Imac))
-            .Then(typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(IncomingRequested));
+            .Then(typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(DisplayAttachRequested), typeof(IncomingRequested));
 
         var decision = s.The<PlacementDecided>();
         Assert.Equal(AliceName, decision.User);
@@ -87,7 +87,7 @@ public class when_a_user_logs_in_at_another_seat
     {
         Scenario.AliceOnTheBasementServer()
             .When(Alice.Session(Imac, state))
-            .Then(typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(IncomingRequested));
+            .Then(typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(DisplayAttachRequested), typeof(IncomingRequested));
     }
 
     [Fact]
@@ -106,7 +106,7 @@ public class when_a_user_logs_in_at_another_seat
         Scenario.AliceOnTheBasementServer()
             .WithHouse(h => h.FreeMemory(Imac, 8 * Gib))
             .When(Alice.LogsInAt(Imac))
-            .Then(typeof(HouseObserved), typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(IncomingRequested));
+            .Then(typeof(HouseObserved), typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(DisplayAttachRequested), typeof(IncomingRequested));
     }
 
     [Fact]

@@ -37,8 +37,9 @@ public class when_a_user_prefers_thin_client
     [Fact]
     public void a_seat_already_showing_it_is_left_alone()
     {
+        // A lock takes her off the seat but, by default, leaves her desktop on the screen (a logout would take it off).
         ThinClientAlice()
-            .Given(Alice.LogsInAt(Imac), Agent.SeatReports(ReportState.Completed), Alice.LogsOutAt(Imac))
+            .Given(Alice.LogsInAt(Imac), Agent.SeatReports(ReportState.Completed), Alice.LocksAt(Imac))
             .When(Alice.LogsInAt(Imac))
             .Then(typeof(SignalRecorded), typeof(SeatChanged));
     }

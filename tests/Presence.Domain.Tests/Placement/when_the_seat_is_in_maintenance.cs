@@ -29,6 +29,6 @@ public class when_the_seat_is_in_maintenance
             .Given(Alice.LogsInAt(Imac), Alice.LogsOutAt(Imac))
             .WithHouse(h => h.InMaintenance(Imac, on: false))
             .When(Alice.LogsInAt(Imac))
-            .Then(typeof(HouseObserved), typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(IncomingRequested));
+            .Then(typeof(HouseObserved), typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(DisplayAttachRequested), typeof(IncomingRequested));
     }
 }

@@ -13,7 +13,7 @@ public class when_the_vm_is_latency_sensitive
     {
         var s = ThinClientAliceWithAMusicVm()
             .When(Alice.LogsInAt(Imac))
-            .Then(typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(IncomingRequested));
+            .Then(typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(DisplayAttachRequested), typeof(IncomingRequested));
 
         var decision = s.The<PlacementDecided>();
         Assert.Equal(PlacementMode.LiveMigration, decision.Mode);

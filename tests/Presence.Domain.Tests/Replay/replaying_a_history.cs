@@ -101,7 +101,7 @@ public class replaying_a_history
 
         var report = Replayer.Replay(day.History(Alice), longer);
 
-        var decided = report.Events.OfType<PlacementDecided>().Single();
+        var decided = report.Events.OfType<PlacementDecided>().Single(d => d.Mode == PlacementMode.LiveMigration);
         Assert.Equal(login + Duration.FromMinutes(2), decided.At);
         Assert.Contains(report.Steps, s => s.Note == "runs later in the replay");
         Assert.Single(report.Events.OfType<MigrationCompleted>());

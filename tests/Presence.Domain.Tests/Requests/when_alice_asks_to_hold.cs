@@ -66,7 +66,7 @@ public class when_alice_asks_to_hold
         Holding()
             .Given(Alice.AsksToRelease())
             .When(Alice.LogsInAt(Imac))
-            .Then(typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(IncomingRequested));
+            .Then(typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(DisplayAttachRequested), typeof(IncomingRequested));
     }
 
     [Fact]

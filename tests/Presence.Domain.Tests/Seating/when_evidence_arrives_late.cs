@@ -62,7 +62,7 @@ public class when_evidence_arrives_late
             .WithPolicy(p => p.Prefers(PreferredMode.ThinClient))
             .Given(Alice.LogsInAt(Laptop))
             .When(Alice.LogsInAt(Imac))
-            .Then(typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(DisplayAttachRequested));
+            .Then(typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(DisplayDetachRequested), typeof(DisplayAttachRequested));
     }
 
     [Fact]
@@ -73,7 +73,7 @@ public class when_evidence_arrives_late
             .WithPolicy(p => p.Prefers(PreferredMode.ThinClient))
             .Given(Alice.LogsInAt(Laptop))
             .When(Late(Imac, "login", Duration.FromSeconds(5)))
-            .Then(typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(DisplayAttachRequested));
+            .Then(typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(DisplayDetachRequested), typeof(DisplayAttachRequested));
 
         Assert.Equal(Imac, s.State!.Seat);
     }

@@ -53,7 +53,7 @@ public class when_signals_arrive_out_of_order
             .Given(Alice.LogsInAt(Imac))
             .After(Duration.FromSeconds(10))
             .When(Alice.LogsOutAt(Imac))
-            .Then(typeof(SignalRecorded), typeof(SeatChanged));
+            .Then(typeof(SignalRecorded), typeof(SeatChanged), typeof(DisplayDetachRequested));
 
         Assert.Null(s.State!.Seat);
     }
@@ -69,7 +69,7 @@ public class when_signals_arrive_out_of_order
             .After(Duration.FromSeconds(20))
             .Given(Alice.LogsInAt(Laptop))
             .When(Earlier(Imac, "login", Duration.FromSeconds(10)))
-            .Then(typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(DisplayAttachRequested));
+            .Then(typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(DisplayDetachRequested), typeof(DisplayAttachRequested));
 
         Assert.Equal(Imac, s.State!.Seat);
     }

@@ -4,7 +4,9 @@ namespace Presence.Domain.Tests.Settling;
 
 /// <summary>
 /// Attaching a display costs seconds, a migration a minute of network: each has its own hold-down, and the mode the
-/// plan chose decides which one applies. A hold-down of zero means act at once.
+/// plan chose decides which one applies. A hold-down of zero means act at once. The displays here follow weak evidence
+/// (activity in a session): after a console login or unlock the display needs no hold-down at all
+/// (<see cref="evidence_strength_decides_the_wait"/>).
 /// </summary>
 public class hold_down_follows_the_cost_of_acting
 {
@@ -26,7 +28,7 @@ public class hold_down_follows_the_cost_of_acting
         var s = Scenario.AliceOnTheBasementServer()
             .WithPolicy(p => p.Prefers(PreferredMode.ThinClient))
             .WithSettings(p => p with { HoldDown = Holds })
-            .When(Alice.LogsInAt(Imac))
+            .When(Alice.IsActiveAt(Imac))
             .Then(typeof(SignalRecorded), typeof(SeatChanged), typeof(SettlingStarted));
 
         var wait = s.The<SettlingStarted>();
@@ -41,7 +43,7 @@ public class hold_down_follows_the_cost_of_acting
         var s = Scenario.AliceOnTheBasementServer()
             .WithSettings(p => p with { HoldDown = Holds })
             .WithHouse(h => h.FreeMemory(Imac, 3 * Gib))
-            .When(Alice.LogsInAt(Imac));
+            .When(Alice.IsActiveAt(Imac));
 
         Assert.Equal((PlacementMode.AttachDisplay, Duration.FromSeconds(3)), (s.The<SettlingStarted>().Mode, s.The<SettlingStarted>().HoldDown));
     }
@@ -52,7 +54,7 @@ public class hold_down_follows_the_cost_of_acting
         var s = Scenario.AliceOnTheBasementServer()
             .WithPolicy(p => p.Prefers(PreferredMode.ThinClient))
             .WithSettings(p => p with { HoldDown = Holds })
-            .Given(Alice.LogsInAt(Imac))
+            .Given(Alice.IsActiveAt(Imac))
             .After(Holds.AttachDisplay)
             .When(TheWait.RunsOut())
             .Then(typeof(PlacementDecided), typeof(DisplayAttachRequested));
@@ -78,7 +80,7 @@ public class hold_down_follows_the_cost_of_acting
         Scenario.AliceOnTheBasementServer()
             .WithSettings(p => p with { HoldDown = new HoldDowns(Duration.FromSeconds(3), Duration.Zero, Duration.Zero) })
             .When(Alice.LogsInAt(Imac))
-            .Then(typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(IncomingRequested));
+            .Then(typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(DisplayAttachRequested), typeof(IncomingRequested));
     }
 
     [Fact]

@@ -18,8 +18,12 @@ public class when_a_seat_change_must_settle_first
     {
         var s = WithAHoldDown()
             .When(Alice.LogsInAt(Imac))
-            .Then(typeof(SignalRecorded), typeof(SeatChanged), typeof(SettlingStarted))
-            .ThenNoCommands();
+            .Then(typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(DisplayAttachRequested), typeof(SettlingStarted));
+
+        // Show first, then move: the seat shows it from the basement at once; only the migration waits.
+        Assert.Equal([CommandKind.AttachDisplay], s.Commands.Select(c => c.Kind));
+        Assert.Equal("alice sat down at imac; shown at once from basement; moving to imac, about 68 s once alice has sat there for 30 s",
+            s.The<PlacementDecided>().Reason);
 
         var wait = s.The<SettlingStarted>();
         Assert.Equal(AliceName, wait.User);
@@ -38,10 +42,10 @@ public class when_a_seat_change_must_settle_first
         var s = WithAHoldDown().When(Alice.LogsInAt(Imac));
 
         var wait = s.The<SettlingStarted>();
-        Assert.Equal(new PendingSettle(wait.SettleId, Imac, wait.DueAt, wait.EvidenceIds), s.State!.Settling);
+        Assert.Equal(new PendingSettle(wait.SettleId, Imac, wait.DueAt, wait.EvidenceIds) { Mode = wait.Mode }, s.State!.Settling);
         Assert.Null(s.State.Migration);
         Assert.Equal(Basement, s.State.VmHost);
-        Assert.Null(s.State.LastDecision);
+        Assert.Equal(PlacementMode.AttachDisplay, s.InHistory<PlacementDecided>().Mode);
     }
 
     [Fact]

@@ -16,6 +16,7 @@ public sealed class HouseDay
     private readonly Dictionary<string, List<object>> streams = [];
     private readonly Dictionary<string, IReadOnlyList<HostFacts>> seen = [];
     private readonly StringBuilder trace = new();
+    private readonly List<CommandToAgent> sent = [];
     private readonly DateTimeZone zone;
     private int seeds;
     private int evidence;
@@ -69,14 +70,27 @@ public sealed class HouseDay
 
     public HouseDay Session(string user, string host, string state) => Signal(user, EvidenceKind.Session, host, (EvidenceDetails.Session.State, state), (EvidenceDetails.Session.Seat, EvidenceDetails.Session.Console));
 
-    public HouseDay Signal(string user, EvidenceKind kind, string host, params (string Key, string Value)[] details) =>
-        Decide(user, new ObserveEvidence
+    /// <summary>
+    /// A signal naming a user goes, as the server sends it, to the users <see cref="HostNews.SeatNews"/> names: the
+    /// person, after anyone whose desktop the screen shows when the person sits down there.
+    /// </summary>
+    public HouseDay Signal(string user, EvidenceKind kind, string host, params (string Key, string Value)[] details)
+    {
+        var observed = new Evidence($"ev-{++evidence}", kind, host, user, details.ToDictionary(d => d.Key, d => d.Value), Now);
+        var sagas = streams.Keys.Select(State).ToList();
+        foreach (var concerned in HostNews.SeatNews(observed, Policy, sagas))
         {
-            User = user,
-            House = House,
-            Seed = NextSeed(),
-            Evidence = new Evidence($"ev-{++evidence}", kind, host, user, details.ToDictionary(d => d.Key, d => d.Value), Now),
-        });
+            Decide(concerned, new ObserveEvidence { User = concerned, House = House, Seed = NextSeed(), Evidence = observed });
+        }
+
+        return this;
+    }
+
+    /// <summary>Every command the sagas obliged the server to send, in the order they left: what each agent was told.</summary>
+    public IReadOnlyList<CommandToAgent> Sent => sent;
+
+    /// <summary>Called with each user's events as they are decided, before the next decision.</summary>
+    public Action<string, IReadOnlyList<IUserEvent>>? Decided { get; set; }
 
     public HouseDay Request(string user, string action, string? target = null, string? decisionId = null)
     {
@@ -187,6 +201,9 @@ public sealed class HouseDay
             Write(user, e);
         }
 
+        sent.AddRange(events.SelectMany(AgentCommands.For));
+        Decided?.Invoke(user, events);
+
         return this;
     }
 
@@ -223,9 +240,10 @@ public sealed class HouseDay
         MigrationProgressed p => ("-", Invariant($"{p.Percent:0} %")),
         MigrationCompleted c => ("-", Invariant($"{c.Vm} runs on {c.Target} (took {c.TotalTimeMs / 1000.0:0.#} s, {c.DowntimeMs} ms down)")),
         MigrationFailed f => ("-", f.Reason),
-        DisplayAttachRequested d => ("-", $"{d.Host} shows {d.Vm} from {d.DisplayUri}"),
+        DisplayAttachRequested d => ("-", $"{d.Host} shows {d.Vm} from {d.DisplayUri}" + (d.Reason is { } why ? $": {why}" : "")),
         DisplayAttached d => ("-", $"{d.Host} shows {d.Vm}"),
         DisplayAttachFailed d => ("-", d.Reason),
+        DisplayDetachRequested d => ("-", $"{d.Host} stops showing {d.Vm}: {d.Reason}"),
         SuspendRequested s => ("-", $"{s.Host} freezes {s.Vm} to {s.File}{(s.ResumeOn is { } on ? $", to wake on {on}" : "")}"),
         VmSuspended s => ("-", $"{s.Vm} is frozen in {s.File}"),
         SuspendFailed s => ("-", s.Reason),

@@ -73,6 +73,11 @@ public sealed class the_house_api(DashboardHouse fixture) : IClassFixture<Dashbo
         var timeline = await fixture.GetAsync("/api/users/alice/timeline");
         Assert.Equal("alice", timeline.GetProperty("user").GetString());
         var entries = timeline.GetProperty("entries").EnumerateArray().ToList();
+        // The iMac showed her desktop first (display entries, and again when it switches to the landed VM's own
+        // display, whenever its inventory says so); the move is the story's spine.
+        var kinds = entries.Select(e => e.GetProperty("kind").GetString()!).ToList();
+        Assert.Contains("display_attached", kinds);
+        entries = entries.Where(e => !e.GetProperty("kind").GetString()!.StartsWith("display_", StringComparison.Ordinal)).ToList();
         Assert.Equal(["migration_completed", "placement_decided", "seat_changed"], entries.Select(e => e.GetProperty("kind").GetString()));
         var decided = entries[1];
         Assert.Equal("follow_seat", decided.GetProperty("rule").GetString());

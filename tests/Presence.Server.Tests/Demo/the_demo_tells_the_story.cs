@@ -47,9 +47,12 @@ public sealed class the_demo_tells_the_story
         string Clock(Instant instant) => instant.InZone(zone).ToString("HH:mm", null);
         void Printed(string user, PlacementDecided d) => Assert.Contains($"{user,-8}  → decided ({d.Rule}) to {Wording.Move(d.Mode, d.Vm, d.From, d.To)}: {d.Reason}", printed);
 
-        // Morning: alice waits the live-migration hold-down at the iMac, then her VM follows her.
+        // Morning: the iMac shows alice's desktop at once; her VM waits the live-migration hold-down, then follows her.
         var settling = alice.OfType<SettlingStarted>().First();
-        var toImac = alice.OfType<PlacementDecided>().First();
+        var shownFirst = alice.OfType<PlacementDecided>().First();
+        Assert.Equal(("imac", PlacementMode.AttachDisplay), (shownFirst.To, shownFirst.Mode));
+        Assert.True(alice.IndexOf(shownFirst) < alice.IndexOf(settling), "shown before the hold-down began");
+        var toImac = alice.OfType<PlacementDecided>().First(d => d.Mode == PlacementMode.LiveMigration);
         Assert.Equal(("imac", PlacementMode.LiveMigration), (settling.Seat, settling.Mode));
         Assert.Equal((Rules.FollowSeat, "imac", PlacementMode.LiveMigration), (toImac.Rule, toImac.To, toImac.Mode));
         Assert.True(alice.IndexOf(settling) < alice.IndexOf(toImac));
@@ -67,7 +70,7 @@ public sealed class the_demo_tells_the_story
         Assert.Contains("carol     ▣ kids shows carol-desktop", printed);
 
         // bob prefers thin client, but his music VM is latency-sensitive: it runs on his seat.
-        var music = bob.OfType<PlacementDecided>().First();
+        var music = bob.OfType<PlacementDecided>().First(d => d.Mode == PlacementMode.LiveMigration);
         Assert.Equal((Rules.LatencySensitive, PlacementMode.LiveMigration, "imac"), (music.Rule, music.Mode, music.To));
         Assert.Contains(bob.OfType<MigrationCompleted>(), c => (c.Source, c.Target) == ("basement", "imac"));
         Printed("bob", music);

@@ -44,11 +44,12 @@ public sealed class a_restart_during_the_hold_down : IAsyncLifetime
         var raw = await session.Events.FetchStreamAsync("alice");
         var stream = raw.Select(e => e.Data).ToList();
         Assert.Single(stream.OfType<SettlingStarted>());
-        Assert.Single(stream.OfType<PlacementDecided>(), d => d.To == "imac");
+        Assert.Single(stream.OfType<PlacementDecided>(), d => d.To == "imac" && d.Mode == PlacementMode.LiveMigration);
 
         // The first server started the wait and the second decided when it ran out: the wait crossed the restart.
         Assert.Equal("first", NodeOf(raw.Single(e => e.Data is SettlingStarted)));
-        Assert.Equal("second", NodeOf(raw.Single(e => e.Data is PlacementDecided)));
+        Assert.Equal("second", NodeOf(raw.Single(e => e.Data is PlacementDecided { Mode: PlacementMode.LiveMigration })));
+        Assert.Equal("first", NodeOf(raw.Single(e => e.Data is PlacementDecided { Mode: PlacementMode.AttachDisplay })));
         Assert.Single(stream.OfType<MigrationCompleted>());
         Assert.DoesNotContain(stream.OfType<Presence.Domain.Seating.SeatChanged>(), s => s.Seat is null);
     }

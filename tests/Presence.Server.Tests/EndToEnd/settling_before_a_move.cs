@@ -31,8 +31,11 @@ public sealed class settling_before_a_move : IAsyncLifetime
         var stream = (await house.StreamAsync("alice")).ToList();
         var settling = Assert.Single(stream.OfType<SettlingStarted>());
         Assert.Equal(("imac", PlacementMode.LiveMigration), (settling.Seat, settling.Mode));
-        var decided = Assert.Single(stream.OfType<PlacementDecided>());
-        Assert.True(decided.At >= settling.DueAt, "the decision waited for the hold-down");
+        // Shown first, at once; only the move waited for the hold-down.
+        var shown = Assert.Single(stream.OfType<PlacementDecided>(), d => d.Mode == PlacementMode.AttachDisplay);
+        Assert.True(shown.At < settling.DueAt, "the display did not wait for the hold-down");
+        var decided = Assert.Single(stream.OfType<PlacementDecided>(), d => d.Mode == PlacementMode.LiveMigration);
+        Assert.True(decided.At >= settling.DueAt, "the move waited for the hold-down");
         Assert.True(stream.IndexOf(settling) < stream.IndexOf(decided));
         Assert.Single(stream.OfType<MigrationCompleted>());
     }

@@ -21,7 +21,8 @@ public sealed class debugging_a_bad_move
     public async Task import_explain_look_back_and_replay_with_changed_settings()
     {
         var database = $"--ConnectionStrings:Presence={await PostgresCluster.NewDatabaseAsync("debugging")}";
-        var moves = HistoryFile.Read(Recorded).Events.Select(e => e.Data).OfType<PlacementDecided>().ToList();
+        var moves = HistoryFile.Read(Recorded).Events.Select(e => e.Data).OfType<PlacementDecided>()
+            .Where(d => d.Mode == PlacementMode.LiveMigration).ToList();
         var second = moves[1];
 
         var import = await PresenceCli.RunAsync("import", Recorded, database);
@@ -45,7 +46,10 @@ public sealed class debugging_a_bad_move
         var login = HistoryFile.Read(Recorded).Events.Select(e => e.Data).OfType<SignalRecorded>().First(r => second.EvidenceIds.Contains(r.Evidence.Id));
         var fromSignal = await PresenceCli.RunAsync("explain", login.Evidence.Id, database);
         Assert.True(fromSignal.ExitCode == 0, fromSignal.Output);
-        Assert.StartsWith($"Signal {login.Evidence.Id} (decision {second.DecisionId})", fromSignal.Stdout);
+        // The login's first decision is showing the desktop at once; the move followed when the hold-down ended.
+        var shownFirst = HistoryFile.Read(Recorded).Events.Select(e => e.Data).OfType<PlacementDecided>().First(d => d.EvidenceIds.Contains(login.Evidence.Id));
+        Assert.Equal(PlacementMode.AttachDisplay, shownFirst.Mode);
+        Assert.StartsWith($"Signal {login.Evidence.Id} (decision {shownFirst.DecisionId})", fromSignal.Stdout);
 
         var during = InstantPattern.ExtendedIso.Format(second.At + Duration.FromMilliseconds(100));
         var state = await PresenceCli.RunAsync("state", "alice", "--at", during, database);
