@@ -1,5 +1,27 @@
 using BenchmarkDotNet.Running;
+using Presence.Benchmarks.EndToEnd;
 
-// dotnet run -c Release --project tests/Presence.Benchmarks -- --filter '*'
+// dotnet run -c Release --project tests/Presence.Benchmarks -- --filter '*'   (the micro-benchmarks, BenchmarkDotNet)
+// dotnet run -c Release --project tests/Presence.Benchmarks -- house          (the end-to-end house benchmark)
 // Speed and memory goals live here, never in timed unit tests: see docs/benchmarks.md.
+if (args.Length > 0 && args[0] == "house")
+{
+    HouseBenchOptions options;
+    try
+    {
+        options = HouseBenchOptions.Parse(args[1..]);
+    }
+    catch (ArgumentException e)
+    {
+        Console.Error.WriteLine(e.Message);
+        return 2;
+    }
+
+    var report = await HouseBenchmark.RunAsync(options, Console.Out);
+    Console.WriteLine();
+    Console.WriteLine(report.Markdown());
+    return 0;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Presence.Benchmarks.HistoryBenchmarks).Assembly).Run(args);
+return 0;
