@@ -6,7 +6,7 @@ namespace Presence.Benchmarks.EndToEnd;
 /// <summary>
 /// The house the benchmark runs: one server that runs every VM, <see cref="Seats"/> desktops to sit at, and one
 /// thin-client user per seat whose VM stays on the server. A login at a seat shows the desktop there
-/// (attach_display) and moves nothing, so the latency measured is the decision path, not a migration.
+/// (attach_display) and moves nothing (seats run no VMs; a user may use every computer), so the latency measured is the decision path, not a migration.
 /// </summary>
 public sealed class BenchHouse(int seats)
 {
@@ -42,7 +42,7 @@ public sealed class BenchHouse(int seats)
             users.Add(new JsonObject
             {
                 ["Name"] = user, ["Vm"] = VmOf(user), ["HomeHost"] = Server,
-                ["AllowedHosts"] = new JsonArray(Server), ["PreferredMode"] = "ThinClient",
+                ["AllowedHosts"] = new JsonArray(SeatNames.Prepend(Server).Select(h => (JsonNode)h).ToArray()), ["PreferredMode"] = "ThinClient",
             });
             vms.Add(new JsonObject
             {

@@ -46,6 +46,7 @@ public static class HouseBenchmark
         try
         {
             cluster = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions { DataDirectory = Path.Combine(work, "cluster"), Durable = true });
+            await SayAsync(log, "PostgreSQL started (durable)");
             var raw = await cluster.CreateDatabaseAsync("raw");
             report.Setup += $" Cluster: {await RawPostgres.DurabilityAsync(raw)}.";
             var raw16 = await MeasureRawAsync(raw, options, report, log);
@@ -68,18 +69,18 @@ public static class HouseBenchmark
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
-                    await log.WriteLineAsync($"could not delete {work}: {e.Message}");
+                    await SayAsync(log, $"could not delete {work}: {e.Message}");
                 }
             }
         }
 
-        MeasureReplay(options, report, log);
+        await MeasureReplayAsync(options, report, log);
         return report;
     }
 
     private static async Task<double> MeasureRawAsync(string raw, HouseBenchOptions options, HouseReport report, TextWriter log)
     {
-        await log.WriteLineAsync("raw PostgreSQL: single-row jsonb INSERT commits, 1 and 16 clients; one COPY");
+        await SayAsync(log, "raw PostgreSQL: single-row jsonb INSERT commits, 1 and 16 clients; one COPY");
         await RawPostgres.CreateTableAsync(raw);
         var one = await RawPostgres.CommitsPerSecondAsync(raw, 1, options.RawDuration);
         var sixteen = await RawPostgres.CommitsPerSecondAsync(raw, 16, options.RawDuration);
@@ -93,14 +94,16 @@ public static class HouseBenchmark
     private static async Task MeasureServerAsync(string connectionString, string directory, BenchHouse house, HouseBenchOptions options,
         double raw16, HouseReport report, TextWriter log)
     {
-        await log.WriteLineAsync($"starting the server and {house.Seats + 1} agents");
+        await SayAsync(log, $"starting the server and {house.Seats + 1} agents");
         await using var server = await BenchServer.StartAsync(connectionString, directory, house.Json(atOnce: true), options.Stall);
         var agents = new List<PresenceAgent>();
         var publishers = new Dictionary<string, BenchClient>();
         try
         {
+            await SayAsync(log, "server healthy");
             agents.AddRange(await StartAgentsAsync(server, house));
             await WaitForAgentsAsync(server, house.Seats + 1, options.Stall);
+            await SayAsync(log, "agents known to the server");
             var (idle, _) = server.Memory();
             report.Add("rss_idle", "server RSS, idle after start (agents announced)", idle, "MB", $"≤ {RssIdleTarget} MB", idle <= RssIdleTarget);
 
@@ -116,6 +119,10 @@ public static class HouseBenchmark
             var (after, peak) = server.Memory();
             report.Add("rss_after", "server RSS after the load", after, "MB");
             report.Add("rss_peak", "server RSS, peak (VmHWM)", peak, "MB");
+        }
+        catch (Exception e) when (e is TimeoutException or InvalidOperationException)
+        {
+            throw new InvalidOperationException($"{e.Message}\n{await DiagnosisAsync(connectionString, house.UserNames[0])}\nthe server's output:\n{Tail(server.Output, 60)}", e);
         }
         finally
         {
@@ -139,7 +146,7 @@ public static class HouseBenchmark
     private static async Task MeasureLatencyAsync(string connectionString, BenchHouse house, Dictionary<string, BenchClient> publishers,
         BenchClient watcher, HouseBenchOptions options, HouseReport report, TextWriter log)
     {
-        await log.WriteLineAsync($"warm path: {options.Logins} logins, each followed by a logout");
+        await SayAsync(log, $"warm path: {options.Logins} logins, each followed by a logout");
         var user = house.UserNames[0];
         var vm = BenchHouse.VmOf(user);
         var samples = new List<(string Id, double Ms, DateTime Published, DateTime Arrived)>();
@@ -226,7 +233,7 @@ public static class HouseBenchmark
     private static async Task MeasureIngestionAsync(string connectionString, BenchHouse house, Dictionary<string, BenchClient> publishers,
         HouseBenchOptions options, double raw16, HouseReport report, TextWriter log)
     {
-        await log.WriteLineAsync($"ingestion: {options.Signals} idle signals from {house.Seats} computers");
+        await SayAsync(log, $"ingestion: {options.Signals} idle signals from {house.Seats} computers");
         await using var db = NpgsqlDataSource.Create(connectionString);
         var clock = Stopwatch.StartNew();
         var senders = house.SeatNames.Select((seat, c) => Task.Run(async () =>
@@ -266,6 +273,7 @@ public static class HouseBenchmark
         }
 
         var elapsed = clock.Elapsed;
+        await SayAsync(log, $"{stored} stored in {elapsed.TotalSeconds:0.0} s");
         var rate = stored / elapsed.TotalSeconds;
         var ratio = rate / raw16;
         report.Add("ingest_broker", $"ingestion: the broker took all {options.Signals:#,0} in", accepted.TotalMilliseconds, "ms");
@@ -297,7 +305,7 @@ public static class HouseBenchmark
         HouseBenchOptions options, HouseReport report, TextWriter log)
     {
         var logins = Math.Min(house.Seats, Math.Max(2, options.Logins / 15));
-        await log.WriteLineAsync($"time to first pixel under the default settings: {logins} logins");
+        await SayAsync(log, $"time to first pixel under the default settings: {logins} logins");
         await using var server = await BenchServer.StartAsync(connectionString, directory, house.Json(atOnce: false), options.Stall);
         var agents = new List<PresenceAgent>();
         try
@@ -339,9 +347,13 @@ public static class HouseBenchmark
         }
     }
 
-    private static void MeasureReplay(HouseBenchOptions options, HouseReport report, TextWriter log)
+    private static async Task MeasureReplayAsync(HouseBenchOptions options, HouseReport report, TextWriter log)
     {
-        log.WriteLine($"replay: a house of {options.ReplayPeople} over {options.ReplayDays} days, in memory");
+        await SayAsync(log, $"replay: a house of {options.ReplayPeople} over {options.ReplayDays} days, in memory");
+        // One day of each first, so the figure is not the JIT's.
+        var warmup = YearOfAHouse.Generate(options.ReplayPeople, 1);
+        YearOfAHouse.FoldPerSecond(warmup);
+        YearOfAHouse.ReplayPerSecond(warmup);
         var year = YearOfAHouse.Generate(options.ReplayPeople, options.ReplayDays);
         var fold = YearOfAHouse.FoldPerSecond(year);
         var replay = YearOfAHouse.ReplayPerSecond(year);
@@ -350,6 +362,36 @@ public static class HouseBenchmark
         report.Add("replay_decide", "replay in memory: deciding the same again (the domain Replayer, what `presence replay` runs)",
             replay, "events/s", $"≥ {ReplayTarget:#,0}/s", replay >= ReplayTarget);
     }
+
+    /// <summary>What the first user's stream holds last, for a failure message.</summary>
+    private static async Task<string> DiagnosisAsync(string connectionString, string user)
+    {
+        try
+        {
+            await using var db = NpgsqlDataSource.Create(connectionString);
+            await using var command = db.CreateCommand("select type, data::text from presence.mt_events where stream_id = $1 order by seq_id desc limit 12");
+            command.Parameters.Add(new NpgsqlParameter { Value = user });
+            var lines = new List<string>();
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                lines.Add($"  {reader.GetString(0)} {reader.GetString(1)}");
+            }
+
+            lines.Reverse();
+            return $"{user}'s last events:\n{string.Join('\n', lines)}";
+        }
+        catch (NpgsqlException e)
+        {
+            return $"(could not read {user}'s events: {e.Message})";
+        }
+    }
+
+    private static string Tail(string text, int lines) => string.Join('\n', text.Split('\n').TakeLast(lines));
+
+    // The time of day on each line: where a run spends its time, without a profiler.
+    private static Task SayAsync(TextWriter log, string text) =>
+        log.WriteLineAsync($"{DateTime.UtcNow:HH:mm:ss.f} {text}");
 
     private static bool IsCommand(Arrival arrival, string type, string vm)
     {
