@@ -58,8 +58,27 @@ public static class ReplayFromPostgres
             }
         }
 
-        var read = 0L;
+        await using var db = NpgsqlDataSource.Create(connectionString);
+        // Each way once untimed (the JIT, Marten's first use of the event mapping, the connection pools), then timed.
+        await ReadWithMartenAsync(store, streams.Take(1));
+        await ReadRawAsync(db, streams.Take(1));
         var clock = Stopwatch.StartNew();
+        var read = await ReadWithMartenAsync(store, streams);
+        var marten = read / clock.Elapsed.TotalSeconds;
+        if (read != year.Events)
+        {
+            throw new InvalidOperationException($"stored {year.Events} events of the year, read back {read}");
+        }
+
+        clock.Restart();
+        var rows = await ReadRawAsync(db, streams);
+        var raw = rows / clock.Elapsed.TotalSeconds;
+        return rows == year.Events ? (marten, raw) : throw new InvalidOperationException($"raw read {rows} rows of {year.Events}");
+    }
+
+    private static async Task<long> ReadWithMartenAsync(IDocumentStore store, IEnumerable<(string Id, string User)> streams)
+    {
+        var read = 0L;
         foreach (var (id, user) in streams)
         {
             await using var session = store.QuerySession();
@@ -70,18 +89,15 @@ public static class ReplayFromPostgres
                 saga = UserDecider.Evolve(saga, e.Data);
             }
 
-            read += events.Count;
+            read += saga.Id.Length > 0 ? events.Count : 0;
         }
 
-        var marten = read / clock.Elapsed.TotalSeconds;
-        if (read != year.Events)
-        {
-            throw new InvalidOperationException($"stored {year.Events} events of the year, read back {read}");
-        }
+        return read;
+    }
 
+    private static async Task<long> ReadRawAsync(NpgsqlDataSource db, IEnumerable<(string Id, string User)> streams)
+    {
         var rows = 0L;
-        await using var db = NpgsqlDataSource.Create(connectionString);
-        clock.Restart();
         foreach (var (id, _) in streams)
         {
             await using var command = db.CreateCommand("select data::text from presence.mt_events where stream_id = $1 order by version");
@@ -93,7 +109,6 @@ public static class ReplayFromPostgres
             }
         }
 
-        var raw = rows / clock.Elapsed.TotalSeconds;
-        return rows == year.Events ? (marten, raw) : throw new InvalidOperationException($"raw read {rows} rows of {year.Events}");
+        return rows;
     }
 }

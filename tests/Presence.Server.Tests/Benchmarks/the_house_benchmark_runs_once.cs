@@ -16,7 +16,7 @@ public sealed class the_house_benchmark_runs_once(ITestOutputHelper output)
     [
         "raw_1", "raw_16", "raw_copy", "rss_idle", "warm_p50", "warm_p95", "warm_p99", "first", "stage_in", "stage_store", "stage_out",
         "ingest_broker", "ingest_rate", "ingest_ratio", "ingest_lost", "ingest_twice", "rss_after", "rss_peak", "pixel_p50", "pixel_p95",
-        "replay_fold", "replay_decide",
+        "replay_fold", "replay_decide", "replay_pg", "replay_raw", "replay_pg_ratio",
     ];
 
     [Fact]
