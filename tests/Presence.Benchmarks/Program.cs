@@ -6,6 +6,12 @@ using Presence.Benchmarks.EndToEnd;
 // Speed and memory goals live here, never in timed unit tests: see docs/benchmarks.md.
 if (args.Length > 0 && args[0] == "house")
 {
+    if (args.Skip(1).Any(a => a is "--help" or "-h"))
+    {
+        Console.WriteLine(HouseBenchOptions.Usage);
+        return 0;
+    }
+
     HouseBenchOptions options;
     try
     {
