@@ -42,6 +42,7 @@ public static class HouseBenchmark
                     "PostgreSQL from the server's EmbeddedPostgres with Durable=true, the same cluster measured raw first.",
         };
 
+        var loadAtStart = LoadAverage();
         EmbeddedPostgres? cluster = null;
         try
         {
@@ -75,8 +76,22 @@ public static class HouseBenchmark
             }
         }
 
+        // Every figure here is of a machine shared with whatever else runs: say how busy it was, measured.
+        var loadAtEnd = LoadAverage();
+        if (loadAtStart is { } before && loadAtEnd is { } after)
+        {
+            report.Notes.Add($"Load average (1 min) of the machine: {before.ToString("0.0", CultureInfo.InvariantCulture)} when the run started, " +
+                             $"{after.ToString("0.0", CultureInfo.InvariantCulture)} when it ended, on {Environment.ProcessorCount} cores" +
+                             (Math.Max(before, after) > Environment.ProcessorCount ? ": other work competed for the CPU, so the server's figures are worse than it alone would give." : "."));
+        }
+
         return report;
     }
+
+    private static double? LoadAverage() =>
+        File.Exists("/proc/loadavg") && double.TryParse(File.ReadAllText("/proc/loadavg").Split(' ')[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var load)
+            ? load
+            : null;
 
     private static async Task<double> MeasureRawAsync(string raw, HouseBenchOptions options, HouseReport report, TextWriter log)
     {
