@@ -92,7 +92,7 @@ public class HistoryBenchmarks
         decided.OfType<T>().FirstOrDefault()
         ?? throw new InvalidOperationException($"expected {what} ({typeof(T).Name}), but the decider emitted: {string.Join(", ", decided.Select(e => e.GetType().Name))}");
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {

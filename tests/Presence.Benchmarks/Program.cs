@@ -1,13 +1,40 @@
 using BenchmarkDotNet.Running;
 using Presence.Benchmarks;
+using Presence.Benchmarks.EndToEnd;
 
-// dotnet run -c Release --project tests/Presence.Benchmarks -- --filter '*'
-// Speed and memory goals live here, never in timed unit tests: see docs/benchmarks.md.
-// A real server process is timed by its own verb (BenchmarkDotNet's in-process loop cannot restart a server):
-// dotnet run -c Release --project tests/Presence.Benchmarks -- first-signal
+// dotnet run -c Release --project tests/Presence.Benchmarks -- --filter '*'   (the micro-benchmarks, BenchmarkDotNet)
+// dotnet run -c Release --project tests/Presence.Benchmarks -- house          (the end-to-end house benchmark)
+// dotnet run -c Release --project tests/Presence.Benchmarks -- first-signal   (the first signal after a start vs warm ones)
+// Speed and memory goals live here, never in timed unit tests: see docs/benchmarks.md. A real server process is timed
+// by its own verb: BenchmarkDotNet's in-process loop cannot restart a server.
 if (args is [FirstSignalAfterStart.Verb, ..])
 {
     return await FirstSignalAfterStart.RunAsync(args[1..]);
+}
+
+if (args is ["house", ..])
+{
+    if (args.Skip(1).Any(a => a is "--help" or "-h"))
+    {
+        Console.WriteLine(HouseBenchOptions.Usage);
+        return 0;
+    }
+
+    HouseBenchOptions options;
+    try
+    {
+        options = HouseBenchOptions.Parse(args[1..]);
+    }
+    catch (ArgumentException e)
+    {
+        Console.Error.WriteLine(e.Message);
+        return 2;
+    }
+
+    var report = await HouseBenchmark.RunAsync(options, Console.Out);
+    Console.WriteLine();
+    Console.WriteLine(report.Markdown());
+    return 0;
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(HistoryBenchmarks).Assembly).Run(args);

@@ -1,0 +1,125 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using MQTTnet;
+using MQTTnet.Protocol;
+
+namespace Presence.Benchmarks.EndToEnd;
+
+/// <summary>A message as it arrived: when by the stopwatch and the wall clock (for the events' recorded times).</summary>
+public sealed record Arrival(string Topic, string Payload, long Timestamp, DateTime Utc)
+{
+    public JsonElement Json => JsonDocument.Parse(Payload).RootElement;
+}
+
+/// <summary>
+/// A plain MQTT client: a computer publishing its signals (connected as that computer, which a loopback broker admits
+/// without a password), or a watcher of the agents' command topics, stamping each message as it arrives.
+/// </summary>
+public sealed class BenchClient : IAsyncDisposable
+{
+    private readonly IMqttClient client = new MqttClientFactory().CreateMqttClient();
+    private readonly List<Arrival> arrivals = [];
+    private readonly List<(int From, Func<Arrival, bool> Match, TaskCompletionSource<Arrival> Done)> waiters = [];
+
+    private BenchClient()
+    {
+        client.ApplicationMessageReceivedAsync += e =>
+        {
+            var arrival = new Arrival(e.ApplicationMessage.Topic, Encoding.UTF8.GetString(e.ApplicationMessage.Payload.ToArray()),
+                Stopwatch.GetTimestamp(), DateTime.UtcNow);
+            lock (arrivals)
+            {
+                arrivals.Add(arrival);
+                for (var i = waiters.Count - 1; i >= 0; i--)
+                {
+                    if (waiters[i].Match(arrival))
+                    {
+                        waiters[i].Done.TrySetResult(arrival);
+                        waiters.RemoveAt(i);
+                    }
+                }
+            }
+
+            return Task.CompletedTask;
+        };
+    }
+
+    /// <summary>How many messages arrived so far: a mark to wait for one after.</summary>
+    public int Count { get { lock (arrivals) return arrivals.Count; } }
+
+    public static async Task<BenchClient> ConnectAsync(int port, string clientId, string userName, params string[] subscriptions)
+    {
+        var bench = new BenchClient();
+        var options = new MqttClientOptionsBuilder()
+            .WithTcpServer("127.0.0.1", port)
+            .WithClientId(clientId)
+            .WithCredentials(userName, "")
+            .WithTimeout(TimeSpan.FromSeconds(30))
+            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
+            .Build();
+        var result = await bench.client.ConnectAsync(options);
+        if (result.ResultCode != MqttClientConnectResultCode.Success)
+        {
+            bench.client.Dispose();
+            throw new InvalidOperationException($"the broker refused {userName} ({clientId}): {result.ResultCode} {result.ReasonString}");
+        }
+
+        foreach (var topic in subscriptions)
+        {
+            await bench.client.SubscribeAsync(topic, MqttQualityOfServiceLevel.AtLeastOnce);
+        }
+
+        return bench;
+    }
+
+    /// <summary>Publishes at QoS 1 and returns once the broker has acknowledged it.</summary>
+    public async Task PublishAsync(string topic, string json)
+    {
+        var result = await client.PublishAsync(new MqttApplicationMessageBuilder()
+            .WithTopic(topic)
+            .WithPayload(json)
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .Build());
+        if (!result.IsSuccess)
+        {
+            throw new InvalidOperationException($"the broker did not take {topic}: {result.ReasonCode} {result.ReasonString}");
+        }
+    }
+
+    /// <summary>The first message from the <paramref name="mark"/>-th on that matches; fails naming <paramref name="what"/> after the timeout.</summary>
+    public async Task<Arrival> WaitForAsync(int mark, Func<Arrival, bool> match, TimeSpan timeout, string what)
+    {
+        var done = new TaskCompletionSource<Arrival>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (arrivals)
+        {
+            for (var i = mark; i < arrivals.Count; i++)
+            {
+                if (match(arrivals[i])) return arrivals[i];
+            }
+
+            waiters.Add((mark, match, done));
+        }
+
+        try
+        {
+            return await done.Task.WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            lock (arrivals) waiters.RemoveAll(w => w.Done == done);
+            throw new TimeoutException($"no {what} within {timeout.TotalSeconds:0} s");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (client.IsConnected)
+        {
+            await client.DisconnectAsync();
+        }
+
+        client.Dispose();
+    }
+}

@@ -1,0 +1,90 @@
+using System.Globalization;
+
+namespace Presence.Benchmarks.EndToEnd;
+
+/// <summary>The house benchmark's counts; the defaults are issue 11's, small ones make the same code a quick dry run.</summary>
+public sealed class HouseBenchOptions
+{
+    /// <summary>Computers people sit at (the house also has one server that runs every VM); the ingestion's senders.</summary>
+    public int Computers { get; set; } = 50;
+
+    /// <summary>Logins measured for the warm signal→command latency (each followed by a logout at the same seat).</summary>
+    public int Logins { get; set; } = 300;
+
+    /// <summary>Idle signals sent for the ingestion rate.</summary>
+    public int Signals { get; set; } = 20_000;
+
+    /// <summary>How long each raw PostgreSQL commit measurement runs.</summary>
+    public TimeSpan RawDuration { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Rows of the raw COPY.</summary>
+    public int CopyRows { get; set; } = 100_000;
+
+    /// <summary>Days of the ten-person house replayed in memory (a year by default).</summary>
+    public int ReplayDays { get; set; } = 365;
+
+    /// <summary>People of the replayed house.</summary>
+    public int ReplayPeople { get; set; } = 10;
+
+    /// <summary>Where the cluster, the server's files and the agents' state go; a fresh temporary folder when empty.</summary>
+    public string? WorkDirectory { get; set; }
+
+    /// <summary>No progress for this long while waiting for something the server should do: the run fails naming it.</summary>
+    public TimeSpan Stall { get; set; } = TimeSpan.FromSeconds(60);
+
+    public const string Usage = """
+        house [--computers 50] [--logins 300] [--signals 20000] [--raw-seconds 5] [--copy-rows 100000]
+              [--replay-days 365] [--replay-people 10] [--work-dir DIR]
+          The end-to-end benchmark (issue 11 §7): a durable PostgreSQL cluster, the real server process, its embedded
+          broker and simulated agents; prints one markdown table with each figure beside its target.
+        """;
+
+    public static HouseBenchOptions Parse(IReadOnlyList<string> args)
+    {
+        var options = new HouseBenchOptions();
+        for (var i = 0; i < args.Count; i++)
+        {
+            var name = args[i];
+            if (i + 1 >= args.Count)
+            {
+                throw new ArgumentException($"{name} needs a value\n{Usage}");
+            }
+
+            var value = args[++i];
+            switch (name)
+            {
+                case "--computers": options.Computers = Positive(name, value); break;
+                case "--logins": options.Logins = Positive(name, value); break;
+                case "--signals": options.Signals = Positive(name, value); break;
+                case "--raw-seconds": options.RawDuration = TimeSpan.FromSeconds(PositiveNumber(name, value)); break;
+                case "--copy-rows": options.CopyRows = Positive(name, value); break;
+                case "--replay-days": options.ReplayDays = Positive(name, value); break;
+                case "--replay-people": options.ReplayPeople = Positive(name, value); break;
+                case "--work-dir": options.WorkDirectory = value; break;
+                default: throw new ArgumentException($"unknown option '{name}'\n{Usage}");
+            }
+        }
+
+        if (options.Logins < 2)
+        {
+            throw new ArgumentException("--logins must be at least 2: the first after start is set beside the warm ones");
+        }
+
+        if (options.Computers < 2)
+        {
+            throw new ArgumentException("--computers must be at least 2: the logins alternate between seats");
+        }
+
+        return options;
+    }
+
+    private static int Positive(string name, string value) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0
+            ? n
+            : throw new ArgumentException($"{name} '{value}' must be a positive whole number");
+
+    private static double PositiveNumber(string name, string value) =>
+        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) && n > 0
+            ? n
+            : throw new ArgumentException($"{name} '{value}' must be a positive number");
+}

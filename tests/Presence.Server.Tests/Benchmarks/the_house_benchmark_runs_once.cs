@@ -1,0 +1,55 @@
+using Presence.Benchmarks.EndToEnd;
+using Presence.Server.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Presence.Server.Tests.Benchmarks;
+
+/// <summary>
+/// CI's dry run of the end-to-end house benchmark (`dotnet run -c Release --project tests/Presence.Benchmarks -- house`):
+/// the same code with tiny counts, so it cannot rot. Nothing here is timed or held to a speed; the figures come from
+/// a real run (docs/benchmarks.md). What is checked: every row is there with a number that can be true, and what the
+/// benchmark relies on to measure (every signal stored once) held.
+/// </summary>
+public sealed class the_house_benchmark_runs_once(ITestOutputHelper output)
+{
+    private static readonly string[] Rows =
+    [
+        "raw_1", "raw_16", "raw_copy", "rss_idle", "warm_p50", "warm_p95", "warm_p99", "first", "stage_in", "stage_store", "stage_out",
+        "ingest_broker", "ingest_rate", "ingest_ratio", "ingest_lost", "ingest_twice", "rss_after", "rss_peak", "pixel_p50", "pixel_p95",
+        "replay_fold", "replay_decide", "replay_pg", "replay_raw", "replay_pg_ratio",
+    ];
+
+    [Fact]
+    public async Task with_tiny_counts_every_row_has_a_figure()
+    {
+        var options = new HouseBenchOptions
+        {
+            Computers = 3,
+            Logins = 4,
+            Signals = 60,
+            RawDuration = TimeSpan.FromMilliseconds(300),
+            CopyRows = 500,
+            ReplayDays = 1,
+            ReplayPeople = 2,
+            WorkDirectory = PostgresCluster.NewScratchDirectory("house-bench"),
+        };
+        var log = new StringWriter();
+
+        var report = await HouseBenchmark.RunAsync(options, log);
+        output.WriteLine(log.ToString());
+        output.WriteLine(report.Markdown());
+
+        Assert.Equal(Rows.Order(), report.Figures.Select(f => f.Key).Order());
+        Assert.All(report.Figures, f => Assert.True(double.IsFinite(f.Value), $"{f.Key} is {f.Value}"));
+        // Rates, durations and memory can only be positive; the stages are differences of two clocks and only finite.
+        Assert.All(report.Figures.Where(f => !f.Key.StartsWith("stage_", StringComparison.Ordinal) && f.Key is not ("ingest_lost" or "ingest_twice")),
+            f => Assert.True(f.Value > 0, $"{f.Key} is {f.Value}"));
+        Assert.Equal(0, report["ingest_lost"].Value);
+        Assert.Equal(0, report["ingest_twice"].Value);
+        Assert.True(report["warm_p50"].Value <= report["warm_p95"].Value && report["warm_p95"].Value <= report["warm_p99"].Value, "percentiles out of order");
+        Assert.True(report["rss_idle"].Value <= report["rss_peak"].Value, "the peak RSS is below the idle one");
+        Assert.Contains("cores", report.Machine, StringComparison.Ordinal);
+        var table = report.Markdown();
+        Assert.All(report.Figures, f => Assert.Contains(f.What, table, StringComparison.Ordinal));
+    }
+}
