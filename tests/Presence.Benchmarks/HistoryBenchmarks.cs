@@ -23,7 +23,7 @@ public class HistoryBenchmarks
     private HousePolicy policy = null!;
     private UserSaga saga = null!;
     private ObserveEvidence login = null!;
-    private ObserveEvidence quietLogin = null!;
+    private ObserveEvidence imacLogin = null!;
     private UserSaga settling = null!;
     private Settle settle = null!;
     private Instant now;
@@ -36,15 +36,19 @@ public class HistoryBenchmarks
         policy = Counterfactual.Policy(null, history.Header.House, null);
         saga = Fold();
         var house = new HouseSnapshot(history.Events.Select(e => e.Data).OfType<HouseObserved>().Last().Hosts);
-        // 23:50 on the house's clock, her VM on the kids' desktop since the evening.
+        // An hour after her recorded day ends, her VM where the day left it (the kids' desktop).
         now = history.Events[^1].At + Duration.FromHours(1);
         login = Login("laptop", house);
-        quietLogin = Login("imac", house);
+        imacLogin = Login("imac", house);
 
         // Each benchmark must take the path it is named for; a rule change that makes one decide something else
         // fails here instead of measuring the wrong thing (DecideALogin once measured a login that decided nothing).
         var planned = Expect<SettlingStarted>(DecideALogin(), "a login at the laptop starts the wait before moving her VM there");
-        Expect<MoveSuppressed>(DecideASuppressedLogin(), "a login at the imac at 23:50 is held by the quiet hours");
+        var refused = Expect<PlacementDecided>(DecideARefusedMove(), "a login at the imac, in maintenance at the end of her day, shows her desktop there");
+        if (refused.Rule != Rules.ThinClientFallback || !refused.Rejected.Any(r => r.Rule == Rules.InMaintenance))
+        {
+            throw new InvalidOperationException($"expected the move to the imac refused for its maintenance, got {refused.Rule}: {refused.Reason}");
+        }
         settling = UserDecider.Decide(saga, login, now, policy).Aggregate(saga, UserDecider.Evolve);
         settle = new Settle { User = "alice", House = house, Seed = Guid.NewGuid(), SettleId = planned.SettleId };
         Expect<PlacementDecided>(DecideTheMove(), "the hold-down over, the move to the laptop is decided");
@@ -63,9 +67,9 @@ public class HistoryBenchmarks
     [Benchmark]
     public IReadOnlyList<object> DecideALogin() => UserDecider.Decide(saga, login, now, policy);
 
-    /// <summary>One decision that refuses a move with its reason: a login at the imac during the quiet hours.</summary>
+    /// <summary>One decision that turns a move down with its reason: a login at the imac, which is in maintenance; the seat shows the VM where it runs.</summary>
     [Benchmark]
-    public IReadOnlyList<object> DecideASuppressedLogin() => UserDecider.Decide(saga, quietLogin, now, policy);
+    public IReadOnlyList<object> DecideARefusedMove() => UserDecider.Decide(saga, imacLogin, now, policy);
 
     /// <summary>The hold-down ran out: the move to the laptop is decided (placement, migration plan, first commands).</summary>
     [Benchmark]

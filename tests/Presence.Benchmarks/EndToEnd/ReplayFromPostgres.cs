@@ -26,6 +26,8 @@ public static class ReplayFromPostgres
         PresenceApp.ConfigureServices(builder, connectionString);
         await using var app = builder.Build();
         var store = app.Services.GetRequiredService<IDocumentStore>();
+        // Not started, so the schema the server applies at start (and never lazily after) is applied here.
+        await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
 
         var streams = new List<(string Id, string User)>();
         for (var p = 0; p < year.People.Count; p++)
