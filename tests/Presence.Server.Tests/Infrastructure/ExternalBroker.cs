@@ -154,10 +154,7 @@ public sealed class ExternalBroker : IAsyncDisposable
     /// </summary>
     public Task StopAsync(bool kill = false) => SignalStop(kill);
 
-    /// <summary>
-    /// Sends the signal of <see cref="StopAsync"/> and returns once it is delivered; the task ends when mosquitto has.
-    /// For drills that must know the broker is on its way out before the next message goes.
-    /// </summary>
+    /// <summary>Sends the signal of <see cref="StopAsync"/> and returns once it is delivered; the task ends when mosquitto has.</summary>
     public Task SignalStop(bool kill = false)
     {
         if (process is not { HasExited: false } running)
