@@ -79,18 +79,12 @@ public sealed class MqttBridge(
         using var activity = PresenceTelemetry.Source.StartActivity("presence.mqtt.receive", System.Diagnostics.ActivityKind.Consumer);
         activity?.SetTag("messaging.system", "mqtt").SetTag("messaging.destination.name", topic);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var outcome = "refused";
-        string kind = "unknown";
+        var (outcome, kind) = ("failed", "unknown");
         try
         {
-            var (handled, stored) = await HandleCoreAsync(topic, payload, k => kind = k, ct);
-            outcome = stored ? "stored" : handled ? "refused" : "not_acknowledged";
+            var (handled, stored, k) = await HandleCoreAsync(topic, payload, ct);
+            (outcome, kind) = (stored ? "stored" : handled ? "refused" : "not_acknowledged", k);
             return handled;
-        }
-        catch
-        {
-            outcome = "failed";
-            throw;
         }
         finally
         {
@@ -101,15 +95,18 @@ public sealed class MqttBridge(
         }
     }
 
-    /// <summary>Handled: may be acknowledged; Stored: handed to Wolverine and committed (or found already stored).</summary>
-    private async Task<(bool Handled, bool Stored)> HandleCoreAsync(string topic, byte[] payload, Action<string> kindIs, CancellationToken ct)
+    /// <summary>
+    /// Handled: may be acknowledged; Stored: handed to Wolverine and committed (or found already stored); Kind: what the
+    /// contract made of it, "unknown" when it could not be read.
+    /// </summary>
+    private async Task<(bool Handled, bool Stored, string Kind)> HandleCoreAsync(string topic, byte[] payload, CancellationToken ct)
     {
         var id = InboundId.Read(payload);
         System.Diagnostics.Activity.Current?.SetTag("presence.message_id", id);
         if (payload.Length > InboundId.MaxPayloadBytes)
         {
             await rejections.RejectAsync(topic, $"payload is {payload.Length} bytes; at most {InboundId.MaxPayloadBytes} are accepted", id, ct);
-            return (true, false);
+            return (true, false, "unknown");
         }
 
         Inbound inbound;
@@ -120,7 +117,7 @@ public sealed class MqttBridge(
         catch (ContractException e)
         {
             await rejections.RejectAsync(topic, e.Message, id, ct);
-            return (true, false);
+            return (true, false, "unknown");
         }
 
         if (inbound.Message is AgentEvent answer)
@@ -138,32 +135,30 @@ public sealed class MqttBridge(
             AgentEvent a => (new AgentEventArrived(topic, a, inbound.At), "agent_event"),
             var other => throw new InvalidOperationException($"no handler for {other.GetType().Name}"),
         };
-        kindIs(kind);
-
         try
         {
             // Concurrent writers and a database that is away are retried by Wolverine (StoreRetries), inside this
             // call: when it returns, the message is stored.
             await using var scope = scopes.CreateAsyncScope();
             await scope.ServiceProvider.GetRequiredService<IMessageBus>().InvokeAsync(message, ct);
-            return (true, true);
+            return (true, true, kind);
         }
         catch (MessageRejected e)
         {
             await rejections.RejectAsync(topic, e.Message, id, ct);
-            return (true, false);
+            return (true, false, kind);
         }
         catch (Exception) when (ct.IsCancellationRequested)
         {
             // The server is stopping: whatever failed (Marten wraps a cancelled schema update in its own exception) is
             // no verdict on the message. Not acknowledged, the broker redelivers it to the next run.
-            return (false, false);
+            return (false, false, kind);
         }
         catch (Exception e)
         {
             logger.LogError(e, "Handling {Topic} failed for good", topic);
             await rejections.RejectAsync(topic, $"internal error while handling this message: {e.Message}", id, ct);
-            return (true, false);
+            return (true, false, kind);
         }
     }
 

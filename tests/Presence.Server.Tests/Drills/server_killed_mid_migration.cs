@@ -52,7 +52,7 @@ public sealed class server_killed_mid_migration(ITestOutputHelper output) : IAsy
         agents.Add(await TestAgents.StartAsync("basement", broker, directory, 2, ("alice-desktop", 2048)));
         agents.Add(await TestAgents.StartAsync("imac", broker, directory, 2));
         await using var probe = await MqttProbe.ConnectAsync(broker, "probe-kill", "homeassistant", "presence/agents/+/events", "presence/users/alice/state");
-        await Eventually.TrueAsync(async () => await HostsOnlineAsync(servers[0]) == 2, "both agents known to the server", TimeSpan.FromSeconds(60));
+        await Eventually.TrueAsync(async () => await servers[0].HostsOnlineAsync() == 2, "both agents known to the server", TimeSpan.FromSeconds(60));
 
         await using (var emitter = await MqttProbe.ConnectAsync(broker, "imac-emitter", "imac"))
         {
@@ -71,7 +71,7 @@ public sealed class server_killed_mid_migration(ITestOutputHelper output) : IAsy
             TimeSpan.FromSeconds(90), "alice's VM on the imac after the restart");
         var ended = restart.Elapsed;
 
-        var timeline = await TimelineAsync(servers[1]);
+        var timeline = await servers[1].TimelineAsync("alice");
         Assert.Equal(1, timeline.Count(e => e == "migration_completed"));
         Assert.DoesNotContain("migration_failed", timeline);
         Assert.Equal(1, timeline.Count(e => e == "placement_decided"));
@@ -97,7 +97,7 @@ public sealed class server_killed_mid_migration(ITestOutputHelper output) : IAsy
         await silentImac.PublishAsync("presence/agents/imac/inventory",
             """{"cpus":4,"memory_mb":16384,"memory_free_mb":16384,"on_battery":false,"battery_percent":null,"link_mbps":1000,"vms":[]}""", retain: true);
         await using var probe = await MqttProbe.ConnectAsync(broker, "probe-timeout", "homeassistant", "presence/users/alice/state");
-        await Eventually.TrueAsync(async () => await HostsOnlineAsync(servers[0]) == 2, "both agents known to the server", TimeSpan.FromSeconds(60));
+        await Eventually.TrueAsync(async () => await servers[0].HostsOnlineAsync() == 2, "both agents known to the server", TimeSpan.FromSeconds(60));
 
         await silentImac.PublishAsync("presence/hosts/imac/signals/session", """{"id":"timeout-login","user":"alice","state":"login"}""");
         await silentImac.WaitForAsync(m => m.Json.GetProperty("type").GetString() == "prepare_incoming", TimeSpan.FromSeconds(30), "prepare_incoming at the imac");
@@ -105,10 +105,10 @@ public sealed class server_killed_mid_migration(ITestOutputHelper output) : IAsy
         var restart = Stopwatch.StartNew();
         servers.Add(await ServerProcess.StartAsync(database, broker, directory, "drill", house));
 
-        await Eventually.TrueAsync(async () => (await TimelineAsync(servers[1])).Contains("migration_failed"),
+        await Eventually.TrueAsync(async () => (await servers[1].TimelineAsync("alice")).Contains("migration_failed"),
             "the move given up after the restart", TimeSpan.FromSeconds(60));
         var failedAfter = restart.Elapsed;
-        var timeline = await TimelineAsync(servers[1]);
+        var timeline = await servers[1].TimelineAsync("alice");
         Assert.Equal(1, timeline.Count(e => e == "migration_failed"));
         Assert.DoesNotContain("migration_completed", timeline);
         await probe.WaitForAsync(m => m.Json.GetProperty("vm_host").GetString() == "basement" && m.Json.GetProperty("mode").GetString() != "moving",
@@ -116,19 +116,5 @@ public sealed class server_killed_mid_migration(ITestOutputHelper output) : IAsy
         Assert.Contains(agents[0].Inventory.Vms, v => v.Name == "alice-desktop" && v.State == Presence.Contracts.Agents.VmState.Running);
         output.WriteLine($"server SIGKILLed while the imac kept silent; the 4 s prepare timeout fired and the move was given up {failedAfter.TotalSeconds:0.0} s " +
                          $"after the kill; timeline: {string.Join(", ", timeline)}");
-    }
-
-    private static async Task<int> HostsOnlineAsync(ServerProcess server)
-    {
-        using var http = new HttpClient { BaseAddress = server.BaseAddress };
-        using var house = JsonDocument.Parse(await http.GetStringAsync(new Uri("/api/house", UriKind.Relative)));
-        return house.RootElement.GetProperty("hosts").EnumerateArray().Count(h => h.GetProperty("agent_online").GetBoolean());
-    }
-
-    private static async Task<List<string>> TimelineAsync(ServerProcess server)
-    {
-        using var http = new HttpClient { BaseAddress = server.BaseAddress };
-        using var timeline = JsonDocument.Parse(await http.GetStringAsync(new Uri("/api/users/alice/timeline", UriKind.Relative)));
-        return timeline.RootElement.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("kind").GetString()!).ToList();
     }
 }

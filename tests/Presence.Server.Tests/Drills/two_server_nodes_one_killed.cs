@@ -95,7 +95,7 @@ public sealed class two_server_nodes_one_killed(ITestOutputHelper output) : IAsy
             "presence/agents/+/events", "presence/agents/+/commands", "presence/users/alice/state");
         foreach (var server in servers)
         {
-            await Eventually.TrueAsync(async () => await HostsOnlineAsync(server) == 2, "both agents known to both nodes", TimeSpan.FromSeconds(60));
+            await Eventually.TrueAsync(async () => await server.HostsOnlineAsync() == 2, "both agents known to both nodes", TimeSpan.FromSeconds(60));
         }
 
         await using (var emitter = await MqttProbe.ConnectAsync(broker, "imac-emitter", "imac"))
@@ -115,7 +115,7 @@ public sealed class two_server_nodes_one_killed(ITestOutputHelper output) : IAsy
             TimeSpan.FromSeconds(90), "alice's VM on the imac after the kill");
         var ended = kill.Elapsed;
 
-        var timeline = await TimelineAsync(survivor);
+        var timeline = await survivor.TimelineAsync("alice");
         Assert.Equal(1, timeline.Count(e => e == "migration_completed"));
         Assert.DoesNotContain("migration_failed", timeline);
         Assert.Equal(1, timeline.Count(e => e == "placement_decided"));
@@ -153,7 +153,7 @@ public sealed class two_server_nodes_one_killed(ITestOutputHelper output) : IAsy
             """{"cpus":4,"memory_mb":16384,"memory_free_mb":16384,"on_battery":false,"battery_percent":null,"link_mbps":1000,"vms":[]}""", retain: true);
         foreach (var server in servers)
         {
-            await Eventually.TrueAsync(async () => await HostsOnlineAsync(server) == 2, "both agents known to both nodes", TimeSpan.FromSeconds(60));
+            await Eventually.TrueAsync(async () => await server.HostsOnlineAsync() == 2, "both agents known to both nodes", TimeSpan.FromSeconds(60));
         }
 
         await silentImac.PublishAsync("presence/hosts/imac/signals/session", """{"id":"timeout-login","user":"alice","state":"login"}""");
@@ -163,30 +163,16 @@ public sealed class two_server_nodes_one_killed(ITestOutputHelper output) : IAsy
         killed.Kill();
         var kill = Stopwatch.StartNew();
 
-        await Eventually.TrueAsync(async () => (await TimelineAsync(survivor)).Contains("migration_failed"),
+        await Eventually.TrueAsync(async () => (await survivor.TimelineAsync("alice")).Contains("migration_failed"),
             "the move given up by the surviving node", TimeSpan.FromSeconds(60));
         var failedAfter = kill.Elapsed;
-        var timeline = await TimelineAsync(survivor);
+        var timeline = await survivor.TimelineAsync("alice");
         Assert.Equal(1, timeline.Count(e => e == "migration_failed"));
         Assert.DoesNotContain("migration_completed", timeline);
         Assert.NotEqual(decider, (await DecidedByAsync("migration_failed")).Single());
         Assert.Contains(agents[0].Inventory.Vms, v => v.Name == "alice-desktop" && v.State == Presence.Contracts.Agents.VmState.Running);
         output.WriteLine($"{decider} decided the move and was SIGKILLed while the imac kept silent; the 4 s prepare timeout fired on the other node " +
                          $"and the move was given up {failedAfter.TotalSeconds:0.0} s after the kill; timeline: {string.Join(", ", timeline)}");
-    }
-
-    private static async Task<int> HostsOnlineAsync(ServerProcess server)
-    {
-        using var http = new HttpClient { BaseAddress = server.BaseAddress };
-        using var house = JsonDocument.Parse(await http.GetStringAsync(new Uri("/api/house", UriKind.Relative)));
-        return house.RootElement.GetProperty("hosts").EnumerateArray().Count(h => h.GetProperty("agent_online").GetBoolean());
-    }
-
-    private static async Task<List<string>> TimelineAsync(ServerProcess server)
-    {
-        using var http = new HttpClient { BaseAddress = server.BaseAddress };
-        using var timeline = JsonDocument.Parse(await http.GetStringAsync(new Uri("/api/users/alice/timeline", UriKind.Relative)));
-        return timeline.RootElement.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("kind").GetString()!).ToList();
     }
 
     /// <summary>The node header of alice's events of one kind (Marten's snake_case event type name).</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using System.Text.Json;
 using Presence.Server.Hosting;
 
 namespace Presence.Server.Tests.Infrastructure;
@@ -103,6 +104,22 @@ public sealed class ServerProcess : IAsyncDisposable
             await Task.Delay(TimeSpan.FromMilliseconds(200));
         }
         throw new TimeoutException($"The server's /health did not answer 200 within {timeout}:\n{Output}");
+    }
+
+    /// <summary>How many computers this server sees with their agent online (its /api/house).</summary>
+    public async Task<int> HostsOnlineAsync()
+    {
+        using var http = new HttpClient { BaseAddress = BaseAddress };
+        using var house = JsonDocument.Parse(await http.GetStringAsync(new Uri("/api/house", UriKind.Relative)));
+        return house.RootElement.GetProperty("hosts").EnumerateArray().Count(h => h.GetProperty("agent_online").GetBoolean());
+    }
+
+    /// <summary>The kinds of a user's timeline entries, newest first, as this server tells them.</summary>
+    public async Task<List<string>> TimelineAsync(string user)
+    {
+        using var http = new HttpClient { BaseAddress = BaseAddress };
+        using var timeline = JsonDocument.Parse(await http.GetStringAsync(new Uri($"/api/users/{user}/timeline", UriKind.Relative)));
+        return timeline.RootElement.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("kind").GetString()!).ToList();
     }
 
     /// <summary>SIGKILL: no shutdown hooks, no flush; what a power cut or the OOM killer does.</summary>
