@@ -161,7 +161,13 @@ public sealed class DemoHouse : IAsyncDisposable
         PresenceApp.ConfigureServices(builder, connectionString, clock);
         // One process owns this database: no leader election to wait for.
         builder.Services.RunWolverineInSoloMode();
-        // No faster poll of Wolverine's scheduled messages: waits fire on time from memory (Users.Configuration).
+        // Settling waits are durable scheduled messages; Wolverine looks for due ones every 5 s by default, which
+        // would dwarf the demo's hold-downs.
+        builder.Services.ConfigureWolverine(opts =>
+        {
+            opts.Durability.ScheduledJobFirstExecution = TimeSpan.FromMilliseconds(100);
+            opts.Durability.ScheduledJobPollingTime = TimeSpan.FromMilliseconds(100);
+        });
         var app = builder.Build();
         PresenceApp.MapEndpoints(app);
         Directory.CreateDirectory(shared);
