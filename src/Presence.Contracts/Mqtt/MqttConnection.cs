@@ -43,6 +43,7 @@ public sealed class MqttConnection : IAsyncDisposable
     private readonly CancellationTokenSource stopping = new();
     private IReadOnlyList<string> subscriptions = [];
     private Func<string, byte[], IReadOnlyList<KeyValuePair<string, string>>, Task<bool>>? onMessage;
+    private Func<string, byte[], ValueTask<Task<bool>>>? onMessageTaken;
     private Func<Task>? onConnected;
     private Task background = Task.CompletedTask;
     private bool failing;
@@ -93,6 +94,13 @@ public sealed class MqttConnection : IAsyncDisposable
 
     /// <summary>As <see cref="OnMessage(Func{string, byte[], Task{bool}})"/>, with the message's MQTT 5 user properties (in order, repeats kept).</summary>
     public void OnMessage(Func<string, byte[], IReadOnlyList<KeyValuePair<string, string>>, Task<bool>> handler) => onMessage = handler;
+
+    /// <summary>
+    /// A handler that answers twice: the outer task once it has taken the message (then the next one is delivered, so
+    /// messages are taken in the order the broker sent them), the inner once the message is done with (then it is
+    /// acknowledged). Many messages can be on their way at once, e.g. to be stored together in one transaction.
+    /// </summary>
+    public void OnMessageTaken(Func<string, byte[], ValueTask<Task<bool>>> handler) => onMessageTaken = handler;
 
     /// <summary>Runs after every successful connect and subscribe: publish what others must know (retained status…).</summary>
     public void OnConnected(Func<Task> announce) => onConnected = announce;
@@ -286,6 +294,27 @@ public sealed class MqttConnection : IAsyncDisposable
     private async Task ReceiveAsync(MqttApplicationMessageReceivedEventArgs e)
     {
         e.AutoAcknowledge = false;
+        if (onMessageTaken is { } take)
+        {
+            Task<bool> finished;
+            try
+            {
+                finished = await take(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload.ToArray());
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                logger.LogError(ex, "MQTT {Name}: taking {Topic} failed; it stays unacknowledged", name, e.ApplicationMessage.Topic);
+                return;
+            }
+
+            _ = AcknowledgeWhenDoneAsync(e, finished);
+            return;
+        }
+
         bool done;
         try
         {
@@ -300,6 +329,36 @@ public sealed class MqttConnection : IAsyncDisposable
         catch (Exception ex)
         {
             logger.LogError(ex, "MQTT {Name}: handling {Topic} failed; it stays unacknowledged", name, e.ApplicationMessage.Topic);
+            done = false;
+        }
+
+        if (done)
+        {
+            try
+            {
+                await e.AcknowledgeAsync(CancellationToken.None);
+            }
+            catch (Exception ex)
+            {
+                logger.LogDebug("MQTT {Name}: acknowledging {Topic} failed: {Reason}", name, e.ApplicationMessage.Topic, ex.Message);
+            }
+        }
+    }
+
+    private async Task AcknowledgeWhenDoneAsync(MqttApplicationMessageReceivedEventArgs e, Task<bool> finished)
+    {
+        bool done;
+        try
+        {
+            done = await finished;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogError(ex, "MQTT {Name}: handling {Topic} failed; it stays unacknowledged", name, e.ApplicationMessage.Topic);
+            done = false;
+        }
+        catch (OperationCanceledException)
+        {
             done = false;
         }
 

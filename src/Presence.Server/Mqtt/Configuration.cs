@@ -3,7 +3,9 @@ using Presence.Server.Configuration;
 using Marten;
 using Presence.Server.Hosting;
 using Wolverine;
+using Wolverine.Configuration;
 using Wolverine.ErrorHandling;
+using Wolverine.Runtime.Partitioning;
 
 namespace Presence.Server.Mqtt;
 
@@ -39,9 +41,38 @@ public static class Configuration
         return opts;
     }
 
+    /// <summary>The partitioned local queues of inbound messages: inputs1 … inputs{count}.</summary>
+    public const string InputQueues = "inputs";
+
+    public const int InputQueueCount = 4;
+
     public static WolverineOptions ConfigureMqtt(this WolverineOptions opts)
     {
         opts.LocalQueue(MqttOutbound.Queue).UseDurableInbox().Sequential();
+
+        // Inbound messages are handled in lanes (Lanes): Wolverine's partitioned local queues, each lane's messages
+        // one at a time in the order the bridge stored them, different lanes in parallel. A lane always hashes to the
+        // same queue and, inside it, to the same slot, so unrelated lanes that share a slot wait for each other; more
+        // queues make that rarer, each costs a listener. Durable: the bridge acknowledges a message once its inbox
+        // row is committed, and a crash before it is handled leaves the row for Wolverine's recovery.
+        opts.MessagePartitioning.ByMessage<IArrived>(a => a.Lane)
+            .PublishToPartitionedLocalMessaging(InputQueues, InputQueueCount, t =>
+            {
+                t.MessagesImplementing<IArrived>();
+                t.MaxDegreeOfParallelism = PartitionSlots.Five;
+                t.ConfigureQueues(q => q.UseDurableInbox());
+            });
+
+        // A message the house refuses (unknown user, a host the user may not use...) is refused in its handler, after
+        // the bridge acknowledged it: the emitter still learns why on presence/errors, and nothing is stored or retried.
+        opts.Policies.OnException<MessageRejected>().Discard()
+            .And(async (runtime, lifecycle, e) =>
+            {
+                if (lifecycle.Envelope?.Message is IArrived arrived)
+                {
+                    await runtime.Services.GetRequiredService<Rejections>().RejectAsync(arrived.Topic, e.Message, arrived.Id, runtime.Cancellation);
+                }
+            }, "say why on presence/errors");
         opts.OnException<MqttNotConnectedException>()
             .RetryWithCooldown(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2))
             .Then.ScheduleRetryIndefinitely(TimeSpan.FromSeconds(5));

@@ -1,35 +1,59 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Marten;
 using Microsoft.Extensions.Options;
 using NodaTime;
 using Presence.Contracts.Agents;
 using Presence.Contracts.Mqtt;
-using Presence.Contracts.Requests;
-using Presence.Contracts.Signals;
 using Presence.Contracts.Wire;
+using Presence.Domain.House;
 using Presence.Server.Configuration;
 using Presence.Server.Hosting;
 using Presence.Server.Telemetry;
-using Wolverine;
+using Wolverine.Marten;
 
 namespace Presence.Server.Mqtt;
 
 /// <summary>
-/// The incoming half of the bridge. Each message is validated against the contract, then handed to Wolverine
-/// inline; it is acknowledged to the broker only after the handler's transaction committed (or the message was
-/// rejected), so a crash in between means a redelivery, never a lost signal. Messages are handled one at a time,
-/// which keeps each user's inputs in order.
+/// The incoming half of the bridge. Each message is validated against the contract and, when it is good, stored in
+/// Wolverine's durable inbox; it is acknowledged to the broker only once that row is committed (or the message was
+/// rejected), so a crash in between means a redelivery, never a lost signal. Handling comes after, in Wolverine's
+/// partitioned local queues: one lane per user (or host, <see cref="Lanes"/>), lanes in parallel, each in order.
+/// Messages that arrive while a store is under way wait for it and are then stored together, in one transaction; a
+/// lone message is stored at once (no timer).
 /// </summary>
 public sealed class MqttBridge(
     IOptions<MqttOptions> options,
     IServiceScopeFactory scopes,
+    IDocumentStore store,
+    HousePolicy policy,
+    StoreOutage outage,
     Rejections rejections,
     IClock clock,
     IHostApplicationLifetime lifetime,
     ServerSecret secret,
     ILogger<MqttBridge> logger) : BackgroundService
 {
+    /// <summary>The most messages stored in one transaction.</summary>
+    public const int MaxBatch = 256;
+
+    /// <summary>
+    /// Messages taken but not yet stored. When it is full the bridge stops taking, and the broker holds the rest
+    /// (bounded memory, whatever a flood).
+    /// </summary>
+    private const int MaxWaiting = 4 * MaxBatch;
+
     private readonly MqttConnection connection = ServerSession.Connection("in", options.Value, secret, logger);
     private readonly Topics topics = new(options.Value.TopicRoot);
     private readonly Duration maxSkew = DurationText.Parse(options.Value.MaxSkew, "Mqtt:MaxSkew");
+    private readonly Channel<Pending> waiting = Channel.CreateBounded<Pending>(
+        new BoundedChannelOptions(MaxWaiting) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+
+    private long batches;
+    private long stored;
+
+    /// <summary>Transactions that stored inbound messages, and the messages they stored: their ratio is the batch size.</summary>
+    public (long Batches, long Messages) Stores => (Interlocked.Read(ref batches), Interlocked.Read(ref stored));
 
     /// <summary>Completes once the bridge has connected and subscribed (after the start, so after SignalWarmup): it takes signals.</summary>
     public Task Connected => connection.Connected;
@@ -43,7 +67,12 @@ public sealed class MqttBridge(
     /// </summary>
     public bool IsListening => connection.Connected.IsCompletedSuccessfully && connection.IsConnected;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    private sealed record Pending(Arrived Message, string Kind, CancellationToken Cancellation, Activity? Activity, long Started)
+    {
+        public TaskCompletionSource<bool> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (ServerSession.PlainBeyondLoopback(options.Value))
         {
@@ -64,60 +93,61 @@ public sealed class MqttBridge(
                 string.IsNullOrWhiteSpace(tls.ClientCertificate) ? "" : $", showing the client certificate {tls.ClientCertificate}");
         }
 
+        var storing = Task.Run(() => StoreLoopAsync(stoppingToken), CancellationToken.None);
+
         // Wolverine and Marten must be up before the first message is handed over, and the handlers loaded and the
         // signal path warmed (SignalWarmup, a hosted service that finishes before the host reports started).
         await WaitForStartAsync(stoppingToken);
-        connection.OnMessage((topic, payload) => HandleAsync(topic, payload, stoppingToken));
+        connection.OnMessageTaken((topic, payload) => TakeAsync(topic, payload, stoppingToken));
         connection.Subscribe(topics.ServerSubscriptions);
-        await connection.RunAsync(stoppingToken);
-    }
-
-    /// <summary>Returns true when the message is done with (stored, duplicate or rejected) and may be acknowledged.</summary>
-    public async Task<bool> HandleAsync(string topic, byte[] payload, CancellationToken ct)
-    {
-        // The root of the message's trace: Wolverine's handler span and Marten's commit nest inside it.
-        using var activity = PresenceTelemetry.Source.StartActivity("presence.mqtt.receive", System.Diagnostics.ActivityKind.Consumer);
-        activity?.SetTag("messaging.system", "mqtt").SetTag("messaging.destination.name", topic);
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var (outcome, kind) = ("failed", "unknown");
         try
         {
-            var (handled, stored, k) = await HandleCoreAsync(topic, payload, ct);
-            (outcome, kind) = (stored ? "stored" : handled ? "refused" : "not_acknowledged", k);
-            return handled;
+            await connection.RunAsync(stoppingToken);
         }
         finally
         {
-            activity?.SetTag("presence.kind", kind).SetTag("presence.outcome", outcome);
-            var tags = new System.Diagnostics.TagList { { "presence.kind", kind }, { "presence.outcome", outcome } };
-            PresenceTelemetry.Received.Add(1, tags);
-            PresenceTelemetry.HandleTime.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, tags);
+            await storing;
         }
     }
 
+    /// <summary>Returns true when the message is done with (stored, or rejected) and may be acknowledged.</summary>
+    public async Task<bool> HandleAsync(string topic, byte[] payload, CancellationToken ct) => await await TakeAsync(topic, payload, ct);
+
     /// <summary>
-    /// Handled: may be acknowledged; Stored: handed to Wolverine and committed (or found already stored); Kind: what the
-    /// contract made of it, "unknown" when it could not be read.
+    /// Takes a message: completes once it is read and in line to be stored (in the order messages are taken), with
+    /// the task that says whether it may be acknowledged (true once stored or rejected).
     /// </summary>
-    private async Task<(bool Handled, bool Stored, string Kind)> HandleCoreAsync(string topic, byte[] payload, CancellationToken ct)
+    public async ValueTask<Task<bool>> TakeAsync(string topic, byte[] payload, CancellationToken ct)
     {
+        // The root of the message's trace: Wolverine's handler span and Marten's commit nest inside it.
+        var activity = PresenceTelemetry.Source.StartActivity("presence.mqtt.receive", ActivityKind.Consumer);
+        activity?.SetTag("messaging.system", "mqtt").SetTag("messaging.destination.name", topic);
+        var started = Stopwatch.GetTimestamp();
         var id = InboundId.Read(payload);
-        System.Diagnostics.Activity.Current?.SetTag("presence.message_id", id);
+        activity?.SetTag("presence.message_id", id);
+        string? refusal = null;
+        Inbound? inbound = null;
         if (payload.Length > InboundId.MaxPayloadBytes)
         {
-            await rejections.RejectAsync(topic, $"payload is {payload.Length} bytes; at most {InboundId.MaxPayloadBytes} are accepted", id, ct);
-            return (true, false, "unknown");
+            refusal = $"payload is {payload.Length} bytes; at most {InboundId.MaxPayloadBytes} are accepted";
+        }
+        else
+        {
+            try
+            {
+                inbound = InboundParser.Parse(topics, topic, payload, clock.GetCurrentInstant(), maxSkew);
+            }
+            catch (ContractException e)
+            {
+                refusal = e.Message;
+            }
         }
 
-        Inbound inbound;
-        try
+        if (inbound is null)
         {
-            inbound = InboundParser.Parse(topics, topic, payload, clock.GetCurrentInstant(), maxSkew);
-        }
-        catch (ContractException e)
-        {
-            await rejections.RejectAsync(topic, e.Message, id, ct);
-            return (true, false, "unknown");
+            await rejections.RejectAsync(topic, refusal!, id, ct);
+            Finish(activity, started, "unknown", "refused");
+            return Task.FromResult(true);
         }
 
         if (inbound.Message is AgentEvent answer)
@@ -125,40 +155,145 @@ public sealed class MqttBridge(
             PresenceTelemetry.AnswerReceived(answer.CommandId);
         }
 
-        var (message, kind) = inbound.Message switch
-        {
-            Signal s => ((object)new SignalArrived(topic, s, inbound.At), "signal"),
-            UserRequest r => (new UserRequestArrived(topic, r, inbound.At), "request"),
-            MaintenanceRequest m => (new MaintenanceArrived(topic, m, inbound.At), "maintenance"),
-            AgentStatus s => (new AgentStatusArrived(topic, s, inbound.At), "agent_status"),
-            AgentInventory i => (new AgentInventoryArrived(topic, i, inbound.At), "agent_inventory"),
-            AgentEvent a => (new AgentEventArrived(topic, a, inbound.At), "agent_event"),
-            var other => throw new InvalidOperationException($"no handler for {other.GetType().Name}"),
-        };
+        var message = Arrived.From(inbound, topics.Root, payload, policy);
+        var pending = new Pending(message, KindOf(message), ct, activity, started);
         try
         {
-            // Concurrent writers and a database that is away are retried by Wolverine (StoreRetries), inside this
-            // call: when it returns, the message is stored.
-            await using var scope = scopes.CreateAsyncScope();
-            await scope.ServiceProvider.GetRequiredService<IMessageBus>().InvokeAsync(message, ct);
-            return (true, true, kind);
-        }
-        catch (MessageRejected e)
-        {
-            await rejections.RejectAsync(topic, e.Message, id, ct);
-            return (true, false, kind);
+            await waiting.Writer.WriteAsync(pending, ct);
         }
         catch (Exception) when (ct.IsCancellationRequested)
         {
-            // The server is stopping: whatever failed (Marten wraps a cancelled schema update in its own exception) is
-            // no verdict on the message. Not acknowledged, the broker redelivers it to the next run.
-            return (false, false, kind);
+            Finish(activity, started, pending.Kind, "not_acknowledged");
+            return Task.FromResult(false);
         }
-        catch (Exception e)
+
+        return pending.Done.Task;
+    }
+
+    private static string KindOf(Arrived message) => message switch
+    {
+        SignalArrived => "signal",
+        UserRequestArrived => "request",
+        MaintenanceArrived => "maintenance",
+        AgentStatusArrived => "agent_status",
+        AgentInventoryArrived => "agent_inventory",
+        _ => "agent_event",
+    };
+
+    private static void Finish(Activity? activity, long started, string kind, string outcome)
+    {
+        activity?.SetTag("presence.kind", kind).SetTag("presence.outcome", outcome);
+        activity?.Dispose();
+        var tags = new TagList { { "presence.kind", kind }, { "presence.outcome", outcome } };
+        PresenceTelemetry.Received.Add(1, tags);
+        PresenceTelemetry.HandleTime.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, tags);
+    }
+
+    private static void Complete(Pending pending, bool acknowledge, string outcome)
+    {
+        Finish(pending.Activity, pending.Started, pending.Kind, outcome);
+        pending.Done.TrySetResult(acknowledge);
+    }
+
+    /// <summary>
+    /// Stores what is waiting, all of it in one transaction, as long as the bridge runs. Batches form from what arrived
+    /// while the previous store was under way, never from waiting for more.
+    /// </summary>
+    private async Task StoreLoopAsync(CancellationToken ct)
+    {
+        var batch = new List<Pending>(MaxBatch);
+        try
         {
-            logger.LogError(e, "Handling {Topic} failed for good", topic);
-            await rejections.RejectAsync(topic, $"internal error while handling this message: {e.Message}", id, ct);
-            return (true, false, kind);
+            while (await waiting.Reader.WaitToReadAsync(ct))
+            {
+                while (batch.Count < MaxBatch && waiting.Reader.TryRead(out var next))
+                {
+                    batch.Add(next);
+                }
+
+                await StoreAsync(batch, ct);
+                batch.Clear();
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Stopping: what was not stored stays unacknowledged, and the broker delivers it again to the next run.
+            foreach (var pending in batch)
+            {
+                Complete(pending, false, "not_acknowledged");
+            }
+
+            while (waiting.Reader.TryRead(out var left))
+            {
+                Complete(left, false, "not_acknowledged");
+            }
+        }
+    }
+
+    private async Task StoreAsync(List<Pending> batch, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                var outbox = scope.ServiceProvider.GetRequiredService<IMartenOutbox>();
+                await using var session = store.LightweightSession();
+                outbox.Enroll(session);
+                foreach (var pending in batch)
+                {
+                    // The envelope carries this message's trace into the handler's span.
+                    Activity.Current = pending.Activity;
+                    await outbox.PublishAsync(pending.Message);
+                }
+
+                Activity.Current = null;
+                // One transaction for the whole batch: each message's inbox row. Wolverine enqueues them in their
+                // lanes once it has committed.
+                await session.SaveChangesAsync(ct);
+                Interlocked.Increment(ref batches);
+                Interlocked.Add(ref stored, batch.Count);
+                foreach (var pending in batch)
+                {
+                    Complete(pending, true, "stored");
+                }
+
+                return;
+            }
+            catch (Exception) when (ct.IsCancellationRequested || batch.Any(p => p.Cancellation.IsCancellationRequested))
+            {
+                // The server is stopping: whatever failed (Marten wraps a cancelled command in its own exception) is no
+                // verdict on the messages. Not acknowledged, the broker redelivers them to the next run.
+                foreach (var pending in batch)
+                {
+                    Complete(pending, false, "not_acknowledged");
+                }
+
+                return;
+            }
+            catch (Exception e) when (StoreRetries.IsStoreAway(e))
+            {
+                // Held, and with it everything behind it (the broker keeps the rest), until the database is back.
+                outage.Held(e);
+                if (attempt == 1)
+                {
+                    logger.LogWarning("The database is away ({Reason}): holding the inbound {Kinds} until it can be stored",
+                        StoreOutage.Reason(e), string.Join(", ", batch.GroupBy(p => p.Message.GetType().Name).Select(g => g.Count() == 1 ? g.Key : $"{g.Count()}× {g.Key}")));
+                }
+
+                await Task.Delay(StoreRetries.WhileAway[Math.Min(attempt, StoreRetries.WhileAway.Length) - 1], ct);
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "Storing {Count} inbound messages failed for good", batch.Count);
+                foreach (var pending in batch)
+                {
+                    await rejections.RejectAsync(pending.Message.Topic, $"internal error while storing this message: {e.Message}", pending.Message.Id, ct);
+                    Complete(pending, true, "refused");
+                }
+
+                return;
+            }
         }
     }
 

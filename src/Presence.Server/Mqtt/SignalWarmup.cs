@@ -76,7 +76,7 @@ public sealed class SignalWarmup(
                 var topic = $"{topics.Root}/hosts/{seats[i]}/signals/session";
                 var payload = Encoding.UTF8.GetBytes($$"""{"id":"{{SignalId}}-{{i}}","user":"{{user.Name}}","state":"login","seat":"console"}""");
                 var inbound = InboundParser.Parse(topics, topic, payload, clock.GetCurrentInstant(), maxSkew);
-                var arrived = new SignalArrived(topic, (Signal)inbound.Message, inbound.At);
+                var arrived = new SignalArrived(topics.Root, topic, payload, inbound.At) { Message = inbound.Message };
                 await using var session = store.LightweightSession(SessionOptions.ForTransaction(transaction));
                 await SignalHandler.Handle(arrived, session, policy, clock, node, ct);
                 await session.SaveChangesAsync(ct);

@@ -43,6 +43,27 @@ public sealed class TestServer : IAsyncDisposable
     public IDocumentStore Store => app.Services.GetRequiredService<IDocumentStore>();
     public Rejections Rejections => app.Services.GetRequiredService<Rejections>();
 
+    /// <summary>
+    /// Until the server has taken in each host's agent status (online) and inventory. Inputs from different computers
+    /// are handled in parallel lanes (and MQTT never ordered them across publishers): a test whose login depends on an
+    /// agent's inventory waits for it here rather than on the broker having passed it on.
+    /// </summary>
+    public Task WaitForAgentsAsync(params string[] hosts) =>
+        Eventually.TrueAsync(async () =>
+        {
+            await using var session = Store.QuerySession();
+            foreach (var host in hosts)
+            {
+                var state = await session.LoadAsync<Presence.Domain.Hosts.HostState>(Presence.Domain.Hosts.HostState.StreamId(host));
+                if (state is not { AgentOnline: true, Cpus: > 0 })
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }, $"the server knowing the agents of {string.Join(", ", hosts)}");
+
     /// <summary>Where the HTTP API listens (the test asks for a free port).</summary>
     public Uri BaseAddress => new(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
 

@@ -1,0 +1,135 @@
+using System.Text;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using Presence.Domain.Signals;
+using Presence.Server.Mqtt;
+using Presence.Server.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Presence.Server.Tests.Mqtt;
+
+/// <summary>
+/// Inbound messages are stored by the bridge (acknowledged once their inbox row is committed, several to a
+/// transaction when they come in a burst) and handled in lanes, one per user: different users' inputs in parallel,
+/// each user's in the order they came.
+/// </summary>
+public sealed class handling_inputs_in_lanes(ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly HoldsAlice hold = new();
+    private TestServer server = null!;
+
+    private MqttBridge Bridge => server.Services.GetRequiredService<MqttBridge>();
+
+    public async Task InitializeAsync() =>
+        server = await TestServer.StartAsync(services: s =>
+        {
+            s.ConfigureMarten(o => o.Listeners.Add(hold));
+            TestServer.WithoutSignalWarmup(s);
+        });
+
+    public Task DisposeAsync()
+    {
+        hold.Release();
+        return server.DisposeAsync().AsTask();
+    }
+
+    private async Task<List<string>> EvidenceAsync(string user)
+    {
+        await using var session = server.Store.QuerySession();
+        return (await session.Events.FetchStreamAsync(user)).Select(e => e.Data).OfType<SignalRecorded>().Select(s => s.Evidence.Id).ToList();
+    }
+
+    private Task<bool> SendAsync(string host, string payload) =>
+        Bridge.HandleAsync($"presence/hosts/{host}/signals/idle", Encoding.UTF8.GetBytes(payload), CancellationToken.None);
+
+    [Fact]
+    public async Task a_user_whose_handling_is_held_up_does_not_hold_up_another()
+    {
+        hold.Arm();
+        Assert.True(await SendAsync("imac", """{"id":"alice-1","user":"alice","idle_seconds":5}"""), "alice's signal stored and acknowledged");
+        await hold.Holding.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // Alice's transaction is open and waiting; bob's signal is handled meanwhile.
+        Assert.True(await SendAsync("basement", """{"id":"bob-1","user":"bob","idle_seconds":5}"""), "bob's signal stored and acknowledged");
+        await Eventually.TrueAsync(async () => (await EvidenceAsync("bob")).Contains("bob-1"), "bob's signal handled while alice's is held");
+        Assert.Empty(await EvidenceAsync("alice"));
+
+        hold.Release();
+        await Eventually.TrueAsync(async () => (await EvidenceAsync("alice")).Contains("alice-1"), "alice's signal handled once released");
+        Assert.Equal(0, server.Rejections.Count);
+    }
+
+    [Fact]
+    public async Task each_users_order_is_kept_in_a_burst_of_interleaved_signals()
+    {
+        var count = Drill.Count("PRESENCE_DRILL_LANE_SIGNALS", 60);
+        var users = new[] { ("alice", "imac"), ("bob", "basement"), ("dave", "laptop") };
+        var (batchesBefore, storedBefore) = Bridge.Stores;
+        var emitters = new Dictionary<string, MqttProbe>();
+        foreach (var (_, host) in users)
+        {
+            emitters[host] = await MqttProbe.ConnectAsAsync(server.MqttPort, $"{host}-burst", host);
+        }
+
+        try
+        {
+            // Interleaved and not awaited one by one: the broker holds many at once, so the bridge takes them in bursts.
+            var publishes = new List<Task>();
+            for (var i = 0; i < count; i++)
+            {
+                foreach (var (user, host) in users)
+                {
+                    publishes.Add(emitters[host].PublishAsync($"presence/hosts/{host}/signals/idle",
+                        $$"""{"id":"{{user}}-{{i:D4}}","user":"{{user}}","idle_seconds":{{i}}}"""));
+                }
+            }
+
+            await Task.WhenAll(publishes);
+            foreach (var (user, _) in users)
+            {
+                var expected = Enumerable.Range(0, count).Select(i => $"{user}-{i:D4}").ToList();
+                await Eventually.TrueAsync(async () => (await EvidenceAsync(user)).Count >= count, $"all {count} of {user}'s signals handled", TimeSpan.FromSeconds(120));
+                Assert.Equal(expected, await EvidenceAsync(user));
+            }
+        }
+        finally
+        {
+            foreach (var emitter in emitters.Values)
+            {
+                await emitter.DisposeAsync();
+            }
+        }
+
+        var (batchesAfter, storedAfter) = Bridge.Stores;
+        var (batches, stored) = (batchesAfter - batchesBefore, storedAfter - storedBefore);
+        output.WriteLine($"{count * users.Length} signals of {users.Length} users, interleaved: each user's in order; stored in {batches} transactions ({(double)stored / batches:0.0} a transaction)");
+        Assert.Equal(count * users.Length, stored);
+        Assert.True(batches < stored, $"a burst of {stored} stored in {batches} transactions: one each, no batching");
+        Assert.Equal(0, server.Rejections.Count);
+    }
+
+    /// <summary>Once armed, holds the next transaction that appends to alice's stream open until released.</summary>
+    private sealed class HoldsAlice : DocumentSessionListenerBase
+    {
+        private readonly TaskCompletionSource released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource holding = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int armed;
+
+        public Task Holding => holding.Task;
+
+        public void Arm() => armed = 1;
+
+        public void Release() => released.TrySetResult();
+
+        public override async Task BeforeSaveChangesAsync(IDocumentSession session, CancellationToken token)
+        {
+            if (Volatile.Read(ref armed) == 0 || !session.PendingChanges.Streams().Any(s => s.Key == "alice") || Interlocked.Exchange(ref armed, 0) == 0)
+            {
+                return;
+            }
+
+            holding.TrySetResult();
+            await released.Task;
+        }
+    }
+}
