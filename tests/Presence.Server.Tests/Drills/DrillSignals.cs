@@ -32,6 +32,25 @@ public static class DrillSignals
         }
     }
 
+    /// <summary>The drill's signal ids in alice's stream in the order stored, duplicates included, read with SQL from a database a server process uses.</summary>
+    public static async Task<List<string>> StoredAsync(string connectionString)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(
+            "select data::text from presence.mt_events where stream_id = 'alice' order by seq_id", connection);
+        var ids = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(reader.GetString(0));
+            if (json.RootElement.TryGetProperty("Evidence", out var evidence) && evidence.GetProperty("Id").GetString() is { } id && id.StartsWith("drill-", StringComparison.Ordinal))
+                ids.Add(id);
+        }
+
+        return ids;
+    }
+
     /// <summary>Waits until all <paramref name="count"/> are stored, for as long as the server keeps storing; fails naming the missing ones when it stalls.</summary>
     public static async Task<List<string>> StoredWhileProgressingAsync(IDocumentStore store, int count)
     {

@@ -206,23 +206,7 @@ public sealed class two_server_nodes_one_killed(ITestOutputHelper output) : IAsy
         return stored;
     }
 
-    private async Task<List<string>> StoredAsync()
-    {
-        await using var connection = new NpgsqlConnection(database);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(
-            "select data::text from presence.mt_events where stream_id = 'alice' order by seq_id", connection);
-        var ids = new List<string>();
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            using var json = JsonDocument.Parse(reader.GetString(0));
-            if (json.RootElement.TryGetProperty("Evidence", out var evidence) && evidence.GetProperty("Id").GetString() is { } id && id.StartsWith("drill-", StringComparison.Ordinal))
-                ids.Add(id);
-        }
-
-        return ids;
-    }
+    private Task<List<string>> StoredAsync() => DrillSignals.StoredAsync(database);
 
     private async Task<Dictionary<string, int>> NodesOfAsync()
     {

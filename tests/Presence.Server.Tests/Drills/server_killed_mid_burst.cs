@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using Presence.Server.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Presence.Server.Tests.Drills;
+
+/// <summary>
+/// Drill (issue 11 §6): the server process is SIGKILLed while a burst of signals comes in, and a new one starts on
+/// the same database, broker session and folder. The bridge acknowledges a signal once its inbox row is committed and
+/// handles it afterwards, so at the kill some signals are stored but not yet handled (Wolverine's inbox recovery
+/// must handle them), some taken but not yet stored (unacknowledged: mosquitto delivers them again), and the rest
+/// still at mosquitto. Every one must be handled, each exactly once.
+/// </summary>
+[Trait("Category", "Drill")]
+public sealed class server_killed_mid_burst(ITestOutputHelper output) : IAsyncLifetime
+{
+    private static readonly int Count = Drill.Count("PRESENCE_DRILL_BURST_SIGNALS", 300);
+
+    private ExternalBroker broker = null!;
+    private string database = null!;
+    private string directory = null!;
+    private readonly List<ServerProcess> servers = [];
+
+    public async Task InitializeAsync()
+    {
+        broker = await ExternalBroker.StartAsync();
+        database = await PostgresCluster.NewDatabaseAsync("drill_burst");
+        directory = PostgresCluster.NewScratchDirectory("drill-burst");
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var server in servers)
+        {
+            await server.DisposeAsync();
+        }
+
+        await broker.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task every_signal_of_the_burst_is_handled_once_after_the_restart()
+    {
+        servers.Add(await ServerProcess.StartAsync(database, broker, directory, "drill"));
+        await using var emitter = await MqttProbe.ConnectAsync(broker, "imac-emitter", "imac");
+        var burst = Stopwatch.StartNew();
+        var publishes = new List<Task>();
+        for (var i = 0; i < Count; i++)
+        {
+            publishes.Add(emitter.PublishAsync(DrillSignals.Topic, DrillSignals.Payload(i)));
+        }
+
+        await Task.WhenAll(publishes);
+        // Mid-burst: the broker has them all, the server has handled some.
+        await Eventually.TrueAsync(async () => (await DrillSignals.StoredAsync(database)).Count > 0, "the first signals of the burst handled");
+        servers[0].Kill();
+        var handledBeforeKill = (await DrillSignals.StoredAsync(database)).Count;
+        var kill = Stopwatch.StartNew();
+
+        servers.Add(await ServerProcess.StartAsync(database, broker, directory, "drill"));
+        await Eventually.TrueAsync(async () => (await DrillSignals.StoredAsync(database)).Count >= Count,
+            $"all {Count} signals handled after the restart", TimeSpan.FromSeconds(180));
+        var stored = await DrillSignals.StoredAsync(database);
+        var inOrder = stored.SequenceEqual(stored.Order());
+        output.WriteLine($"{Count} sent in one burst; {handledBeforeKill} handled when the server was SIGKILLed; all {stored.Count} handled " +
+                         $"{kill.Elapsed.TotalSeconds:0.0} s after the kill ({stored.Distinct().Count()} distinct, in the order sent: {inOrder}); burst to end {burst.Elapsed.TotalSeconds:0.0} s");
+        Assert.True(handledBeforeKill < Count, "the whole burst was handled before the kill: the drill killed nothing mid-burst");
+        Assert.Equal(Enumerable.Range(0, Count).Select(DrillSignals.IdOf).Order(), stored.Order());
+    }
+}
