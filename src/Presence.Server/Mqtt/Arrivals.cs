@@ -4,7 +4,6 @@ using Presence.Contracts.Agents;
 using Presence.Contracts.Requests;
 using Presence.Contracts.Signals;
 using Presence.Contracts.Wire;
-using Presence.Domain.House;
 
 namespace Presence.Server.Mqtt;
 
@@ -26,20 +25,23 @@ public interface IArrived
 /// broker delivered them; different lanes run in parallel (Wolverine's partitioned local queues, Configuration).
 /// </summary>
 /// <remarks>
-/// Why these keys: what a user's saga decides depends on the order of that user's inputs, so everything that names
-/// a user (their signals, requests, and the agents' answers about their VM) is in the user's lane. What is about a
-/// computer alone (lid, Wi-Fi, power, agent status and inventory, maintenance) is in the host's lane: the host's own
-/// stream must take those in the order the computer sent them. Such a message also reaches the sagas of the users
-/// the host concerns, beside those users' own lanes; there FetchForWriting's optimistic concurrency and StoreRetries
-/// settle it (the loser decides again on the stream as it now is), as they already did for timeouts and other nodes.
-/// Keying host messages by user instead would need the house loaded in the bridge to fan them out, and keying
-/// everything by host would serialize a whole house behind its one server.
+/// Why these keys. What a user's saga decides depends on the order of that user's inputs, so a user's signals and
+/// requests are in the user's lane: those are most of the traffic (idle, session), and users run in parallel.
+/// Everything else (what agents say: status, inventory, answers to commands; signals about a computer alone: lid,
+/// Wi-Fi, power; maintenance) is in one house lane, in the order the broker delivered it, as all of it was before:
+/// a decision reads the whole house, and an agent's answer, its inventory and another agent's status must not
+/// overtake each other (a drill caught a VM's new home, reported by one agent, missed by the decision taken on the
+/// other agent coming back, when each host had a lane of its own). A house-lane message that reaches a user's saga
+/// runs beside that user's own lane; there FetchForWriting's optimistic concurrency and StoreRetries settle it (the
+/// loser decides again on the stream as it now is), as they already did for timeouts and for other server nodes.
+/// Inputs from different publishers were never ordered by MQTT itself.
 /// </remarks>
 public static class Lanes
 {
     public static string User(string user) => "user:" + user;
 
-    public static string Host(string host) => "host:" + host;
+    /// <summary>The one lane of what agents say and what is about a computer alone.</summary>
+    public const string House = "house";
 }
 
 /// <summary>
@@ -65,14 +67,14 @@ public abstract record Arrived(string Root, string Topic, byte[] Payload, Instan
     [JsonIgnore] public abstract string Lane { get; }
 
     /// <summary>What the bridge hands to Wolverine for a message it read: one message type per kind of inbound topic.</summary>
-    public static Arrived From(Inbound inbound, string root, byte[] payload, HousePolicy policy) => inbound.Message switch
+    public static Arrived From(Inbound inbound, string root, byte[] payload) => inbound.Message switch
     {
         Signal => new SignalArrived(root, inbound.Topic, payload, inbound.At) { Message = inbound.Message },
         UserRequest => new UserRequestArrived(root, inbound.Topic, payload, inbound.At) { Message = inbound.Message },
         MaintenanceRequest => new MaintenanceArrived(root, inbound.Topic, payload, inbound.At) { Message = inbound.Message },
         AgentStatus => new AgentStatusArrived(root, inbound.Topic, payload, inbound.At) { Message = inbound.Message },
         AgentInventory => new AgentInventoryArrived(root, inbound.Topic, payload, inbound.At) { Message = inbound.Message },
-        AgentEvent e => new AgentEventArrived(root, inbound.Topic, payload, inbound.At, policy.OwnerOfVm(e.Vm)?.Name) { Message = inbound.Message },
+        AgentEvent => new AgentEventArrived(root, inbound.Topic, payload, inbound.At) { Message = inbound.Message },
         var other => throw new InvalidOperationException($"no handler for {other.GetType().Name}"),
     };
 }
@@ -83,7 +85,7 @@ public sealed record SignalArrived(string Root, string Topic, byte[] Payload, In
 
     [JsonIgnore] public override string? Id => Signal.Id;
 
-    [JsonIgnore] public override string Lane => Signal.User is { } user ? Lanes.User(user) : Lanes.Host(Signal.Host);
+    [JsonIgnore] public override string Lane => Signal.User is { } user ? Lanes.User(user) : Lanes.House;
 }
 
 public sealed record UserRequestArrived(string Root, string Topic, byte[] Payload, Instant At) : Arrived(Root, Topic, Payload, At)
@@ -101,7 +103,7 @@ public sealed record MaintenanceArrived(string Root, string Topic, byte[] Payloa
 
     [JsonIgnore] public override string? Id => Request.Id;
 
-    [JsonIgnore] public override string Lane => Lanes.Host(Request.Host);
+    [JsonIgnore] public override string Lane => Lanes.House;
 }
 
 public sealed record AgentStatusArrived(string Root, string Topic, byte[] Payload, Instant At) : Arrived(Root, Topic, Payload, At)
@@ -110,7 +112,7 @@ public sealed record AgentStatusArrived(string Root, string Topic, byte[] Payloa
 
     [JsonIgnore] public override string? Id => Status.Id;
 
-    [JsonIgnore] public override string Lane => Lanes.Host(Status.Host);
+    [JsonIgnore] public override string Lane => Lanes.House;
 }
 
 public sealed record AgentInventoryArrived(string Root, string Topic, byte[] Payload, Instant At) : Arrived(Root, Topic, Payload, At)
@@ -119,16 +121,14 @@ public sealed record AgentInventoryArrived(string Root, string Topic, byte[] Pay
 
     [JsonIgnore] public override string? Id => Inventory.Id;
 
-    [JsonIgnore] public override string Lane => Lanes.Host(Inventory.Host);
+    [JsonIgnore] public override string Lane => Lanes.House;
 }
 
-/// <param name="Owner">The user whose VM the answer is about (the bridge looks it up in the house); the answer goes
-/// to their saga, so it is in their lane. None for a VM the house does not know: the handler rejects it.</param>
-public sealed record AgentEventArrived(string Root, string Topic, byte[] Payload, Instant At, string? Owner) : Arrived(Root, Topic, Payload, At)
+public sealed record AgentEventArrived(string Root, string Topic, byte[] Payload, Instant At) : Arrived(Root, Topic, Payload, At)
 {
     [JsonIgnore] public AgentEvent Event => (AgentEvent)Message;
 
     [JsonIgnore] public override string? Id => Event.Id;
 
-    [JsonIgnore] public override string Lane => Owner is { } owner ? Lanes.User(owner) : Lanes.Host(Event.Host);
+    [JsonIgnore] public override string Lane => Lanes.House;
 }

@@ -6,7 +6,6 @@ using NodaTime;
 using Presence.Contracts.Agents;
 using Presence.Contracts.Mqtt;
 using Presence.Contracts.Wire;
-using Presence.Domain.House;
 using Presence.Server.Configuration;
 using Presence.Server.Hosting;
 using Presence.Server.Telemetry;
@@ -18,7 +17,7 @@ namespace Presence.Server.Mqtt;
 /// The incoming half of the bridge. Each message is validated against the contract and, when it is good, stored in
 /// Wolverine's durable inbox; it is acknowledged to the broker only once that row is committed (or the message was
 /// rejected), so a crash in between means a redelivery, never a lost signal. Handling comes after, in Wolverine's
-/// partitioned local queues: one lane per user (or host, <see cref="Lanes"/>), lanes in parallel, each in order.
+/// partitioned local queues: one lane per user and one for the house (<see cref="Lanes"/>), lanes in parallel, each in order.
 /// Messages that arrive while a store is under way wait for it and are then stored together, in one transaction; a
 /// lone message is stored at once (no timer).
 /// </summary>
@@ -26,7 +25,6 @@ public sealed class MqttBridge(
     IOptions<MqttOptions> options,
     IServiceScopeFactory scopes,
     IDocumentStore store,
-    HousePolicy policy,
     StoreOutage outage,
     Rejections rejections,
     IClock clock,
@@ -155,7 +153,7 @@ protected override async Task ExecuteAsync(CancellationToken stoppingToken)
             PresenceTelemetry.AnswerReceived(answer.CommandId);
         }
 
-        var message = Arrived.From(inbound, topics.Root, payload, policy);
+        var message = Arrived.From(inbound, topics.Root, payload);
         var pending = new Pending(message, KindOf(message), ct, activity, started);
         try
         {

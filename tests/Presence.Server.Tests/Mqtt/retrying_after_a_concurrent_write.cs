@@ -109,7 +109,7 @@ public sealed class retrying_after_a_concurrent_write : IAsyncLifetime
             var inbound = InboundParser.Parse(new Topics(), topic, bytes, SystemClock.Instance.GetCurrentInstant(), Duration.FromMinutes(5));
             await using var scope = Services.CreateAsyncScope();
             await scope.ServiceProvider.GetRequiredService<IMessageBus>().InvokeAsync(
-                Arrived.From(inbound, "presence", bytes, Services.GetRequiredService<Presence.Domain.House.HousePolicy>()), token);
+                Arrived.From(inbound, "presence", bytes), token);
         }
     }
 }
