@@ -101,6 +101,14 @@ public static partial class UserDecider
             return [];
         }
 
+        // A wait or timeout that no longer mattered leaves no trace even when the house changed meanwhile: each goes
+        // out twice (on time, and a durable backstop that survives a restart), and the copy that arrives after the
+        // saga dropped it is no input at all. The house news waits for the next input that matters.
+        if (record is SettlingWaitRanOut or PhaseTimeoutRanOut && ctx.Events.All(e => e is HouseObserved || ReferenceEquals(e, record)))
+        {
+            return [];
+        }
+
         return ctx.Events;
     }
 

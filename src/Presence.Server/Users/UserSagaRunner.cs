@@ -125,17 +125,18 @@ public static class UserSagaRunner
             outgoing.Add(new SendAgentCommand(command));
         }
 
-        // Settling waits and phase timeouts are durable scheduled messages: they survive a restart, and the saga's
-        // state decides whether one that arrives late still matters. Scheduled as a delay from the decider's `now`,
-        // because Wolverine counts on the wall clock while the decider's time comes from the injected IClock.
+        // Each wait goes out twice (see Configuration.ConfigureUsers): an in-memory copy that fires on time and a durable
+        // one that survives a restart and otherwise arrives after the saga dropped the wait. Scheduled as a delay from
+        // the decider's `now`, because Wolverine counts on the wall clock while the decider's time comes from the
+        // injected IClock.
         foreach (var settling in events.OfType<SettlingStarted>())
         {
-            outgoing.Delay(new SettleUser(input.User, settling.SettleId), Wait(settling.DueAt, now));
+            Schedule(outgoing, new SettleUser(input.User, settling.SettleId), Wait(settling.DueAt, now), durable: true);
         }
 
         foreach (var timeout in events.OfType<PhaseTimeoutScheduled>())
         {
-            outgoing.Delay(new PhaseTimeoutDue(input.User, timeout.MoveId, timeout.Phase), Wait(timeout.DueAt, now));
+            Schedule(outgoing, new PhaseTimeoutDue(input.User, timeout.MoveId, timeout.Phase), Wait(timeout.DueAt, now), durable: Phases.CanHang(timeout.Phase));
         }
 
         outgoing.Add(new PublishUserState(input.User));
@@ -155,6 +156,15 @@ public static class UserSagaRunner
         return new HouseSnapshot(policy.Hosts
             .Select(h => byName.TryGetValue(h.Name, out var host) ? host.ToFacts() : HostFacts.Unknown(h.Name))
             .ToList()).Normalised();
+    }
+
+    private static void Schedule<T>(OutgoingMessages outgoing, T message, TimeSpan wait, bool durable) where T : notnull
+    {
+        outgoing.ToEndpoint(message, Configuration.OnTimeQueue, new DeliveryOptions { ScheduleDelay = wait });
+        if (durable)
+        {
+            outgoing.Delay(message, wait + Configuration.BackstopAfter);
+        }
     }
 
     private static TimeSpan Wait(Instant due, Instant now) => due > now ? (due - now).ToTimeSpan() : TimeSpan.Zero;
