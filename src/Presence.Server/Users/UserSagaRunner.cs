@@ -167,5 +167,11 @@ public static class UserSagaRunner
         }
     }
 
-    private static TimeSpan Wait(Instant due, Instant now) => due > now ? (due - now).ToTimeSpan() : TimeSpan.Zero;
+    /// <summary>
+    /// The delay until <paramref name="due"/>, rounded up to whole milliseconds plus one: Wolverine's in-memory copy waits
+    /// with Task.Delay, whose timer counts whole milliseconds and may fire up to one early; a wait that arrives before
+    /// it is due does nothing (UserDecider.NotYetDue), and only the backstop would run it, a second later.
+    /// </summary>
+    private static TimeSpan Wait(Instant due, Instant now) =>
+        due > now ? TimeSpan.FromMilliseconds(Math.Ceiling((due - now).TotalMilliseconds) + 1) : TimeSpan.Zero;
 }
