@@ -131,12 +131,12 @@ public static class UserSagaRunner
         // injected IClock.
         foreach (var settling in events.OfType<SettlingStarted>())
         {
-            Schedule(outgoing, new SettleUser(input.User, settling.SettleId), Wait(settling.DueAt, now), durable: true);
+            Schedule(outgoing, new SettleUser(input.User, settling.SettleId, settling.DueAt), Wait(settling.DueAt, now), durable: true);
         }
 
         foreach (var timeout in events.OfType<PhaseTimeoutScheduled>())
         {
-            Schedule(outgoing, new PhaseTimeoutDue(input.User, timeout.MoveId, timeout.Phase), Wait(timeout.DueAt, now), durable: Phases.CanHang(timeout.Phase));
+            Schedule(outgoing, new PhaseTimeoutDue(input.User, timeout.MoveId, timeout.Phase, timeout.DueAt), Wait(timeout.DueAt, now), durable: Phases.CanHang(timeout.Phase));
         }
 
         outgoing.Add(new PublishUserState(input.User));
@@ -168,10 +168,25 @@ public static class UserSagaRunner
     }
 
     /// <summary>
-    /// The delay until <paramref name="due"/>, rounded up to whole milliseconds plus one: Wolverine's in-memory copy waits
-    /// with Task.Delay, whose timer counts whole milliseconds and may fire up to one early; a wait that arrives before
-    /// it is due does nothing (UserDecider.NotYetDue), and only the backstop would run it, a second later.
+    /// A wait or timeout whose on-time copy came before it was due waits the rest on the same queue, and the saga is not
+    /// touched (the decider would ignore it: UserDecider.NotYetDue). Wolverine's in-memory copy waits with Task.Delay,
+    /// which here fired early for 76 of 300 delays, by up to 4.4 ms (measured on this box, .NET 10). Null when it is
+    /// due, or when it carries no due time (one scheduled before it did).
     /// </summary>
+    public static OutgoingMessages? WaitTheRest<T>(T message, Instant? due, IClock clock) where T : notnull
+    {
+        var now = clock.GetCurrentInstant();
+        if (due is not { } at || at <= now)
+        {
+            return null;
+        }
+
+        var outgoing = new OutgoingMessages();
+        outgoing.ToEndpoint(message, Configuration.OnTimeQueue, new DeliveryOptions { ScheduleDelay = Wait(at, now) });
+        return outgoing;
+    }
+
+    /// <summary>The delay until <paramref name="due"/>, rounded up to whole milliseconds plus one (timers count whole ones).</summary>
     private static TimeSpan Wait(Instant due, Instant now) =>
         due > now ? TimeSpan.FromMilliseconds(Math.Ceiling((due - now).TotalMilliseconds) + 1) : TimeSpan.Zero;
 }
