@@ -1,4 +1,6 @@
+using Presence.Domain.Audit;
 using Presence.Domain.Seating;
+using Presence.Domain.Tests.Audit;
 using Presence.Domain.Words;
 using static Presence.Domain.Signals.EvidenceDetails;
 using static Presence.Domain.Tests.Support.TheHouse;
@@ -186,5 +188,21 @@ public class when_home_assistant_says_where_she_is
 
         Assert.Equal("room near imac by alice (room=office), from Home Assistant's sensor.alice_room, weak",
             EventText.Of((IDomainEvent)s.The<SignalRecorded>()));
+    }
+
+    [Fact]
+    public void explain_tells_the_move_came_from_home_assistant_and_which_entity()
+    {
+        var s = Scenario.AliceOnTheBasementServer()
+            .WithSettings(p => p with { TimeZone = Berlin })
+            .Given(InRoom("office", Imac));
+        var decision = s.InHistory<PlacementDecided>();
+
+        var story = AuditTrail.History(s, Berlin).Explain(decision.DecisionId);
+
+        var signal = Assert.Single(story.Signals);
+        Assert.False(signal.Late);
+        Assert.Contains("room near imac by alice (room=office), from Home Assistant's sensor.alice_room, weak  [ev-1]", story.Text);
+        Assert.Contains("Where alice was: at imac, confidence 60%", story.Text);
     }
 }
