@@ -68,7 +68,10 @@ public static partial class UserDecider
                 OnRequest(ctx, request);
                 break;
             case ObserveEvidence { Evidence: var evidence }:
-                var late = ctx.State.NewestEvidence.TryGetValue(evidence.Host, out var newest) && evidence.At < newest;
+                // Relayed evidence (Home Assistant) carries the time it reached the server, not the computer's own
+                // clock: it is never compared with what the computer's agent said (nor counts in its clock, Evolve).
+                var late = !EvidenceStrength.Relayed(evidence)
+                    && ctx.State.NewestEvidence.TryGetValue(evidence.Host, out var newest) && evidence.At < newest;
                 ctx.Emit(new SignalRecorded(user.Name, evidence, evidence.At, now, input.Seed));
 
                 // Evidence older than what the same computer already told us arrived late (a queued emitter): it
