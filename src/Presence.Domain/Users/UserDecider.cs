@@ -44,9 +44,11 @@ public static partial class UserDecider
             ctx.Emit(new UserEnrolled(user.Name, user.Vm, user.HomeHost, policy.Version, now));
         }
 
-        if (!ctx.House.SameAs(ctx.State.House))
+        // Only what changed is recorded: a house of fifty computers is not copied into the stream at every decision.
+        var (changed, gone) = HouseMarks.Diff(ctx.State.Hosts, ctx.House);
+        if (changed.Count > 0 || gone.Count > 0)
         {
-            ctx.Emit(new HouseObserved(user.Name, ctx.House.Hosts, now));
+            ctx.Emit(new HouseChanged(user.Name, changed, gone, now));
         }
 
         // Non-evidence inputs are recorded before the decider acts on them, and kept only if something changed (below).

@@ -208,6 +208,7 @@ public static class PresenceApp
                 opts.UseSystemTextJsonForSerialization(EnumStorage.AsString, configure: j => j.ConfigureForNodaTime(DateTimeZoneProviders.Tzdb));
                 opts.Events.StreamIdentity = StreamIdentity.AsString;
                 opts.ConfigureUsers().ConfigureAgents().ConfigureDashboard().ConfigureAudit().ConfigureMqtt().ConfigureSigning().ConfigureIdentities();
+                opts.IndexSagasByHost();
                 // The whole schema is created or updated once, at start, before anything is served (below); no lazy
                 // per-type check or DDL may run later while a signal waits for it. So every document type the
                 // server reads or writes must be registered above (Schema.For or a projection): one that is not

@@ -1,0 +1,37 @@
+using Marten;
+using Marten.Linq.MatchesSql;
+using Presence.Domain.Users;
+using Weasel.Postgresql.Tables;
+
+namespace Presence.Server.Users;
+
+/// <summary>
+/// Finds the sagas news about a host may concern without reading every saga of the house: each saga document keeps
+/// the hosts it has anything on (<see cref="UserSaga.Involves"/>, the rule's own list in <see cref="HostNews"/>) in a
+/// column of its own with a GIN index, and a query asks for the sagas whose list contains the host. It only
+/// pre-selects; <see cref="HostNews"/> still decides whom the news concerns.
+/// </summary>
+public static class SagaIndex
+{
+    public static StoreOptions IndexSagasByHost(this StoreOptions opts)
+    {
+        // A duplicated text[] column, not the jsonb: Marten writes it with every upsert of the document, in the same
+        // statement, and a GIN index answers `involves @> array[host]` without touching other rows.
+        opts.Schema.For<UserSaga>().Duplicate(s => s.Involves, pgType: "text[]", configure: i => i.Method = IndexMethod.gin);
+        return opts;
+    }
+
+    /// <summary>
+    /// The sagas involved with <paramref name="host"/>, and those of <paramref name="alsoUsers"/>. Marten's LINQ turns
+    /// `Involves.Contains(host)` into `host = ANY(involves)`, which no index answers, so the containment is written
+    /// out (MatchesSql, the documented way to add raw SQL to a LINQ query).
+    /// </summary>
+    public static async Task<IReadOnlyList<UserSaga>> InvolvingAsync(
+        IQuerySession session, string host, IReadOnlyCollection<string> alsoUsers, CancellationToken ct)
+    {
+        string[] hosts = [host];
+        return alsoUsers.Count == 0
+            ? await session.Query<UserSaga>().Where(s => s.MatchesSql("involves @> ?", hosts)).ToListAsync(ct)
+            : await session.Query<UserSaga>().Where(s => s.MatchesSql("(involves @> ? or id = any(?))", hosts, alsoUsers.ToArray())).ToListAsync(ct);
+    }
+}
