@@ -45,7 +45,7 @@ public static partial class UserDecider
         }
 
         // Only what changed is recorded: a house of fifty computers is not copied into the stream at every decision.
-        var (changed, gone) = HouseMarks.Diff(ctx.State.Hosts, ctx.House);
+        var (changed, gone) = ctx.State.HouseSeen.Diff(ctx.House);
         if (changed.Count > 0 || gone.Count > 0)
         {
             ctx.Emit(new HouseChanged(user.Name, changed, gone, now));

@@ -113,10 +113,10 @@ public sealed record UserSaga
     public string? CarryingOutStartedBy { get; init; }
 
     /// <summary>
-    /// What the saga knows of each host (a fingerprint of its facts, its agent online, the VMs it runs), in name order:
-    /// enough to record only what of the house changed, and small, where the whole house's facts were not.
+    /// What the saga knows of the house (a fingerprint per host, the agents offline, where each VM runs): enough to
+    /// record only what of the house changed, and small, where the whole house's facts were not.
     /// </summary>
-    public IReadOnlyList<HostMark> Hosts { get; init; } = [];
+    public HouseSeen HouseSeen { get; init; } = HouseSeen.Empty;
     public int Decisions { get; init; }
     public Instant? LastEvidenceAt { get; init; }
 

@@ -24,14 +24,15 @@ public static class SagaIndex
     /// <summary>
     /// The sagas involved with <paramref name="host"/>, and those of <paramref name="alsoUsers"/>. Marten's LINQ turns
     /// `Involves.Contains(host)` into `host = ANY(involves)`, which no index answers, so the containment is written
-    /// out (MatchesSql, the documented way to add raw SQL to a LINQ query).
+    /// out (MatchesSql, Marten's way to add raw SQL to a LINQ query). Sagas involved with nothing come too: a saga
+    /// stored before the column existed has it filled from its JSON, which had no such list, so it reads empty until
+    /// its next decision rewrites it; reading it costs one document, missing it would lose a move.
     /// </summary>
     public static async Task<IReadOnlyList<UserSaga>> InvolvingAsync(
         IQuerySession session, string host, IReadOnlyCollection<string> alsoUsers, CancellationToken ct)
     {
-        string[] hosts = [host];
         return alsoUsers.Count == 0
-            ? await session.Query<UserSaga>().Where(s => s.MatchesSql("involves @> ?", hosts)).ToListAsync(ct)
-            : await session.Query<UserSaga>().Where(s => s.MatchesSql("(involves @> ? or id = any(?))", hosts, alsoUsers.ToArray())).ToListAsync(ct);
+            ? await session.Query<UserSaga>().Where(s => s.MatchesSql("(involves @> array[?] or involves = '{}')", host)).ToListAsync(ct)
+            : await session.Query<UserSaga>().Where(s => s.MatchesSql("(involves @> array[?] or involves = '{}' or id = any(?))", host, alsoUsers.ToArray())).ToListAsync(ct);
     }
 }

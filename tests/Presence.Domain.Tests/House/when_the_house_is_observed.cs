@@ -53,7 +53,7 @@ public class when_the_house_is_observed
             .Then(typeof(HouseChanged), typeof(SignalRecorded), typeof(SeatChanged));
 
         Assert.Equal(3 * Gib, s.The<HouseChanged>().Hosts.Single(h => h.Name == Imac).MemoryFreeMb);
-        Assert.Equal(HostMark.PrintOf(s.The<HouseChanged>().Hosts.Single(h => h.Name == Imac)), s.State!.Hosts.Host(Imac).Print);
+        Assert.Equal(HouseSeen.PrintOf(s.The<HouseChanged>().Hosts.Single(h => h.Name == Imac)), s.State!.HouseSeen.Prints[Imac]);
     }
 
     [Fact]
