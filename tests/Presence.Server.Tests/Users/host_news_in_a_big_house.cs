@@ -190,7 +190,26 @@ public sealed class host_news_in_a_big_house(ITestOutputHelper output) : IAsyncL
             + $"the whole-house snapshot it embedded before: {snapshot} bytes, so about {document - marks + snapshot} bytes then");
 
         Assert.True(document * 2 < snapshot, $"document {document} bytes, snapshot {snapshot} bytes");
+
+        // What finding whom pc-03's news concerns reads now, against every saga as before; and the host documents
+        // every decision still reads whole (one query).
+        var involved = await SagaIndex.InvolvingAsync(session, Host, HostNewsRunningOn(), CancellationToken.None);
+        var all = await session.Query<UserSaga>().ToListAsync();
+        var bytes = (IEnumerable<UserSaga> sagas) => sagas.Sum(s => server.Store.Options.Serializer().ToJson(s).Length);
+        var hosts = await session.Query<HostState>().ToListAsync();
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        const int Reads = 20;
+        for (var i = 0; i < Reads; i++)
+        {
+            await session.Query<HostState>().ToListAsync();
+        }
+
+        var perRead = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds / Reads;
+        output.WriteLine($"news of {Host} reads {involved.Count} of {all.Count} sagas: {bytes(involved)} bytes of JSON instead of {bytes(all)}");
+        output.WriteLine($"the house's {hosts.Count} host documents: {hosts.Sum(h => server.Store.Options.Serializer().ToJson(h).Length)} bytes of JSON, read in {perRead:0.00} ms");
     }
+
+    private static string[] HostNewsRunningOn() => [Person(1), Person(2), Person(3)];
 
     private async Task<Dictionary<string, long>> VersionsAsync()
     {
