@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 
 namespace Presence.Domain.House;
 
@@ -36,10 +34,27 @@ public sealed record HouseSeen
     /// <summary>The hosts of <paramref name="house"/> whose facts differ from what was seen, and the hosts no longer in it.</summary>
     public (IReadOnlyList<HostFacts> Changed, IReadOnlyList<string> Gone) Diff(HouseSnapshot house)
     {
-        var changed = house.Hosts.Where(h => !Prints.TryGetValue(h.Name, out var print) || print != PrintOf(h)).ToList();
-        var present = house.Hosts.Select(h => h.Name).ToHashSet(StringComparer.Ordinal);
-        var gone = Prints.Keys.Where(n => !present.Contains(n)).Order(StringComparer.Ordinal).ToList();
-        return (changed, gone);
+        // Every decision asks this, and almost always nothing changed: no allocation then but the prints themselves.
+        List<HostFacts>? changed = null;
+        var known = 0;
+        foreach (var host in house.Hosts)
+        {
+            if (Prints.TryGetValue(host.Name, out var print))
+            {
+                known++;
+                if (print == PrintOf(host))
+                {
+                    continue;
+                }
+            }
+
+            (changed ??= []).Add(host);
+        }
+
+        IReadOnlyList<string> gone = known == Prints.Count
+            ? []
+            : [.. Prints.Keys.Where(n => !house.Hosts.Any(h => h.Name == n)).Order(StringComparer.Ordinal)];
+        return (changed ?? [], gone);
     }
 
     /// <summary>What is seen after a change: the changed hosts as they are now, the gone ones forgotten.</summary>
@@ -80,34 +95,62 @@ public sealed record HouseSeen
     }
 
     /// <summary>
-    /// 64 bits of SHA-256 over every fact, each written with its length so no two different hosts read the same: the
-    /// same facts give the same print in every process and on every machine (string.GetHashCode would not).
+    /// A 64-bit FNV-1a hash of every fact, each with its length so no two different hosts feed the same sequence: the
+    /// same facts give the same print in every process and on every machine (string.GetHashCode would not), and it is
+    /// cheap enough to take of every host at every decision. It only tells a change from none; a collision (one in
+    /// 2^64 per change) would leave one change of one host unrecorded until its next.
     /// </summary>
     public static string PrintOf(HostFacts h)
     {
-        var text = new StringBuilder(128);
-        Field(h.Name);
-        Field(h.AgentOnline ? "1" : "0");
-        Field(Number(h.MemoryMb));
-        Field(Number(h.MemoryFreeMb));
-        Field(h.LinkMbps is { } link ? Number(link) : null);
-        Field(h.OnBattery ? "1" : "0");
-        Field(h.BatteryPercent is { } battery ? Number(battery) : null);
-        Field(h.InMaintenance ? "1" : "0");
-        Field(Number(h.Vms.Count));
+        var print = new Fnv();
+        print.Text(h.Name);
+        print.Number(h.AgentOnline ? 1 : 0);
+        print.Number(h.MemoryMb);
+        print.Number(h.MemoryFreeMb);
+        print.Optional(h.LinkMbps);
+        print.Number(h.OnBattery ? 1 : 0);
+        print.Optional(h.BatteryPercent);
+        print.Number(h.InMaintenance ? 1 : 0);
+        print.Number(h.Vms.Count);
         foreach (var vm in h.Vms)
         {
-            Field(vm.Name);
-            Field(Number((int)vm.State));
-            Field(Number(vm.MemoryMb));
-            Field(vm.DisplayUri);
+            print.Text(vm.Name);
+            print.Number((int)vm.State);
+            print.Number(vm.MemoryMb);
+            print.Text(vm.DisplayUri);
         }
 
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())).AsSpan(0, 8));
+        return print.Hash.ToString("x16", CultureInfo.InvariantCulture);
+    }
 
-        void Field(string? value) =>
-            text.Append(value is null ? "-" : Number(value.Length) + ":" + value).Append('|');
+    private struct Fnv()
+    {
+        public ulong Hash { get; private set; } = 14695981039346656037UL;
 
-        static string Number(int n) => n.ToString(CultureInfo.InvariantCulture);
+        public void Number(int value)
+        {
+            var v = (uint)value;
+            for (var i = 0; i < 4; i++)
+            {
+                Hash = (Hash ^ (byte)(v >> (8 * i))) * 1099511628211UL;
+            }
+        }
+
+        public void Optional(int? value)
+        {
+            Number(value is null ? 0 : 1);
+            Number(value ?? 0);
+        }
+
+        /// <summary>-1 for null, then the length, then the characters: "" and null differ, and so do "ab"+"c" and "a"+"bc".</summary>
+        public void Text(string? value)
+        {
+            Number(value?.Length ?? -1);
+            foreach (var c in value ?? "")
+            {
+                Hash = (Hash ^ (byte)c) * 1099511628211UL;
+                Hash = (Hash ^ (byte)(c >> 8)) * 1099511628211UL;
+            }
+        }
     }
 }
