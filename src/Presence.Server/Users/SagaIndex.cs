@@ -28,11 +28,12 @@ public static class SagaIndex
     /// stored before the column existed has it filled from its JSON, which had no such list, so it reads empty until
     /// its next decision rewrites it; reading it costs one document, missing it would lose a move.
     /// </summary>
+    public static IQueryable<UserSaga> Involving(IQuerySession session, string host, IReadOnlyCollection<string> alsoUsers) =>
+        alsoUsers.Count == 0
+            ? session.Query<UserSaga>().Where(s => s.MatchesSql("(involves @> array[?] or involves = '{}')", host))
+            : session.Query<UserSaga>().Where(s => s.MatchesSql("(involves @> array[?] or involves = '{}' or id = any(?))", host, alsoUsers.ToArray()));
+
     public static async Task<IReadOnlyList<UserSaga>> InvolvingAsync(
-        IQuerySession session, string host, IReadOnlyCollection<string> alsoUsers, CancellationToken ct)
-    {
-        return alsoUsers.Count == 0
-            ? await session.Query<UserSaga>().Where(s => s.MatchesSql("(involves @> array[?] or involves = '{}')", host)).ToListAsync(ct)
-            : await session.Query<UserSaga>().Where(s => s.MatchesSql("(involves @> array[?] or involves = '{}' or id = any(?))", host, alsoUsers.ToArray())).ToListAsync(ct);
-    }
+        IQuerySession session, string host, IReadOnlyCollection<string> alsoUsers, CancellationToken ct) =>
+        await Involving(session, host, alsoUsers).ToListAsync(ct);
 }

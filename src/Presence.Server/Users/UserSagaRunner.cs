@@ -71,13 +71,15 @@ public static class UserSagaRunner
 
     /// <summary>
     /// A host's new inventory, for the users whose seat there still shows their VM from where it ran before it moved
-    /// there (<see cref="HostNews.AwaitingLocalDisplay"/>): it may now report the VM's own display address. Only
-    /// sagas involved with that host are read.
+    /// there (<see cref="HostNews.AwaitingLocalDisplay"/>): it may now report the VM's own display address. Every
+    /// agent's inventory comes this way, so only sagas showing something on that host and running there are read,
+    /// found through the index of sagas involved with it.
     /// </summary>
     public static async Task<OutgoingMessages> InventoryChangedAsync(
         IDocumentSession session, HousePolicy policy, IClock clock, ServerNode node, HostState changed, CancellationToken ct)
     {
-        var candidates = await SagaIndex.InvolvingAsync(session, changed.Name, [], ct);
+        var candidates = await SagaIndex.Involving(session, changed.Name, [])
+            .Where(s => s.ShownOn == changed.Name && s.VmHost == changed.Name).ToListAsync(ct);
         var users = HostNews.AwaitingLocalDisplay(changed.Name, policy, candidates);
         if (users.Count == 0)
         {
