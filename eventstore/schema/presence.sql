@@ -490,8 +490,11 @@ CREATE TABLE IF NOT EXISTS presence.mt_doc_usersaga (
     mt_last_modified    timestamp with time zone    NULL DEFAULT (transaction_timestamp()),
     mt_dotnet_type      varchar                     NULL,
     mt_version          bigint                      NOT NULL DEFAULT 0,
+    involves            text[]                      NULL,
 CONSTRAINT pkey_mt_doc_usersaga_id PRIMARY KEY (id)
 );
+
+CREATE INDEX mt_doc_usersaga_idx_involves ON presence.mt_doc_usersaga USING gin (involves);
 CREATE TABLE IF NOT EXISTS presence.mt_doc_usertimeline (
     id                  varchar                     NOT NULL,
     data                jsonb                       NOT NULL,

@@ -230,7 +230,7 @@ public sealed class UserHistory
             }
         }
 
-        return related.Where(e => e.Data is not HouseObserved).OrderBy(e => e.Version).ToList();
+        return related.Where(e => e.Data is not (HouseObserved or HouseChanged)).OrderBy(e => e.Version).ToList();
     }
 
     private List<SignalSeen> Signals(Recorded? decision, IReadOnlyList<string> evidenceIds)

@@ -49,9 +49,11 @@ public static partial class UserDecider
             ctx.Emit(new UserEnrolled(user.Name, user.Vm, user.HomeHost, policy.Version, now));
         }
 
-        if (!ctx.House.SameAs(ctx.State.House))
+        // Only what changed is recorded: a house of fifty computers is not copied into the stream at every decision.
+        var (changed, gone) = ctx.State.HouseSeen.Diff(ctx.House);
+        if (changed.Count > 0 || gone.Count > 0)
         {
-            ctx.Emit(new HouseObserved(user.Name, ctx.House.Hosts, now));
+            ctx.Emit(new HouseChanged(user.Name, changed, gone, now));
         }
 
         // Non-evidence inputs are recorded before the decider acts on them, and kept only if something changed (below).
@@ -112,7 +114,7 @@ public static partial class UserDecider
         // A wait or timeout that no longer mattered leaves no trace even when the house changed meanwhile: each goes
         // out twice (on time, and a durable backstop that survives a restart), and the copy that arrives after the
         // saga dropped it is no input at all. The house news waits for the next input that matters.
-        if (record is SettlingWaitRanOut or PhaseTimeoutRanOut && ctx.Events.All(e => e is HouseObserved || ReferenceEquals(e, record)))
+        if (record is SettlingWaitRanOut or PhaseTimeoutRanOut && ctx.Events.All(e => e is HouseObserved or HouseChanged || ReferenceEquals(e, record)))
         {
             return [];
         }

@@ -13,8 +13,28 @@ namespace Presence.Domain.Users;
 /// </summary>
 public sealed record UserEnrolled(string User, string Vm, string HomeHost, string PolicyVersion, Instant At) : IUserEvent;
 
-/// <summary>The facts about the house a decision was about to use, recorded first so a replay sees them too.</summary>
+/// <summary>
+/// The facts about the whole house a decision was about to use, recorded first so a replay sees them too. No longer
+/// recorded (<see cref="HouseChanged"/> records only what changed); old streams and histories keep theirs and fold
+/// and replay as before.
+/// </summary>
 public sealed record HouseObserved(string User, IReadOnlyList<HostFacts> Hosts, Instant At) : IUserEvent;
+
+/// <summary>
+/// What of the house changed since the saga last looked, recorded before the decision that uses it: the hosts whose
+/// facts differ (each whole, as its agent now tells it) and the hosts gone from the house. The house at any point of
+/// a stream is every such change folded in order (<see cref="Fold"/>), so a replay sees what the decider saw.
+/// </summary>
+public sealed record HouseChanged(string User, IReadOnlyList<HostFacts> Hosts, IReadOnlyList<string> Gone, Instant At) : IUserEvent
+{
+    /// <summary>The house as a stream recorded it, after <paramref name="event"/>: either record of the house moves it on.</summary>
+    public static HouseSnapshot Fold(HouseSnapshot house, object @event) => @event switch
+    {
+        HouseObserved o => new HouseSnapshot(o.Hosts),
+        HouseChanged c => house.With(c.Hosts, c.Gone),
+        _ => house,
+    };
+}
 
 public sealed record LastDecision(string Id, string Rule, string Reason, Instant At);
 
@@ -91,7 +111,12 @@ public sealed record UserSaga
 
     /// <summary>The signal or request that started the story of <see cref="CarryingOut"/>, when one did.</summary>
     public string? CarryingOutStartedBy { get; init; }
-    public HouseSnapshot House { get; init; } = HouseSnapshot.Empty;
+
+    /// <summary>
+    /// What the saga knows of the house (a fingerprint per host, the agents offline, where each VM runs): enough to
+    /// record only what of the house changed, and small, where the whole house's facts were not.
+    /// </summary>
+    public HouseSeen HouseSeen { get; init; } = HouseSeen.Empty;
     public int Decisions { get; init; }
     public Instant? LastEvidenceAt { get; init; }
 
@@ -106,6 +131,12 @@ public sealed record UserSaga
         : SessionMode.ThinClient;
 
     public bool Busy => Migration is not null || Operation is not null;
+
+    /// <summary>
+    /// The hosts this saga has anything on (<see cref="HostNews.HostsInvolved"/>). Stored with the document and
+    /// indexed, so news about a host finds its sagas without reading every one.
+    /// </summary>
+    public IReadOnlyList<string> Involves => HostNews.HostsInvolved(this);
 
     public static UserSaga Start(string user, string? vm) => new() { Id = user, Vm = vm };
 }

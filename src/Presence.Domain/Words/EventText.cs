@@ -23,6 +23,7 @@ public static class EventText
     {
         UserEnrolled u => $"enrolled with {u.Vm}, home {u.HomeHost} (policy {u.PolicyVersion})",
         HouseObserved => "the house changed",
+        HouseChanged c => "the house changed: " + string.Join(", ", c.Hosts.Select(h => h.Name).Concat(c.Gone.Select(g => g + " gone"))),
         SignalRecorded s => Signal(s.Evidence),
         HostSignalRecorded h => Signal(h.Evidence),
         SeatChanged { Seat: { } seat } s when s.PreviousSeat == seat => $"sure now to sit at {seat}, {Wording.Percent(s.Confidence)} sure",

@@ -19,6 +19,7 @@ public static class Configuration
     public static StoreOptions ConfigureUsers(this StoreOptions opts)
     {
         opts.Projections.Add<UserSagaProjection>(ProjectionLifecycle.Inline);
+        opts.IndexSagasByHost();
         return opts;
     }
 

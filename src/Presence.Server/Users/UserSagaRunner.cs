@@ -46,7 +46,7 @@ public static class UserSagaRunner
     public static async Task<OutgoingMessages> ForSeatAsync(
         IDocumentSession session, HousePolicy policy, IClock clock, ServerNode node, Evidence evidence, InputFor input, CancellationToken ct)
     {
-        var sagas = await session.Query<UserSaga>().ToListAsync(ct);
+        var sagas = HostNews.SeatSharedBy(evidence) is { } seat ? await SagaIndex.InvolvingAsync(session, seat, [], ct) : [];
         var users = HostNews.SeatNews(evidence, policy, sagas).Where(u => policy.User(u) is not null).ToList();
         return await RunAsync(session, policy, clock, node, await HouseAsync(session, policy, ct), users, input, ct);
     }
@@ -61,20 +61,25 @@ public static class UserSagaRunner
         HostState? changed = null, bool onlyWaitingOnIt = false)
     {
         var house = await HouseAsync(session, policy, ct, changed);
-        var sagas = await session.Query<UserSaga>().ToListAsync(ct);
+
+        // Only the sagas the rules below may pick: those involved with the host, and those of users whose VM the house
+        // shows running there (who may have no saga yet). Any other saga is concerned by neither rule.
+        var sagas = await SagaIndex.InvolvingAsync(session, host, onlyWaitingOnIt ? [] : HostNews.RunningOn(host, policy, house), ct);
         var users = onlyWaitingOnIt ? HostNews.WaitingOn(host, policy, sagas) : HostNews.Concerns(host, policy, sagas, house);
         return await RunAsync(session, policy, clock, node, house, users, input, ct);
     }
 
     /// <summary>
     /// A host's new inventory, for the users whose seat there still shows their VM from where it ran before it moved
-    /// there (<see cref="HostNews.AwaitingLocalDisplay"/>): it may now report the VM's own display address. Only
-    /// sagas showing something on that host and running there are read.
+    /// there (<see cref="HostNews.AwaitingLocalDisplay"/>): it may now report the VM's own display address. Every
+    /// agent's inventory comes this way, so only sagas showing something on that host and running there are read,
+    /// found through the index of sagas involved with it.
     /// </summary>
     public static async Task<OutgoingMessages> InventoryChangedAsync(
         IDocumentSession session, HousePolicy policy, IClock clock, ServerNode node, HostState changed, CancellationToken ct)
     {
-        var candidates = await session.Query<UserSaga>().Where(s => s.ShownOn == changed.Name && s.VmHost == changed.Name).ToListAsync(ct);
+        var candidates = await SagaIndex.Involving(session, changed.Name, [])
+            .Where(s => s.ShownOn == changed.Name && s.VmHost == changed.Name).ToListAsync(ct);
         var users = HostNews.AwaitingLocalDisplay(changed.Name, policy, candidates);
         if (users.Count == 0)
         {
