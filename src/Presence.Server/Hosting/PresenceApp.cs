@@ -14,6 +14,7 @@ using Presence.Server.Audit;
 using Presence.Server.Configuration;
 using Presence.Server.Dashboard;
 using Presence.Server.Health;
+using Presence.Server.HomeAssistant;
 using Presence.Server.Identities;
 using Presence.Server.Migration;
 using Presence.Server.Mqtt;
@@ -195,6 +196,7 @@ public static class PresenceApp
         services.AddDashboard();
         services.AddMqtt();
         services.AddPlacement();
+        services.AddHomeAssistant(builder.Configuration);
         services.AddSigning();
         services.AddAgents();
         services.AddHealth();
