@@ -18,7 +18,7 @@ public sealed record DeviceConfig(string DeviceId, string Topic, JsonObject Payl
 /// everything entity-specific, availability included, sits inside each component.
 /// Full keys only, no abbreviations and no `~`: HA accepts both, and full keys read in a broker browser.
 /// </summary>
-public static class Discovery
+public static partial class Discovery
 {
     public const string Nowhere = "nowhere";
     public const string Nothing = "nothing";
@@ -215,7 +215,7 @@ public static class Discovery
             ["platform"] = platform,
             ["unique_id"] = uniqueId,
             // HA makes the entity id from it only when the entity is first registered (const.py CONF_DEFAULT_ENTITY_ID).
-            ["default_entity_id"] = $"{platform}.{uniqueId}",
+            ["default_entity_id"] = $"{platform}.{EntityObjectId(uniqueId)}",
             // has_entity_name: HA shows "<device name> <name>" ("Alice Seat", "imac Free memory").
             ["name"] = name,
             ["availability"] = availability,
@@ -239,6 +239,22 @@ public static class Discovery
     };
 
     private static JsonArray Strings(IEnumerable<string> values) => new(values.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray());
+
+    /// <summary>
+    /// An entity id's object part as HA's core.py VALID_ENTITY_ID takes it: [0-9a-z_], no "__", no leading or trailing
+    /// "_". House names may hold "-", which HA would refuse (and with it the whole component).
+    /// </summary>
+    public static string EntityObjectId(string id)
+    {
+        var slug = NotSlug().Replace(id.ToLowerInvariant(), "_");
+        return Underscores().Replace(slug, "_").Trim('_');
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("[^a-z0-9_]")]
+    private static partial System.Text.RegularExpressions.Regex NotSlug();
+
+    [System.Text.RegularExpressions.GeneratedRegex("_{2,}")]
+    private static partial System.Text.RegularExpressions.Regex Underscores();
 
     private static string Capitalised(string name) => name.Length == 0 ? name : char.ToUpperInvariant(name[0]) + name[1..];
 }
