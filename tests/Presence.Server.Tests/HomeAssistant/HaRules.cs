@@ -53,12 +53,14 @@ public static partial class HaRules
     /// </summary>
     public const string TopicBase = "~";
 
-    /// <summary>schemas.py DEVICE_DISCOVERY_SCHEMA (and _MQTT_AVAILABILITY_SCHEMA it extends): no other root key (PREVENT_EXTRA).</summary>
+    /// <summary>
+    /// schemas.py DEVICE_DISCOVERY_SCHEMA (and _MQTT_AVAILABILITY_SCHEMA it extends), a Schema.extend without `extra=`, so
+    /// voluptuous refuses any other root key, `~` included (inferred from the schema, not run in HA: notes §1).
+    /// </summary>
     public static readonly IReadOnlySet<string> DeviceDiscoveryRootKeys = new HashSet<string>
     {
         "device", "components", "origin", "state_topic", "command_topic", "message_expiry_interval", "qos", "encoding",
         "availability", "availability_mode", "availability_template", "availability_topic", "payload_available", "payload_not_available",
-        TopicBase,
     };
 
     /// <summary>schemas.py DEVICE_DISCOVERY_SCHEMA: Required device, components, origin.</summary>
