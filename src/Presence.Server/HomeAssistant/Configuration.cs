@@ -1,4 +1,7 @@
 using JasperFx.Events.Documents;
+using Microsoft.Extensions.Options;
+using Presence.Contracts.Wire;
+using Presence.Server.Configuration;
 using Presence.Server.Hosting;
 
 namespace Presence.Server.HomeAssistant;
@@ -24,6 +27,9 @@ public static class Configuration
             return services;
         }
 
+        services.AddSingleton(sp => new HaTopics(
+            new Topics(sp.GetRequiredService<IOptions<MqttOptions>>().Value.TopicRoot), options.DiscoveryPrefix));
+        services.AddSingleton<HaCommands>();
         services.AddSingleton<HouseChanges>();
         // AddMarten puts every IDocumentCommitListener of the container on the store.
         services.AddSingleton<IDocumentCommitListener>(sp => sp.GetRequiredService<HouseChanges>());

@@ -57,6 +57,14 @@ public sealed partial class HaTopics(Topics topics, string discoveryPrefix)
 
     public string Computer(string host, string key) => $"{Contract.Root}/ha/computer/{host}/{key}";
 
+    /// <summary>The controller identity Home Assistant connects as (CONTRACT §5); only it may publish the command topics.</summary>
+    public const string Controller = "homeassistant";
+
+    /// <summary>Whether <paramref name="topic"/> is one of Home Assistant's command topics under <paramref name="root"/>.</summary>
+    public static bool IsCommand(string root, string topic) =>
+        topic.StartsWith($"{root}/ha/", StringComparison.Ordinal)
+        && (topic.EndsWith("/set", StringComparison.Ordinal) || topic.EndsWith("/press", StringComparison.Ordinal));
+
     /// <summary>A switch's or select's command topic: never retained, by Presence or (HA's default) by Home Assistant.</summary>
     public static string Set(string stateTopic) => stateTopic + "/set";
 

@@ -19,14 +19,16 @@ namespace Presence.Server.HomeAssistant;
 /// they name (retained) and the persons' decision events (not retained).
 /// It has an MQTT connection of its own (a third one, beside the bridge's "in" and "out"): it subscribes to topics
 /// outside Presence's contract (HA's birth message, the retained device configs under the discovery prefix), which
-/// the inbound connection would hand to the contract parser and reject, and which must not queue up in a persistent
+/// the inbound connection would hand to the contract parser and reject, HA's command topics (<see cref="HaCommands"/>),
+/// and which must not queue up in a persistent
 /// session while the server is away (so this session is a clean one); and the durable outbound queue is for
 /// messages decided in a transaction, whereas everything here is recomputed from the projections and re-sent whole
 /// after a reconnect.
 /// </summary>
 public sealed class HomeAssistantPublisher(
     IOptions<MqttOptions> mqtt,
-    HomeAssistantOptions options,
+    HaTopics t,
+    HaCommands commands,
     HousePolicy policy,
     IDocumentStore store,
     HouseChanges changes,
@@ -40,7 +42,6 @@ public sealed class HomeAssistantPublisher(
     /// <summary>The longest wait for retained configs after connecting (Zigbee2MQTT waits 5 s, homeassistant.ts discoverWait).</summary>
     private static readonly TimeSpan ScanAtMost = TimeSpan.FromSeconds(5);
 
-    private readonly HaTopics t = new(new Topics(mqtt.Value.TopicRoot), options.DiscoveryPrefix);
     private readonly MqttConnection connection = ServerSession.Connection("ha", mqtt.Value, secret, logger, persistent: false);
 
     /// <summary>What the broker took last, per topic; only the loop touches it. Cleared to send everything again.</summary>
@@ -63,8 +64,8 @@ public sealed class HomeAssistantPublisher(
     {
         await WaitForStartAsync(stoppingToken);
         configs = Discovery.For(policy, t);
-        connection.Subscribe([t.Birth, t.DeviceConfigs]);
-        connection.OnMessage((topic, payload) => Task.FromResult(Receive(topic, payload, stoppingToken)));
+        connection.Subscribe([t.Birth, t.DeviceConfigs, .. commands.Subscriptions]);
+        connection.OnMessage((topic, payload) => ReceiveAsync(topic, payload, stoppingToken));
         connection.OnConnected(() =>
         {
             // A new connection (the first, or after the broker was away): whatever the broker kept may be gone, and
@@ -78,8 +79,13 @@ public sealed class HomeAssistantPublisher(
         await Task.WhenAll(connection.RunAsync(stoppingToken), LoopAsync(stoppingToken));
     }
 
-    private bool Receive(string topic, byte[] payload, CancellationToken ct)
+    private async Task<bool> ReceiveAsync(string topic, byte[] payload, CancellationToken ct)
     {
+        if (commands.IsCommand(topic))
+        {
+            return await commands.HandleAsync(topic, payload, ct);
+        }
+
         if (topic == t.Birth)
         {
             // HA publishes "online" once its MQTT integration is up again (client.py, after a 5 s discovery cooldown).
