@@ -42,6 +42,12 @@ public sealed class HomeAssistantPublisher(
     /// <summary>The longest wait for retained configs after connecting (Zigbee2MQTT waits 5 s, homeassistant.ts discoverWait).</summary>
     private static readonly TimeSpan ScanAtMost = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// At most ten recomputations a second: under a burst of signals each commit pokes, and what HA shows needs no
+    /// more than that, while every recomputation reads the house (three queries).
+    /// </summary>
+    private static readonly TimeSpan Between = TimeSpan.FromMilliseconds(100);
+
     private readonly MqttConnection connection = ServerSession.Connection("ha", mqtt.Value, secret, logger, persistent: false);
 
     /// <summary>What the broker took last, per topic; only the loop touches it. Cleared to send everything again.</summary>
@@ -131,6 +137,7 @@ public sealed class HomeAssistantPublisher(
     private async Task LoopAsync(CancellationToken ct)
     {
         var retry = false;
+        var failing = false;
         while (!ct.IsCancellationRequested)
         {
             try
@@ -148,6 +155,8 @@ public sealed class HomeAssistantPublisher(
                 }
 
                 retry = !await PublishAsync(ct);
+                failing = false;
+                await Task.Delay(Between, ct);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -155,7 +164,9 @@ public sealed class HomeAssistantPublisher(
             }
             catch (Exception e)
             {
-                logger.LogWarning(e, "Home Assistant: publishing the states failed; trying again");
+                // The store away (an outage drill) fails every attempt: once in the log per outage is enough.
+                logger.Log(failing ? LogLevel.Debug : LogLevel.Warning, e, "Home Assistant: reading the house to publish its states failed; trying again");
+                failing = true;
                 retry = true;
             }
         }
