@@ -194,6 +194,21 @@ public sealed class appearing_in_home_assistant
     }
 
     [Fact]
+    public async Task a_server_that_dies_is_shown_offline_by_its_last_will()
+    {
+        await using var broker = await ExternalBroker.StartAsync();
+        await using var ha = await MqttProbe.ConnectAsync(broker, "ha-will", "homeassistant", "presence/status");
+        await using var server = await ServerProcess.StartAsync(
+            await PostgresCluster.NewDatabaseAsync("ha-will"), broker, PostgresCluster.NewScratchDirectory("ha-will"), "will");
+        await ha.WaitForAsync(r => r.Topic == "presence/status" && r.Json.GetProperty("state").GetString() == "online", what: "presence/status online");
+
+        server.Kill();
+
+        var will = await ha.WaitForAsync(r => r.Topic == "presence/status" && r.Json.GetProperty("state").GetString() == "offline", what: "the last will");
+        Assert.Equal(ServerStatus.Version, will.Json.GetProperty("version").GetString());
+    }
+
+    [Fact]
     public async Task switched_off_it_publishes_nothing_for_home_assistant()
     {
         await using var server = await TestServer.StartAsync(settings: ["--HomeAssistant:Enabled=false"]);
