@@ -64,8 +64,6 @@ public sealed class HomeAssistantPublisher(
     private long lastConfigAt;
     private int birthPending;
 
-    public HaTopics Topics => t;
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await WaitForStartAsync(stoppingToken);

@@ -9,7 +9,9 @@ namespace Presence.Server.HomeAssistant;
 /// </summary>
 public sealed class HouseChanges : IDocumentCommitListener
 {
-    private readonly SemaphoreSlim signal = new(0, 1);
+    // No maximum: a poke racing a timed-out wait may release once more, which costs one spare recomputation.
+    private readonly SemaphoreSlim signal = new(0);
+    private int poked;
 
     public Task AfterCommitAsync(IDocumentSessionOperations session, IDocumentChangeSet commit, CancellationToken token)
     {
@@ -17,19 +19,23 @@ public sealed class HouseChanges : IDocumentCommitListener
         return Task.CompletedTask;
     }
 
-    /// <summary>Wakes the publisher; pokes while it is busy fold into one.</summary>
+    /// <summary>Wakes the publisher; pokes while it is busy fold into one (a commit burst costs no more than one).</summary>
     public void Poke()
     {
-        try
+        if (Interlocked.Exchange(ref poked, 1) == 0)
         {
             signal.Release();
         }
-        catch (SemaphoreFullException)
-        {
-            // Already poked: the next recomputation sees this change too.
-        }
     }
 
-    /// <summary>Waits for a poke, or for <paramref name="atMost"/>; true when poked.</summary>
-    public Task<bool> WaitAsync(TimeSpan atMost, CancellationToken ct) => signal.WaitAsync(atMost, ct);
+    /// <summary>
+    /// Waits for a poke, or for <paramref name="atMost"/>; true when poked. A poke skipped because one was pending came
+    /// after its commit and before this returns, so the reading that follows sees that commit.
+    /// </summary>
+    public async Task<bool> WaitAsync(TimeSpan atMost, CancellationToken ct)
+    {
+        var poke = await signal.WaitAsync(atMost, ct);
+        Interlocked.Exchange(ref poked, 0);
+        return poke;
+    }
 }
