@@ -33,8 +33,11 @@ public static class HaEvents
 
     public static IReadOnlyList<string> Types { get; } = ByKind.Values.Distinct().Order(StringComparer.Ordinal).ToList();
 
-    /// <summary>The payload for a timeline line, or null for one that is bookkeeping (settling waits).</summary>
-    public static byte[]? Payload(TimelineEntry entry)
+    /// <summary>
+    /// The payload for a timeline line, or null for one that is bookkeeping (settling waits). <paramref name="seq"/> is
+    /// the line's number in the user's timeline: two server nodes both send each event, and it tells the copies apart.
+    /// </summary>
+    public static byte[]? Payload(TimelineEntry entry, long seq)
     {
         if (!ByKind.TryGetValue(entry.Kind, out var type))
         {
@@ -47,6 +50,7 @@ public static class HaEvents
             ["kind"] = entry.Kind,
             ["text"] = entry.Text,
             ["at"] = entry.At.ToString(),
+            ["seq"] = seq,
         };
         if (entry.Rule is not null)
         {
@@ -66,10 +70,10 @@ public static class HaEvents
         return System.Text.Encoding.UTF8.GetBytes(payload.ToJsonString());
     }
 
-    /// <summary>The lines a timeline gained since <paramref name="seenVersion"/> (at most the ones it still keeps).</summary>
-    public static IEnumerable<TimelineEntry> Since(UserTimeline timeline, long seenVersion)
+    /// <summary>The lines a timeline gained since <paramref name="seenVersion"/> (at most the ones it still keeps), with their numbers.</summary>
+    public static IEnumerable<(TimelineEntry Entry, long Seq)> Since(UserTimeline timeline, long seenVersion)
     {
         var gained = (int)Math.Min(Math.Max(0, timeline.Version - seenVersion), timeline.Entries.Count);
-        return timeline.Entries.Skip(timeline.Entries.Count - gained);
+        return timeline.Entries.Skip(timeline.Entries.Count - gained).Select((e, i) => (e, timeline.Version - gained + 1 + i));
     }
 }

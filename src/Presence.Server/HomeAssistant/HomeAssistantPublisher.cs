@@ -32,6 +32,7 @@ public sealed class HomeAssistantPublisher(
     HousePolicy policy,
     IDocumentStore store,
     HouseChanges changes,
+    MqttOutbound outbound,
     ServerSecret secret,
     IHostApplicationLifetime lifetime,
     ILogger<HomeAssistantPublisher> logger) : BackgroundService
@@ -60,6 +61,7 @@ public sealed class HomeAssistantPublisher(
     private Dictionary<string, long>? timelineSeen;
     private volatile bool sendAll = true;
     private volatile bool scan;
+    private volatile bool reassert;
     private long connectedAt;
     private long lastConfigAt;
     private int birthPending;
@@ -68,7 +70,7 @@ public sealed class HomeAssistantPublisher(
     {
         await WaitForStartAsync(stoppingToken);
         configs = Discovery.For(policy, t);
-        connection.Subscribe([t.Birth, t.DeviceConfigs, .. commands.Subscriptions]);
+        connection.Subscribe([t.Birth, t.DeviceConfigs, t.Contract.ServerStatus, .. commands.Subscriptions]);
         connection.OnMessage((topic, payload) => ReceiveAsync(topic, payload, stoppingToken));
         connection.OnConnected(() =>
         {
@@ -88,6 +90,19 @@ public sealed class HomeAssistantPublisher(
         if (commands.IsCommand(topic))
         {
             return await commands.HandleAsync(topic, payload, ct);
+        }
+
+        if (topic == t.Contract.ServerStatus)
+        {
+            // Another server node's last will (or its clean stop) says offline while this one runs: every HA entity
+            // would go unavailable. Said again by the loop, not from inside this handler.
+            if (SaysOffline(payload) && outbound.IsConnected)
+            {
+                reassert = true;
+                changes.Poke();
+            }
+
+            return true;
         }
 
         if (topic == t.Birth)
@@ -195,6 +210,20 @@ public sealed class HomeAssistantPublisher(
         }
 
         var ok = true;
+        if (reassert)
+        {
+            reassert = false;
+            if (await TryPublishAsync(t.Contract.ServerStatus, ServerStatus.Payload(online: true), retain: true, ct))
+            {
+                logger.LogInformation("Presence: {Topic} said offline while this server runs (another node stopped); said online again", t.Contract.ServerStatus);
+            }
+            else
+            {
+                reassert = true;
+                ok = false;
+            }
+        }
+
         if (scan)
         {
             scan = false;
@@ -275,9 +304,9 @@ public sealed class HomeAssistantPublisher(
         {
             foreach (var (user, timeline) in timelines)
             {
-                foreach (var entry in HaEvents.Since(timeline, seen.GetValueOrDefault(user)))
+                foreach (var (entry, seq) in HaEvents.Since(timeline, seen.GetValueOrDefault(user)))
                 {
-                    if (HaEvents.Payload(entry) is { } payload)
+                    if (HaEvents.Payload(entry, seq) is { } payload)
                     {
                         events.Add((t.Person(user, Discovery.PersonKeys.Events), payload));
                     }
@@ -303,6 +332,21 @@ public sealed class HomeAssistantPublisher(
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
             logger.LogDebug("Home Assistant: publishing {Topic} failed: {Reason}", topic, e.Message);
+            return false;
+        }
+    }
+
+    private static bool SaysOffline(byte[] payload)
+    {
+        try
+        {
+            using var status = System.Text.Json.JsonDocument.Parse(payload);
+            return status.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+                && status.RootElement.TryGetProperty("state", out var state) && state.ValueKind == System.Text.Json.JsonValueKind.String
+                && state.GetString() == "offline";
+        }
+        catch (System.Text.Json.JsonException)
+        {
             return false;
         }
     }

@@ -209,6 +209,28 @@ public sealed class appearing_in_home_assistant
     }
 
     [Fact]
+    public async Task one_of_two_server_nodes_dying_leaves_presence_online()
+    {
+        await using var broker = await ExternalBroker.StartAsync();
+        var database = await PostgresCluster.NewDatabaseAsync("ha-nodes");
+        var directory = PostgresCluster.NewScratchDirectory("ha-nodes");
+        await using var ha = await MqttProbe.ConnectAsync(broker, "ha-nodes", "homeassistant", "presence/status");
+        await using var a = await ServerProcess.StartAsync(database, broker, directory, "node-a");
+        await using var b = await ServerProcess.StartAsync(database, broker, directory, "node-b");
+        await ha.WaitForAsync(r => r.Topic == "presence/status" && r.Json.GetProperty("state").GetString() == "online", what: "presence/status online");
+
+        a.Kill();
+
+        // The dead node's last will says offline; the living one says online again, so HA shows Presence up.
+        var will = await ha.WaitForAsync(r => r.Topic == "presence/status" && r.Json.GetProperty("state").GetString() == "offline", what: "node-a's last will");
+        await ha.WaitForAsync(r => r.Topic == "presence/status" && r.Json.GetProperty("state").GetString() == "online"
+            && ha.All.SkipWhile(x => x != will).Contains(r), what: "online again from node-b");
+        await using var fresh = await MqttProbe.ConnectAsync(broker, "ha-nodes-fresh", "homeassistant", "presence/status");
+        var retained = await fresh.WaitForAsync(r => r.Topic == "presence/status" && r.Retained, what: "presence/status retained");
+        Assert.Equal("online", retained.Json.GetProperty("state").GetString());
+    }
+
+    [Fact]
     public async Task switched_off_it_publishes_nothing_for_home_assistant()
     {
         await using var server = await TestServer.StartAsync(settings: ["--HomeAssistant:Enabled=false"]);
