@@ -15,7 +15,7 @@ namespace Presence.Server.Tests.HomeAssistant;
 /// HA reads it and checked against HA's own rules (<see cref="HaRules"/>); HA's birth makes Presence say it all
 /// again; a person or computer that left the house file loses its device.
 /// </summary>
-public sealed class appearing_in_home_assistant
+public sealed class appearing_in_home_assistant(Xunit.Abstractions.ITestOutputHelper output)
 {
     private const string Prefix = "homeassistant";
 
@@ -37,6 +37,10 @@ public sealed class appearing_in_home_assistant
             connectionString = house.Server.ConnectionString;
             report = await ReadyReportAsync(() => EmbeddedRetainedAsync(house.Server), agents: ["basement", "imac", "laptop"]);
 
+            var all = await EmbeddedRetainedAsync(house.Server);
+            output.WriteLine($"{report.Devices.Count} devices, {report.Components.Count} entities, {report.StateTopics.Count} retained state topics, " +
+                $"{report.CommandTopics.Count} command topics; configs {report.Devices.Keys.Sum(id => all[$"{Prefix}/device/{id}/config"].Length)} bytes");
+            output.WriteLine(Encoding.UTF8.GetString(all[$"{Prefix}/device/presence_person_alice/config"]));
             Assert.True(report.Violations.Count == 0, "Home Assistant would refuse or misread:\n  " + string.Join("\n  ", report.Violations));
             Assert.Equal(Devices.Order(), report.Devices.Keys.Order());
             // Server 2, each person 14, each computer 5 and the laptop's battery.
