@@ -5,8 +5,8 @@ using Presence.Server.Configuration;
 namespace Presence.Server.Mqtt;
 
 /// <summary>
-/// The server's MQTT connections (one per role: "in", "out", and "ha" for Home Assistant): a persistent session, so QoS 1 messages that
-/// arrive while the server restarts wait for it at the broker. On the embedded broker they prove the server's
+/// The server's MQTT connections (one per role: "in", "out", and "ha" for Home Assistant): a persistent session (but
+/// "ha"'s), so QoS 1 messages that arrive while the server restarts wait for it at the broker. On the embedded broker they prove the server's
 /// identity with this process's own secret; on an external one with Mqtt:Username and Mqtt:Password, over TLS
 /// (Mqtt:Tls) unless the broker is on this computer, trusting it the way an agent does (<see cref="MqttTls"/>).
 /// </summary>
