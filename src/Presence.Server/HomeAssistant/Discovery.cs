@@ -184,12 +184,24 @@ public static partial class Discovery
         }, components);
     }
 
-    private static DeviceConfig Device(HaTopics t, string id, JsonObject device, JsonObject components) => new(id, t.DeviceConfig(id), new JsonObject
+    private static DeviceConfig Device(HaTopics t, string id, JsonObject device, JsonObject components)
     {
-        ["device"] = device,
-        ["origin"] = new JsonObject { ["name"] = "Presence", ["sw_version"] = ServerStatus.Version },
-        ["components"] = components,
-    });
+        // The entity id HA would make itself from the friendly name, but from the short key ("switch.alice_hold",
+        // "sensor.imac_memory_free"); HA uses it only when it first registers the entity (const.py
+        // CONF_DEFAULT_ENTITY_ID) and adds "_2" if another integration has it. Person and computer keys never overlap.
+        var name = device["name"]!.GetValue<string>();
+        foreach (var (key, component) in components)
+        {
+            component!["default_entity_id"] = $"{component["platform"]!.GetValue<string>()}.{EntityObjectId($"{name}_{key}")}";
+        }
+
+        return new DeviceConfig(id, t.DeviceConfig(id), new JsonObject
+        {
+            ["device"] = device,
+            ["origin"] = new JsonObject { ["name"] = "Presence", ["sw_version"] = ServerStatus.Version },
+            ["components"] = components,
+        });
+    }
 
     private static JsonObject Enum(string deviceId, string key, string name, HaTopics t, string stateTopic, IReadOnlyList<string> options, string icon,
         params (string Key, JsonNode? Value)[] more) =>
@@ -214,8 +226,6 @@ public static partial class Discovery
         {
             ["platform"] = platform,
             ["unique_id"] = uniqueId,
-            // HA makes the entity id from it only when the entity is first registered (const.py CONF_DEFAULT_ENTITY_ID).
-            ["default_entity_id"] = $"{platform}.{EntityObjectId(uniqueId)}",
             // has_entity_name: HA shows "<device name> <name>" ("Alice Seat", "imac Free memory").
             ["name"] = name,
             ["availability"] = availability,

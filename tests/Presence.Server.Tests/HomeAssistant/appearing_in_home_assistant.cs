@@ -64,6 +64,11 @@ public sealed class appearing_in_home_assistant(Xunit.Abstractions.ITestOutputHe
             Assert.Equal(["basement", "imac", "laptop", "nowhere"], Options(Component(report, "presence_person_alice", "seat")));
             Assert.False(Component(report, "presence_person_alice", "hold").Config["optimistic"]!.GetValue<bool>());
 
+            // The entity ids HA registers them under at first: what the blueprints' examples name.
+            Assert.Equal("switch.alice_hold", Component(report, "presence_person_alice", "hold").Config["default_entity_id"]!.GetValue<string>());
+            Assert.Equal("sensor.imac_memory_free", Component(report, "presence_computer_imac", "memory_free").Config["default_entity_id"]!.GetValue<string>());
+            Assert.Equal(report.Components.Count, report.Components.Select(c => c.Config["default_entity_id"]!.GetValue<string>()).Distinct().Count());
+
             // The values are the house's: the VMs run in the basement, nobody sits anywhere yet, the agents are online.
             var retained = await EmbeddedRetainedAsync(house.Server);
             Assert.Equal("basement", Text(retained, "presence/ha/person/alice/desktop"));
