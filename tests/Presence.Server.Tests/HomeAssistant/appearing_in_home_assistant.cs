@@ -240,6 +240,21 @@ public sealed class appearing_in_home_assistant(Xunit.Abstractions.ITestOutputHe
     }
 
     [Fact]
+    public async Task at_mosquitto_the_shipped_acl_lets_home_assistant_send_its_commands()
+    {
+        await using var broker = await ExternalBroker.StartAsync();
+        await using var server = await TestServer.StartAsync(broker, await PostgresCluster.NewDatabaseAsync("ha-acl"), "test");
+        await using var homeAssistant = await MqttProbe.ConnectAsync(broker, "ha-acl", "homeassistant", "presence/ha/person/alice/hold");
+        await homeAssistant.WaitForAsync(r => r.Payload == "OFF", what: "alice's hold OFF");
+
+        await homeAssistant.PublishAsync("presence/ha/person/alice/hold/set", "ON");
+
+        await homeAssistant.WaitForAsync(r => r.Payload == "ON", what: "alice's hold ON after Home Assistant's command");
+        await using var session = server.Store.QuerySession();
+        Assert.True((await session.LoadAsync<Presence.Domain.Users.UserSaga>("alice"))!.Held);
+    }
+
+    [Fact]
     public async Task switched_off_it_publishes_nothing_for_home_assistant()
     {
         await using var server = await TestServer.StartAsync(settings: ["--HomeAssistant:Enabled=false"]);
