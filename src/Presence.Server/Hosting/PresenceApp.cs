@@ -14,6 +14,7 @@ using Presence.Server.Audit;
 using Presence.Server.Configuration;
 using Presence.Server.Dashboard;
 using Presence.Server.Health;
+using Presence.Server.HomeAssistant;
 using Presence.Server.HomeAssistant.Statestream;
 using Presence.Server.Identities;
 using Presence.Server.Migration;
@@ -200,6 +201,7 @@ public static class PresenceApp
         services.AddMqtt();
         services.AddStatestream();
         services.AddPlacement();
+        services.AddHomeAssistant(builder.Configuration);
         services.AddSigning();
         services.AddAgents();
         services.AddHealth();

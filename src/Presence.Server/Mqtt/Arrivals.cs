@@ -10,7 +10,8 @@ namespace Presence.Server.Mqtt;
 
 public sealed record SignalArrived(string Topic, Signal Signal, Instant At);
 
-public sealed record UserRequestArrived(string Topic, UserRequest Request, Instant At);
+/// <param name="By">The controller that asked, when the topic itself tells (Home Assistant's command topics); recorded with the request.</param>
+public sealed record UserRequestArrived(string Topic, UserRequest Request, Instant At, string? By = null);
 
 public sealed record MaintenanceArrived(string Topic, MaintenanceRequest Request, Instant At);
 

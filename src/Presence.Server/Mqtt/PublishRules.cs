@@ -40,6 +40,14 @@ public sealed class PublishRules(Topics topics, IReadOnlyCollection<string> cont
             return $"{who} may not publish to {topic}: anonymous clients only watch; connect with a host's or controller's identity";
         }
 
+        if (HomeAssistant.HaTopics.IsCommand(topics.Root, topic))
+        {
+            // The server records these as asked by Home Assistant, so no one else may send them.
+            return who is { Kind: IdentityKind.Controller, Name: HomeAssistant.HaTopics.Controller }
+                ? null
+                : $"{who} may not publish to {topic}: Home Assistant's commands come from the controller '{HomeAssistant.HaTopics.Controller}'";
+        }
+
         if (statestreamBase is not null && topic.StartsWith(statestreamBase + "/", StringComparison.Ordinal))
         {
             return who.Kind == IdentityKind.Controller && who.Name == statestreamIdentity ? null

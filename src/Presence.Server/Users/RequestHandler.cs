@@ -45,6 +45,11 @@ public static class RequestHandler
             details["decision_id"] = request.DecisionId;
         }
 
+        if (arrived.By is not null)
+        {
+            details["by"] = arrived.By;
+        }
+
         var evidence = new Evidence(
             request.Id ?? "r-" + Guid.NewGuid().ToString("N")[..12], EvidenceKind.Request,
             request.Target ?? user.HomeHost, user.Name, details, arrived.At);
