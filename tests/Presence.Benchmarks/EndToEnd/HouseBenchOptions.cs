@@ -17,6 +17,9 @@ public sealed class HouseBenchOptions
     /// <summary>Seats of the office whose ingestion is measured beside the house's (its own server, one agent and publisher each); 0 skips it.</summary>
     public int Office { get; set; } = 500;
 
+    /// <summary>Idle signals of the office's ingestion; unset: as many as <see cref="Signals"/>.</summary>
+    public int? OfficeSignals { get; set; }
+
     /// <summary>How long each raw PostgreSQL commit measurement runs.</summary>
     public TimeSpan RawDuration { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -36,11 +39,11 @@ public sealed class HouseBenchOptions
     public TimeSpan Stall { get; set; } = TimeSpan.FromSeconds(60);
 
     public const string Usage = """
-        house [--computers 50] [--logins 300] [--signals 20000] [--office 500] [--raw-seconds 5] [--copy-rows 100000]
+        house [--computers 50] [--logins 300] [--signals 20000] [--office 500] [--office-signals N] [--raw-seconds 5] [--copy-rows 100000]
               [--replay-days 365] [--replay-people 10] [--work-dir DIR]
           The end-to-end benchmark (issue 11 §7): a durable PostgreSQL cluster, the real server process, its embedded
           broker and simulated agents; prints one markdown table with each figure beside its target. --office N also
-          measures the ingestion of the same --signals from an N-seat office (0: skip it). Exits 3 when a signal is
+          measures the ingestion of --office-signals (default: as many as --signals) from an N-seat office (0: skip it). Exits 3 when a signal is
           lost (sent − stored > 0).
         """;
 
@@ -62,6 +65,7 @@ public sealed class HouseBenchOptions
                 case "--logins": options.Logins = Positive(name, value); break;
                 case "--signals": options.Signals = Positive(name, value); break;
                 case "--office": options.Office = NonNegative(name, value); break;
+                case "--office-signals": options.OfficeSignals = Positive(name, value); break;
                 case "--raw-seconds": options.RawDuration = TimeSpan.FromSeconds(PositiveNumber(name, value)); break;
                 case "--copy-rows": options.CopyRows = Positive(name, value); break;
                 case "--replay-days": options.ReplayDays = Positive(name, value); break;
