@@ -12,6 +12,8 @@ using Presence.Server.Configuration;
 using Presence.Server.Dashboard;
 using Presence.Server.Mqtt;
 
+using Presence.Server.Hosting;
+
 namespace Presence.Server.HomeAssistant;
 
 /// <summary>
@@ -68,7 +70,7 @@ public sealed class HomeAssistantPublisher(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await WaitForStartAsync(stoppingToken);
+        await lifetime.WaitForStartAsync(stoppingToken);
         configs = Discovery.For(policy, t);
         connection.Subscribe([t.Birth, t.DeviceConfigs, t.Contract.ServerStatus, .. commands.Subscriptions]);
         connection.OnMessage((topic, payload) => ReceiveAsync(topic, payload, stoppingToken));
@@ -349,18 +351,6 @@ public sealed class HomeAssistantPublisher(
         {
             return false;
         }
-    }
-
-    private async Task WaitForStartAsync(CancellationToken ct)
-    {
-        if (lifetime.ApplicationStarted.IsCancellationRequested)
-        {
-            return;
-        }
-
-        var started = new TaskCompletionSource();
-        await using var registration = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
-        await started.Task.WaitAsync(ct);
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)

@@ -67,7 +67,7 @@ public sealed class MqttBridge(
 
         // Wolverine and Marten must be up before the first message is handed over, and the handlers loaded and the
         // signal path warmed (SignalWarmup, a hosted service that finishes before the host reports started).
-        await WaitForStartAsync(stoppingToken);
+        await lifetime.WaitForStartAsync(stoppingToken);
         connection.OnMessage((topic, payload) => HandleAsync(topic, payload, stoppingToken));
         connection.Subscribe([.. topics.ServerSubscriptions, .. statestream.Subscriptions]);
         await connection.RunAsync(stoppingToken);
@@ -174,18 +174,6 @@ public sealed class MqttBridge(
             await rejections.RejectAsync(topic, $"internal error while handling this message: {e.Message}", id, ct);
             return (true, false, kind);
         }
-    }
-
-    private async Task WaitForStartAsync(CancellationToken ct)
-    {
-        if (lifetime.ApplicationStarted.IsCancellationRequested)
-        {
-            return;
-        }
-
-        var started = new TaskCompletionSource();
-        await using var registration = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
-        await started.Task.WaitAsync(ct);
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
