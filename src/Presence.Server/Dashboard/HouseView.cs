@@ -58,16 +58,29 @@ public sealed record MoveView(string User, string Vm, string Id, string Kind, st
 
 public sealed record ProposalView(string User, string DecisionId, string Vm, string? From, string To, string Mode, string Rule, string Reason);
 
+/// <summary>The projections a view of the house is drawn from, each by name (user or host).</summary>
+public sealed record HouseDocuments(
+    IReadOnlyDictionary<string, UserSaga> Sagas,
+    IReadOnlyDictionary<string, UserTimeline> Timelines,
+    IReadOnlyDictionary<string, HostState> Hosts);
+
 public static class HouseViews
 {
     public static async Task<HouseView> LoadAsync(IQuerySession session, HousePolicy policy, CancellationToken ct)
+    {
+        var documents = await ReadAsync(session, policy, ct);
+        return Build(policy, documents.Sagas, documents.Timelines, documents.Hosts);
+    }
+
+    /// <summary>Every user's saga and timeline and every host's state the house file names: three queries.</summary>
+    public static async Task<HouseDocuments> ReadAsync(IQuerySession session, HousePolicy policy, CancellationToken ct)
     {
         var names = policy.Users.Select(u => u.Name).ToArray();
         var sagas = (await session.LoadManyAsync<UserSaga>(ct, names)).ToDictionary(s => s.Id);
         var timelines = (await session.LoadManyAsync<UserTimeline>(ct, names)).ToDictionary(t => t.Id);
         var hosts = (await session.LoadManyAsync<HostState>(ct, policy.Hosts.Select(h => HostState.StreamId(h.Name)).ToArray()))
             .ToDictionary(h => h.Name);
-        return Build(policy, sagas, timelines, hosts);
+        return new HouseDocuments(sagas, timelines, hosts);
     }
 
     public static HouseView Build(

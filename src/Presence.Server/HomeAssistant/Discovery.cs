@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
 using Presence.Domain.House;
+using Presence.Domain.Users;
+using Presence.Domain.Words;
 using Presence.Server.Mqtt;
 
 namespace Presence.Server.HomeAssistant;
@@ -28,8 +30,11 @@ public static partial class Discovery
     /// <summary>HA's PAYLOAD_NONE: a sensor given it shows `unknown` (a value not measured yet).</summary>
     public const string Unknown = "None";
 
-    public static readonly IReadOnlyList<string> Modes = ["thin_client", "local", "moving", "held", "suspended"];
-    public static readonly IReadOnlyList<string> AutomationLevels = ["manual", "recommend", "automatic"];
+    public static readonly IReadOnlyList<string> Modes = [.. System.Enum.GetValues<SessionMode>().Select(Word)];
+    public static readonly IReadOnlyList<string> AutomationLevels = [.. System.Enum.GetValues<AutomationLevel>().Select(Word)];
+
+    /// <summary>How an enum's value reads in HA, as on Presence's other topics: snake case (`thin_client`).</summary>
+    public static string Word<T>(T value) where T : struct, Enum => Wording.Snake(value.ToString());
 
     /// <summary>The Presence server device's entities.</summary>
     public static class ServerKeys

@@ -31,17 +31,12 @@ public static class HaStates
             states[Topic(PersonKeys.Seat)] = user.Seat is { } seat && hostNames.Contains(seat) ? seat : Nowhere;
             states[Topic(PersonKeys.Desktop)] = user.VmHost is { } vmHost && hostNames.Contains(vmHost) ? vmHost
                 : user.SuspendedFrom is not null ? Suspended : Nowhere;
-            states[Topic(PersonKeys.Mode)] = Wording(user.Mode);
+            states[Topic(PersonKeys.Mode)] = Word(user.Mode);
             states[Topic(PersonKeys.MoveProgress)] = Math.Clamp(Math.Round(move?.Percent ?? 0), 0, 100).ToString(CultureInfo.InvariantCulture);
             states[Topic(PersonKeys.Moving)] = move is not null ? "ON" : "OFF";
             states[Topic(PersonKeys.Hold)] = user.Held ? "ON" : "OFF";
             states[Topic(PersonKeys.BringTo)] = BringTo(spec, user, move);
-            states[Topic(PersonKeys.Automation)] = spec.Automation switch
-            {
-                AutomationLevel.Manual => "manual",
-                AutomationLevel.Recommend => "recommend",
-                _ => "automatic",
-            };
+            states[Topic(PersonKeys.Automation)] = Word(spec.Automation);
             states[Topic(PersonKeys.Proposal)] = proposal is { To: var to } && hostNames.Contains(to) ? to : Nothing;
             var attributes = proposal is null ? new JsonObject() : new JsonObject
             {
@@ -99,13 +94,4 @@ public static class HaStates
 
         return spec.AllowedHosts[0];
     }
-
-    private static string Wording(SessionMode mode) => mode switch
-    {
-        SessionMode.Local => "local",
-        SessionMode.Moving => "moving",
-        SessionMode.Held => "held",
-        SessionMode.Suspended => "suspended",
-        _ => "thin_client",
-    };
 }

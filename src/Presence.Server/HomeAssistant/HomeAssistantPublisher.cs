@@ -10,9 +10,8 @@ using Presence.Domain.House;
 using Presence.Domain.Users;
 using Presence.Server.Configuration;
 using Presence.Server.Dashboard;
-using Presence.Server.Mqtt;
-
 using Presence.Server.Hosting;
+using Presence.Server.Mqtt;
 
 namespace Presence.Server.HomeAssistant;
 
@@ -290,12 +289,9 @@ public sealed class HomeAssistantPublisher(
     private async Task<(Dictionary<string, string> States, List<(string Topic, byte[] Payload)> Events)> ReadAsync(CancellationToken ct)
     {
         await using var session = store.QuerySession();
-        var names = policy.Users.Select(u => u.Name).ToArray();
-        var sagas = (await session.LoadManyAsync<UserSaga>(ct, names)).ToDictionary(s => s.Id);
-        var timelines = (await session.LoadManyAsync<UserTimeline>(ct, names)).ToDictionary(x => x.Id);
-        var hosts = (await session.LoadManyAsync<HostState>(ct, policy.Hosts.Select(h => HostState.StreamId(h.Name)).ToArray()))
-            .ToDictionary(h => h.Name);
+        var (sagas, timelines, hosts) = await HouseViews.ReadAsync(session, policy, ct);
         var house = HouseViews.Build(policy, sagas, timelines, hosts);
+        var names = policy.Users.Select(u => u.Name).ToArray();
         var reported = hosts.Values.Where(h => h.MemoryMb > 0).Select(h => h.Name).ToHashSet();
         var states = HaStates.Of(policy, house, reported, t);
 

@@ -29,9 +29,7 @@ public static class SagaIndex
     /// its next decision rewrites it; reading it costs one document, missing it would lose a move.
     /// </summary>
     public static IQueryable<UserSaga> Involving(IQuerySession session, string host, IReadOnlyCollection<string> alsoUsers) =>
-        alsoUsers.Count == 0
-            ? session.Query<UserSaga>().Where(s => s.MatchesSql("(involves @> array[?] or involves = '{}')", host))
-            : session.Query<UserSaga>().Where(s => s.MatchesSql("(involves @> array[?] or involves = '{}' or id = any(?))", host, alsoUsers.ToArray()));
+        session.Query<UserSaga>().Where(s => s.MatchesSql("(involves @> array[?] or involves = '{}' or id = any(?))", host, alsoUsers.ToArray()));
 
     public static async Task<IReadOnlyList<UserSaga>> InvolvingAsync(
         IQuerySession session, string host, IReadOnlyCollection<string> alsoUsers, CancellationToken ct) =>

@@ -151,15 +151,7 @@ public static class HouseBenchmark
         }
         finally
         {
-            foreach (var publisher in publishers.Values)
-            {
-                await publisher.DisposeAsync();
-            }
-
-            foreach (var agent in agents)
-            {
-                await agent.DisposeAsync();
-            }
+            await DisposeAllAsync([.. publishers.Values, .. agents]);
         }
     }
 
@@ -291,15 +283,7 @@ public static class HouseBenchmark
         }
         finally
         {
-            foreach (var publisher in publishers.Values)
-            {
-                await publisher.DisposeAsync();
-            }
-
-            foreach (var agent in agents)
-            {
-                await agent.DisposeAsync();
-            }
+            await DisposeAllAsync([.. publishers.Values, .. agents]);
         }
 
         // Beside the house's ingestion, not after the rest of its figures.
@@ -504,6 +488,14 @@ public static class HouseBenchmark
 
                 await Task.Delay(TimeSpan.FromMilliseconds(20));
             }
+        }
+    }
+
+    private static async Task DisposeAllAsync(IEnumerable<IAsyncDisposable> parts)
+    {
+        foreach (var part in parts)
+        {
+            await part.DisposeAsync();
         }
     }
 
