@@ -437,6 +437,7 @@ public static class Replayer
         RequestRefused => ("refused", null),
         LeavingDetected l => ($"leaving with {l.Host}", Rules.LeavingWithLaptop),
         HoldChanged h => (h.Held ? "held" : "released", Rules.Hold),
+        AutomationLevelChanged a => ($"automation {a.Level}", null),
         MigrationCompleted c => ($"arrived on {c.Target}", null),
         MigrationFailed f => ($"move to {f.Target} failed in {f.Phase}", null),
         VmSuspended s => ($"frozen on {s.Host}", null),

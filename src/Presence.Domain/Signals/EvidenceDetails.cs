@@ -75,6 +75,9 @@ public static class EvidenceDetails
         public const string Target = "target";
         public const string DecisionId = "decision_id";
 
+        /// <summary>The automation level an <see cref="Automation"/> request sets: manual, recommend or automatic.</summary>
+        public const string Level = "level";
+
         public const string Follow = "follow";
         public const string Hold = "hold";
         public const string Release = "release";
@@ -82,6 +85,7 @@ public static class EvidenceDetails
         public const string Home = "home";
         public const string Approve = "approve";
         public const string Decline = "decline";
+        public const string Automation = "automation";
     }
 
     /// <summary>

@@ -55,6 +55,7 @@ public static partial class UserDecider
             Settling = null,
         },
         HoldChanged h => state with { Held = h.Held },
+        AutomationLevelChanged a => state with { Automation = new AutomationSetting(a.Level, a.HouseFileLevel) },
         IncomingRequested r => state with
         {
             Migration = new PendingMigration(

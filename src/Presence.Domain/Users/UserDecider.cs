@@ -158,6 +158,7 @@ public static partial class UserDecider
         public List<IUserEvent> Events { get; } = [];
         public VmSpec? Vm => Policy.Vm(User.Vm);
         public int MemoryMb => Vm?.MemoryMb ?? 0;
+        public AutomationLevel Automation => AutomationOf(State, User);
 
         public void Emit(IUserEvent e)
         {

@@ -40,6 +40,9 @@ public sealed record LastDecision(string Id, string Rule, string Reason, Instant
 
 public sealed record PendingDisplay(string CommandId, string Host);
 
+/// <summary>An automation level set while Presence ran, and the house file's level for the user at the time.</summary>
+public sealed record AutomationSetting(AutomationLevel Level, AutomationLevel HouseFileLevel);
+
 public enum SessionMode { ThinClient, Local, Moving, Held, Suspended }
 
 /// <summary>A settling wait in progress: act at <see cref="DueAt"/> if the user still sits at <see cref="Seat"/>.</summary>
@@ -88,6 +91,9 @@ public sealed record UserSaga
     public PendingTimeout? Timeout { get; init; }
     public PlacementProposed? Proposal { get; init; }
     public bool Held { get; init; }
+
+    /// <summary>The automation level set while Presence ran, if any (UserDecider.AutomationOf says which level holds).</summary>
+    public AutomationSetting? Automation { get; init; }
     public Instant? LastMoveAt { get; init; }
 
     /// <summary>The host a maintenance evacuation took the VM from, to bring it back afterwards.</summary>

@@ -38,6 +38,7 @@ public static class EventText
         SettlingLapsed l => $"wait over, nothing done: {l.Reason}",
         HoldChanged { Held: true } => "hold: the session stays where it is, whatever the seat says",
         HoldChanged => "hold released: the session follows the seat again",
+        AutomationLevelChanged a => $"automation level set to {Wording.Snake(a.Level.ToString())} (was {Wording.Snake(a.Was.ToString())})",
         RequestRefused r => $"request {r.EvidenceId} refused: {r.Reason}",
         LeavingDetected l => $"leaving the house with {l.Host}: {l.Reason}",
         IncomingRequested i => $"{i.Target} is asked to get ready to receive {i.Vm} from {i.Source}"

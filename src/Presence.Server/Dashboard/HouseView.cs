@@ -35,6 +35,8 @@ public sealed record HostView(
 /// <param name="ShownOn">The seat whose screen shows the VM (thin-client mode), when not the host itself.</param>
 public sealed record VmView(string Name, string? Owner, string? ShownOn);
 
+/// <param name="Automation">The level that holds now: set while Presence ran, or the house file's.</param>
+/// <param name="AllowedHosts">Where the house file lets the user's VM run: the computers the dashboard offers to bring it to.</param>
 /// <param name="TimelineVersion">Changes whenever the user's timeline gained a line; the page refetches it then.</param>
 public sealed record UserView(
     string Name,
@@ -45,6 +47,8 @@ public sealed record UserView(
     string? DisplayedOn,
     SessionMode Mode,
     bool Held,
+    AutomationLevel Automation,
+    IReadOnlyList<string> AllowedHosts,
     string? SuspendedFrom,
     string? ResumeOn,
     string? SettlingFor,
@@ -105,6 +109,8 @@ public static class HouseViews
                 saga.DisplayedOn,
                 saga.Mode,
                 saga.Held,
+                UserDecider.AutomationOf(saga, u),
+                u.AllowedHosts,
                 saga.Suspended?.From,
                 saga.Suspended?.ResumeOn,
                 saga.Settling?.Seat,

@@ -1,6 +1,7 @@
 using Marten;
 using NodaTime;
 using Presence.Contracts.Requests;
+using Presence.Contracts.Wire;
 using Presence.Domain.House;
 using Presence.Domain.Users;
 using Presence.Server.Hosting;
@@ -58,33 +59,32 @@ public sealed class HaCommands(HaTopics t, HousePolicy policy, IServiceScopeFact
     private async Task<UserRequestArrived> PersonAsync(string topic, string user, string key, string verb, string payload, CancellationToken ct)
     {
         var spec = policy.User(user) ?? throw new MessageRejected($"'{user}' is not a user of the house");
-        (RequestAction Action, string? Target, string? Decision) request = (key, verb) switch
+        var request = (key, verb) switch
         {
             (PersonKeys.Hold, "set") => payload switch
             {
-                "ON" => (RequestAction.Hold, null, null),
-                "OFF" => (RequestAction.Release, null, null),
+                "ON" => Asked(RequestAction.Hold),
+                "OFF" => Asked(RequestAction.Release),
                 _ => throw new MessageRejected($"hold takes ON or OFF, not '{Shown(payload)}'"),
             },
-            (PersonKeys.FollowMe, "press") => (Pressed(key, payload, RequestAction.Follow), null, null),
-            (PersonKeys.SendHome, "press") => (Pressed(key, payload, RequestAction.Home), null, null),
+            (PersonKeys.FollowMe, "press") => Asked(Pressed(key, payload, RequestAction.Follow)),
+            (PersonKeys.SendHome, "press") => Asked(Pressed(key, payload, RequestAction.Home)),
             (PersonKeys.BringTo, "set") => spec.AllowedHosts.Contains(payload)
-                ? (RequestAction.Move, payload, null)
+                ? Asked(RequestAction.Move) with { Target = payload }
                 : throw new MessageRejected($"'{Shown(payload)}' is not among {user}'s allowed hosts ({string.Join(", ", spec.AllowedHosts)})"),
             (PersonKeys.Approve or PersonKeys.Decline, "press") =>
-                (Pressed(key, payload, key == PersonKeys.Approve ? RequestAction.Approve : RequestAction.Decline), null, await ProposalAsync(user, ct)),
-            (PersonKeys.Automation, "set") => throw new MessageRejected(
-                $"{user}'s automation level is set in the house file (House:Users: Automation) and cannot be changed from Home Assistant yet"),
+                Asked(Pressed(key, payload, key == PersonKeys.Approve ? RequestAction.Approve : RequestAction.Decline))
+                    with { DecisionId = await ProposalAsync(user, ct) },
+            (PersonKeys.Automation, "set") => Asked(RequestAction.Automation) with
+            {
+                Level = System.Enum.GetValues<AutomationChoice>().Where(l => ContractJson.WireName(l) == payload).Select(l => (AutomationChoice?)l).FirstOrDefault()
+                    ?? throw new MessageRejected($"automation takes one of {string.Join(", ", AutomationLevels)}, not '{Shown(payload)}'"),
+            },
             _ => throw new MessageRejected($"'{topic}' is no Home Assistant command of Presence's"),
         };
-        return new UserRequestArrived(topic, new UserRequest
-        {
-            User = user,
-            Action = request.Action,
-            Target = request.Target,
-            DecisionId = request.Decision,
-            Id = NewId(),
-        }, clock.GetCurrentInstant(), HaTopics.Controller);
+        return new UserRequestArrived(topic, request, clock.GetCurrentInstant(), HaTopics.Controller);
+
+        UserRequest Asked(RequestAction action) => new() { User = user, Action = action, Id = NewId() };
     }
 
     private MaintenanceArrived Maintenance(string topic, string host, string payload)

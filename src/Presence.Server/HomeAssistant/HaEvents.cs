@@ -27,6 +27,7 @@ public static class HaEvents
         ["resume_failed"] = "failed",
         ["request_refused"] = "refused",
         ["hold_changed"] = "hold",
+        ["automation_level_changed"] = "automation",
         ["seat_changed"] = "seat",
         ["leaving_detected"] = "leaving",
     };

@@ -36,7 +36,7 @@ public static class HaStates
             states[Topic(PersonKeys.Moving)] = move is not null ? "ON" : "OFF";
             states[Topic(PersonKeys.Hold)] = user.Held ? "ON" : "OFF";
             states[Topic(PersonKeys.BringTo)] = BringTo(spec, user, move);
-            states[Topic(PersonKeys.Automation)] = Word(spec.Automation);
+            states[Topic(PersonKeys.Automation)] = Word(user.Automation);
             states[Topic(PersonKeys.Proposal)] = proposal is { To: var to } && hostNames.Contains(to) ? to : Nothing;
             var attributes = proposal is null ? new JsonObject() : new JsonObject
             {

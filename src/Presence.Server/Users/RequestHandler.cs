@@ -45,6 +45,11 @@ public static class RequestHandler
             details["decision_id"] = request.DecisionId;
         }
 
+        if (request.Level is { } level)
+        {
+            details["level"] = ContractJson.WireName(level);
+        }
+
         if (arrived.By is not null)
         {
             details["by"] = arrived.By;

@@ -64,14 +64,22 @@ public static class Alice
 
     public static Step Declines(string decisionId) => Asks(Request.Decline, decisionId: decisionId);
 
+    /// <summary>Sets her automation level while Presence runs: manual, recommend or automatic (or anything, to be refused).</summary>
+    public static Step AsksForAutomation(string level) => Asks(Request.Automation, level: level);
+
     /// <summary>Approves the proposal that waits for her.</summary>
     public static Step ApprovesTheProposal() => s => Approves(WaitingProposal(s))(s);
 
     public static Step DeclinesTheProposal() => s => Declines(WaitingProposal(s))(s);
 
-    public static Step Asks(string action, string? target = null, string? decisionId = null) => s =>
+    public static Step Asks(string action, string? target = null, string? decisionId = null, string? level = null) => s =>
     {
         var details = new Dictionary<string, string> { [Request.Action] = action };
+        if (level is not null)
+        {
+            details[Request.Level] = level;
+        }
+
         if (target is not null)
         {
             details[Request.Target] = target;
