@@ -61,8 +61,52 @@ public sealed record HouseSeen
     public HouseSeen With(IEnumerable<HostFacts> changed, IEnumerable<string> gone)
     {
         var hosts = changed.ToList();
-        var replaced = gone.Concat(hosts.Select(h => h.Name)).ToHashSet(StringComparer.Ordinal);
+        var goneHosts = gone.ToList();
 
+        // Most changes are facts the saga does not fold (free memory, battery): new prints, and the same offline
+        // hosts and running VMs, kept as they are. Folding a year of a house is mostly this.
+        if (goneHosts.Count == 0 && hosts.All(h => Prints.ContainsKey(h.Name) && SameStanding(h)))
+        {
+            var reprinted = Prints.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+            foreach (var host in hosts)
+            {
+                reprinted[host.Name] = PrintOf(host);
+            }
+
+            return this with { Prints = reprinted };
+        }
+
+        var replaced = goneHosts.Concat(hosts.Select(h => h.Name)).ToHashSet(StringComparer.Ordinal);
+        return Rebuilt(hosts, replaced);
+    }
+
+    /// <summary>Whether <paramref name="host"/> is as offline and runs the same VMs as this record already says.</summary>
+    private bool SameStanding(HostFacts host)
+    {
+        if (Offline.Contains(host.Name) == host.AgentOnline)
+        {
+            return false;
+        }
+
+        var runs = 0;
+        foreach (var vm in host.Vms)
+        {
+            if (host.Runs(vm.Name))
+            {
+                runs++;
+                if (!HostsRunning(vm.Name).Contains(host.Name))
+                {
+                    return false;
+                }
+            }
+        }
+
+        // Duplicates in an agent's list count once in Running: then take the long way.
+        return runs == Running.Count(r => r.Value.Contains(host.Name)) && host.Vms.Select(v => v.Name).Distinct().Count() == host.Vms.Count;
+    }
+
+    private HouseSeen Rebuilt(List<HostFacts> hosts, HashSet<string> replaced)
+    {
         var prints = Prints.Where(p => !replaced.Contains(p.Key)).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
         var offline = Offline.Where(h => !replaced.Contains(h)).ToHashSet(StringComparer.Ordinal);
         var running = Running.ToDictionary(r => r.Key, r => r.Value.Where(h => !replaced.Contains(h)).ToList(), StringComparer.Ordinal);
@@ -100,7 +144,15 @@ public sealed record HouseSeen
     /// cheap enough to take of every host at every decision. It only tells a change from none; a collision (one in
     /// 2^64 per change) would leave one change of one host unrecorded until its next.
     /// </summary>
-    public static string PrintOf(HostFacts h)
+    public static string PrintOf(HostFacts h) => Printed.GetValue(h, static facts => Fingerprint(facts));
+
+    /// <remarks>
+    /// Kept per HostFacts instance (immutable) beside it: a decision diffs every host, and a replay hands the same
+    /// instances to decision after decision until the house changes; the hashing was a tenth of deciding again.
+    /// </remarks>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<HostFacts, string> Printed = new();
+
+    private static string Fingerprint(HostFacts h)
     {
         var print = new Fnv();
         print.Text(h.Name);

@@ -116,6 +116,44 @@ public class when_the_house_changes
         Assert.Equal(changed.Length, changed.Select(HouseSeen.PrintOf).Append(print).Distinct().Count() - 1);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void each_change_folded_in_keeps_what_the_whole_house_would(int seed)
+    {
+        // Random changes of a small house (memory, battery, agents lost and back, VMs moving, paused, stopped, a host
+        // gone and back): folding each change must keep exactly what seeing the whole house afresh keeps.
+        var random = new Random(seed);
+        string[] names = ["a", "b", "c", "d"];
+        string[] vms = ["v1", "v2", "v3"];
+        HostFacts Host(string name) => new(name, random.Next(4) > 0, 16 * Gib, random.Next(16) * Gib, 1000, random.Next(2) == 0,
+            random.Next(3) == 0 ? random.Next(100) : null,
+            [.. vms.Where(_ => random.Next(3) == 0).Select(v => new VmFact(v, (VmRunState)random.Next(5), 2 * Gib, $"spice://{name}:{v}"))]);
+
+        var house = names.ToDictionary(n => n, Host);
+        var seen = HouseSeen.Of(house.Values);
+        for (var step = 0; step < 500; step++)
+        {
+            var changed = house.Keys.Where(_ => random.Next(3) == 0).ToList()
+                .Select(n => house[n] = random.Next(2) == 0 ? Host(n) : house[n] with { MemoryFreeMb = random.Next(16) * Gib }).ToList();
+            var unchanged = house.Keys.Where(k => changed.All(c => c.Name != k)).ToList();
+            string[] gone = house.Count > 2 && unchanged.Count > 0 && random.Next(10) == 0 ? [unchanged[random.Next(unchanged.Count)]] : [];
+            foreach (var g in gone)
+            {
+                house.Remove(g);
+            }
+
+            foreach (var back in names.Where(n => !house.ContainsKey(n) && !gone.Contains(n) && random.Next(4) == 0).ToList())
+            {
+                changed.Add(house[back] = Host(back));
+            }
+
+            seen = seen.With(changed, gone);
+            Assert.Equal(Json(HouseSeen.Of(house.Values)), Json(seen));
+        }
+    }
+
     [Fact]
     public void the_saga_of_a_fifty_computer_house_keeps_a_fraction_of_its_facts()
     {
