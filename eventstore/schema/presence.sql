@@ -476,14 +476,25 @@ CREATE TABLE IF NOT EXISTS presence.mt_doc_seenmessage (
     mt_dotnet_type      varchar                     NULL,
 CONSTRAINT pkey_mt_doc_seenmessage_id PRIMARY KEY (id)
 );
+CREATE TABLE IF NOT EXISTS presence.mt_doc_statestreamstate (
+    id                  varchar                     NOT NULL,
+    data                jsonb                       NOT NULL,
+    mt_last_modified    timestamp with time zone    NULL DEFAULT (transaction_timestamp()),
+    mt_version          uuid                        NOT NULL DEFAULT (md5(random()::text || clock_timestamp()::text)::uuid),
+    mt_dotnet_type      varchar                     NULL,
+CONSTRAINT pkey_mt_doc_statestreamstate_id PRIMARY KEY (id)
+);
 CREATE TABLE IF NOT EXISTS presence.mt_doc_usersaga (
     id                  varchar                     NOT NULL,
     data                jsonb                       NOT NULL,
     mt_last_modified    timestamp with time zone    NULL DEFAULT (transaction_timestamp()),
     mt_dotnet_type      varchar                     NULL,
     mt_version          bigint                      NOT NULL DEFAULT 0,
+    involves            text[]                      NULL,
 CONSTRAINT pkey_mt_doc_usersaga_id PRIMARY KEY (id)
 );
+
+CREATE INDEX mt_doc_usersaga_idx_involves ON presence.mt_doc_usersaga USING gin (involves);
 CREATE TABLE IF NOT EXISTS presence.mt_doc_usertimeline (
     id                  varchar                     NOT NULL,
     data                jsonb                       NOT NULL,

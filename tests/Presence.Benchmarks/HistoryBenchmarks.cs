@@ -35,7 +35,7 @@ public class HistoryBenchmarks
         history = HistoryFile.Read(file);
         policy = Counterfactual.Policy(null, history.Header.House, null);
         saga = Fold();
-        var house = new HouseSnapshot(history.Events.Select(e => e.Data).OfType<HouseObserved>().Last().Hosts);
+        var house = history.Events.Select(e => e.Data).Aggregate(HouseSnapshot.Empty, HouseChanged.Fold);
         // An hour after her recorded day ends, her VM where the day left it (the kids' desktop).
         now = history.Events[^1].At + Duration.FromHours(1);
         login = Login("laptop", house);

@@ -4,7 +4,10 @@ using Presence.Contracts.Wire;
 
 namespace Presence.Contracts.Requests;
 
-public enum RequestAction { Follow, Hold, Release, Move, Home, Approve, Decline }
+public enum RequestAction { Follow, Hold, Release, Move, Home, Approve, Decline, Automation }
+
+/// <summary>How far Presence may act for a user: record only, propose and wait for approval, or act.</summary>
+public enum AutomationChoice { Manual, Recommend, Automatic }
 
 /// <summary>A person's (or Home Assistant's) wish about one user's session (CONTRACT.md §2).</summary>
 public sealed record UserRequest
@@ -13,6 +16,10 @@ public sealed record UserRequest
     public required RequestAction Action { get; init; }
     public string? Target { get; init; }
     public string? DecisionId { get; init; }
+
+    /// <summary>The level an `automation` request sets.</summary>
+    public AutomationChoice? Level { get; init; }
+
     public string? Id { get; init; }
     public Instant? At { get; init; }
 
@@ -28,6 +35,7 @@ public sealed record UserRequest
             DecisionId = action is RequestAction.Approve or RequestAction.Decline
                 ? p.RequiredString("decision_id", 64)
                 : p.OptionalString("decision_id", 64),
+            Level = action == RequestAction.Automation ? p.RequiredEnum<AutomationChoice>("level") : p.OptionalEnum<AutomationChoice>("level"),
             Id = p.Id(),
             At = p.At(),
         };

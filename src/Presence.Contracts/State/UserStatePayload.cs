@@ -31,6 +31,9 @@ public sealed record UserStatePayload
     public DecisionSummary? LastDecision { get; init; }
 
     public Instant? Since { get; init; }
+
+    /// <summary>The user's automation level now (an addition: set in the house file, or while Presence runs).</summary>
+    public Requests.AutomationChoice? Automation { get; init; }
 }
 
 /// <summary>

@@ -43,6 +43,9 @@ public sealed partial class Topics(string root = Topics.DefaultRoot)
     public string AgentCommands(string host) => $"{Root}/agents/{host}/commands";
     public string Errors => $"{Root}/errors";
 
+    /// <summary>Retained, and the server's last will: whether the Presence server is up (docs/contract-additions.md).</summary>
+    public string ServerStatus => $"{Root}/status";
+
     /// <summary>Subscriptions the server needs: everything it consumes, nothing it publishes itself.</summary>
     public IReadOnlyList<string> ServerSubscriptions =>
     [

@@ -22,7 +22,7 @@ internal sealed class HistoryText(DateTimeZone zone)
     /// <summary>Bookkeeping a person asking about the past does not need: the house as seen, progress, timeouts set, agents' raw answers.</summary>
     private static readonly HashSet<Type> Unlisted =
     [
-        typeof(HouseObserved), typeof(IncomingReady), typeof(MigrationProgressed), typeof(PhaseTimeoutScheduled),
+        typeof(HouseObserved), typeof(HouseChanged), typeof(IncomingReady), typeof(MigrationProgressed), typeof(PhaseTimeoutScheduled),
         typeof(AgentReported), typeof(SettlingWaitRanOut), typeof(PhaseTimeoutRanOut), typeof(HostChangeNoticed),
     ];
 

@@ -230,7 +230,7 @@ public sealed class UserHistory
             }
         }
 
-        return related.Where(e => e.Data is not HouseObserved).OrderBy(e => e.Version).ToList();
+        return related.Where(e => e.Data is not (HouseObserved or HouseChanged)).OrderBy(e => e.Version).ToList();
     }
 
     private List<SignalSeen> Signals(Recorded? decision, IReadOnlyList<string> evidenceIds)
@@ -255,10 +255,12 @@ public sealed class UserHistory
             .ToList();
     }
 
-    // Stored after newer evidence from the same computer was already known: the decider set it aside.
+    // Stored after newer evidence from the same computer was already known: the decider set it aside. Relayed
+    // evidence (Home Assistant) is stamped by the server's clock and never compared with a computer's (UserDecider).
     private bool IsLate(Recorded signal) =>
-        signal.Data is SignalRecorded s
-        && events.Any(e => e.Version < signal.Version && e.Data is SignalRecorded other && other.Evidence.Host == s.Evidence.Host && other.At > s.At);
+        signal.Data is SignalRecorded s && !EvidenceStrength.Relayed(s.Evidence)
+        && events.Any(e => e.Version < signal.Version && e.Data is SignalRecorded other && !EvidenceStrength.Relayed(other.Evidence)
+            && other.Evidence.Host == s.Evidence.Host && other.At > s.At);
 
     private SeatInferred? SeatAt(Recorded? decision, IReadOnlyList<string> evidenceIds)
     {

@@ -40,6 +40,23 @@ public sealed record HouseSnapshot(IReadOnlyList<HostFacts> Hosts)
     public bool SameAs(HouseSnapshot other) =>
         Hosts.Count == other.Hosts.Count && Hosts.Zip(other.Hosts).All(p => p.First.SameAs(p.Second));
 
+    /// <summary>The house after a recorded change: the changed hosts replaced or added, the gone ones dropped, in name order.</summary>
+    public HouseSnapshot With(IEnumerable<HostFacts> changed, IEnumerable<string> gone)
+    {
+        var byName = Hosts.ToDictionary(h => h.Name, StringComparer.Ordinal);
+        foreach (var name in gone)
+        {
+            byName.Remove(name);
+        }
+
+        foreach (var host in changed)
+        {
+            byName[host.Name] = host;
+        }
+
+        return new HouseSnapshot(byName.Values.ToList()).Normalised();
+    }
+
     /// <summary>Hosts in name order, so two snapshots of the same house compare equal.</summary>
     public HouseSnapshot Normalised() => new(Hosts.OrderBy(h => h.Name, StringComparer.Ordinal).ToList());
 }

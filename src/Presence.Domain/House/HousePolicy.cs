@@ -155,10 +155,13 @@ public sealed record HousePolicy
 
     /// <summary>A short content hash: the same settings always give the same version.</summary>
     /// <remarks>
-    /// Computed on every read, never cached in a field: a record's <c>with</c> copies private fields, so a cached
-    /// version would follow a copy whose settings changed. Hashing a few hundred bytes is cheap.
+    /// Kept per instance beside it, never in a field: a record's <c>with</c> copies private fields (a cached version
+    /// would follow a copy whose settings changed), and a field would take part in the record's equality. Every
+    /// decision records the version, and hashing the whole policy each time was a fifth of deciding a day again.
     /// </remarks>
-    public string Version => ComputeVersion();
+    public string Version => Versions.GetValue(this, static policy => policy.ComputeVersion());
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<HousePolicy, string> Versions = new();
 
     public HostSpec? Host(string name) => Hosts.FirstOrDefault(h => h.Name == name);
 

@@ -138,6 +138,14 @@ public static class Phases
     public const string Suspending = "suspending";
     public const string Resuming = "resuming";
     public const string Displaying = "displaying";
+
+    /// <summary>
+    /// Whether a phase left unanswered holds the user up: a pending move, freeze or wake keeps the VM "moving" and no
+    /// other move starts until it ends, so only its timeout ends it. A pending display holds nothing: the decider gates
+    /// no decision on it, a new attach replaces it and its host going offline fails it; its timeout only records that
+    /// the seat never answered.
+    /// </summary>
+    public static bool CanHang(string phase) => phase != Displaying;
 }
 
 /// <summary>The timeout the saga waits on: for which move and phase, and how long it was given.</summary>

@@ -1,3 +1,4 @@
+using Presence.Domain.House;
 using Presence.Domain.Users;
 using NodaTime;
 
@@ -82,6 +83,14 @@ public sealed record SettlingLapsed(string User, string SettleId, string Reason,
 
 /// <summary>`hold` / `release` / `follow`: whether the session stays put whatever the evidence says.</summary>
 public sealed record HoldChanged(string User, bool Held, string EvidenceId, Instant At) : IUserEvent;
+
+/// <summary>
+/// `automation`: someone set how far Presence may act for this user (manual, recommend, automatic) while it runs.
+/// It holds until set again or until the house file's level for the user is edited: <see cref="HouseFileLevel"/> is
+/// what the file said when it was set, so the later of the two changes wins (UserDecider.AutomationOf).
+/// </summary>
+public sealed record AutomationLevelChanged(
+    string User, AutomationLevel Level, AutomationLevel Was, AutomationLevel HouseFileLevel, string EvidenceId, Instant At) : IUserEvent;
 
 /// <summary>A request that could not be carried out, with the reason (e.g. approving a decision that is not waiting).</summary>
 public sealed record RequestRefused(string User, string EvidenceId, string Reason, Instant At) : IUserEvent;

@@ -76,7 +76,7 @@ public static class Replayer
         var events = new List<IDomainEvent>();
         var first = 0;
         IDomainEvent? input = null;
-        HouseObserved? observed = null;
+        IUserEvent? observed = null; // the house recorded for this call: HouseObserved (old streams) or HouseChanged
 
         void Close(int last)
         {
@@ -97,9 +97,9 @@ public static class Replayer
             var startsAnother = e switch
             {
                 UserEnrolled => events.Count > 0,
-                HouseObserved => input is not null || observed is not null,
+                HouseObserved or HouseChanged => input is not null || observed is not null,
                 // A house recorded at another moment than the input was a call of its own.
-                _ when UserDecider.InputTypes.Contains(e.GetType()) => input is not null || (observed is not null && observed.At != NowOf(e)),
+                _ when UserDecider.InputTypes.Contains(e.GetType()) => input is not null || (observed is not null && NowOf(observed) != NowOf(e)),
                 _ => false,
             };
             if (startsAnother)
@@ -107,10 +107,10 @@ public static class Replayer
                 Close(i - 1);
             }
 
-            if (e is HouseObserved h)
+            if (e is HouseObserved or HouseChanged)
             {
-                observed = h;
-                house = new HouseSnapshot(h.Hosts);
+                observed = (IUserEvent)e;
+                house = HouseChanged.Fold(house, e);
             }
             else if (UserDecider.InputTypes.Contains(e.GetType()))
             {
@@ -160,7 +160,7 @@ public static class Replayer
             FoldOriginal(start - 1);
             state = original;
             var before = history.Take(start).Select(r => r.Data).ToList();
-            house = before.OfType<HouseObserved>().Select(h => new HouseSnapshot(h.Hosts)).LastOrDefault() ?? HouseSnapshot.Empty;
+            house = before.Aggregate(HouseSnapshot.Empty, HouseChanged.Fold);
             sentByReplay.UnionWith(before.SelectMany(AgentCommands.For).Select(c => c.CommandId));
             Plan(Instant.MinValue);
         }
@@ -187,7 +187,9 @@ public static class Replayer
                 PhaseTimeoutRanOut t when !OnAgenda("timeout/" + t.MoveId + "/" + t.Phase) && scheduled.Remove("timeout/" + t.MoveId + "/" + t.Phase) =>
                     new CheckTimeout { User = user, MoveId = t.MoveId, Phase = t.Phase, House = House(), Seed = t.Seed },
                 HostChangeNoticed h => new ObserveHostChange { User = user, Host = h.Host, House = House(), Seed = h.Seed },
-                HouseObserved h when Changed(before, h) is { } host =>
+                HouseObserved h when Changed(before, h.Hosts) is { } host =>
+                    new ObserveHostChange { User = user, Host = host, House = House(), Seed = Derived(host + "@" + h.At) },
+                HouseChanged h when Changed(before, h.Hosts) is { } host =>
                     new ObserveHostChange { User = user, Host = host, House = House(), Seed = Derived(host + "@" + h.At) },
                 _ => null,
             };
@@ -358,8 +360,8 @@ public static class Replayer
         }
 
         /// <summary>The host whose facts differ in the newly observed house: the one whose change the saga heard of.</summary>
-        private static string? Changed(HouseSnapshot before, HouseObserved now) =>
-            now.Hosts.FirstOrDefault(h => !before.Host(h.Name).SameAs(h))?.Name;
+        private static string? Changed(HouseSnapshot before, IReadOnlyList<HostFacts> now) =>
+            now.FirstOrDefault(h => !before.Host(h.Name).SameAs(h))?.Name;
 
         private void Fold(IDomainEvent e) => original = UserDecider.Evolve(original ?? UserSaga.Start(user, null), e);
 
@@ -435,6 +437,7 @@ public static class Replayer
         RequestRefused => ("refused", null),
         LeavingDetected l => ($"leaving with {l.Host}", Rules.LeavingWithLaptop),
         HoldChanged h => (h.Held ? "held" : "released", Rules.Hold),
+        AutomationLevelChanged a => ($"automation {a.Level}", null),
         MigrationCompleted c => ($"arrived on {c.Target}", null),
         MigrationFailed f => ($"move to {f.Target} failed in {f.Phase}", null),
         VmSuspended s => ($"frozen on {s.Host}", null),

@@ -1,6 +1,8 @@
 using NodaTime;
 using Presence.Domain.House;
 using Presence.Domain.Placement;
+using Presence.Domain.Signals;
+using static Presence.Domain.Signals.EvidenceDetails;
 
 namespace Presence.Domain.Seating;
 
@@ -26,7 +28,45 @@ public static class EvidenceStrength
     /// <summary>The confidence certain evidence gives a seat (<see cref="SeatBelief.Confidence"/>).</summary>
     public const double CertainConfidence = 1.0;
 
+    /// <summary>
+    /// The most a relayed piece of evidence (Home Assistant's, <see cref="Origin"/>) may make the decider sure of a seat:
+    /// as sure as a session's activity, never certain.
+    /// </summary>
+    public const double RelayedConfidence = 0.9;
+
+    /// <summary>How sure a room-presence sensor (Bluetooth, BLE trilateration) makes the decider: a guess.</summary>
+    public const double RoomConfidence = 0.6;
+
     public static Strength Of(double confidence) => confidence >= CertainConfidence ? Strength.Certain : Strength.Weak;
+
+    /// <summary>
+    /// How strong the evidence says it is: weak when its sender marked it so (<see cref="Origin.Strength"/>, everything
+    /// Home Assistant relays), else as strong as what it says (a console login is certain).
+    /// </summary>
+    public static Strength Claimed(Evidence evidence) =>
+        evidence.Detail(Origin.Strength) == Origin.Weak ? Strength.Weak : Strength.Certain;
+
+    /// <summary>Whether someone other than a computer's own agent relayed it (<see cref="Origin.Source"/>).</summary>
+    public static bool Relayed(Evidence evidence) => evidence.Detail(Origin.Source) is not null;
+
+    /// <summary>The confidence <paramref name="confidence"/> becomes when the evidence may claim no more than it says.</summary>
+    public static double Capped(Evidence evidence, double confidence) =>
+        Claimed(evidence) == Strength.Weak ? Math.Min(confidence, RelayedConfidence) : confidence;
+
+    /// <summary>
+    /// Whether a guess that the person is at no computer (a room sensor in a room without one, Home Assistant's
+    /// not_home) may take them off their seat: only off a seat a guess gave them, never off a console login. Idling
+    /// is no such guess: it is the computer itself saying nobody touches it.
+    /// </summary>
+    public static bool GuessMayClear(SeatBelief current) => current.Seat is not null && Of(current.Confidence) == Strength.Weak;
+
+    /// <summary>
+    /// Whether someone else sitting down at <paramref name="host"/> takes it from the person whose seat
+    /// <paramref name="current"/> is: yes, unless their sitting down is only relayed (weak) and the seat there came
+    /// from certain evidence: a relayed unlock never overrides a console login.
+    /// </summary>
+    public static bool MayTakeSeat(SeatBelief current, Evidence sittingDown, string host) =>
+        !(Claimed(sittingDown) == Strength.Weak && current.Seat == host && Of(current.Confidence) == Strength.Certain);
 
     /// <summary>
     /// Whether a new belief may replace the current one: anything may, except weak evidence that would take the

@@ -35,19 +35,46 @@ public static class SeatInference
             return away ? new SeatBelief(null, 0.7, [evidence.Id]) : null;
         }
 
+        if (evidence.Kind is EvidenceKind.Room or EvidenceKind.Zone)
+        {
+            return Whereabouts(current, evidence);
+        }
+
         if (evidence.Kind != EvidenceKind.Session || evidence.Detail(Session.Seat) == Session.Remote)
         {
             return null;
         }
 
+        // Relayed evidence (Home Assistant's session sensor) is capped below certain: it waits the display's
+        // hold-down and never moves a person off a seat a console login gave them (EvidenceStrength).
+        var sure = EvidenceStrength.Capped(evidence, EvidenceStrength.CertainConfidence);
         var belief = evidence.Detail(Session.State) switch
         {
-            Session.Login or Session.Unlock => new SeatBelief(evidence.Host, EvidenceStrength.CertainConfidence, [evidence.Id]),
-            Session.Active => new SeatBelief(evidence.Host, 0.9, [evidence.Id]),
-            Session.Logout or Session.Lock when current.Seat == evidence.Host => new SeatBelief(null, EvidenceStrength.CertainConfidence, [evidence.Id]),
+            Session.Login or Session.Unlock => new SeatBelief(evidence.Host, sure, [evidence.Id]),
+            Session.Active => new SeatBelief(evidence.Host, EvidenceStrength.Capped(evidence, 0.9), [evidence.Id]),
+            Session.Logout or Session.Lock when current.Seat == evidence.Host => new SeatBelief(null, sure, [evidence.Id]),
             _ => null,
         };
         return belief is not null && EvidenceStrength.MayReplace(current, belief) ? belief : null;
+    }
+
+    /// <summary>
+    /// A room sensor or Home Assistant's person: a room with a computer (its Host) is a guess that the person sits
+    /// there; a room without one, not_home or another zone is a guess that they sit nowhere, which clears only a
+    /// guessed seat. Home (a zone) says nothing about which computer.
+    /// </summary>
+    private static SeatBelief? Whereabouts(SeatBelief current, Evidence evidence)
+    {
+        if (evidence.Kind == EvidenceKind.Room && evidence.Host.Length > 0)
+        {
+            var near = new SeatBelief(evidence.Host, EvidenceStrength.RoomConfidence, [evidence.Id]);
+            return current.Seat != evidence.Host && EvidenceStrength.MayReplace(current, near) ? near : null;
+        }
+
+        var elsewhere = evidence.Kind == EvidenceKind.Room || evidence.Detail(Zone.Name) != Zone.Home;
+        return elsewhere && EvidenceStrength.GuessMayClear(current)
+            ? new SeatBelief(null, EvidenceStrength.RoomConfidence, [evidence.Id])
+            : null;
     }
 
     /// <summary>A person at the computer's own console logged in, unlocked or is active there: the screen is theirs.</summary>

@@ -3,7 +3,11 @@ using NodaTime;
 
 namespace Presence.Domain.Signals;
 
-public enum EvidenceKind { Session, Lid, Wifi, Idle, Power, Request }
+/// <summary>
+/// What a piece of evidence is about. Stored by name in every stream, so values are only ever added: Room and Zone
+/// came with Home Assistant (a room-presence sensor; a person's home / not_home / zone).
+/// </summary>
+public enum EvidenceKind { Session, Lid, Wifi, Idle, Power, Request, Room, Zone }
 
 /// <summary>
 /// One observation, as the decider stores it in the user's stream before deciding on it. <see cref="Id"/> is the

@@ -75,6 +75,9 @@ public static class EvidenceDetails
         public const string Target = "target";
         public const string DecisionId = "decision_id";
 
+        /// <summary>The automation level an <see cref="Automation"/> request sets: manual, recommend or automatic.</summary>
+        public const string Level = "level";
+
         public const string Follow = "follow";
         public const string Hold = "hold";
         public const string Release = "release";
@@ -82,5 +85,45 @@ public static class EvidenceDetails
         public const string Home = "home";
         public const string Approve = "approve";
         public const string Decline = "decline";
+        public const string Automation = "automation";
+    }
+
+    /// <summary>
+    /// Where evidence came from when a computer's own agent did not send it, and how strong it claims to be (read by
+    /// <see cref="Seating.EvidenceStrength"/>). Absent on evidence from a computer's agent: that is the default.
+    /// </summary>
+    public static class Origin
+    {
+        public const string Source = "source";
+
+        /// <summary>The entity that said so, e.g. person.alice or sensor.imac_sessionstate.</summary>
+        public const string Entity = "entity";
+
+        public const string Strength = "strength";
+
+        /// <summary>Relayed by Home Assistant's mqtt_statestream.</summary>
+        public const string HomeAssistant = "home_assistant";
+
+        public const string Weak = "weak";
+    }
+
+    /// <summary>A room-presence sensor put a person in a room (<see cref="EvidenceKind.Room"/>).</summary>
+    public static class Room
+    {
+        /// <summary>The room as the sensor named it (mqtt_room: the room's topic; Bermuda: the area's name).</summary>
+        public const string Name = "room";
+
+        /// <summary>Home Assistant's word for "in no room the sensor knows" (mqtt_room's away timeout).</summary>
+        public const string NotHome = "not_home";
+    }
+
+    /// <summary>Where a person is as Home Assistant's person or device_tracker says (<see cref="EvidenceKind.Zone"/>).</summary>
+    public static class Zone
+    {
+        /// <summary>home, not_home, or the name of another zone (work, school).</summary>
+        public const string Name = "zone";
+
+        public const string Home = "home";
+        public const string NotHome = "not_home";
     }
 }

@@ -12,20 +12,30 @@ namespace Presence.Domain.Users;
 public static class HostNews
 {
     /// <summary>
-    /// True when the saga has anything on <paramref name="host"/>: the VM runs there or the user sits there, the VM
-    /// was evacuated from there or waits frozen to wake there, or a move, a suspend/resume or a display attach in
-    /// flight involves it.
+    /// The hosts the saga has anything on: where the VM runs or the user sits, where the VM was evacuated from or
+    /// waits frozen to wake, what a move, a suspend/resume or a display attach in flight involves, and what shows the
+    /// VM. Every rule below asks about one of these hosts, so a store may pre-select sagas by it (the saga document
+    /// keeps it as <see cref="UserSaga.Involves"/>, indexed); the rules still decide.
     /// </summary>
-    public static bool IsConcernedBy(this UserSaga saga, string host) =>
-        saga.VmHost == host
-        || saga.Seat == host
-        || saga.EvacuatedFrom == host
-        || saga.Suspended?.ResumeOn == host
-        || saga.Migration?.Source == host
-        || saga.Migration?.Target == host
-        || saga.Operation?.Host == host
-        || saga.PendingDisplay?.Host == host
-        || saga.ShownOn == host;
+    public static IReadOnlyList<string> HostsInvolved(UserSaga saga)
+    {
+        string?[] hosts =
+        [
+            saga.VmHost, saga.Seat, saga.EvacuatedFrom, saga.Suspended?.ResumeOn, saga.Migration?.Source,
+            saga.Migration?.Target, saga.Operation?.Host, saga.PendingDisplay?.Host, saga.ShownOn,
+        ];
+        return [.. hosts.OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+    }
+
+    /// <summary>True when the saga has anything on <paramref name="host"/> (<see cref="HostsInvolved"/>).</summary>
+    public static bool IsConcernedBy(this UserSaga saga, string host) => HostsInvolved(saga).Contains(host);
+
+    /// <summary>
+    /// The users whose sagas <see cref="Concerns"/> must see for news about <paramref name="host"/>, beyond those
+    /// involved with it: those whose VM the house shows running there (a user with no saga is concerned by that).
+    /// </summary>
+    public static IReadOnlyList<string> RunningOn(string host, HousePolicy policy, HouseSnapshot house) =>
+        [.. policy.Users.Where(u => house.Host(host).Runs(u.Vm)).Select(u => u.Name)];
 
     /// <summary>
     /// True when the seat <paramref name="host"/> shows the VM from where it ran before it moved there: once the host's
@@ -76,6 +86,13 @@ public static class HostNews
     }
 
     /// <summary>
+    /// The host whose other users' sagas <see cref="SeatNews"/> must see: the console a person sits down at (the
+    /// others there are among the sagas involved with it). Null when the evidence concerns only its person.
+    /// </summary>
+    public static string? SeatSharedBy(Evidence evidence) =>
+        evidence.User is not null && SeatInference.SitsDown(evidence) ? evidence.Host : null;
+
+    /// <summary>
     /// The users one person's evidence concerns, in the order they must be decided. Sitting down at a computer's
     /// console concerns, first, everyone else whose desktop that screen shows or may show, or who sits there: they
     /// lose the screen, and their desktop comes off it before the person's goes on (the commands leave in this order).
@@ -88,7 +105,7 @@ public static class HostNews
             return [];
         }
 
-        if (!SeatInference.SitsDown(evidence))
+        if (SeatSharedBy(evidence) is null)
         {
             return [person];
         }

@@ -61,7 +61,7 @@ public static partial class UserDecider
                 case ReportState.Ready when report.IncomingUri is { } uri:
                     ctx.Emit(new IncomingReady(state.Id, m.Id, m.Target, uri, report.At));
                     ctx.Emit(new MigrationRequested(
-                        state.Id, m.Id, m.Vm, m.Source, m.Target, uri, Bandwidth(ctx.Policy, state.House, m.Source, m.Target),
+                        state.Id, m.Id, m.Vm, m.Source, m.Target, uri, Bandwidth(ctx.Policy, ctx.House, m.Source, m.Target),
                         ctx.Policy.Migration.DowntimeLimitMs, ctx.Ids.Command("migrate"), ctx.Now));
                     break;
                 case ReportState.Failed or ReportState.Cancelled:

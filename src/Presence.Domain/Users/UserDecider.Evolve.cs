@@ -16,8 +16,9 @@ public static partial class UserDecider
 {
     public static UserSaga Evolve(UserSaga state, object @event) => @event switch
     {
-        UserEnrolled u => WithHouse(state with { Vm = u.Vm, VmHost = state.Vm == u.Vm ? state.VmHost : null }, state.House),
-        HouseObserved h => WithHouse(state, new HouseSnapshot(h.Hosts)),
+        UserEnrolled u => WithHouse(state with { Vm = u.Vm, VmHost = state.Vm == u.Vm ? state.VmHost : null }, state.HouseSeen),
+        HouseObserved h => WithHouse(state, HouseSeen.Of(h.Hosts)),
+        HouseChanged c => WithHouse(state, state.HouseSeen.With(c.Hosts, c.Gone)),
         SignalRecorded s => WithEvidence(state, s.Evidence),
         SeatChanged s => state with
         {
@@ -54,6 +55,7 @@ public static partial class UserDecider
             Settling = null,
         },
         HoldChanged h => state with { Held = h.Held },
+        AutomationLevelChanged a => state with { Automation = new AutomationSetting(a.Level, a.HouseFileLevel) },
         IncomingRequested r => state with
         {
             Migration = new PendingMigration(
@@ -75,7 +77,7 @@ public static partial class UserDecider
         MigrationCompleted c => state with
         {
             VmHost = c.Target,
-            VmHostConfirmed = state.House.Host(c.Target).Runs(c.Vm),
+            VmHostConfirmed = state.HouseSeen.Runs(c.Target, c.Vm),
             Migration = null,
             DisplayedOn = null,
             LastMoveAt = c.At,
@@ -91,7 +93,7 @@ public static partial class UserDecider
 
             // Once the VM was being sent, the source is believed until the agents' inventories contradict it (see
             // WithHouse): a send that finished while its answer was lost then shows up as the VM running on the target.
-            VmHostConfirmed = f.WhereaboutsUncertain || f.Phase == Phases.Migrating || state.House.Host(f.StillOn).Runs(f.Vm),
+            VmHostConfirmed = f.WhereaboutsUncertain || f.Phase == Phases.Migrating || state.HouseSeen.Runs(f.StillOn, f.Vm),
             Migration = null,
             Since = f.At,
         },
@@ -145,7 +147,8 @@ public static partial class UserDecider
     private static UserSaga WithEvidence(UserSaga state, Evidence evidence)
     {
         var clocks = new Dictionary<string, Instant>(state.NewestEvidence);
-        if (!clocks.TryGetValue(evidence.Host, out var newest) || evidence.At > newest)
+        // Relayed evidence is stamped by the server's clock on arrival: never the computer's newest word (Decide).
+        if (!EvidenceStrength.Relayed(evidence) && (!clocks.TryGetValue(evidence.Host, out var newest) || evidence.At > newest))
         {
             clocks[evidence.Host] = evidence.At;
         }
@@ -186,9 +189,9 @@ public static partial class UserDecider
     /// when we know nothing yet, or when the host we believe in stopped reporting it and exactly one other does.
     /// Right after a move the target must first confirm the VM before any inventory may say otherwise.
     /// </summary>
-    private static UserSaga WithHouse(UserSaga state, HouseSnapshot house)
+    private static UserSaga WithHouse(UserSaga state, HouseSeen house)
     {
-        var next = state with { House = house };
+        var next = state with { HouseSeen = house };
         if (state.Vm is not { } vm || state.Busy || state.Suspended is not null)
         {
             return next;
@@ -196,17 +199,16 @@ public static partial class UserDecider
 
         if (!state.VmHostConfirmed)
         {
-            return state.VmHost is { } expected && house.Host(expected).Runs(vm) ? next with { VmHostConfirmed = true } : next;
+            return state.VmHost is { } expected && house.Runs(expected, vm) ? next with { VmHostConfirmed = true } : next;
         }
 
-        var runningOn = house.Hosts.Where(h => h.Runs(vm)).Select(h => h.Name).ToList();
+        var runningOn = house.HostsRunning(vm);
         if (runningOn.Count != 1)
         {
             return next;
         }
 
-        var believed = state.VmHost is { } host ? house.Host(host) : null;
-        var contradicted = believed is null || (believed.AgentOnline && !believed.Runs(vm));
+        var contradicted = state.VmHost is not { } believed || (house.AgentOnline(believed) && !house.Runs(believed, vm));
         return contradicted ? next with { VmHost = runningOn[0] } : next;
     }
 }

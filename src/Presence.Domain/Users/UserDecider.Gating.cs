@@ -17,7 +17,7 @@ public static partial class UserDecider
     {
         var user = ctx.User;
         var isMove = move.Mode != PlacementMode.AttachDisplay;
-        if (isMove && user.Automation == AutomationLevel.Manual)
+        if (isMove && ctx.Automation == AutomationLevel.Manual)
         {
             ctx.Emit(new MoveSuppressed(user.Name, ctx.NextDecisionId(), user.Vm, move.To, Rules.ManualLevel,
                 $"{user.Name}'s automation level is manual, so nothing moves; it would have been: {move.Reason}",
@@ -33,7 +33,7 @@ public static partial class UserDecider
             return;
         }
 
-        if (isMove && user.Automation == AutomationLevel.Recommend && trigger == Trigger.Settled)
+        if (isMove && ctx.Automation == AutomationLevel.Recommend && trigger == Trigger.Settled)
         {
             ctx.Emit(new PlacementProposed(user.Name, ctx.NextDecisionId(), user.Vm, move.From, move.To, move.Mode, move.Rule,
                 move.Reason, move.EvidenceIds, move.Rejected, move.Estimate, ctx.Policy.Version, ctx.Now));
@@ -42,6 +42,13 @@ public static partial class UserDecider
 
         Execute(ctx, move);
     }
+
+    /// <summary>
+    /// The user's automation level now: the one set while Presence ran (AutomationLevelChanged), unless the house
+    /// file's level for the user was edited since; then the file's, as the later change.
+    /// </summary>
+    public static AutomationLevel AutomationOf(UserSaga? saga, UserSpec user) =>
+        saga?.Automation is { } set && set.HouseFileLevel == user.Automation ? set.Level : user.Automation;
 
     private static void Execute(Context ctx, Move move)
     {

@@ -1,3 +1,4 @@
+using Presence.Domain.House;
 using Presence.Domain.Placement;
 using Presence.Domain.Signals;
 using static Presence.Domain.Signals.EvidenceDetails;
@@ -5,7 +6,7 @@ using static Presence.Domain.Signals.EvidenceDetails;
 namespace Presence.Domain.Users;
 
 /// <summary>
-/// What people ask for (hold, release, follow, move, home, approve, decline), recorded as evidence: a request is
+/// What people ask for (hold, release, follow, move, home, approve, decline, automation), recorded as evidence: a request is
 /// carried out over soft rules but never over hard ones, and one that cannot be carried out is refused in words.
 /// </summary>
 public static partial class UserDecider
@@ -52,11 +53,24 @@ public static partial class UserDecider
             case Request.Approve or Request.Decline when request.Detail(Request.DecisionId) is { } decision:
                 Answer(ctx, request, decision, approved: request.Detail(Request.Action) == Request.Approve);
                 break;
+            case Request.Automation when Level(request.Detail(Request.Level)) is { } level:
+                // From the next decision on; a proposal already waiting still waits for its answer.
+                if (level != ctx.Automation)
+                {
+                    ctx.Emit(new AutomationLevelChanged(state.Id, level, ctx.Automation, ctx.User.Automation, request.Id, ctx.Now));
+                }
+
+                break;
             default:
                 ctx.Emit(new RequestRefused(state.Id, request.Id, $"request '{request.Detail(Request.Action)}' lacks what it needs", ctx.Now));
                 break;
         }
     }
+
+    /// <summary>The level a request names in the wire's words (manual, recommend, automatic); null for anything else.</summary>
+    private static AutomationLevel? Level(string? word) =>
+        System.Enum.GetValues<AutomationLevel>().Select(l => (AutomationLevel?)l)
+            .FirstOrDefault(l => string.Equals(l.ToString(), word, StringComparison.OrdinalIgnoreCase));
 
     private static void Answer(Context ctx, Evidence request, string decisionId, bool approved)
     {

@@ -96,6 +96,11 @@ public static partial class UserDecider
         }
 
         var host = evidence.Host;
+        if (!EvidenceStrength.MayTakeSeat(new SeatBelief(ctx.State.Seat, ctx.State.SeatConfidence, ctx.State.SeatEvidence), evidence, host))
+        {
+            return; // a relayed unlock (Home Assistant) never takes a screen from a console login
+        }
+
         if (ctx.State.Seat == host)
         {
             ctx.Emit(new SeatChanged(ctx.State.Id, null, host, 1.0, [evidence.Id], ctx.Now));

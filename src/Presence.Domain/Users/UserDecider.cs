@@ -37,6 +37,11 @@ public static partial class UserDecider
     {
         var user = policy.User(input.User)
             ?? throw new ArgumentException($"user '{input.User}' is not in the house", nameof(input));
+        if (NotYetDue(state, input, now))
+        {
+            return [];
+        }
+
         var ctx = new Context(state ?? UserSaga.Start(user.Name, user.Vm), user, policy, input.House.Normalised(), new Ids(input.Seed), now);
 
         if (state is null || state.Vm != user.Vm)
@@ -44,9 +49,11 @@ public static partial class UserDecider
             ctx.Emit(new UserEnrolled(user.Name, user.Vm, user.HomeHost, policy.Version, now));
         }
 
-        if (!ctx.House.SameAs(ctx.State.House))
+        // Only what changed is recorded: a house of fifty computers is not copied into the stream at every decision.
+        var (changed, gone) = ctx.State.HouseSeen.Diff(ctx.House);
+        if (changed.Count > 0 || gone.Count > 0)
         {
-            ctx.Emit(new HouseObserved(user.Name, ctx.House.Hosts, now));
+            ctx.Emit(new HouseChanged(user.Name, changed, gone, now));
         }
 
         // Non-evidence inputs are recorded before the decider acts on them, and kept only if something changed (below).
@@ -63,7 +70,10 @@ public static partial class UserDecider
                 OnRequest(ctx, request);
                 break;
             case ObserveEvidence { Evidence: var evidence }:
-                var late = ctx.State.NewestEvidence.TryGetValue(evidence.Host, out var newest) && evidence.At < newest;
+                // Relayed evidence (Home Assistant) carries the time it reached the server, not the computer's own
+                // clock: it is never compared with what the computer's agent said (nor counts in its clock, Evolve).
+                var late = !EvidenceStrength.Relayed(evidence)
+                    && ctx.State.NewestEvidence.TryGetValue(evidence.Host, out var newest) && evidence.At < newest;
                 ctx.Emit(new SignalRecorded(user.Name, evidence, evidence.At, now, input.Seed));
 
                 // Evidence older than what the same computer already told us arrived late (a queued emitter): it
@@ -101,8 +111,28 @@ public static partial class UserDecider
             return [];
         }
 
+        // A wait or timeout that no longer mattered leaves no trace even when the house changed meanwhile: each goes
+        // out twice (on time, and a durable backstop that survives a restart), and the copy that arrives after the
+        // saga dropped it is no input at all. The house news waits for the next input that matters.
+        if (record is SettlingWaitRanOut or PhaseTimeoutRanOut && ctx.Events.All(e => e is HouseObserved or HouseChanged || ReferenceEquals(e, record)))
+        {
+            return [];
+        }
+
         return ctx.Events;
     }
+
+    /// <summary>
+    /// A wait or timeout that came before its due time is no input at all. Timers count whole milliseconds, so an
+    /// on-time copy may fire a millisecond early; acted on, the history would hold a wait that ran out before it was
+    /// due, which a replay (feeding it when due) cannot reproduce. The saga keeps the wait, and a later copy runs it.
+    /// </summary>
+    private static bool NotYetDue(UserSaga? state, UserInput input, Instant now) => input switch
+    {
+        Settle s => state?.Settling is { } settling && settling.SettleId == s.SettleId && now < settling.DueAt,
+        CheckTimeout t => state?.Timeout is { } timeout && timeout.MoveId == t.MoveId && timeout.Phase == t.Phase && now < timeout.DueAt,
+        _ => false,
+    };
 
     private static IUserInputRecord? Record(UserInput input, Instant now) => input switch
     {
@@ -128,6 +158,7 @@ public static partial class UserDecider
         public List<IUserEvent> Events { get; } = [];
         public VmSpec? Vm => Policy.Vm(User.Vm);
         public int MemoryMb => Vm?.MemoryMb ?? 0;
+        public AutomationLevel Automation => AutomationOf(State, User);
 
         public void Emit(IUserEvent e)
         {

@@ -13,12 +13,35 @@ namespace Presence.Domain.Users;
 /// </summary>
 public sealed record UserEnrolled(string User, string Vm, string HomeHost, string PolicyVersion, Instant At) : IUserEvent;
 
-/// <summary>The facts about the house a decision was about to use, recorded first so a replay sees them too.</summary>
+/// <summary>
+/// The facts about the whole house a decision was about to use, recorded first so a replay sees them too. No longer
+/// recorded (<see cref="HouseChanged"/> records only what changed); old streams and histories keep theirs and fold
+/// and replay as before.
+/// </summary>
 public sealed record HouseObserved(string User, IReadOnlyList<HostFacts> Hosts, Instant At) : IUserEvent;
+
+/// <summary>
+/// What of the house changed since the saga last looked, recorded before the decision that uses it: the hosts whose
+/// facts differ (each whole, as its agent now tells it) and the hosts gone from the house. The house at any point of
+/// a stream is every such change folded in order (<see cref="Fold"/>), so a replay sees what the decider saw.
+/// </summary>
+public sealed record HouseChanged(string User, IReadOnlyList<HostFacts> Hosts, IReadOnlyList<string> Gone, Instant At) : IUserEvent
+{
+    /// <summary>The house as a stream recorded it, after <paramref name="event"/>: either record of the house moves it on.</summary>
+    public static HouseSnapshot Fold(HouseSnapshot house, object @event) => @event switch
+    {
+        HouseObserved o => new HouseSnapshot(o.Hosts),
+        HouseChanged c => house.With(c.Hosts, c.Gone),
+        _ => house,
+    };
+}
 
 public sealed record LastDecision(string Id, string Rule, string Reason, Instant At);
 
 public sealed record PendingDisplay(string CommandId, string Host);
+
+/// <summary>An automation level set while Presence ran, and the house file's level for the user at the time.</summary>
+public sealed record AutomationSetting(AutomationLevel Level, AutomationLevel HouseFileLevel);
 
 public enum SessionMode { ThinClient, Local, Moving, Held, Suspended }
 
@@ -68,6 +91,9 @@ public sealed record UserSaga
     public PendingTimeout? Timeout { get; init; }
     public PlacementProposed? Proposal { get; init; }
     public bool Held { get; init; }
+
+    /// <summary>The automation level set while Presence ran, if any (UserDecider.AutomationOf says which level holds).</summary>
+    public AutomationSetting? Automation { get; init; }
     public Instant? LastMoveAt { get; init; }
 
     /// <summary>The host a maintenance evacuation took the VM from, to bring it back afterwards.</summary>
@@ -91,7 +117,12 @@ public sealed record UserSaga
 
     /// <summary>The signal or request that started the story of <see cref="CarryingOut"/>, when one did.</summary>
     public string? CarryingOutStartedBy { get; init; }
-    public HouseSnapshot House { get; init; } = HouseSnapshot.Empty;
+
+    /// <summary>
+    /// What the saga knows of the house (a fingerprint per host, the agents offline, where each VM runs): enough to
+    /// record only what of the house changed, and small, where the whole house's facts were not.
+    /// </summary>
+    public HouseSeen HouseSeen { get; init; } = HouseSeen.Empty;
     public int Decisions { get; init; }
     public Instant? LastEvidenceAt { get; init; }
 
@@ -106,6 +137,12 @@ public sealed record UserSaga
         : SessionMode.ThinClient;
 
     public bool Busy => Migration is not null || Operation is not null;
+
+    /// <summary>
+    /// The hosts this saga has anything on (<see cref="HostNews.HostsInvolved"/>). Stored with the document and
+    /// indexed, so news about a host finds its sagas without reading every one.
+    /// </summary>
+    public IReadOnlyList<string> Involves => HostNews.HostsInvolved(this);
 
     public static UserSaga Start(string user, string? vm) => new() { Id = user, Vm = vm };
 }

@@ -23,6 +23,7 @@ public static class EventText
     {
         UserEnrolled u => $"enrolled with {u.Vm}, home {u.HomeHost} (policy {u.PolicyVersion})",
         HouseObserved => "the house changed",
+        HouseChanged c => "the house changed: " + string.Join(", ", c.Hosts.Select(h => h.Name).Concat(c.Gone.Select(g => g + " gone"))),
         SignalRecorded s => Signal(s.Evidence),
         HostSignalRecorded h => Signal(h.Evidence),
         SeatChanged { Seat: { } seat } s when s.PreviousSeat == seat => $"sure now to sit at {seat}, {Wording.Percent(s.Confidence)} sure",
@@ -37,6 +38,7 @@ public static class EventText
         SettlingLapsed l => $"wait over, nothing done: {l.Reason}",
         HoldChanged { Held: true } => "hold: the session stays where it is, whatever the seat says",
         HoldChanged => "hold released: the session follows the seat again",
+        AutomationLevelChanged a => $"automation level set to {Wording.Snake(a.Level.ToString())} (was {Wording.Snake(a.Was.ToString())})",
         RequestRefused r => $"request {r.EvidenceId} refused: {r.Reason}",
         LeavingDetected l => $"leaving the house with {l.Host}: {l.Reason}",
         IncomingRequested i => $"{i.Target} is asked to get ready to receive {i.Vm} from {i.Source}"
@@ -76,11 +78,22 @@ public static class EventText
     /// <summary>
     /// A signal in its sender's own words: "session on imac by alice (state=login, seat=console)". State first:
     /// PostgreSQL's jsonb stores keys shortest first, and the state is what happened.
+    /// Relayed evidence says who relayed it and which entity: "room near imac by alice (room=office), from Home
+    /// Assistant's sensor.alice_room, weak".
     /// </summary>
-    public static string Signal(Evidence e) =>
-        $"{Wording.Snake(e.Kind.ToString())} on {e.Host}" +
-        (e.User is null ? "" : $" by {e.User}") +
-        (e.Details.Count == 0 ? "" : " (" + string.Join(", ", e.Details.OrderBy(d => d.Key == "state" ? 0 : 1).Select(d => $"{d.Key}={d.Value}")) + ")");
+    public static string Signal(Evidence e)
+    {
+        var said = e.Details.Where(d => d.Key is not (EvidenceDetails.Origin.Source or EvidenceDetails.Origin.Entity or EvidenceDetails.Origin.Strength))
+            .OrderBy(d => d.Key == "state" ? 0 : 1).Select(d => $"{d.Key}={d.Value}").ToList();
+        var where = e.Host.Length == 0 ? "" : e.Kind == EvidenceKind.Room ? $" near {e.Host}" : $" on {e.Host}";
+        return $"{Wording.Snake(e.Kind.ToString())}{where}" +
+            (e.User is null ? "" : $" by {e.User}") +
+            (said.Count == 0 ? "" : " (" + string.Join(", ", said) + ")") +
+            (e.Detail(EvidenceDetails.Origin.Source) is not { } source ? ""
+                : $", from {(source == EvidenceDetails.Origin.HomeAssistant ? "Home Assistant" : source)}"
+                  + (e.Detail(EvidenceDetails.Origin.Entity) is { } entity ? $"'s {entity}" : "")
+                  + (EvidenceStrength.Claimed(e) == Strength.Weak ? ", weak" : ""));
+    }
 
     /// <summary>A command to an agent, under its wire name: "migrate to basement: send alice-desktop to imac at up to 1000 Mbit/s  (command 7da87a68…)".</summary>
     public static string Command(CommandToAgent c) => c.Kind switch

@@ -3,7 +3,7 @@ using Marten;
 
 namespace Presence.Server.Dashboard;
 
-/// <summary>The dashboard: each user's timeline as a projection, its backfill for older stores, and its page and API.</summary>
+/// <summary>The dashboard: each user's timeline as a projection, its backfill for older stores, and its page, API and controls.</summary>
 public static class Configuration
 {
     public static StoreOptions ConfigureDashboard(this StoreOptions opts)
@@ -19,6 +19,7 @@ public static class Configuration
     public static WebApplication MapDashboard(this WebApplication app)
     {
         DashboardEndpoints.Map(app);
+        DashboardControls.Map(app);
         return app;
     }
 }

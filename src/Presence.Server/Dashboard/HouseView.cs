@@ -35,6 +35,8 @@ public sealed record HostView(
 /// <param name="ShownOn">The seat whose screen shows the VM (thin-client mode), when not the host itself.</param>
 public sealed record VmView(string Name, string? Owner, string? ShownOn);
 
+/// <param name="Automation">The level that holds now: set while Presence ran, or the house file's.</param>
+/// <param name="AllowedHosts">Where the house file lets the user's VM run: the computers the dashboard offers to bring it to.</param>
 /// <param name="TimelineVersion">Changes whenever the user's timeline gained a line; the page refetches it then.</param>
 public sealed record UserView(
     string Name,
@@ -45,6 +47,8 @@ public sealed record UserView(
     string? DisplayedOn,
     SessionMode Mode,
     bool Held,
+    AutomationLevel Automation,
+    IReadOnlyList<string> AllowedHosts,
     string? SuspendedFrom,
     string? ResumeOn,
     string? SettlingFor,
@@ -58,16 +62,29 @@ public sealed record MoveView(string User, string Vm, string Id, string Kind, st
 
 public sealed record ProposalView(string User, string DecisionId, string Vm, string? From, string To, string Mode, string Rule, string Reason);
 
+/// <summary>The projections a view of the house is drawn from, each by name (user or host).</summary>
+public sealed record HouseDocuments(
+    IReadOnlyDictionary<string, UserSaga> Sagas,
+    IReadOnlyDictionary<string, UserTimeline> Timelines,
+    IReadOnlyDictionary<string, HostState> Hosts);
+
 public static class HouseViews
 {
     public static async Task<HouseView> LoadAsync(IQuerySession session, HousePolicy policy, CancellationToken ct)
+    {
+        var documents = await ReadAsync(session, policy, ct);
+        return Build(policy, documents.Sagas, documents.Timelines, documents.Hosts);
+    }
+
+    /// <summary>Every user's saga and timeline and every host's state the house file names: three queries.</summary>
+    public static async Task<HouseDocuments> ReadAsync(IQuerySession session, HousePolicy policy, CancellationToken ct)
     {
         var names = policy.Users.Select(u => u.Name).ToArray();
         var sagas = (await session.LoadManyAsync<UserSaga>(ct, names)).ToDictionary(s => s.Id);
         var timelines = (await session.LoadManyAsync<UserTimeline>(ct, names)).ToDictionary(t => t.Id);
         var hosts = (await session.LoadManyAsync<HostState>(ct, policy.Hosts.Select(h => HostState.StreamId(h.Name)).ToArray()))
             .ToDictionary(h => h.Name);
-        return Build(policy, sagas, timelines, hosts);
+        return new HouseDocuments(sagas, timelines, hosts);
     }
 
     public static HouseView Build(
@@ -92,6 +109,8 @@ public static class HouseViews
                 saga.DisplayedOn,
                 saga.Mode,
                 saga.Held,
+                UserDecider.AutomationOf(saga, u),
+                u.AllowedHosts,
                 saga.Suspended?.From,
                 saga.Suspended?.ResumeOn,
                 saga.Settling?.Seat,

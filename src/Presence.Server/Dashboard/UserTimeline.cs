@@ -31,7 +31,7 @@ public sealed record UserTimeline
     public static IReadOnlyList<Type> EventTypes { get; } =
     [
         typeof(SeatChanged), typeof(PlacementDecided), typeof(PlacementProposed), typeof(ProposalAnswered), typeof(MoveSuppressed),
-        typeof(SettlingStarted), typeof(SettlingLapsed), typeof(RequestRefused), typeof(LeavingDetected), typeof(HoldChanged),
+        typeof(SettlingStarted), typeof(SettlingLapsed), typeof(RequestRefused), typeof(LeavingDetected), typeof(HoldChanged), typeof(AutomationLevelChanged),
         typeof(MigrationCompleted), typeof(MigrationFailed), typeof(DisplayAttached), typeof(DisplayAttachFailed),
         typeof(VmSuspended), typeof(SuspendFailed), typeof(VmResumed), typeof(ResumeFailed),
     ];

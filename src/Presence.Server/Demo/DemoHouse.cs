@@ -161,13 +161,7 @@ public sealed class DemoHouse : IAsyncDisposable
         PresenceApp.ConfigureServices(builder, connectionString, clock);
         // One process owns this database: no leader election to wait for.
         builder.Services.RunWolverineInSoloMode();
-        // Settling waits are durable scheduled messages; Wolverine looks for due ones every 5 s by default, which
-        // would dwarf the demo's hold-downs.
-        builder.Services.ConfigureWolverine(opts =>
-        {
-            opts.Durability.ScheduledJobFirstExecution = TimeSpan.FromMilliseconds(100);
-            opts.Durability.ScheduledJobPollingTime = TimeSpan.FromMilliseconds(100);
-        });
+        // No faster poll of Wolverine's scheduled messages: waits fire on time from memory (Users.Configuration).
         var app = builder.Build();
         PresenceApp.MapEndpoints(app);
         Directory.CreateDirectory(shared);

@@ -25,7 +25,7 @@ public sealed class DemoLines(DateTimeZone zone, double simulatedSpeed = 1)
 
     private static readonly HashSet<Type> Silent =
     [
-        typeof(UserEnrolled), typeof(HouseObserved), typeof(IncomingReady), typeof(MigrationRequested),
+        typeof(UserEnrolled), typeof(HouseObserved), typeof(HouseChanged), typeof(IncomingReady), typeof(MigrationRequested),
         typeof(MigrationProgressed), typeof(DisplayAttachRequested), typeof(SuspendRequested), typeof(ResumeRequested),
         typeof(PhaseTimeoutScheduled),
     ];

@@ -94,7 +94,7 @@ public sealed class DemoScript(IReadOnlyList<Step> steps)
                 Seconds(2),
                 [Outcome.DisplayEnds("carol")]),
             new Step(
-                "bob, the musician, logs in at the iMac too. He prefers thin-client mode, but bob-music is latency-sensitive: it runs on the seat, not over the network.",
+                "bob, the musician, sits down at the iMac after her: the screen stops showing her desktop first (one person per screen). He prefers thin-client mode, but bob-music is latency-sensitive: shown at once, it then moves to run on the seat.",
                 s => s.SessionAsync("imac", "bob", SessionState.Login),
                 Seconds(2),
                 [Outcome.MoveEnds("bob")]),

@@ -14,6 +14,8 @@ using Presence.Server.Audit;
 using Presence.Server.Configuration;
 using Presence.Server.Dashboard;
 using Presence.Server.Health;
+using Presence.Server.HomeAssistant;
+using Presence.Server.HomeAssistant.Statestream;
 using Presence.Server.Identities;
 using Presence.Server.Migration;
 using Presence.Server.Mqtt;
@@ -93,6 +95,8 @@ public static class PresenceApp
         var house = Bind<HouseOptions>(configuration, HouseOptions.Section);
         var mqtt = Bind<MqttOptions>(configuration, MqttOptions.Section);
         var database = Bind<DatabaseOptions>(configuration, DatabaseOptions.Section);
+        CheckElements<StatestreamEntityOptions>(configuration, StatestreamOptions.Section + ":Entities");
+        var statestream = Bind<StatestreamOptions>(configuration, StatestreamOptions.Section);
         var failures = new List<string>();
         if (new HouseValidation().Validate(null, house) is { Failed: true } h)
         {
@@ -104,6 +108,7 @@ public static class PresenceApp
             failures.AddRange(m.Failures);
         }
 
+        failures.AddRange(StatestreamValidation.Check(statestream, house, mqtt));
         if (configuration.GetSection("Mqtt:Passwords").GetChildren().Any())
         {
             failures.Add("Mqtt:Passwords is no longer read (plaintext passwords in the house file): remove it and give each computer a secret with " +
@@ -194,7 +199,9 @@ public static class PresenceApp
         services.AddIdentities();
         services.AddDashboard();
         services.AddMqtt();
+        services.AddStatestream();
         services.AddPlacement();
+        services.AddHomeAssistant(builder.Configuration);
         services.AddSigning();
         services.AddAgents();
         services.AddHealth();
@@ -207,7 +214,7 @@ public static class PresenceApp
                 opts.Events.DatabaseSchemaName = database.Schema;
                 opts.UseSystemTextJsonForSerialization(EnumStorage.AsString, configure: j => j.ConfigureForNodaTime(DateTimeZoneProviders.Tzdb));
                 opts.Events.StreamIdentity = StreamIdentity.AsString;
-                opts.ConfigureUsers().ConfigureAgents().ConfigureDashboard().ConfigureAudit().ConfigureMqtt().ConfigureSigning().ConfigureIdentities();
+                opts.ConfigureUsers().ConfigureAgents().ConfigureDashboard().ConfigureAudit().ConfigureMqtt().ConfigureSigning().ConfigureIdentities().ConfigureStatestream();
                 // The whole schema is created or updated once, at start, before anything is served (below); no lazy
                 // per-type check or DDL may run later while a signal waits for it. So every document type the
                 // server reads or writes must be registered above (Schema.For or a projection): one that is not

@@ -10,6 +10,7 @@ public static class Configuration
     {
         services.AddHostedService<HttpExposure>();
         services.AddSingleton<Enrolments>();
+        services.AddSingleton<ControlAccess>();
         return services;
     }
 

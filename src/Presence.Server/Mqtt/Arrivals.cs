@@ -88,9 +88,22 @@ public sealed record SignalArrived(string Root, string Topic, byte[] Payload, In
     [JsonIgnore] public override string Lane => Signal.User is { } user ? Lanes.User(user) : Lanes.House;
 }
 
+/// <param name="Topic">Where the request came from, and where a refusal is reported: the contract's request topic, or
+/// the Home Assistant command topic it was made from.</param>
 public sealed record UserRequestArrived(string Root, string Topic, byte[] Payload, Instant At) : Arrived(Root, Topic, Payload, At)
 {
     [JsonIgnore] public UserRequest Request => (UserRequest)Message;
+
+    /// <summary>The controller that asked, when the way it came tells (Home Assistant's command topics, the dashboard); recorded with the request.</summary>
+    public string? By { get; init; }
+
+    /// <summary>
+    /// A request made elsewhere than on its MQTT topic (a Home Assistant command, a dashboard button), handed to its
+    /// handler inline (IMessageBus.InvokeAsync), never through the inbox: <see cref="Arrived.Message"/> is the request
+    /// itself, and the payload its contract JSON for the record.
+    /// </summary>
+    public static UserRequestArrived Asked(string root, string topic, UserRequest request, Instant at, string by) =>
+        new(root, topic, ContractJson.Serialize(request), at) { Message = request, By = by };
 
     [JsonIgnore] public override string? Id => Request.Id;
 
@@ -100,6 +113,10 @@ public sealed record UserRequestArrived(string Root, string Topic, byte[] Payloa
 public sealed record MaintenanceArrived(string Root, string Topic, byte[] Payload, Instant At) : Arrived(Root, Topic, Payload, At)
 {
     [JsonIgnore] public MaintenanceRequest Request => (MaintenanceRequest)Message;
+
+    /// <summary>As <see cref="UserRequestArrived.Asked"/>: a switch made in Home Assistant or on the dashboard.</summary>
+    public static MaintenanceArrived Asked(string root, string topic, MaintenanceRequest request, Instant at) =>
+        new(root, topic, ContractJson.Serialize(request), at) { Message = request };
 
     [JsonIgnore] public override string? Id => Request.Id;
 

@@ -9,6 +9,7 @@ using Presence.Domain.House;
 using Presence.Server.Configuration;
 using Presence.Server.Hosting;
 using Presence.Server.Identities;
+using Presence.Server.Telemetry;
 
 namespace Presence.Server.Mqtt;
 
@@ -27,11 +28,13 @@ public sealed class EmbeddedBroker(
     Enrolments enrolments,
     IOptions<DatabaseOptions> database,
     IClock clock,
+    Presence.Server.HomeAssistant.Statestream.StatestreamMap statestream,
     ILogger<EmbeddedBroker> logger) : IHostedService, IAsyncDisposable
 {
     public static readonly TimeSpan EnrolmentPoll = TimeSpan.FromSeconds(2);
 
-    private readonly PublishRules rules = new(new Topics(options.Value.TopicRoot), options.Value.Controllers);
+    private readonly PublishRules rules = new(new Topics(options.Value.TopicRoot), options.Value.Controllers,
+        statestream.Enabled ? statestream.BaseTopic : null, statestream.Identity);
     private readonly ConcurrentDictionary<string, Admitted> sessions = new();
     private readonly CancellationTokenSource stopping = new();
     private Admission? admission;
@@ -47,6 +50,11 @@ public sealed class EmbeddedBroker(
         if (mqtt.Broker != BrokerKind.Embedded)
         {
             return;
+        }
+
+        if (mqtt.MaxQueuedMessages < 1)
+        {
+            throw new StartupException($"Mqtt:MaxQueuedMessages is {mqtt.MaxQueuedMessages}; it must be at least 1 (default 100000)");
         }
 
         var loopbackOnly = IsLoopbackOnly(mqtt.Host);
@@ -74,7 +82,10 @@ public sealed class EmbeddedBroker(
         var builder = new MqttServerOptionsBuilder()
             .WithDefaultEndpoint()
             .WithDefaultEndpointPort(mqtt.Port)
-            .WithPersistentSessions();
+            .WithPersistentSessions()
+            // MQTTnet keeps this many per client and drops the oldest beyond it. It re-queues every unacknowledged
+            // message when a session resumes, so it must hold the server's whole backlog, not just what is in flight.
+            .WithMaxPendingMessagesPerClient(mqtt.MaxQueuedMessages);
         string? fingerprint = null;
         if (tls)
         {
@@ -111,6 +122,7 @@ public sealed class EmbeddedBroker(
         server.ClientDisconnectedAsync += Forget;
         server.InterceptingPublishAsync += InterceptPublish;
         server.InterceptingSubscriptionAsync += InterceptSubscription;
+        server.QueuedApplicationMessageOverwrittenAsync += Dropped;
         try
         {
             await server.StartAsync();
@@ -197,6 +209,33 @@ public sealed class EmbeddedBroker(
             e.ProcessSubscription = false;
             e.Response.ReasonCode = MqttSubscribeReasonCode.NotAuthorized;
             e.ReasonString = refusal;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Drops of QoS 1 messages from a client's full queue (Mqtt:MaxQueuedMessages) since start. MQTTnet keeps a dropped
+    /// message among the unacknowledged ones, so a session that resumes again may queue and drop it once more.
+    /// </summary>
+    public long DroppedMessages => Interlocked.Read(ref dropped);
+
+    private long dropped;
+
+    /// <summary>
+    /// A message MQTTnet dropped from a full queue is lost for that client: never silently. The first one and every
+    /// thousandth after it are an error in the log (a flood of lines would hide the cause), each one is counted.
+    /// </summary>
+    private Task Dropped(QueueMessageOverwrittenEventArgs e)
+    {
+        var total = Interlocked.Increment(ref dropped);
+        PresenceTelemetry.BrokerDropped.Add(1);
+        if (total == 1 || total % 1000 == 0)
+        {
+            logger.LogError(
+                "The embedded MQTT broker dropped a queued message for {ClientId} ({Topic}): its queue was full at Mqtt:MaxQueuedMessages={Limit}; {Total} dropped since start. " +
+                "The client is too far behind; raise Mqtt:MaxQueuedMessages or find what holds it up",
+                e.ReceiverClientId, (e.Packet as MQTTnet.Packets.MqttPublishPacket)?.Topic ?? "?", options.Value.MaxQueuedMessages, total);
         }
 
         return Task.CompletedTask;

@@ -7,6 +7,7 @@ using Presence.Contracts.Agents;
 using Presence.Contracts.Mqtt;
 using Presence.Contracts.Wire;
 using Presence.Server.Configuration;
+using Presence.Server.HomeAssistant.Statestream;
 using Presence.Server.Hosting;
 using Presence.Server.Telemetry;
 using Wolverine.Marten;
@@ -30,6 +31,7 @@ public sealed class MqttBridge(
     IClock clock,
     IHostApplicationLifetime lifetime,
     ServerSecret secret,
+    StatestreamInbound statestream,
     ILogger<MqttBridge> logger) : BackgroundService
 {
     /// <summary>The most messages stored in one transaction.</summary>
@@ -65,7 +67,7 @@ public sealed class MqttBridge(
     /// </summary>
     public bool IsListening => connection.Connected.IsCompletedSuccessfully && connection.IsConnected;
 
-    private sealed record Pending(Arrived Message, string Kind, CancellationToken Cancellation, Activity? Activity, long Started)
+    private sealed record Pending(IArrived Message, string Kind, CancellationToken Cancellation, Activity? Activity, long Started)
     {
         public TaskCompletionSource<bool> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
@@ -95,9 +97,9 @@ protected override async Task ExecuteAsync(CancellationToken stoppingToken)
 
         // Wolverine and Marten must be up before the first message is handed over, and the handlers loaded and the
         // signal path warmed (SignalWarmup, a hosted service that finishes before the host reports started).
-        await WaitForStartAsync(stoppingToken);
+        await lifetime.WaitForStartAsync(stoppingToken);
         connection.OnMessageTaken((topic, payload) => TakeAsync(topic, payload, stoppingToken));
-        connection.Subscribe(topics.ServerSubscriptions);
+        connection.Subscribe([.. topics.ServerSubscriptions, .. statestream.Subscriptions]);
         try
         {
             await connection.RunAsync(stoppingToken);
@@ -123,6 +125,18 @@ protected override async Task ExecuteAsync(CancellationToken stoppingToken)
         var started = Stopwatch.GetTimestamp();
         var id = InboundId.Read(payload);
         activity?.SetTag("presence.message_id", id);
+        if (statestream.Owns(topic))
+        {
+            // Home Assistant's plain-string states are not the contract's JSON: read (and reported) on their own.
+            if (await statestream.ReadAsync(topic, payload, ct) is not { } state)
+            {
+                Finish(activity, started, "statestream", "refused");
+                return Task.FromResult(true);
+            }
+
+            return await QueueAsync(new Pending(state, "statestream", ct, activity, started));
+        }
+
         string? refusal = null;
         Inbound? inbound = null;
         if (payload.Length > InboundId.MaxPayloadBytes)
@@ -154,14 +168,18 @@ protected override async Task ExecuteAsync(CancellationToken stoppingToken)
         }
 
         var message = Arrived.From(inbound, topics.Root, payload);
-        var pending = new Pending(message, KindOf(message), ct, activity, started);
+        return await QueueAsync(new Pending(message, KindOf(message), ct, activity, started));
+    }
+
+    private async ValueTask<Task<bool>> QueueAsync(Pending pending)
+    {
         try
         {
-            await waiting.Writer.WriteAsync(pending, ct);
+            await waiting.Writer.WriteAsync(pending, pending.Cancellation);
         }
-        catch (Exception) when (ct.IsCancellationRequested)
+        catch (Exception) when (pending.Cancellation.IsCancellationRequested)
         {
-            Finish(activity, started, pending.Kind, "not_acknowledged");
+            Finish(pending.Activity, pending.Started, pending.Kind, "not_acknowledged");
             return Task.FromResult(false);
         }
 
@@ -293,18 +311,6 @@ protected override async Task ExecuteAsync(CancellationToken stoppingToken)
                 return;
             }
         }
-    }
-
-    private async Task WaitForStartAsync(CancellationToken ct)
-    {
-        if (lifetime.ApplicationStarted.IsCancellationRequested)
-        {
-            return;
-        }
-
-        var started = new TaskCompletionSource();
-        await using var registration = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
-        await started.Task.WaitAsync(ct);
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)

@@ -16,7 +16,10 @@ public sealed class MqttOutbound(IOptions<MqttOptions> options, HouseKeys keys, 
     /// <summary>The durable local queue whose messages this publishes, one at a time and in order.</summary>
     public const string Queue = "mqtt-out";
 
-    private readonly MqttConnection connection = ServerSession.Connection("out", options.Value, secret, logger);
+    // The outbound connection carries the server's availability (presence/status): it is the one that publishes
+    // what the house sees, so while it is down nothing Presence shows is current.
+    private readonly MqttConnection connection = ServerSession.Connection("out", options.Value, secret, logger,
+        (new Topics(options.Value.TopicRoot).ServerStatus, ServerStatus.Payload(online: false)));
 
     public Topics Topics { get; } = new(options.Value.TopicRoot);
 
@@ -55,12 +58,24 @@ public sealed class MqttOutbound(IOptions<MqttOptions> options, HouseKeys keys, 
             ?.SetTag("messaging.system", "mqtt")
             .SetTag("messaging.destination.name", topic);
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) => connection.RunAsync(stoppingToken);
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Again after every reconnect: a last will the broker published meanwhile said offline.
+        connection.OnConnected(async () =>
+        {
+            if (await connection.PublishAsync(Topics.ServerStatus, ServerStatus.Payload(online: true), retain: true, stoppingToken) is { Taken: false, Why: var why })
+            {
+                logger.LogWarning("Could not publish {Topic} online: {Why}", Topics.ServerStatus, why);
+            }
+        });
+        return connection.RunAsync(stoppingToken);
+    }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        await connection.DisposeAsync();
+        // A clean stop says offline itself; the broker keeps the will for a crash.
+        await connection.CloseAsync((Topics.ServerStatus, ServerStatus.Payload(online: false)));
     }
 }
 

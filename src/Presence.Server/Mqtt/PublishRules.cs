@@ -21,7 +21,11 @@ public sealed record Identity(IdentityKind Kind, string Name)
 /// maintenance, only the server publishes commands, state and errors, and an anonymous client (if allowed at all)
 /// only watches what the house shows.
 /// </summary>
-public sealed class PublishRules(Topics topics, IReadOnlyCollection<string> controllers)
+/// <remarks>
+/// With Home Assistant's statestream mapped (<paramref name="statestreamBase"/>), only its identity
+/// (<paramref name="statestreamIdentity"/>) may publish under that base: the states there become evidence.
+/// </remarks>
+public sealed class PublishRules(Topics topics, IReadOnlyCollection<string> controllers, string? statestreamBase = null, string? statestreamIdentity = null)
 {
     /// <summary>Null when allowed; otherwise why not, for presence/errors.</summary>
     public string? Check(Identity who, string topic)
@@ -34,6 +38,20 @@ public sealed class PublishRules(Topics topics, IReadOnlyCollection<string> cont
         if (who.Kind == IdentityKind.Anonymous)
         {
             return $"{who} may not publish to {topic}: anonymous clients only watch; connect with a host's or controller's identity";
+        }
+
+        if (HomeAssistant.HaTopics.IsCommand(topics.Root, topic))
+        {
+            // The server records these as asked by Home Assistant, so no one else may send them.
+            return who is { Kind: IdentityKind.Controller, Name: HomeAssistant.HaTopics.Controller }
+                ? null
+                : $"{who} may not publish to {topic}: Home Assistant's commands come from the controller '{HomeAssistant.HaTopics.Controller}'";
+        }
+
+        if (statestreamBase is not null && topic.StartsWith(statestreamBase + "/", StringComparison.Ordinal))
+        {
+            return who.Kind == IdentityKind.Controller && who.Name == statestreamIdentity ? null
+                : $"{who} may not publish to {topic}: only Home Assistant ('{statestreamIdentity}') publishes its states under {statestreamBase}/ (HomeAssistant:Statestream)";
         }
 
         if (!topic.StartsWith(topics.Root + "/", StringComparison.Ordinal))

@@ -5,8 +5,8 @@ using Presence.Server.Configuration;
 namespace Presence.Server.Mqtt;
 
 /// <summary>
-/// The server's MQTT connections (one per role, "in" and "out"): a persistent session, so QoS 1 messages that
-/// arrive while the server restarts wait for it at the broker. On the embedded broker they prove the server's
+/// The server's MQTT connections (one per role: "in", "out", and "ha" for Home Assistant): a persistent session (but
+/// "ha"'s), so QoS 1 messages that arrive while the server restarts wait for it at the broker. On the embedded broker they prove the server's
 /// identity with this process's own secret; on an external one with Mqtt:Username and Mqtt:Password, over TLS
 /// (Mqtt:Tls) unless the broker is on this computer, trusting it the way an agent does (<see cref="MqttTls"/>).
 /// </summary>
@@ -15,16 +15,25 @@ public static class ServerSession
     /// <summary>Checked every second; after a failure retried at 200 ms, doubling up to 10 s.</summary>
     private static readonly MqttReconnect Reconnect = new(TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10));
 
-    public static MqttConnection Connection(string role, MqttOptions mqtt, ServerSecret secret, ILogger logger)
+    /// <param name="will">What the broker publishes (retained) when this connection dies without saying goodbye.</param>
+    /// <param name="persistent">False for a connection whose subscriptions must not queue messages while the server is away.</param>
+    public static MqttConnection Connection(string role, MqttOptions mqtt, ServerSecret secret, ILogger logger, (string Topic, byte[] Payload)? will = null,
+        bool persistent = true)
     {
         var tls = ExternalTls(mqtt);
         var options = new MqttClientOptionsBuilder()
             .WithTcpServer(Address(mqtt), tls ? mqtt.Tls.Port : mqtt.Port)
             .WithClientId($"{Admission.ServerClientPrefix}{mqtt.NodeName}-{role}")
             .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
-            .WithCleanStart(false)
-            .WithSessionExpiryInterval((uint)TimeSpan.FromDays(7).TotalSeconds)
+            .WithCleanStart(!persistent)
+            .WithSessionExpiryInterval(persistent ? (uint)TimeSpan.FromDays(7).TotalSeconds : 0)
             .WithKeepAlivePeriod(TimeSpan.FromSeconds(15));
+        if (will is var (willTopic, willPayload))
+        {
+            options = options.WithWillTopic(willTopic).WithWillPayload(willPayload).WithWillRetain(true)
+                .WithWillQualityOfServiceLevel(MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce);
+        }
+
         if (mqtt.Broker == BrokerKind.Embedded)
         {
             options = options.WithCredentials(secret.UserName, secret.Password);

@@ -46,5 +46,6 @@ public static class PublishUserStateHandler
                 : null,
         LastDecision = saga.LastDecision is { } d ? new DecisionSummary(d.Id, d.Rule, d.Reason) : null,
         Since = saga.Since,
+        Automation = System.Enum.Parse<Presence.Contracts.Requests.AutomationChoice>(UserDecider.AutomationOf(saga, user).ToString()),
     };
 }

@@ -41,9 +41,19 @@ public static class SignalHandler
             return [];
         }
 
-        var evidence = SignalEvidence.ToEvidence(signal, arrived.At);
+        return await ObserveAsync(session, policy, clock, node, SignalEvidence.ToEvidence(signal, arrived.At), arrived.At, ct);
+    }
+
+    /// <summary>
+    /// Evidence into the streams it concerns: the person's it names (sitting down at a console first for whoever
+    /// loses that screen), or, about the computer itself, the host's and every user's it concerns. Home Assistant's
+    /// relayed evidence takes the same path (HomeAssistant/Statestream).
+    /// </summary>
+    public static async Task<OutgoingMessages> ObserveAsync(
+        IDocumentSession session, HousePolicy policy, IClock clock, ServerNode node, Evidence evidence, Instant at, CancellationToken ct)
+    {
         InputFor observe = (about, house, seed) => new ObserveEvidence { User = about, House = house, Seed = seed, Evidence = evidence };
-        if (signal.User is { } named)
+        if (evidence.User is { } named)
         {
             // Sitting down at a console may take a screen from someone else: their sagas decide first, so their
             // desktop's detach_display leaves before this person's attach_display (HostNews.SeatNews).
@@ -52,7 +62,7 @@ public static class SignalHandler
                 : await UserSagaRunner.ForUserAsync(session, policy, clock, node, named, observe, ct);
         }
 
-        session.Events.Append(HostState.StreamId(signal.Host), new HostSignalRecorded(signal.Host, evidence, arrived.At));
-        return await UserSagaRunner.ForHostAsync(session, policy, clock, node, signal.Host, observe, ct);
+        session.Events.Append(HostState.StreamId(evidence.Host), new HostSignalRecorded(evidence.Host, evidence, at));
+        return await UserSagaRunner.ForHostAsync(session, policy, clock, node, evidence.Host, observe, ct);
     }
 }

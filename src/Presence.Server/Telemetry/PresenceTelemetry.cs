@@ -25,6 +25,9 @@ public static class PresenceTelemetry
     /// <summary>Inbound messages taken from the broker, by kind (signal, request, agent_event, …) and outcome.</summary>
     public static readonly Counter<long> Received = Meter.CreateCounter<long>("presence.mqtt.received", description: "inbound MQTT messages, by kind and outcome");
 
+    /// <summary>QoS 1 messages the embedded broker dropped from a client's full queue (Mqtt:MaxQueuedMessages): lost for that client.</summary>
+    public static readonly Counter<long> BrokerDropped = Meter.CreateCounter<long>("presence.mqtt.broker.dropped", description: "messages the embedded broker dropped from a full client queue");
+
     /// <summary>How long one call of the decider took, per user.</summary>
     public static readonly Histogram<double> DecideTime = Meter.CreateHistogram<double>("presence.decide.duration", "ms", "time in the decider for one user's input");
 

@@ -45,6 +45,16 @@ public static class RequestHandler
             details["decision_id"] = request.DecisionId;
         }
 
+        if (request.Level is { } level)
+        {
+            details["level"] = ContractJson.WireName(level);
+        }
+
+        if (arrived.By is not null)
+        {
+            details["by"] = arrived.By;
+        }
+
         var evidence = new Evidence(
             request.Id ?? "r-" + Guid.NewGuid().ToString("N")[..12], EvidenceKind.Request,
             request.Target ?? user.HomeHost, user.Name, details, arrived.At);

@@ -14,6 +14,12 @@ public sealed class HouseBenchOptions
     /// <summary>Idle signals sent for the ingestion rate.</summary>
     public int Signals { get; set; } = 20_000;
 
+    /// <summary>Seats of the office whose ingestion is measured beside the house's (its own server, one agent and publisher each); 0 skips it.</summary>
+    public int Office { get; set; } = 500;
+
+    /// <summary>Idle signals of the office's ingestion; unset: as many as <see cref="Signals"/>.</summary>
+    public int? OfficeSignals { get; set; }
+
     /// <summary>How long each raw PostgreSQL commit measurement runs.</summary>
     public TimeSpan RawDuration { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -33,10 +39,12 @@ public sealed class HouseBenchOptions
     public TimeSpan Stall { get; set; } = TimeSpan.FromSeconds(60);
 
     public const string Usage = """
-        house [--computers 50] [--logins 300] [--signals 20000] [--raw-seconds 5] [--copy-rows 100000]
+        house [--computers 50] [--logins 300] [--signals 20000] [--office 500] [--office-signals N] [--raw-seconds 5] [--copy-rows 100000]
               [--replay-days 365] [--replay-people 10] [--work-dir DIR]
           The end-to-end benchmark (issue 11 §7): a durable PostgreSQL cluster, the real server process, its embedded
-          broker and simulated agents; prints one markdown table with each figure beside its target.
+          broker and simulated agents; prints one markdown table with each figure beside its target. --office N also
+          measures the ingestion of --office-signals (default: as many as --signals) from an N-seat office (0: skip it). Exits 3 when a signal is
+          lost (sent − stored > 0).
         """;
 
     public static HouseBenchOptions Parse(IReadOnlyList<string> args)
@@ -56,6 +64,8 @@ public sealed class HouseBenchOptions
                 case "--computers": options.Computers = Positive(name, value); break;
                 case "--logins": options.Logins = Positive(name, value); break;
                 case "--signals": options.Signals = Positive(name, value); break;
+                case "--office": options.Office = NonNegative(name, value); break;
+                case "--office-signals": options.OfficeSignals = Positive(name, value); break;
                 case "--raw-seconds": options.RawDuration = TimeSpan.FromSeconds(PositiveNumber(name, value)); break;
                 case "--copy-rows": options.CopyRows = Positive(name, value); break;
                 case "--replay-days": options.ReplayDays = Positive(name, value); break;
@@ -82,6 +92,11 @@ public sealed class HouseBenchOptions
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0
             ? n
             : throw new ArgumentException($"{name} '{value}' must be a positive whole number");
+
+    private static int NonNegative(string name, string value) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n)
+            ? n
+            : throw new ArgumentException($"{name} '{value}' must be a whole number, 0 or more");
 
     private static double PositiveNumber(string name, string value) =>
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) && n > 0

@@ -39,7 +39,9 @@ public static class HouseBenchmark
             Date = DateTimeOffset.UtcNow,
             Setup = $"Real server process (`dotnet Presence.Server.dll`, {BuildOf()} build) with its embedded broker; one simulated agent per computer " +
                     $"(in the benchmark's process); a house of {house.Seats} seats and one server running all {house.Seats} thin-client users' VMs; " +
-                    "PostgreSQL from the server's EmbeddedPostgres with Durable=true, the same cluster measured raw first.",
+                    "PostgreSQL from the server's EmbeddedPostgres with Durable=true, the same cluster measured raw first." +
+                    (options.Office > 0 ? $" The office: {options.Office} seats and users, its own server and database on the same cluster, one agent and publisher per computer." : "") +
+                    " The first pixel: a server with the product's default settings whose users are thin-client, prefer local, or have a latency-sensitive VM, in turn.",
         };
 
         var loadAtStart = LoadAverage();
@@ -50,9 +52,14 @@ public static class HouseBenchmark
             await SayAsync(log, "PostgreSQL started (durable)");
             var raw = await cluster.CreateDatabaseAsync("raw");
             report.Setup += $" Cluster: {await RawPostgres.DurabilityAsync(raw)}.";
-            var raw16 = await MeasureRawAsync(raw, options, report, log);
+            var rates = await MeasureRawAsync(raw, options, report, log);
 
-            await MeasureServerAsync(cluster.ConnectionString, Path.Combine(work, "server"), house, options, raw16, report, log);
+            await MeasureServerAsync(cluster.ConnectionString, Path.Combine(work, "server"), house, options, rates, report, log);
+            if (options.Office > 0)
+            {
+                await MeasureOfficeAsync(await cluster.CreateDatabaseAsync("office"), Path.Combine(work, "office"), new BenchHouse(options.Office), options, rates, report, log);
+            }
+
             await MeasureFirstPixelWithDefaultsAsync(await cluster.CreateDatabaseAsync("defaults"), Path.Combine(work, "defaults"), house, options, report, log);
             await MeasureReplayAsync(await cluster.CreateDatabaseAsync("replay"), Path.Combine(work, "replay"), house, options, report, log);
         }
@@ -93,7 +100,7 @@ public static class HouseBenchmark
             ? load
             : null;
 
-    private static async Task<double> MeasureRawAsync(string raw, HouseBenchOptions options, HouseReport report, TextWriter log)
+    private static async Task<RawRates> MeasureRawAsync(string raw, HouseBenchOptions options, HouseReport report, TextWriter log)
     {
         await SayAsync(log, "raw PostgreSQL: single-row jsonb INSERT commits, 1 and 16 clients; one COPY");
         await RawPostgres.CreateTableAsync(raw);
@@ -103,11 +110,14 @@ public static class HouseBenchmark
         report.Add("raw_1", "raw PostgreSQL, single-row jsonb INSERT commits, 1 client", one, "/s");
         report.Add("raw_16", "raw PostgreSQL, single-row jsonb INSERT commits, 16 clients", sixteen, "/s");
         report.Add("raw_copy", $"raw PostgreSQL, COPY of {options.CopyRows:#,0} jsonb rows", copy, "rows/s");
-        return sixteen;
+        return new RawRates(one, sixteen);
     }
 
+    /// <summary>The raw cluster's single-row commit rates of this run, what each ingestion rate is set beside.</summary>
+    private sealed record RawRates(double One, double Sixteen);
+
     private static async Task MeasureServerAsync(string connectionString, string directory, BenchHouse house, HouseBenchOptions options,
-        double raw16, HouseReport report, TextWriter log)
+        RawRates raw, HouseReport report, TextWriter log)
     {
         await SayAsync(log, $"starting the server and {house.Seats + 1} agents");
         await using var server = await BenchServer.StartAsync(connectionString, directory, house.Json(atOnce: true), options.Stall);
@@ -129,7 +139,7 @@ public static class HouseBenchmark
 
             await using var watcher = await BenchClient.ConnectAsync(server.MqttPort, "bench-watcher", "presence-cli", "presence/agents/+/commands");
             await MeasureLatencyAsync(connectionString, house, publishers, watcher, options, report, log);
-            await MeasureIngestionAsync(connectionString, house, publishers, options, raw16, report, log, () => server.Output);
+            await MeasureIngestionAsync(connectionString, house, publishers, options.Signals, options, raw, report, log, () => server.Output, "ingest", "ingestion");
 
             var (after, peak) = server.Memory();
             report.Add("rss_after", "server RSS after the load", after, "MB");
@@ -141,15 +151,7 @@ public static class HouseBenchmark
         }
         finally
         {
-            foreach (var publisher in publishers.Values)
-            {
-                await publisher.DisposeAsync();
-            }
-
-            foreach (var agent in agents)
-            {
-                await agent.DisposeAsync();
-            }
+            await DisposeAllAsync([.. publishers.Values, .. agents]);
         }
     }
 
@@ -242,18 +244,77 @@ public static class HouseBenchmark
     }
 
     /// <summary>
+    /// The ingestion alone for an office of <see cref="HouseBenchOptions.Office"/> seats (issue 11: "and for a
+    /// 500-seat office"): its own server on its own database of the same cluster, one agent and one publisher per
+    /// computer, the same idle-signal mix as the house's; its rows go beside the house's ingestion rows.
+    /// </summary>
+    private static async Task MeasureOfficeAsync(string connectionString, string directory, BenchHouse office, HouseBenchOptions options,
+        RawRates raw, HouseReport report, TextWriter log)
+    {
+        await SayAsync(log, $"the office: starting a server and {office.Seats + 1} agents");
+        // A first start enrols every user with a view of the whole office: far slower than the house's, and measured.
+        var starting = Stopwatch.StartNew();
+        await using var server = await BenchServer.StartAsync(connectionString, directory, office.Json(atOnce: true), options.Stall * 10);
+        var started = starting.Elapsed;
+        await SayAsync(log, $"the office's server healthy after {started.TotalSeconds:0.0} s");
+        var agents = new List<PresenceAgent>();
+        var publishers = new Dictionary<string, BenchClient>();
+        var rows = new HouseReport { Machine = report.Machine, Date = report.Date, Setup = "" };
+        try
+        {
+            agents.AddRange(await StartAgentsAsync(server, office));
+            await WaitForAgentsAsync(server, office.Seats + 1, options.Stall * 10);
+            await SayAsync(log, $"the office's agents known to the server after {starting.Elapsed.TotalSeconds:0.0} s");
+            rows.Add("office_start", $"{office.Seats}-seat office: first start of its server to /health", started.TotalSeconds, "s");
+            rows.Add("office_agents", $"{office.Seats}-seat office: from the start until all {office.Seats + 1} agents are known to the server", starting.Elapsed.TotalSeconds, "s");
+            foreach (var seat in office.SeatNames)
+            {
+                publishers[seat] = await BenchClient.ConnectAsync(server.MqttPort, "bench-" + seat, seat);
+            }
+
+            await MeasureIngestionAsync(connectionString, office, publishers, options.OfficeSignals ?? options.Signals, options, raw, rows, log, () => server.Output,
+                "office", $"{office.Seats}-seat office");
+            var (after, _) = server.Memory();
+            rows.Add("office_rss", $"{office.Seats}-seat office: server RSS after its ingestion", after, "MB");
+        }
+        catch (Exception e) when (e is TimeoutException or InvalidOperationException)
+        {
+            throw new InvalidOperationException($"the office: {e.Message}\nthe server's output:\n{Tail(server.Output, 60)}", e);
+        }
+        finally
+        {
+            await DisposeAllAsync([.. publishers.Values, .. agents]);
+        }
+
+        // Beside the house's ingestion, not after the rest of its figures.
+        var at = report.Figures.FindIndex(f => f.Key == "ingest_drops") + 1;
+        report.Figures.InsertRange(at > 0 ? at : report.Figures.Count, rows.Figures);
+        var house = report.Figures.SingleOrDefault(f => f.Key == "ingest_rate");
+        if (house is not null)
+        {
+            report.Figures.Insert(at > 0 ? at + rows.Figures.Count : report.Figures.Count,
+                new HouseFigure("office_vs_house", $"{office.Seats}-seat office's ingestion rate ÷ the house's", report["office_rate"].Value / house.Value, "×"));
+        }
+
+        report.Notes.AddRange(rows.Notes);
+        report.Failures.AddRange(rows.Failures);
+    }
+
+    /// <summary>
     /// Idle signals (nothing to decide, only to store) for many users from every computer at once, as fast as the
-    /// broker takes them; timed from the first publish until every one is in the event store, each once.
+    /// broker takes them; timed from the first publish until every one is in the event store, each once. A signal
+    /// that is never stored is a failure of the run, not only a row.
     /// </summary>
     private static async Task MeasureIngestionAsync(string connectionString, BenchHouse house, Dictionary<string, BenchClient> publishers,
-        HouseBenchOptions options, double raw16, HouseReport report, TextWriter log, Func<string> serverOutput)
+        int signals, HouseBenchOptions options, RawRates raw, HouseReport report, TextWriter log, Func<string> serverOutput, string key, string label)
     {
-        await SayAsync(log, $"ingestion: {options.Signals} idle signals from {house.Seats} computers");
+        await SayAsync(log, $"{label}: {signals} idle signals from {house.Seats} computers");
         await using var db = NpgsqlDataSource.Create(connectionString);
+        var dropsBefore = ConnectionDrops(serverOutput());
         var clock = Stopwatch.StartNew();
         var senders = house.SeatNames.Select((seat, c) => Task.Run(async () =>
         {
-            for (var i = c; i < options.Signals; i += house.Seats)
+            for (var i = c; i < signals; i += house.Seats)
             {
                 var user = house.UserNames[(i / house.Seats + i) % house.UserNames.Count];
                 await publishers[seat].PublishAsync($"presence/hosts/{seat}/signals/idle",
@@ -267,7 +328,7 @@ public static class HouseBenchmark
         // The rate runs to when the last signal was stored, not to when the waiting for missing ones gave up.
         var lastStored = clock.Elapsed;
         var progress = Stopwatch.StartNew();
-        while (stored < options.Signals)
+        while (stored < signals)
         {
             var (now, unique) = await IngestedAsync(db);
             if (now > stored)
@@ -277,7 +338,7 @@ public static class HouseBenchmark
             }
 
             (stored, distinct) = (now, unique);
-            if (stored >= options.Signals || progress.Elapsed > options.Stall)
+            if (stored >= signals || progress.Elapsed > options.Stall)
             {
                 break;
             }
@@ -286,8 +347,9 @@ public static class HouseBenchmark
         }
 
         var elapsed = lastStored;
-        await SayAsync(log, $"{stored} stored in {elapsed.TotalSeconds:0.0} s");
-        if (distinct < options.Signals)
+        var lost = signals - distinct;
+        await SayAsync(log, $"{label}: sent {signals}, stored {distinct} in {elapsed.TotalSeconds:0.0} s, lost = sent − stored = {lost}");
+        if (lost > 0)
         {
             // The console logger writes "warn: Category[0]" and the message on the next line.
             var lines = serverOutput().Split('\n');
@@ -295,20 +357,30 @@ public static class HouseBenchmark
                 .Where(x => x.l.StartsWith("fail:", StringComparison.Ordinal) || x.l.StartsWith("warn:", StringComparison.Ordinal) || x.l.StartsWith("crit:", StringComparison.Ordinal))
                 .Select(x => x.l.Trim() + " " + (x.i + 1 < lines.Length ? lines[x.i + 1].Trim() : ""))
                 .ToList();
-            report.Notes.Add($"{options.Signals - distinct} of {options.Signals} signals were never stored; the server logged {said.Count} warnings or failures" +
-                             (said.Count == 0 ? "." : ", the last: " + string.Join(" / ", said.TakeLast(5))));
+            var why = $"{label}: LOST {lost} of {signals} signals (sent {signals:#,0} − stored {distinct:#,0}), never stored after {options.Stall.TotalSeconds:0} s without progress; " +
+                      $"the server logged {said.Count} warnings or failures" + (said.Count == 0 ? "." : ", the last: " + string.Join(" / ", said.TakeLast(5)));
+            await SayAsync(log, why);
+            report.Notes.Add(why);
+            report.Failures.Add(why);
         }
 
-        var rate = stored / elapsed.TotalSeconds;
-        var ratio = rate / raw16;
-        report.Add("ingest_broker", $"ingestion: the broker took all {options.Signals:#,0} in", accepted.TotalMilliseconds, "ms");
-        report.Add("ingest_rate", $"ingestion: {options.Signals:#,0} idle signals from {house.Seats} computers, stored", rate, "signals/s",
-            $"≥ {IngestFloor:#,0}/s", rate >= IngestFloor);
-        report.Add("ingest_ratio", "ingestion rate ÷ raw 16-client commit rate", ratio, "×", "≥ 1×", ratio >= 1);
-        report.Add("ingest_lost", $"ingestion: signals not stored (of {options.Signals:#,0}, after {options.Stall.TotalSeconds:0} s without progress)",
-            options.Signals - distinct, "", "0", distinct == options.Signals);
-        report.Add("ingest_twice", "ingestion: signals stored more than once", stored - distinct, "", "0", stored == distinct);
+        var rate = distinct / elapsed.TotalSeconds;
+        var ratio = rate / raw.Sixteen;
+        var of = $"{signals:#,0} idle signals from {house.Seats} computers";
+        report.Add($"{key}_broker", $"{label}: the broker took all {signals:#,0} in", accepted.TotalMilliseconds, "ms");
+        report.Add($"{key}_rate", $"{label}: {of}, stored", rate, "signals/s", $"≥ {IngestFloor:#,0}/s", rate >= IngestFloor);
+        report.Add($"{key}_ratio", $"{label}: rate ÷ raw 16-client commit rate ({raw.Sixteen:#,0}/s)", ratio, "×", "≥ 1×", ratio >= 1);
+        report.Add($"{key}_ratio_1", $"{label}: rate ÷ raw 1-client commit rate ({raw.One:#,0}/s)", rate / raw.One, "×");
+        report.Add($"{key}_lost", $"{label}: lost = sent − stored ({signals:#,0} − {distinct:#,0})", lost, "", "0", lost == 0);
+        report.Add($"{key}_twice", $"{label}: signals stored more than once", stored - distinct, "", "0", stored == distinct);
+        // A dropped connection of the server makes the broker re-queue its whole backlog at once (what lost 263
+        // signals once, docs/benchmarks.md): how often it happened under this load.
+        report.Add($"{key}_drops", $"{label}: the server's own MQTT connections dropped meanwhile", ConnectionDrops(serverOutput()) - dropsBefore, "");
     }
+
+    /// <summary>How often the server logged that one of its own MQTT connections to the broker dropped (MqttConnection's warning).</summary>
+    private static int ConnectionDrops(string output) =>
+        output.Split('\n').Count(l => l.Contains("MQTT server in lost", StringComparison.Ordinal) || l.Contains("MQTT server out lost", StringComparison.Ordinal));
 
     private static string IngestId(int i) => "ing-" + i.ToString("D6", CultureInfo.InvariantCulture);
 
@@ -323,45 +395,62 @@ public static class HouseBenchmark
     }
 
     /// <summary>
-    /// The product's default settings (3 s display hold-down): a console login at a seat, one per seat at a time
-    /// for different users, timed to the attach_display. Issue 11: the first pixel within a second.
+    /// The product's default settings, a console login at a seat by one user of each mode (thin-client, prefers local,
+    /// latency-sensitive VM), one seat and one person each, a quarter of a second apart so the default cooldown and
+    /// hold-downs see independent arrivals. The first pixel is the first attach_display of that user's VM at that
+    /// seat's agent, whatever comes after it (a local user's VM then moves to the seat). Issue 11: within a second,
+    /// every mode. The house is where it is about noon (<see cref="BenchHouse.NoonZone"/>), outside the default quiet hours.
     /// </summary>
     private static async Task MeasureFirstPixelWithDefaultsAsync(string connectionString, string directory, BenchHouse house,
         HouseBenchOptions options, HouseReport report, TextWriter log)
     {
-        var logins = Math.Min(house.Seats, Math.Max(2, options.Logins / 15));
-        await SayAsync(log, $"time to first pixel under the default settings: {logins} logins");
-        await using var server = await BenchServer.StartAsync(connectionString, directory, house.Json(atOnce: false), options.Stall);
+        var perMode = Math.Max(2, options.Logins / 15);
+        var users = Enum.GetValues<BenchMode>()
+            .SelectMany(mode => Enumerable.Range(0, house.Seats).Where(i => BenchHouse.ModeOf(i) == mode).Take(perMode))
+            .Order()
+            .ToList();
+        await SayAsync(log, $"time to first pixel under the default settings: {users.Count} logins, every mode");
+        await using var server = await BenchServer.StartAsync(connectionString, directory, house.Json(atOnce: false, mixedModes: true, timeZone: BenchHouse.NoonZone(DateTime.UtcNow)), options.Stall);
         var agents = new List<PresenceAgent>();
         try
         {
             agents.AddRange(await StartAgentsAsync(server, house));
             await WaitForAgentsAsync(server, house.Seats + 1, options.Stall);
             await using var watcher = await BenchClient.ConnectAsync(server.MqttPort, "bench-watcher", "presence-cli", "presence/agents/+/commands");
-            var times = new List<double>();
-            // One login after another (not at once), each a different person at a different seat, a second apart so
-            // the default cooldown and hold-downs see independent arrivals.
+            var times = Enum.GetValues<BenchMode>().ToDictionary(m => m, _ => new List<double>());
             var waits = new List<Task>();
-            for (var i = 0; i < logins; i++)
+            foreach (var i in users)
             {
-                var seat = house.SeatNames[i];
-                var user = house.UserNames[i];
+                var (seat, user, mode) = (house.SeatNames[i], house.UserNames[i], BenchHouse.ModeOf(i));
                 await using var publisher = await BenchClient.ConnectAsync(server.MqttPort, "bench-" + seat, seat);
                 var mark = watcher.Count;
                 var start = Stopwatch.GetTimestamp();
                 await publisher.PublishAsync($"presence/hosts/{seat}/signals/session",
                     $$"""{"id":"fp-{{i}}","user":"{{user}}","state":"login","seat":"console"}""");
                 waits.Add(watcher.WaitForAsync(mark, a => a.Topic == $"presence/agents/{seat}/commands" && IsCommand(a, "attach_display", BenchHouse.VmOf(user)),
-                        options.Stall, $"attach_display of {BenchHouse.VmOf(user)} at {seat} under the default settings")
-                    .ContinueWith(t => { lock (times) times.Add(Stopwatch.GetElapsedTime(start, t.Result.Timestamp).TotalMilliseconds); }, TaskScheduler.Default));
+                        options.Stall, $"attach_display of {BenchHouse.VmOf(user)} ({mode}) at {seat} under the default settings")
+                    .ContinueWith(t =>
+                    {
+                        var ms = Stopwatch.GetElapsedTime(start, t.Result.Timestamp).TotalMilliseconds;
+                        lock (times) times[mode].Add(ms);
+                    }, TaskScheduler.Default));
                 await Task.Delay(TimeSpan.FromMilliseconds(250));
             }
 
             await Task.WhenAll(waits);
-            var sorted = times.Order().ToList();
-            report.Add("pixel_p50", $"time to first pixel, thin-client console login, default settings, p50 ({logins} logins)", Percentile(sorted, 50), "ms");
-            var p95 = Percentile(sorted, 95);
-            report.Add("pixel_p95", "time to first pixel, thin-client console login, default settings, p95", p95, "ms", $"≤ {FirstPixelP95Target} ms", p95 <= FirstPixelP95Target);
+            await AssertMovesPlannedAsync(connectionString, house, users.Where(i => BenchHouse.ModeOf(i) != BenchMode.ThinClient), options.Stall);
+            foreach (var (mode, key, what) in new[]
+                     {
+                         (BenchMode.ThinClient, "thin", "thin-client user"),
+                         (BenchMode.Local, "local", "user who prefers local (the VM then moves to the seat)"),
+                         (BenchMode.LatencySensitive, "latency", "latency-sensitive VM (it then moves to the seat)"),
+                     })
+            {
+                var sorted = times[mode].Order().ToList();
+                report.Add($"pixel_{key}_p50", $"time to first pixel, console login, {what}, default settings, p50 ({sorted.Count} logins)", Percentile(sorted, 50), "ms");
+                var p95 = Percentile(sorted, 95);
+                report.Add($"pixel_{key}_p95", $"time to first pixel, console login, {what}, default settings, p95", p95, "ms", $"≤ {FirstPixelP95Target} ms", p95 <= FirstPixelP95Target);
+            }
         }
         finally
         {
@@ -372,16 +461,71 @@ public static class HouseBenchmark
         }
     }
 
+    /// <summary>
+    /// A local or latency-sensitive user's login must plan the live migration to the seat, or the figure is only a
+    /// thin-client one under another name: each such user's stream holds a PlacementDecided of mode LiveMigration.
+    /// </summary>
+    private static async Task AssertMovesPlannedAsync(string connectionString, BenchHouse house, IEnumerable<int> users, TimeSpan stall)
+    {
+        await using var db = NpgsqlDataSource.Create(connectionString);
+        await using var command = db.CreateCommand(
+            "select exists (select 1 from presence.mt_events where stream_id = $1 and type = 'placement_decided' " +
+            "and lower(replace(data->>'Mode', '_', '')) = 'livemigration')");
+        var parameter = new NpgsqlParameter { Value = "" };
+        command.Parameters.Add(parameter);
+        foreach (var i in users)
+        {
+            parameter.Value = house.UserNames[i];
+            var clock = Stopwatch.StartNew();
+            while (!(bool)(await command.ExecuteScalarAsync())!)
+            {
+                if (clock.Elapsed > stall)
+                {
+                    throw new InvalidOperationException(
+                        $"{house.UserNames[i]} ({BenchHouse.ModeOf(i)}) logged in at {house.SeatNames[i]} but no live migration there was planned: " +
+                        $"the time to first pixel of that mode would measure a thin-client login\n{await DiagnosisAsync(connectionString, house.UserNames[i])}");
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(20));
+            }
+        }
+    }
+
+    private static async Task DisposeAllAsync(IEnumerable<IAsyncDisposable> parts)
+    {
+        foreach (var part in parts)
+        {
+            await part.DisposeAsync();
+        }
+    }
+
+    private static void WarmUp(Func<double> pass)
+    {
+        var previous = pass();
+        for (var i = 0; i < 3; i++)
+        {
+            var next = pass();
+            if (next <= previous * 1.05)
+            {
+                return;
+            }
+
+            previous = next;
+        }
+    }
+
     private static async Task MeasureReplayAsync(string connectionString, string directory, BenchHouse house, HouseBenchOptions options,
         HouseReport report, TextWriter log)
     {
         await SayAsync(log, $"replay: a house of {options.ReplayPeople} over {options.ReplayDays} days, in memory");
-        // One day of each first, so the figure is not the JIT's.
-        var warmup = YearOfAHouse.Generate(options.ReplayPeople, 1);
-        YearOfAHouse.FoldPerSecond(warmup);
-        YearOfAHouse.ReplayPerSecond(warmup);
+        // Steady state, not the JIT's first tiers: a replay of a long history runs on tiered-up code after its first
+        // fraction of a second, while one cold pass measured here 0.33 M events/s against 1.7-1.8 M from the third
+        // on. So whole unmeasured passes until one is no faster than the pass before (at most four), as
+        // BenchmarkDotNet warms up, then the measured one.
         var year = YearOfAHouse.Generate(options.ReplayPeople, options.ReplayDays);
+        WarmUp(() => YearOfAHouse.FoldPerSecond(year));
         var fold = YearOfAHouse.FoldPerSecond(year);
+        WarmUp(() => YearOfAHouse.ReplayPerSecond(year));
         var replay = YearOfAHouse.ReplayPerSecond(year);
         report.Add("replay_fold", $"replay in memory: folding {year.Events:#,0} events of {options.ReplayPeople} people over {options.ReplayDays} days (Evolve)",
             fold, "events/s", $"≥ {ReplayTarget:#,0}/s", fold >= ReplayTarget);

@@ -25,6 +25,9 @@ public sealed class HouseReport
     public List<HouseFigure> Figures { get; } = [];
     public List<string> Notes { get; } = [];
 
+    /// <summary>What makes the run itself fail (a signal never stored): the figures around it cannot be trusted.</summary>
+    public List<string> Failures { get; } = [];
+
     public HouseFigure this[string key] => Figures.Single(f => f.Key == key);
 
     public void Add(string key, string what, double value, string unit, string target = "", bool? met = null) =>

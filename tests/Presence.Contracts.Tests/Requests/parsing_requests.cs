@@ -79,6 +79,33 @@ public class parsing_requests
         Assert.Equal("required field 'decision_id' is missing; expected a string", message);
     }
 
+    [Theory]
+    [InlineData("manual", AutomationChoice.Manual)]
+    [InlineData("recommend", AutomationChoice.Recommend)]
+    [InlineData("automatic", AutomationChoice.Automatic)]
+    public void automation_carries_its_level(string wire, AutomationChoice expected)
+    {
+        var request = Request($$"""{"action":"automation","level":"{{wire}}"}""");
+
+        Assert.Equal((RequestAction.Automation, expected), (request.Action, request.Level));
+    }
+
+    [Fact]
+    public void automation_needs_a_level()
+    {
+        var message = Payload.Rejection(() => Request("""{"action":"automation"}"""));
+
+        Assert.Equal("required field 'level' is missing; expected one of manual|recommend|automatic", message);
+    }
+
+    [Fact]
+    public void automation_needs_a_level_that_exists()
+    {
+        var message = Payload.Rejection(() => Request("""{"action":"automation","level":"sometimes"}"""));
+
+        Assert.Equal("field 'level' must be one of manual|recommend|automatic, got \"sometimes\"", message);
+    }
+
     [Fact]
     public void a_decision_id_longer_than_64_characters_is_rejected()
     {
@@ -92,7 +119,7 @@ public class parsing_requests
     {
         var message = Payload.Rejection(() => Request("""{"action":"teleport"}"""));
 
-        Assert.Equal("field 'action' must be one of follow|hold|release|move|home|approve|decline, got \"teleport\"", message);
+        Assert.Equal("field 'action' must be one of follow|hold|release|move|home|approve|decline|automation, got \"teleport\"", message);
     }
 
     [Fact]

@@ -46,7 +46,7 @@ public class when_a_proposal_is_answered
         var s = Proposed()
             .WithHouse(h => h.FreeMemory(Imac, 3 * Gib))
             .When(Alice.ApprovesTheProposal())
-            .Then(typeof(HouseObserved), typeof(SignalRecorded), typeof(ProposalAnswered), typeof(MoveSuppressed))
+            .Then(typeof(HouseChanged), typeof(SignalRecorded), typeof(ProposalAnswered), typeof(MoveSuppressed))
             .ThenNoCommands();
 
         Assert.Equal(Rules.FreeMemory, s.The<MoveSuppressed>().Rule);

@@ -23,6 +23,40 @@ public class who_host_news_concerns
     private static IReadOnlyList<string> WhenTheImacHasNews(UserSaga alice) =>
         HostNews.Concerns(Imac, Policy(), [alice], Facts());
 
+    /// <summary>
+    /// The store pre-selects sagas by <see cref="HostNews.HostsInvolved"/> (an indexed list in each saga document), so
+    /// every rule that picks a saga for a host's news must pick only sagas involved with that host: through every
+    /// state of every person's stream in the scripted day, for every computer of the house.
+    /// </summary>
+    [Fact]
+    public void every_rule_picks_only_sagas_involved_with_the_host()
+    {
+        var day = Day.a_day_in_the_house.Play();
+        var (checkedStates, picks) = (0, 0);
+        foreach (var user in day.Policy.Users)
+        {
+            var saga = UserSaga.Start(user.Name, null);
+            foreach (var recorded in day.History(user.Name))
+            {
+                saga = UserDecider.Evolve(saga, recorded.Data);
+                var involved = HostNews.HostsInvolved(saga);
+                foreach (var host in day.Policy.Hosts.Select(h => h.Name))
+                {
+                    var sitsDown = new Evidence("e", EvidenceKind.Session, host, "someone-else",
+                        new Dictionary<string, string> { ["seat"] = "console", ["state"] = "login" }, At);
+                    var picked = saga.IsConcernedBy(host) || saga.WaitsOnAgentOf(host) || saga.AwaitsLocalDisplayOn(host)
+                        || HostNews.SeatNews(sitsDown, day.Policy, [saga]).Contains(user.Name);
+                    picks += picked ? 1 : 0;
+                    Assert.True(!picked || involved.Contains(host), $"{user.Name} picked for {host} but involved with [{string.Join(", ", involved)}] after {recorded.Data.GetType().Name}");
+                }
+
+                checkedStates++;
+            }
+        }
+
+        Assert.True(checkedStates > 100 && picks > 100, $"only {checkedStates} states checked, {picks} picks");
+    }
+
     [Fact]
     public void a_saga_with_nothing_on_the_host_is_not_concerned() =>
         Assert.Empty(WhenTheImacHasNews(Alice()));

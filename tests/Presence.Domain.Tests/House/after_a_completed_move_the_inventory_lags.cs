@@ -17,7 +17,7 @@ public class after_a_completed_move_the_inventory_lags
         var s = MovedToTheImac()
             .WithHouse(h => h.VmRunsOn(Basement).FreeMemory(Basement, 39 * Gib))
             .When(Alice.IsActiveAt(Imac))
-            .Then(typeof(HouseObserved), typeof(SignalRecorded));
+            .Then(typeof(HouseChanged), typeof(SignalRecorded));
 
         Assert.Equal(Imac, s.State!.VmHost);
         Assert.False(s.State.VmHostConfirmed);

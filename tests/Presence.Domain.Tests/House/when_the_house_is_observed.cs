@@ -13,12 +13,12 @@ public class when_the_house_is_observed
     {
         var s = Scenario.NewStream()
             .When(Alice.LogsInAt(Basement))
-            .Then(typeof(UserEnrolled), typeof(HouseObserved), typeof(SignalRecorded), typeof(SeatChanged));
+            .Then(typeof(UserEnrolled), typeof(HouseChanged), typeof(SignalRecorded), typeof(SeatChanged));
 
         var enrolled = s.The<UserEnrolled>();
         Assert.Equal(("alice-desktop", Basement), (enrolled.Vm, enrolled.HomeHost));
 
-        var house = s.The<HouseObserved>();
+        var house = s.The<HouseChanged>();
         Assert.Equal(AliceName, house.User);
         Assert.Equal([Basement, Imac, KidsPc, Laptop], house.Hosts.Select(h => h.Name));
         Assert.Equal(s.Now, house.At);
@@ -50,10 +50,10 @@ public class when_the_house_is_observed
         var s = Scenario.AliceOnTheBasementServer()
             .WithHouse(h => h.FreeMemory(Imac, 3 * Gib))
             .When(Alice.LogsInAt(Basement))
-            .Then(typeof(HouseObserved), typeof(SignalRecorded), typeof(SeatChanged));
+            .Then(typeof(HouseChanged), typeof(SignalRecorded), typeof(SeatChanged));
 
-        Assert.Equal(3 * Gib, s.The<HouseObserved>().Hosts.Single(h => h.Name == Imac).MemoryFreeMb);
-        Assert.Equal(3 * Gib, s.State!.House.Host(Imac).MemoryFreeMb);
+        Assert.Equal(3 * Gib, s.The<HouseChanged>().Hosts.Single(h => h.Name == Imac).MemoryFreeMb);
+        Assert.Equal(HouseSeen.PrintOf(s.The<HouseChanged>().Hosts.Single(h => h.Name == Imac)), s.State!.HouseSeen.Prints[Imac]);
     }
 
     [Fact]
@@ -62,7 +62,7 @@ public class when_the_house_is_observed
         Scenario.AliceOnTheBasementServer()
             .WithHouse(h => h.Offline(Laptop))
             .When(Agent.Reports(Imac, "no-such-command", ReportState.Completed))
-            .Then(typeof(HouseObserved));
+            .Then(typeof(HouseChanged));
     }
 
     [Fact]
@@ -82,7 +82,7 @@ public class when_the_house_is_observed
         var s = Scenario.AliceOnTheBasementServer()
             .WithHouse(h => h.VmRunsOn(Laptop))
             .When(Alice.LogsInAt(Laptop))
-            .Then(typeof(HouseObserved), typeof(SignalRecorded), typeof(SeatChanged));
+            .Then(typeof(HouseChanged), typeof(SignalRecorded), typeof(SeatChanged));
 
         Assert.Equal(Laptop, s.State!.VmHost);
     }

@@ -19,7 +19,7 @@ public class when_maintenance_ends
     {
         var s = EvacuatedToTheImac()
             .When(TheHost.LeavesMaintenance(Basement))
-            .Then(typeof(HouseObserved), typeof(PlacementDecided), typeof(IncomingRequested));
+            .Then(typeof(HouseChanged), typeof(PlacementDecided), typeof(IncomingRequested));
 
         var decision = s.The<PlacementDecided>();
         Assert.Equal((Imac, Basement, PlacementMode.LiveMigration, Rules.MaintenanceReturn), (decision.From, decision.To, decision.Mode, decision.Rule));
@@ -36,7 +36,7 @@ public class when_maintenance_ends
             .Given(TheHost.LeavesMaintenance(Basement), Agent.TargetIsReady(), Agent.SourceCompletes())
             .WithHouse(h => h.VmRunsOn(Basement))
             .When(TheHost.Changed(Basement))
-            .Then(typeof(HouseObserved));
+            .Then(typeof(HouseChanged));
     }
 
     [Fact]
@@ -44,7 +44,7 @@ public class when_maintenance_ends
     {
         var s = EvacuatedToTheImac()
             .When(TheHost.Changed(Basement, h => h.FreeMemory(Basement, 50 * Gib)))
-            .Then(typeof(HouseObserved), typeof(DisplayAttachRequested));
+            .Then(typeof(HouseChanged), typeof(DisplayAttachRequested));
 
         // Nothing moves; the seat that showed the VM from the basement switches to it running on the iMac.
         Assert.StartsWith("alice-desktop runs on imac now", s.The<DisplayAttachRequested>().Reason);
@@ -58,7 +58,7 @@ public class when_maintenance_ends
             .Given(Alice.LogsInAt(Imac), Agent.SeatReports(ReportState.Completed), TheHost.GoesIntoMaintenance(Basement),
                 Agent.TargetReports(ReportState.Failed, "no room"))
             .When(TheHost.LeavesMaintenance(Basement))
-            .Then(typeof(HouseObserved));
+            .Then(typeof(HouseChanged));
     }
 
     [Fact]
@@ -67,7 +67,7 @@ public class when_maintenance_ends
         Scenario.AliceOnTheBasementServer()
             .Given(TheHost.GoesIntoMaintenance(Basement), Agent.OperationReports(ReportState.Completed))
             .When(TheHost.LeavesMaintenance(Basement))
-            .Then(typeof(HouseObserved))
+            .Then(typeof(HouseChanged))
             .ThenNoCommands();
     }
 
@@ -83,7 +83,7 @@ public class when_maintenance_ends
         Assert.Equal(Imac, s.State!.VmHost);
 
         s.When(TheHost.AgentComesOnline(Basement))
-            .Then(typeof(HouseObserved))
+            .Then(typeof(HouseChanged))
             .ThenNoCommands();
     }
 
@@ -94,7 +94,7 @@ public class when_maintenance_ends
             .Given(Alice.AsksToMoveTo(Laptop), Agent.TargetIsReady(), Agent.SourceCompletes())
             .WithHouse(h => h.VmRunsOn(Laptop))
             .When(TheHost.LeavesMaintenance(Basement))
-            .Then(typeof(HouseObserved))
+            .Then(typeof(HouseChanged))
             .ThenNoCommands();
     }
 }

@@ -22,7 +22,7 @@ public class when_the_vms_host_goes_into_maintenance
     {
         var s = ThinClientAliceAt(Imac)
             .When(TheHost.GoesIntoMaintenance(Basement))
-            .Then(typeof(HouseObserved), typeof(PlacementDecided), typeof(IncomingRequested));
+            .Then(typeof(HouseChanged), typeof(PlacementDecided), typeof(IncomingRequested));
 
         var decision = s.The<PlacementDecided>();
         Assert.Equal((Basement, Imac, PlacementMode.LiveMigration, Rules.MaintenanceEvacuate), (decision.From, decision.To, decision.Mode, decision.Rule));
@@ -31,7 +31,7 @@ public class when_the_vms_host_goes_into_maintenance
         Assert.Empty(decision.Rejected);
         Assert.Equal((Basement, Imac), (s.The<IncomingRequested>().Source, s.The<IncomingRequested>().Target));
         Assert.Equal(Basement, s.State!.EvacuatedFrom);
-        Assert.True(s.The<HouseObserved>().Hosts.Single(h => h.Name == Basement).InMaintenance);
+        Assert.True(s.The<HouseChanged>().Hosts.Single(h => h.Name == Basement).InMaintenance);
     }
 
     [Fact]
@@ -61,7 +61,7 @@ public class when_the_vms_host_goes_into_maintenance
         var s = ThinClientAliceAt(Imac)
             .WithHouse(h => h.FreeMemory(Imac, 3 * Gib).Offline(Laptop))
             .When(TheHost.GoesIntoMaintenance(Basement))
-            .Then(typeof(HouseObserved), typeof(PlacementDecided), typeof(SuspendRequested));
+            .Then(typeof(HouseChanged), typeof(PlacementDecided), typeof(SuspendRequested));
 
         var decision = s.The<PlacementDecided>();
         Assert.Equal((PlacementMode.SuspendResume, Rules.MaintenanceEvacuate), (decision.Mode, decision.Rule));
@@ -75,7 +75,7 @@ public class when_the_vms_host_goes_into_maintenance
     {
         var s = Scenario.AliceOnTheBasementServer()
             .When(TheHost.GoesIntoMaintenance(Basement))
-            .Then(typeof(HouseObserved), typeof(PlacementDecided), typeof(SuspendRequested));
+            .Then(typeof(HouseChanged), typeof(PlacementDecided), typeof(SuspendRequested));
 
         var decision = s.The<PlacementDecided>();
         Assert.Equal((Basement, PlacementMode.SuspendResume, Rules.MaintenanceEvacuate), (decision.From, decision.Mode, decision.Rule));
@@ -107,7 +107,7 @@ public class when_the_vms_host_goes_into_maintenance
     {
         ThinClientAliceAt(Imac)
             .When(TheHost.GoesIntoMaintenance(Laptop))
-            .Then(typeof(HouseObserved));
+            .Then(typeof(HouseChanged));
     }
 
     [Fact]
@@ -115,7 +115,7 @@ public class when_the_vms_host_goes_into_maintenance
     {
         ThinClientAliceAt(Imac)
             .When(TheHost.Changed(Basement, h => h.FreeMemory(Basement, 30 * Gib)))
-            .Then(typeof(HouseObserved));
+            .Then(typeof(HouseChanged));
     }
 
     [Fact]
@@ -124,7 +124,7 @@ public class when_the_vms_host_goes_into_maintenance
         Scenario.AliceOnTheBasementServer()
             .Given(Alice.LogsInAt(Imac))
             .When(TheHost.GoesIntoMaintenance(Basement))
-            .Then(typeof(HouseObserved));
+            .Then(typeof(HouseChanged));
     }
 
     [Fact]
@@ -134,7 +134,7 @@ public class when_the_vms_host_goes_into_maintenance
             .WithPolicy(p => p.Automation(AutomationLevel.Recommend))
             .WithSettings(p => p with { QuietHours = new QuietHours(new LocalTime(17, 0), new LocalTime(7, 0)) })
             .When(TheHost.GoesIntoMaintenance(Basement))
-            .Then(typeof(HouseObserved), typeof(PlacementDecided), typeof(IncomingRequested));
+            .Then(typeof(HouseChanged), typeof(PlacementDecided), typeof(IncomingRequested));
     }
 
     [Fact]
@@ -143,7 +143,7 @@ public class when_the_vms_host_goes_into_maintenance
         var s = ThinClientAliceAt(Imac)
             .WithPolicy(p => p.Automation(AutomationLevel.Manual))
             .When(TheHost.GoesIntoMaintenance(Basement))
-            .Then(typeof(HouseObserved), typeof(MoveSuppressed))
+            .Then(typeof(HouseChanged), typeof(MoveSuppressed))
             .ThenNoCommands();
 
         Assert.Equal(Rules.ManualLevel, s.The<MoveSuppressed>().Rule);

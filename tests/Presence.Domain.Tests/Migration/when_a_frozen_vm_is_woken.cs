@@ -81,7 +81,7 @@ public class when_a_frozen_vm_is_woken
         var s = Frozen()
             .WithHouse(h => h.FreeMemory(Imac, 3 * Gib))
             .When(Alice.LogsInAt(Imac))
-            .Then(typeof(HouseObserved), typeof(SignalRecorded), typeof(SeatChanged), typeof(MoveSuppressed))
+            .Then(typeof(HouseChanged), typeof(SignalRecorded), typeof(SeatChanged), typeof(MoveSuppressed))
             .ThenNoCommands();
 
         var suppressed = s.The<MoveSuppressed>();

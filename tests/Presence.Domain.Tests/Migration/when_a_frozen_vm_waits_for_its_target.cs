@@ -20,7 +20,7 @@ public class when_a_frozen_vm_waits_for_its_target
     {
         var s = FreezingForTheLaptop()
             .When(Agent.OperationReports(ReportState.Completed))
-            .Then(typeof(HouseObserved), typeof(VmSuspended))
+            .Then(typeof(HouseChanged), typeof(VmSuspended))
             .ThenNoCommands();
 
         Assert.Equal(Laptop, s.The<VmSuspended>().ResumeOn);
@@ -33,7 +33,7 @@ public class when_a_frozen_vm_waits_for_its_target
         var s = FreezingForTheLaptop()
             .Given(Agent.OperationReports(ReportState.Completed))
             .When(TheHost.AgentComesOnline(Laptop))
-            .Then(typeof(HouseObserved), typeof(ResumeRequested));
+            .Then(typeof(HouseChanged), typeof(ResumeRequested));
 
         var resume = s.The<ResumeRequested>();
         Assert.Equal((Laptop, Vm, File), (resume.Host, resume.Vm, resume.File));
@@ -49,7 +49,7 @@ public class when_a_frozen_vm_waits_for_its_target
             .Given(Agent.OperationReports(ReportState.Completed))
             .WithHouse(h => h.Online(Laptop))
             .When(Alice.IsIdleAt(Basement, Duration.FromMinutes(1)))
-            .Then(typeof(HouseObserved), typeof(SignalRecorded), typeof(ResumeRequested));
+            .Then(typeof(HouseChanged), typeof(SignalRecorded), typeof(ResumeRequested));
     }
 
     [Fact]
@@ -58,7 +58,7 @@ public class when_a_frozen_vm_waits_for_its_target
         FreezingForTheLaptop()
             .WithHouse(h => h.Online(Laptop))
             .When(Agent.OperationReports(ReportState.Completed))
-            .Then(typeof(HouseObserved), typeof(VmSuspended), typeof(ResumeRequested));
+            .Then(typeof(HouseChanged), typeof(VmSuspended), typeof(ResumeRequested));
     }
 
     [Fact]
@@ -66,7 +66,7 @@ public class when_a_frozen_vm_waits_for_its_target
     {
         FreezingForTheLaptop()
             .When(TheHost.AgentComesOnline(Laptop))
-            .Then(typeof(HouseObserved));
+            .Then(typeof(HouseChanged));
     }
 
     [Fact]
@@ -75,7 +75,7 @@ public class when_a_frozen_vm_waits_for_its_target
         FreezingForTheLaptop()
             .Given(Agent.OperationReports(ReportState.Completed))
             .When(TheHost.AgentGoesOffline(KidsPc))
-            .Then(typeof(HouseObserved));
+            .Then(typeof(HouseChanged));
     }
 
     [Fact]
@@ -96,7 +96,7 @@ public class when_a_frozen_vm_waits_for_its_target
         FreezingForTheLaptop()
             .Given(Agent.OperationReports(ReportState.Completed))
             .When(TheHost.Changed(Laptop, h => h.Online(Laptop).InMaintenance(Laptop)))
-            .Then(typeof(HouseObserved))
+            .Then(typeof(HouseChanged))
             .ThenNoCommands();
     }
 
@@ -106,7 +106,7 @@ public class when_a_frozen_vm_waits_for_its_target
         FreezingForTheLaptop()
             .Given(Agent.OperationReports(ReportState.Completed))
             .When(TheHost.Changed(Laptop, h => h.Online(Laptop).FreeMemory(Laptop, 2 * Gib)))
-            .Then(typeof(HouseObserved))
+            .Then(typeof(HouseChanged))
             .ThenNoCommands();
     }
 

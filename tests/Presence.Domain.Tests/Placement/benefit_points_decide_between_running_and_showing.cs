@@ -115,7 +115,7 @@ public class benefit_points_decide_between_running_and_showing
             .WithSettings(p => p with { SlowMigration = Duration.FromMinutes(1) })
             .WithHouse(h => h.OnBattery(Laptop, 80))
             .When(Support.Alice.LogsInAt(Laptop))
-            .Then(typeof(HouseObserved), typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(DisplayAttachRequested));
+            .Then(typeof(HouseChanged), typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(DisplayAttachRequested));
 
         var decision = s.The<PlacementDecided>();
         Assert.Equal((PlacementMode.AttachDisplay, Rules.ThinClientFallback), (decision.Mode, decision.Rule));

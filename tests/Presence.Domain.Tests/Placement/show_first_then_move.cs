@@ -87,7 +87,7 @@ public class show_first_then_move
         LocalAlice()
             .WithHouse(h => h.NoDisplayUri())
             .When(Alice.LogsInAt(Imac))
-            .Then(typeof(HouseObserved), typeof(SignalRecorded), typeof(SeatChanged), typeof(SettlingStarted))
+            .Then(typeof(HouseChanged), typeof(SignalRecorded), typeof(SeatChanged), typeof(SettlingStarted))
             .ThenNoCommands();
     }
 
@@ -101,7 +101,7 @@ public class show_first_then_move
 
         s.WithHouse(h => h.VmRunsOn(Imac))
             .When(TheHost.Changed(Imac))
-            .Then(typeof(HouseObserved), typeof(DisplayAttachRequested));
+            .Then(typeof(HouseChanged), typeof(DisplayAttachRequested));
 
         var local = s.The<DisplayAttachRequested>();
         Assert.Equal((Imac, "spice://imac:5930"), (local.Host, local.DisplayUri));

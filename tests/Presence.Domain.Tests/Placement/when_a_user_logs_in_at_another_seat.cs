@@ -106,7 +106,7 @@ public class when_a_user_logs_in_at_another_seat
         Scenario.AliceOnTheBasementServer()
             .WithHouse(h => h.FreeMemory(Imac, 8 * Gib))
             .When(Alice.LogsInAt(Imac))
-            .Then(typeof(HouseObserved), typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(DisplayAttachRequested), typeof(IncomingRequested));
+            .Then(typeof(HouseChanged), typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(DisplayAttachRequested), typeof(IncomingRequested));
     }
 
     [Fact]

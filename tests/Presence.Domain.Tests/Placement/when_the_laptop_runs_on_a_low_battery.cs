@@ -17,7 +17,7 @@ public class when_the_laptop_runs_on_a_low_battery
         var s = Alice()
             .WithHouse(h => h.OnBattery(Laptop, 15))
             .When(Support.Alice.LogsInAt(Laptop))
-            .Then(typeof(HouseObserved), typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(DisplayAttachRequested));
+            .Then(typeof(HouseChanged), typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(DisplayAttachRequested));
 
         var decision = s.The<PlacementDecided>();
         Assert.Equal((PlacementMode.AttachDisplay, Rules.ThinClientFallback), (decision.Mode, decision.Rule));

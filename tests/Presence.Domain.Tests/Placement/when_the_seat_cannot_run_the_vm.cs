@@ -14,7 +14,7 @@ public class when_the_seat_cannot_run_the_vm
         var s = Scenario.AliceOnTheBasementServer()
             .WithHouse(h => h.FreeMemory(Imac, 3 * Gib))
             .When(Alice.LogsInAt(Imac))
-            .Then(typeof(HouseObserved), typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(DisplayAttachRequested));
+            .Then(typeof(HouseChanged), typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(DisplayAttachRequested));
 
         var decision = s.The<PlacementDecided>();
         Assert.Equal(PlacementMode.AttachDisplay, decision.Mode);
@@ -69,7 +69,7 @@ public class when_the_seat_cannot_run_the_vm
         var s = Scenario.AliceOnTheBasementServer()
             .WithHouse(h => h.Offline(Basement))
             .When(Alice.LogsInAt(Imac))
-            .Then(typeof(HouseObserved), typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(DisplayAttachRequested));
+            .Then(typeof(HouseChanged), typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(DisplayAttachRequested));
 
         Assert.Equal(
             [new RejectedAlternative(Basement, Rules.SourceAgentOnline, "basement: agent is offline, so it cannot send alice-desktop")],
@@ -82,7 +82,7 @@ public class when_the_seat_cannot_run_the_vm
         var s = Scenario.AliceOnTheBasementServer()
             .WithHouse(h => h.Offline(Imac))
             .When(Alice.LogsInAt(Imac))
-            .Then(typeof(HouseObserved), typeof(SignalRecorded), typeof(SeatChanged), typeof(MoveSuppressed));
+            .Then(typeof(HouseChanged), typeof(SignalRecorded), typeof(SeatChanged), typeof(MoveSuppressed));
 
         var suppressed = s.The<MoveSuppressed>();
         Assert.Equal(Rules.AgentOnline, suppressed.Rule);
@@ -103,7 +103,7 @@ public class when_the_seat_cannot_run_the_vm
         var s = Scenario.AliceOnTheBasementServer()
             .WithHouse(h => h.FreeMemory(Imac, 3 * Gib).NoDisplayUri())
             .When(Alice.LogsInAt(Imac))
-            .Then(typeof(HouseObserved), typeof(SignalRecorded), typeof(SeatChanged), typeof(MoveSuppressed));
+            .Then(typeof(HouseChanged), typeof(SignalRecorded), typeof(SeatChanged), typeof(MoveSuppressed));
 
         var suppressed = s.The<MoveSuppressed>();
         Assert.Equal(Rules.NoDisplay, suppressed.Rule);

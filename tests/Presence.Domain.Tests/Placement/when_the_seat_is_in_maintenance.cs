@@ -11,7 +11,7 @@ public class when_the_seat_is_in_maintenance
         var s = Scenario.AliceOnTheBasementServer()
             .WithHouse(h => h.InMaintenance(Imac))
             .When(Alice.LogsInAt(Imac))
-            .Then(typeof(HouseObserved), typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(DisplayAttachRequested));
+            .Then(typeof(HouseChanged), typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(DisplayAttachRequested));
 
         var decision = s.The<PlacementDecided>();
         Assert.Equal((PlacementMode.AttachDisplay, Rules.ThinClientFallback), (decision.Mode, decision.Rule));
@@ -29,6 +29,6 @@ public class when_the_seat_is_in_maintenance
             .Given(Alice.LogsInAt(Imac), Alice.LogsOutAt(Imac))
             .WithHouse(h => h.InMaintenance(Imac, on: false))
             .When(Alice.LogsInAt(Imac))
-            .Then(typeof(HouseObserved), typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(DisplayAttachRequested), typeof(IncomingRequested));
+            .Then(typeof(HouseChanged), typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(DisplayAttachRequested), typeof(IncomingRequested));
     }
 }

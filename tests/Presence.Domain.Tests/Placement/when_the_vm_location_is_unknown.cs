@@ -10,7 +10,7 @@ public class when_the_vm_location_is_unknown
         var s = Scenario.NewStream()
             .WithHouse(h => h.VmRunsOn())
             .When(Alice.LogsInAt(Imac))
-            .Then(typeof(UserEnrolled), typeof(HouseObserved), typeof(SignalRecorded), typeof(SeatChanged), typeof(MoveSuppressed));
+            .Then(typeof(UserEnrolled), typeof(HouseChanged), typeof(SignalRecorded), typeof(SeatChanged), typeof(MoveSuppressed));
 
         var suppressed = s.The<MoveSuppressed>();
         Assert.Equal(Rules.VmLocationUnknown, suppressed.Rule);

@@ -22,7 +22,7 @@ public class when_the_vm_moved_a_moment_ago
         var s = MovedToTheImac()
             .After(Duration.FromMinutes(2))
             .When(Alice.LogsInAt(Laptop))
-            .Then(typeof(HouseObserved), typeof(SignalRecorded), typeof(SeatChanged), typeof(MoveSuppressed), typeof(PlacementDecided), typeof(DisplayDetachRequested), typeof(DisplayAttachRequested));
+            .Then(typeof(HouseChanged), typeof(SignalRecorded), typeof(SeatChanged), typeof(MoveSuppressed), typeof(PlacementDecided), typeof(DisplayDetachRequested), typeof(DisplayAttachRequested));
 
         var suppressed = s.The<MoveSuppressed>();
         Assert.Equal(Rules.Cooldown, suppressed.Rule);
@@ -57,7 +57,7 @@ public class when_the_vm_moved_a_moment_ago
         var s = MovedToTheImac()
             .After(Cooldown - Duration.FromSeconds(1))
             .When(Alice.LogsInAt(Laptop))
-            .Then(typeof(HouseObserved), typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(DisplayDetachRequested), typeof(DisplayAttachRequested), typeof(IncomingRequested));
+            .Then(typeof(HouseChanged), typeof(SignalRecorded), typeof(SeatChanged), typeof(PlacementDecided), typeof(DisplayDetachRequested), typeof(DisplayAttachRequested), typeof(IncomingRequested));
 
         Assert.Equal((Imac, Laptop), (s.The<IncomingRequested>().Source, s.The<IncomingRequested>().Target));
     }

@@ -32,6 +32,50 @@ public class replaying_a_history
             $"{recorded.Count} recorded, {replayed.Count} replayed; first difference at {first}:\n  {recorded.ElementAtOrDefault(first)}\n  {replayed.ElementAtOrDefault(first)}");
     }
 
+    [Theory]
+    [InlineData(TheFamily.Alice)]
+    [InlineData(TheFamily.Bob)]
+    [InlineData(TheFamily.Carol)]
+    [InlineData(TheFamily.Dan)]
+    public void the_day_recorded_with_whole_houses_as_older_servers_did_replays_the_same(string user)
+    {
+        var day = Day.a_day_in_the_house.Play();
+        var history = day.History(user);
+        var whole = WithWholeHouses(history);
+        Assert.Contains(whole, r => r.Data is HouseObserved);
+        Assert.DoesNotContain(whole, r => r.Data is HouseChanged);
+
+        var asChanges = Replayer.Replay(history, day.Policy);
+        var asWholes = Replayer.Replay(whole, day.Policy);
+
+        Assert.True(asWholes.Identical, Lines(asWholes));
+        Assert.Equal(asChanges.Steps.Select(Step), asWholes.Steps.Select(Step));
+        // Today's decider records changes either way: the replayed streams are the same, event for event.
+        Assert.Equal(EventJson.Of(asChanges.Events.Cast<object>()), EventJson.Of(asWholes.Events.Cast<object>()));
+        Assert.Equal(EventJson.Of(history.Select(r => (object)r.Data)), EventJson.Of(asWholes.Events.Cast<object>()));
+
+        // And the saga a stream of whole houses folds to decides the same as the one of changes.
+        var sagaOfChanges = history.Aggregate(UserSaga.Start(user, null), (s, r) => UserDecider.Evolve(s, r.Data));
+        var sagaOfWholes = whole.Aggregate(UserSaga.Start(user, null), (s, r) => UserDecider.Evolve(s, r.Data));
+        Assert.Equal(EventJson.Of([sagaOfChanges]), EventJson.Of([sagaOfWholes]));
+
+        static string Step(ReplayStep s) => $"{s.At} {s.Input} | {string.Join("; ", s.Recorded.Select(d => d.Key))} | {string.Join("; ", s.Replayed.Select(d => d.Key))} | {s.Note}";
+    }
+
+    /// <summary>The history as a server before HouseChanged wrote it: every change of the house as the whole house.</summary>
+    private static List<Recorded> WithWholeHouses(IReadOnlyList<Recorded> history)
+    {
+        var house = HouseSnapshot.Empty;
+        var whole = new List<Recorded>();
+        foreach (var r in history)
+        {
+            house = HouseChanged.Fold(house, r.Data);
+            whole.Add(r.Data is HouseChanged c ? r with { Data = new HouseObserved(c.User, house.Hosts, c.At) } : r);
+        }
+
+        return whole;
+    }
+
     [Fact]
     public void a_ping_pong_recorded_without_a_cooldown_would_be_calmed_by_one()
     {

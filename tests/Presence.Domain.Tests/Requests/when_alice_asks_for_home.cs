@@ -12,7 +12,7 @@ public class when_alice_asks_for_home
             .Given(Alice.LogsInAt(Imac), Agent.TargetIsReady(), Agent.SourceCompletes())
             .WithHouse(h => h.VmRunsOn(Imac))
             .When(Alice.AsksForHome())
-            .Then(typeof(HouseObserved), typeof(SignalRecorded), typeof(PlacementDecided), typeof(IncomingRequested));
+            .Then(typeof(HouseChanged), typeof(SignalRecorded), typeof(PlacementDecided), typeof(IncomingRequested));
 
         var decision = s.The<PlacementDecided>();
         Assert.Equal((Imac, Basement, PlacementMode.LiveMigration, Rules.RequestHome), (decision.From, decision.To, decision.Mode, decision.Rule));

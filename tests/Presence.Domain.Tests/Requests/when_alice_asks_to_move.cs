@@ -52,7 +52,7 @@ public class when_alice_asks_to_move
             .Given(Alice.LogsInAt(Imac), Agent.TargetIsReady(), Agent.SourceCompletes())
             .WithHouse(h => h.VmRunsOn(Imac))
             .When(Alice.AsksToMoveTo(Laptop))
-            .Then(typeof(HouseObserved), typeof(SignalRecorded), typeof(PlacementDecided), typeof(IncomingRequested));
+            .Then(typeof(HouseChanged), typeof(SignalRecorded), typeof(PlacementDecided), typeof(IncomingRequested));
     }
 
     [Fact]
@@ -100,7 +100,7 @@ public class when_alice_asks_to_move
         var s = Scenario.AliceOnTheBasementServer()
             .WithHouse(house)
             .When(Alice.AsksToMoveTo(Imac))
-            .Then(typeof(HouseObserved), typeof(SignalRecorded), typeof(MoveSuppressed))
+            .Then(typeof(HouseChanged), typeof(SignalRecorded), typeof(MoveSuppressed))
             .ThenNoCommands();
 
         var suppressed = s.The<MoveSuppressed>();

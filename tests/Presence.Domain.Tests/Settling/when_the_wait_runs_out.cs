@@ -136,7 +136,7 @@ public class when_the_wait_runs_out
         var s = WaitingAtTheImac()
             .WithHouse(h => h.FreeMemory(Imac, 3 * Gib))
             .When(TheWait.RunsOut())
-            .Then(typeof(HouseObserved), typeof(PlacementDecided), typeof(DisplayAttachRequested));
+            .Then(typeof(HouseChanged), typeof(PlacementDecided), typeof(DisplayAttachRequested));
 
         Assert.Equal(Rules.ThinClientFallback, s.The<PlacementDecided>().Rule);
     }

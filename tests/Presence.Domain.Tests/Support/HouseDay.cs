@@ -218,6 +218,7 @@ public sealed class HouseDay
     {
         UserEnrolled u => ("-", $"{u.Vm}, home {u.HomeHost}"),
         HouseObserved h => ("-", Changes(user, h.Hosts)),
+        HouseChanged c => ("-", Changes(user, new HouseSnapshot(seen.GetValueOrDefault(user) ?? []).With(c.Hosts, c.Gone).Hosts)),
         SignalRecorded s => ("-", $"{s.Evidence.Id}: {s.Evidence}"),
         AgentReported a => ("-", Invariant($"{a.Report.Host} says {a.Report.State.ToString().ToLowerInvariant()} to {a.Report.CommandId[..8]}")
             + (a.Report.TotalTimeMs is { } ms ? Invariant($" after {ms / 1000.0:0.#}s") : "")),

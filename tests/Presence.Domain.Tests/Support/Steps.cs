@@ -64,14 +64,22 @@ public static class Alice
 
     public static Step Declines(string decisionId) => Asks(Request.Decline, decisionId: decisionId);
 
+    /// <summary>Sets her automation level while Presence runs: manual, recommend or automatic (or anything, to be refused).</summary>
+    public static Step AsksForAutomation(string level) => Asks(Request.Automation, level: level);
+
     /// <summary>Approves the proposal that waits for her.</summary>
     public static Step ApprovesTheProposal() => s => Approves(WaitingProposal(s))(s);
 
     public static Step DeclinesTheProposal() => s => Declines(WaitingProposal(s))(s);
 
-    public static Step Asks(string action, string? target = null, string? decisionId = null) => s =>
+    public static Step Asks(string action, string? target = null, string? decisionId = null, string? level = null) => s =>
     {
         var details = new Dictionary<string, string> { [Request.Action] = action };
+        if (level is not null)
+        {
+            details[Request.Level] = level;
+        }
+
         if (target is not null)
         {
             details[Request.Target] = target;
@@ -112,8 +120,16 @@ public static class TheWait
     public static Step RunsOut() => s =>
         RunsOut(s.State?.Settling?.SettleId ?? throw new InvalidOperationException("no settling wait"))(s);
 
+    /// <summary>The wait runs out when it is due: never before (the decider ignores a wait that is early).</summary>
     public static Step RunsOut(string settleId) => s =>
-        new Settle { User = TheHouse.AliceName, House = s.House, Seed = s.NextSeed(), SettleId = settleId };
+    {
+        if (s.State?.Settling is { } settling && settling.SettleId == settleId && s.Now < settling.DueAt)
+        {
+            s.At(settling.DueAt);
+        }
+
+        return new Settle { User = TheHouse.AliceName, House = s.House, Seed = s.NextSeed(), SettleId = settleId };
+    };
 }
 
 /// <summary>
@@ -205,6 +221,14 @@ public static class TheTimeout
         return RunsOut(timeout.MoveId, timeout.Phase)(s);
     };
 
+    /// <summary>The timeout runs out when it is due: never before (the decider ignores a timeout that is early).</summary>
     public static Step RunsOut(string moveId, string phase) => s =>
-        new CheckTimeout { User = TheHouse.AliceName, House = s.House, Seed = s.NextSeed(), MoveId = moveId, Phase = phase };
+    {
+        if (s.State?.Timeout is { } timeout && timeout.MoveId == moveId && timeout.Phase == phase && s.Now < timeout.DueAt)
+        {
+            s.At(timeout.DueAt);
+        }
+
+        return new CheckTimeout { User = TheHouse.AliceName, House = s.House, Seed = s.NextSeed(), MoveId = moveId, Phase = phase };
+    };
 }

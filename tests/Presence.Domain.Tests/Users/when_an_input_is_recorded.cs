@@ -65,7 +65,7 @@ public class when_an_input_is_recorded
     {
         var s = Scenario.AliceOnTheBasementServer().When(TheHost.GoesIntoMaintenance(Basement));
 
-        Assert.IsType<HouseObserved>(s.Events[0]);
+        Assert.IsType<HouseChanged>(s.Events[0]);
         Assert.Equal(Basement, Assert.IsType<HostChangeNoticed>(s.Events[1]).Host);
     }
 
@@ -82,7 +82,7 @@ public class when_an_input_is_recorded
     {
         var s = Scenario.AliceOnTheBasementServer().When(TheHost.AgentGoesOffline(KidsPc));
 
-        s.Then(typeof(HouseObserved), typeof(HostChangeNoticed));
+        s.Then(typeof(HouseChanged), typeof(HostChangeNoticed));
         Assert.Equal(KidsPc, s.The<HostChangeNoticed>().Host);
     }
 }

@@ -15,7 +15,10 @@ public sealed class the_house_benchmark_runs_once(ITestOutputHelper output)
     private static readonly string[] Rows =
     [
         "raw_1", "raw_16", "raw_copy", "rss_idle", "warm_p50", "warm_p95", "warm_p99", "first", "stage_in", "stage_store", "stage_out",
-        "ingest_broker", "ingest_rate", "ingest_ratio", "ingest_lost", "ingest_twice", "rss_after", "rss_peak", "pixel_p50", "pixel_p95",
+        "ingest_broker", "ingest_rate", "ingest_ratio", "ingest_ratio_1", "ingest_lost", "ingest_twice", "ingest_drops",
+        "office_start", "office_agents", "office_broker", "office_rate", "office_ratio", "office_ratio_1", "office_lost", "office_twice", "office_drops", "office_rss", "office_vs_house",
+        "rss_after", "rss_peak",
+        "pixel_thin_p50", "pixel_thin_p95", "pixel_local_p50", "pixel_local_p95", "pixel_latency_p50", "pixel_latency_p95",
         "replay_fold", "replay_decide", "replay_pg", "replay_raw", "replay_pg_ratio",
     ];
 
@@ -27,6 +30,7 @@ public sealed class the_house_benchmark_runs_once(ITestOutputHelper output)
             Computers = 3,
             Logins = 4,
             Signals = 60,
+            Office = 6,
             RawDuration = TimeSpan.FromMilliseconds(300),
             CopyRows = 500,
             ReplayDays = 1,
@@ -42,10 +46,16 @@ public sealed class the_house_benchmark_runs_once(ITestOutputHelper output)
         Assert.Equal(Rows.Order(), report.Figures.Select(f => f.Key).Order());
         Assert.All(report.Figures, f => Assert.True(double.IsFinite(f.Value), $"{f.Key} is {f.Value}"));
         // Rates, durations and memory can only be positive; the stages are differences of two clocks and only finite.
-        Assert.All(report.Figures.Where(f => !f.Key.StartsWith("stage_", StringComparison.Ordinal) && f.Key is not ("ingest_lost" or "ingest_twice")),
+        Assert.All(report.Figures.Where(f => !f.Key.StartsWith("stage_", StringComparison.Ordinal) && f.Key is not ("ingest_lost" or "ingest_twice" or "ingest_drops" or "office_lost" or "office_twice" or "office_drops")),
             f => Assert.True(f.Value > 0, $"{f.Key} is {f.Value}"));
+        Assert.Empty(report.Failures);
         Assert.Equal(0, report["ingest_lost"].Value);
         Assert.Equal(0, report["ingest_twice"].Value);
+        Assert.Equal(0, report["office_lost"].Value);
+        Assert.Equal(0, report["office_twice"].Value);
+        // The office's rows stand beside the house's ingestion, in one block.
+        var keys = report.Figures.Select(f => f.Key).ToList();
+        Assert.Equal(keys.IndexOf("ingest_drops") + 1, keys.IndexOf("office_start"));
         Assert.True(report["warm_p50"].Value <= report["warm_p95"].Value && report["warm_p95"].Value <= report["warm_p99"].Value, "percentiles out of order");
         Assert.True(report["rss_idle"].Value <= report["rss_peak"].Value, "the peak RSS is below the idle one");
         Assert.Contains("cores", report.Machine, StringComparison.Ordinal);

@@ -260,6 +260,7 @@ public sealed class printing_demo_lines
         [
             new UserEnrolled("alice", "alice-desktop", "basement", "p-1", At),
             new HouseObserved("alice", [], At),
+            new HouseChanged("alice", [], ["kids"], At),
             new IncomingReady("alice", "m-1", "imac", "tcp:127.0.0.1:1", At),
             new MigrationRequested("alice", "m-1", "alice-desktop", "basement", "imac", "tcp:127.0.0.1:1", 1000, 300, "c-1", At),
             new MigrationProgressed("alice", "m-1", 50, 1, 1, 0, 1000, At),

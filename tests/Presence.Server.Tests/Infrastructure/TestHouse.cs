@@ -7,7 +7,6 @@ namespace Presence.Server.Tests.Infrastructure;
 /// </summary>
 public static class TestHouse
 {
-    /// <summary>The test house with some Policy keys replaced, e.g. ("HoldDown", """{ "LiveMigration": "1s" }""").</summary>
     /// <summary>The test house changed by <paramref name="edit"/> on its JSON (e.g. a VM's memory).</summary>
     public static string With(Action<System.Text.Json.Nodes.JsonNode> edit)
     {
@@ -16,6 +15,7 @@ public static class TestHouse
         return root.ToJsonString();
     }
 
+    /// <summary>The test house with some Policy keys replaced, e.g. ("HoldDown", """{ "LiveMigration": "1s" }""").</summary>
     public static string WithPolicy(params (string Key, string Json)[] settings)
     {
         var root = System.Text.Json.Nodes.JsonNode.Parse(Json)!;

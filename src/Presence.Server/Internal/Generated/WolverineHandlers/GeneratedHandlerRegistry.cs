@@ -9,7 +9,7 @@ namespace Internal.Generated.WolverineHandlers
     {
         public override System.Type[] HandlerTypes()
         {
-            return new System.Type[] { typeof(Presence.Server.Agents.AgentMessageHandler), typeof(Presence.Server.Migration.SendAgentCommandHandler), typeof(Presence.Server.Placement.PublishUserStateHandler), typeof(Presence.Server.Signals.SignalHandler), typeof(Presence.Server.Users.PhaseTimeoutDueHandler), typeof(Presence.Server.Users.RequestHandler), typeof(Presence.Server.Users.SettleUserHandler) };
+            return new System.Type[] { typeof(Presence.Server.Agents.AgentMessageHandler), typeof(Presence.Server.HomeAssistant.Statestream.StatestreamHandler), typeof(Presence.Server.Migration.SendAgentCommandHandler), typeof(Presence.Server.Placement.PublishUserStateHandler), typeof(Presence.Server.Signals.SignalHandler), typeof(Presence.Server.Users.PhaseTimeoutDueHandler), typeof(Presence.Server.Users.RequestHandler), typeof(Presence.Server.Users.SettleUserHandler) };
         }
 
         public override System.Type[] MessageTypes()
@@ -37,14 +37,17 @@ namespace Internal.Generated.WolverineHandlers
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.SendAgentCommandHandler784424476))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.SettleUserHandler622607652))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.SignalArrivedHandler2124879423))]
+        [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.StatestreamArrivedHandler2131121628))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.UserRequestArrivedHandler1134181831))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Presence.Server.Agents.AgentMessageHandler))]
+        [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Presence.Server.HomeAssistant.Statestream.StatestreamHandler))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Presence.Server.Migration.SendAgentCommandHandler))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Presence.Server.Placement.PublishUserStateHandler))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Presence.Server.Signals.SignalHandler))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Presence.Server.Users.PhaseTimeoutDueHandler))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Presence.Server.Users.RequestHandler))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Presence.Server.Users.SettleUserHandler))]
+        [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Presence.Server.HomeAssistant.Statestream.StatestreamArrived))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Presence.Server.Migration.SendAgentCommand))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Presence.Server.Mqtt.AgentEventArrived))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Presence.Server.Mqtt.AgentInventoryArrived))]

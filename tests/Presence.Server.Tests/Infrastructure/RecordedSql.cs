@@ -1,0 +1,55 @@
+using System.Collections.Concurrent;
+using Marten;
+using Marten.Services;
+using Npgsql;
+
+namespace Presence.Server.Tests.Infrastructure;
+
+/// <summary>
+/// Marten's logger for a test server (`s.ConfigureMarten(o => o.Logger(sql))`): keeps the text of every SQL command
+/// the server's sessions ran, alone or in a batch, so a test can say what the server read and how.
+/// </summary>
+public sealed class RecordedSql : IMartenLogger, IMartenSessionLogger
+{
+    private readonly ConcurrentQueue<string> commands = new();
+
+    public IReadOnlyList<string> Commands => [.. commands];
+
+    public void Clear() => commands.Clear();
+
+    public IMartenSessionLogger StartSession(IQuerySession session) => this;
+
+    public void SchemaChange(string sql)
+    {
+    }
+
+    public void LogSuccess(NpgsqlCommand command) => commands.Enqueue(command.CommandText);
+
+    public void LogSuccess(NpgsqlBatch batch)
+    {
+        foreach (var command in batch.BatchCommands)
+        {
+            commands.Enqueue(command.CommandText);
+        }
+    }
+
+    public void LogFailure(NpgsqlCommand command, Exception ex) => commands.Enqueue(command.CommandText);
+
+    public void LogFailure(NpgsqlBatch batch, Exception ex) => LogSuccess(batch);
+
+    public void LogFailure(Exception ex, string message)
+    {
+    }
+
+    public void RecordSavedChanges(IDocumentSession session, IChangeSet commit)
+    {
+    }
+
+    public void OnBeforeExecute(NpgsqlCommand command)
+    {
+    }
+
+    public void OnBeforeExecute(NpgsqlBatch batch)
+    {
+    }
+}
