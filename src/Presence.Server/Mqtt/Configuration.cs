@@ -63,6 +63,15 @@ public static class Configuration
                 t.ConfigureQueues(q => q.UseDurableInbox());
             });
 
+        // Those rows belong to the node that stored them; another node (or the same server started again: a new node
+        // id) takes them over only once Wolverine's health checks call the dead node stale. With Wolverine's defaults
+        // (a check every 10 s, stale after 1 min, ejected at the second stale check) a server killed mid-burst had its
+        // stored signals handled 76 s after the kill (Drills/server_killed_mid_burst). A heartbeat every 2 s is one
+        // small update; a node is stale after 10 s without one (five missed), then ejected on the next check.
+        opts.Durability.HealthCheckPollingTime = TimeSpan.FromSeconds(2);
+        opts.Durability.FirstHealthCheckExecution = TimeSpan.FromSeconds(1);
+        opts.Durability.StaleNodeTimeout = TimeSpan.FromSeconds(10);
+
         // A message the house refuses (unknown user, a host the user may not use...) is refused in its handler, after
         // the bridge acknowledged it: the emitter still learns why on presence/errors, and nothing is stored or retried.
         opts.Policies.OnException<MessageRejected>().Discard()
