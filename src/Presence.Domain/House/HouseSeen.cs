@@ -107,9 +107,37 @@ public sealed record HouseSeen
 
     private HouseSeen Rebuilt(List<HostFacts> hosts, HashSet<string> replaced)
     {
-        var prints = Prints.Where(p => !replaced.Contains(p.Key)).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
-        var offline = Offline.Where(h => !replaced.Contains(h)).ToHashSet(StringComparer.Ordinal);
-        var running = Running.ToDictionary(r => r.Key, r => r.Value.Where(h => !replaced.Contains(h)).ToList(), StringComparer.Ordinal);
+        // Plain loops, not LINQ: folding a stream rebuilds this at every change of an agent's standing.
+        var prints = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, print) in Prints)
+        {
+            if (!replaced.Contains(name))
+            {
+                prints[name] = print;
+            }
+        }
+
+        var offline = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var host in Offline)
+        {
+            if (!replaced.Contains(host))
+            {
+                offline.Add(host);
+            }
+        }
+
+        var running = new SortedDictionary<string, SortedSet<string>>(StringComparer.Ordinal);
+        foreach (var (vm, on) in Running)
+        {
+            foreach (var host in on)
+            {
+                if (!replaced.Contains(host))
+                {
+                    Add(running, vm, host);
+                }
+            }
+        }
+
         foreach (var host in hosts)
         {
             prints[host.Name] = PrintOf(host);
@@ -118,24 +146,37 @@ public sealed record HouseSeen
                 offline.Add(host.Name);
             }
 
-            foreach (var vm in host.Vms.Where(v => host.Runs(v.Name)).Select(v => v.Name).Distinct())
+            foreach (var vm in host.Vms)
             {
-                if (!running.TryGetValue(vm, out var on))
+                if (host.Runs(vm.Name))
                 {
-                    running[vm] = on = [];
+                    Add(running, vm.Name, host.Name);
                 }
-
-                on.Add(host.Name);
             }
+        }
+
+        var keptRunning = new Dictionary<string, IReadOnlyList<string>>(running.Count, StringComparer.Ordinal);
+        foreach (var (vm, on) in running)
+        {
+            keptRunning[vm] = [.. on];
         }
 
         return new HouseSeen
         {
-            Prints = prints.OrderBy(p => p.Key, StringComparer.Ordinal).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal),
-            Offline = [.. offline.Order(StringComparer.Ordinal)],
-            Running = running.Where(r => r.Value.Count > 0).OrderBy(r => r.Key, StringComparer.Ordinal)
-                .ToDictionary(r => r.Key, r => (IReadOnlyList<string>)[.. r.Value.Distinct().Order(StringComparer.Ordinal)], StringComparer.Ordinal),
+            Prints = new Dictionary<string, string>(prints, StringComparer.Ordinal),
+            Offline = [.. offline],
+            Running = keptRunning,
         };
+
+        static void Add(SortedDictionary<string, SortedSet<string>> running, string vm, string host)
+        {
+            if (!running.TryGetValue(vm, out var on))
+            {
+                running[vm] = on = new SortedSet<string>(StringComparer.Ordinal);
+            }
+
+            on.Add(host);
+        }
     }
 
     /// <summary>
