@@ -334,14 +334,7 @@ public sealed class MqttConnection : IAsyncDisposable
 
         if (done)
         {
-            try
-            {
-                await e.AcknowledgeAsync(CancellationToken.None);
-            }
-            catch (Exception ex)
-            {
-                logger.LogDebug("MQTT {Name}: acknowledging {Topic} failed: {Reason}", name, e.ApplicationMessage.Topic, ex.Message);
-            }
+            await AcknowledgeAsync(e);
         }
     }
 
@@ -364,14 +357,20 @@ public sealed class MqttConnection : IAsyncDisposable
 
         if (done)
         {
-            try
-            {
-                await e.AcknowledgeAsync(CancellationToken.None);
-            }
-            catch (Exception ex)
-            {
-                logger.LogDebug("MQTT {Name}: acknowledging {Topic} failed: {Reason}", name, e.ApplicationMessage.Topic, ex.Message);
-            }
+            await AcknowledgeAsync(e);
+        }
+    }
+
+    /// <summary>A failed acknowledgement only means a redelivery, which the receiver tells by the message's id.</summary>
+    private async Task AcknowledgeAsync(MqttApplicationMessageReceivedEventArgs e)
+    {
+        try
+        {
+            await e.AcknowledgeAsync(CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            logger.LogDebug("MQTT {Name}: acknowledging {Topic} failed: {Reason}", name, e.ApplicationMessage.Topic, ex.Message);
         }
     }
 }
