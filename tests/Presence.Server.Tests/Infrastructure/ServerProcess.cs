@@ -130,12 +130,24 @@ public sealed class ServerProcess : IAsyncDisposable
         process.WaitForExit();
     }
 
+    /// <summary>SIGSTOP: the process stands still (a long GC pause, a swapped-out box) until <see cref="ResumeAsync"/>.</summary>
+    public Task PauseAsync() => SignalAsync("STOP");
+
+    /// <summary>SIGCONT after <see cref="PauseAsync"/>.</summary>
+    public Task ResumeAsync() => SignalAsync("CONT");
+
+    private async Task SignalAsync(string signal)
+    {
+        if (process.HasExited) return;
+        using var kill = Process.Start("kill", [$"-{signal}", process.Id.ToString()]);
+        await kill.WaitForExitAsync();
+    }
+
     /// <summary>SIGTERM and wait for the orderly shutdown.</summary>
     public async Task StopAsync(TimeSpan? timeout = null)
     {
         if (process.HasExited) return;
-        using var term = Process.Start("kill", ["-TERM", process.Id.ToString()]);
-        await term.WaitForExitAsync();
+        await SignalAsync("TERM");
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
         await process.WaitForExitAsync(cts.Token);
     }
