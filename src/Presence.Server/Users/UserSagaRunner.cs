@@ -36,7 +36,7 @@ public static class UserSagaRunner
             return [];
         }
 
-        return await RunAsync(session, policy, clock, node, await HouseAsync(session, policy, ct), [user], input, ct);
+        return await RunAsync(session, policy, clock, node, await HouseReads.ReadAsync(session, policy, ct), [user], input, ct);
     }
 
     /// <summary>
@@ -48,7 +48,7 @@ public static class UserSagaRunner
     {
         var sagas = HostNews.SeatSharedBy(evidence) is { } seat ? await SagaIndex.InvolvingAsync(session, seat, [], ct) : [];
         var users = HostNews.SeatNews(evidence, policy, sagas).Where(u => policy.User(u) is not null).ToList();
-        return await RunAsync(session, policy, clock, node, await HouseAsync(session, policy, ct), users, input, ct);
+        return await RunAsync(session, policy, clock, node, await HouseReads.ReadAsync(session, policy, ct), users, input, ct);
     }
 
     /// <summary>
@@ -60,7 +60,7 @@ public static class UserSagaRunner
         IDocumentSession session, HousePolicy policy, IClock clock, ServerNode node, string host, InputFor input, CancellationToken ct,
         HostState? changed = null, bool onlyWaitingOnIt = false)
     {
-        var house = await HouseAsync(session, policy, ct, changed);
+        var house = await HouseReads.ReadAsync(session, policy, ct, changed);
 
         // Only the sagas the rules below may pick: those involved with the host, and those of users whose VM the house
         // shows running there (who may have no saga yet). Any other saga is concerned by neither rule.
@@ -86,7 +86,7 @@ public static class UserSagaRunner
             return [];
         }
 
-        var house = await HouseAsync(session, policy, ct, changed);
+        var house = await HouseReads.ReadAsync(session, policy, ct, changed);
         return await RunAsync(session, policy, clock, node, house, users,
             (user, h, seed) => new ObserveHostChange { User = user, House = h, Seed = seed, Host = changed.Name }, ct);
     }
@@ -144,24 +144,22 @@ public static class UserSagaRunner
             Schedule(outgoing, new PhaseTimeoutDue(input.User, timeout.MoveId, timeout.Phase, timeout.DueAt), Wait(timeout.DueAt, now), durable: Phases.CanHang(timeout.Phase));
         }
 
-        outgoing.Add(new PublishUserState(input.User));
+        if (StateChanges(stream.Aggregate, events, policy.User(input.User)!))
+        {
+            outgoing.Add(new PublishUserState(input.User));
+        }
+
         return outgoing;
     }
 
-    /// <summary>The configured hosts as their agents last described them; a host never heard from is offline.</summary>
-    private static async Task<HouseSnapshot> HouseAsync(IQuerySession session, HousePolicy policy, CancellationToken ct, HostState? changed = null)
-    {
-        var known = await session.Query<HostState>().ToListAsync(ct);
-        var byName = known.ToDictionary(h => h.Name);
-        if (changed is not null)
-        {
-            byName[changed.Name] = changed;
-        }
-
-        return new HouseSnapshot(policy.Hosts
-            .Select(h => byName.TryGetValue(h.Name, out var host) ? host.ToFacts() : HostFacts.Unknown(h.Name))
-            .ToList()).Normalised();
-    }
+    /// <summary>
+    /// Whether the retained state topic would say something new. Most evidence (idle, Wi-Fi, a battery's level) only
+    /// records what was seen: re-publishing an unchanged state cost each such signal a durable envelope, a second
+    /// saga read and a commit (issue 11 §6). A first saga is always published.
+    /// </summary>
+    private static bool StateChanges(UserSaga? before, IReadOnlyList<object> events, UserSpec user) =>
+        before is null
+        || PublishUserStateHandler.ToPayload(before, user) != PublishUserStateHandler.ToPayload(events.Aggregate(before, UserDecider.Evolve), user);
 
     private static void Schedule<T>(OutgoingMessages outgoing, T message, TimeSpan wait, bool durable) where T : notnull
     {
