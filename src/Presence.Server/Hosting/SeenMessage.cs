@@ -21,7 +21,8 @@ public sealed record SeenMessage(string Id, Instant At)
         }
 
         var key = Key(topic, id);
-        if (await session.LoadAsync<SeenMessage>(key, ct) is not null)
+        // A batch of inputs handled in one session (SignalsArrived) may bring the same id twice before it is stored.
+        if (session.PendingChanges.InsertsFor<SeenMessage>().Any(s => s.Id == key) || await session.LoadAsync<SeenMessage>(key, ct) is not null)
         {
             return true;
         }

@@ -4,6 +4,8 @@ using Presence.Contracts.Agents;
 using Presence.Contracts.Requests;
 using Presence.Contracts.Signals;
 using Presence.Contracts.Wire;
+using Presence.Domain.Seating;
+using Presence.Server.Signals;
 
 namespace Presence.Server.Mqtt;
 
@@ -86,6 +88,52 @@ public sealed record SignalArrived(string Root, string Topic, byte[] Payload, In
     [JsonIgnore] public override string? Id => Signal.Id;
 
     [JsonIgnore] public override string Lane => Signal.User is { } user ? Lanes.User(user) : Lanes.House;
+}
+
+/// <summary>
+/// Signals of one user that arrived in one burst (the bridge stores a burst in one transaction), handled in the order
+/// they came in one transaction: the saga is read once, each signal decided on it as the ones before left it, and one
+/// commit stores them all. A busy house sends each user's idle, Wi-Fi and battery reports in bursts; one at a time each
+/// cost its own envelope, saga read and commit (issue 11 §6). Never a console login: sitting down decides for whoever
+/// loses the screen too (HostNews.SeatNews), from their stored sagas, so it keeps a transaction of its own.
+/// </summary>
+public sealed record SignalsArrived(string Lane, IReadOnlyList<SignalArrived> Signals) : IArrived
+{
+    /// <summary>Where a refusal of the whole batch would be reported: each signal's own refusal names its own topic.</summary>
+    [JsonIgnore] public string Topic => Signals[0].Topic;
+
+    [JsonIgnore] public string? Id => null;
+
+    /// <summary>
+    /// What the bridge hands to Wolverine for a burst, in its order: a user's signals gathered into one batch where
+    /// the burst holds two or more of that user's inputs and all of them are signals that do not sit down; the rest as
+    /// they came. The batch takes the place of the first of its signals; lanes do not wait for each other, so nothing
+    /// else is reordered.
+    /// </summary>
+    public static IReadOnlyList<(IArrived Message, int First)> Gather(IReadOnlyList<IArrived> burst)
+    {
+        var batchable = burst.Select((m, i) => (m, i))
+            .GroupBy(p => p.m.Lane)
+            .Where(g => g.Key != Lanes.House && g.Count() > 1 && g.All(p => p.m is SignalArrived s && !SitsDown(s)))
+            .ToDictionary(g => g.Key, g => g.Select(p => (SignalArrived)p.m).ToList());
+        var gathered = new List<(IArrived, int)>(burst.Count);
+        for (var i = 0; i < burst.Count; i++)
+        {
+            var message = burst[i];
+            if (!batchable.TryGetValue(message.Lane, out var signals))
+            {
+                gathered.Add((message, i));
+            }
+            else if (ReferenceEquals(signals[0], message))
+            {
+                gathered.Add((new SignalsArrived(message.Lane, signals), i));
+            }
+        }
+
+        return gathered;
+    }
+
+    private static bool SitsDown(SignalArrived s) => SeatInference.SitsDown(SignalEvidence.ToEvidence(s.Signal, s.At));
 }
 
 /// <param name="Topic">Where the request came from, and where a refusal is reported: the contract's request topic, or

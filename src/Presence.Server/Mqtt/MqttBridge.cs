@@ -256,11 +256,12 @@ protected override async Task ExecuteAsync(CancellationToken stoppingToken)
                 var outbox = scope.ServiceProvider.GetRequiredService<IMartenOutbox>();
                 await using var session = store.LightweightSession();
                 outbox.Enroll(session);
-                foreach (var pending in batch)
+                foreach (var (message, first) in SignalsArrived.Gather(batch.Select(p => p.Message).ToList()))
                 {
-                    // The envelope carries this message's trace into the handler's span.
-                    Activity.Current = pending.Activity;
-                    await outbox.PublishAsync(pending.Message);
+                    // The envelope carries this message's trace (a user's gathered signals: the first one's) into the
+                    // handler's span.
+                    Activity.Current = batch[first].Activity;
+                    await outbox.PublishAsync(message);
                 }
 
                 Activity.Current = null;

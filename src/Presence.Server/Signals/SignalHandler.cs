@@ -45,6 +45,31 @@ public static class SignalHandler
     }
 
     /// <summary>
+    /// A user's signals from one burst, in order, in one transaction (<see cref="SignalsArrived"/>). A signal the house
+    /// refuses is reported and skipped, as it would be alone; anything else fails the batch, whose retry starts again
+    /// from what is stored.
+    /// </summary>
+    public static async Task<OutgoingMessages> Handle(
+        SignalsArrived batch, IDocumentSession session, HousePolicy policy, IClock clock, ServerNode node, Rejections rejections, CancellationToken ct)
+    {
+        var outgoing = new OutgoingMessages();
+        foreach (var signal in batch.Signals)
+        {
+            try
+            {
+                outgoing.AddRange(await Handle(signal, session, policy, clock, node, ct));
+            }
+            catch (MessageRejected e)
+            {
+                // Refused before it touched the session (the house's checks come first in Handle).
+                await rejections.RejectAsync(signal.Topic, e.Message, signal.Id, ct);
+            }
+        }
+
+        return outgoing;
+    }
+
+    /// <summary>
     /// Evidence into the streams it concerns: the person's it names (sitting down at a console first for whoever
     /// loses that screen), or, about the computer itself, the host's and every user's it concerns. Home Assistant's
     /// relayed evidence takes the same path (HomeAssistant/Statestream).

@@ -115,16 +115,17 @@ public static class UserSagaRunner
     private static async Task<OutgoingMessages> DecideAsync(
         IDocumentSession session, HousePolicy policy, ServerNode node, UserInput input, Instant now, CancellationToken ct)
     {
-        var stream = await session.Events.FetchForWriting<UserSaga>(input.User, ct);
-        var events = PresenceTelemetry.Decide(stream.Aggregate, input, now, policy);
+        var (stream, before) = await SagaStreams.FetchAsync(session, input.User, ct);
+        var events = PresenceTelemetry.Decide(before, input, now, policy);
         var outgoing = new OutgoingMessages();
         if (events.Count == 0)
         {
             return outgoing;
         }
 
-        var stamp = AuditStamp.For(input, stream.Aggregate, events, policy.Version, node.Name);
+        var stamp = AuditStamp.For(input, before, events, policy.Version, node.Name);
         stream.AppendMany(events.Select(e => Stamped.Event(e, stamp)));
+        var after = SagaStreams.Appended(session, input.User, before, events);
         foreach (var command in events.SelectMany(AgentCommands.For))
         {
             outgoing.Add(new SendAgentCommand(command));
@@ -144,7 +145,7 @@ public static class UserSagaRunner
             Schedule(outgoing, new PhaseTimeoutDue(input.User, timeout.MoveId, timeout.Phase, timeout.DueAt), Wait(timeout.DueAt, now), durable: Phases.CanHang(timeout.Phase));
         }
 
-        if (StateChanges(stream.Aggregate, events, policy.User(input.User)!))
+        if (StateChanges(before, after, policy.User(input.User)!))
         {
             outgoing.Add(new PublishUserState(input.User));
         }
@@ -157,9 +158,8 @@ public static class UserSagaRunner
     /// records what was seen: re-publishing an unchanged state cost each such signal a durable envelope, a second
     /// saga read and a commit (issue 11 §6). A first saga is always published.
     /// </summary>
-    private static bool StateChanges(UserSaga? before, IReadOnlyList<object> events, UserSpec user) =>
-        before is null
-        || PublishUserStateHandler.ToPayload(before, user) != PublishUserStateHandler.ToPayload(events.Aggregate(before, UserDecider.Evolve), user);
+    private static bool StateChanges(UserSaga? before, UserSaga after, UserSpec user) =>
+        before is null || PublishUserStateHandler.ToPayload(before, user) != PublishUserStateHandler.ToPayload(after, user);
 
     private static void Schedule<T>(OutgoingMessages outgoing, T message, TimeSpan wait, bool durable) where T : notnull
     {

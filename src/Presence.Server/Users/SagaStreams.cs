@@ -1,0 +1,41 @@
+using System.Runtime.CompilerServices;
+using JasperFx.Events;
+using Marten;
+using Marten.Events;
+using Presence.Domain.Users;
+
+namespace Presence.Server.Users;
+
+/// <summary>
+/// The sagas a session has fetched for writing, as its appends so far leave them. A batch of one user's inputs
+/// (SignalsArrived) decides each on the saga the ones before it left: fetching the stream again would read the stored
+/// saga, without them, and append a second time under the same expected version. Folded with the domain's Evolve, as
+/// the inline projection folds them on commit (UserSagaProjection).
+/// </summary>
+public static class SagaStreams
+{
+    private sealed class Fetched : Dictionary<string, (IEventStream<UserSaga> Stream, UserSaga? Saga)>;
+
+    private static readonly ConditionalWeakTable<IDocumentSession, Fetched> PerSession = new();
+
+    public static async Task<(IEventStream<UserSaga> Stream, UserSaga? Saga)> FetchAsync(IDocumentSession session, string user, CancellationToken ct)
+    {
+        var fetched = PerSession.GetOrCreateValue(session);
+        if (!fetched.TryGetValue(user, out var known))
+        {
+            var stream = await session.Events.FetchForWriting<UserSaga>(user, ct);
+            fetched[user] = known = (stream, stream.Aggregate);
+        }
+
+        return known;
+    }
+
+    /// <summary>The saga after <paramref name="events"/>, kept for the session's next decision for the user.</summary>
+    public static UserSaga Appended(IDocumentSession session, string user, UserSaga? before, IReadOnlyList<object> events)
+    {
+        var after = events.Aggregate(before ?? UserSaga.Start(user, null), UserDecider.Evolve);
+        var fetched = PerSession.GetOrCreateValue(session);
+        fetched[user] = (fetched[user].Stream, after);
+        return after;
+    }
+}
