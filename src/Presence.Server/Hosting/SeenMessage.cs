@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Marten;
 using NodaTime;
 
@@ -12,6 +13,21 @@ public sealed record SeenMessage(string Id, Instant At)
 {
     public static string Key(string topic, string id) => topic + "#" + id;
 
+    /// <summary>Per session, the keys already looked up in one query and not found (<see cref="LookUpAsync"/>).</summary>
+    private static readonly ConditionalWeakTable<IDocumentSession, HashSet<string>> Looked = new();
+
+    /// <summary>
+    /// Looks up a batch's ids in one query before its inputs are handled one by one: those not stored yet need no
+    /// query of their own in <see cref="IsDuplicateAsync"/>.
+    /// </summary>
+    public static async Task LookUpAsync(IDocumentSession session, IEnumerable<(string Topic, string? Id)> messages, CancellationToken ct)
+    {
+        var keys = messages.Where(m => m.Id is not null).Select(m => Key(m.Topic, m.Id!)).Distinct().ToList();
+        var stored = (await session.LoadManyAsync<SeenMessage>(ct, keys)).Select(s => s.Id).ToHashSet();
+        var looked = Looked.GetOrCreateValue(session);
+        looked.UnionWith(keys.Where(k => !stored.Contains(k)));
+    }
+
     /// <summary>True when this delivery is a duplicate; otherwise marks it seen within the session's transaction.</summary>
     public static async Task<bool> IsDuplicateAsync(IDocumentSession session, string topic, string? id, Instant at, CancellationToken ct = default)
     {
@@ -22,7 +38,13 @@ public sealed record SeenMessage(string Id, Instant At)
 
         var key = Key(topic, id);
         // A batch of inputs handled in one session (SignalsArrived) may bring the same id twice before it is stored.
-        if (session.PendingChanges.InsertsFor<SeenMessage>().Any(s => s.Id == key) || await session.LoadAsync<SeenMessage>(key, ct) is not null)
+        if (session.PendingChanges.InsertsFor<SeenMessage>().Any(s => s.Id == key))
+        {
+            return true;
+        }
+
+        var known = Looked.TryGetValue(session, out var looked) && looked.Contains(key);
+        if (!known && await session.LoadAsync<SeenMessage>(key, ct) is not null)
         {
             return true;
         }

@@ -52,6 +52,7 @@ public static class SignalHandler
     public static async Task<OutgoingMessages> Handle(
         SignalsArrived batch, IDocumentSession session, HousePolicy policy, IClock clock, ServerNode node, Rejections rejections, CancellationToken ct)
     {
+        await SeenMessage.LookUpAsync(session, batch.Signals.Select(s => (s.Topic, s.Id)), ct);
         var outgoing = new OutgoingMessages();
         foreach (var signal in batch.Signals)
         {

@@ -16,6 +16,7 @@ namespace Presence.Server.Users;
 public sealed class HouseReads
 {
     private static readonly ConditionalWeakTable<IDocumentStore, HouseReads> PerStore = new();
+    private static readonly ConditionalWeakTable<IQuerySession, Read> PerSession = new();
 
     private sealed record Read(string Versions, HousePolicy Policy, HouseSnapshot House);
 
@@ -30,6 +31,19 @@ public sealed class HouseReads
             return Snapshot(policy, await session.Query<HostState>().ToListAsync(ct), changed);
         }
 
+        // A batch of inputs (SignalsArrived) is decided on one reading of the house, as if at one moment.
+        if (PerSession.TryGetValue(session, out var read) && ReferenceEquals(read.Policy, policy))
+        {
+            return read.House;
+        }
+
+        var house = await ReadKeptAsync(session, policy, ct);
+        PerSession.AddOrUpdate(session, new Read("", policy, house));
+        return house;
+    }
+
+    private static async Task<HouseSnapshot> ReadKeptAsync(IQuerySession session, HousePolicy policy, CancellationToken ct)
+    {
         var reads = PerStore.GetValue(session.DocumentStore, _ => new HouseReads());
         var table = session.DocumentStore.Options.Schema.For<HostState>(qualified: true);
         var versions = (await session.QueryAsync<string>(

@@ -96,6 +96,11 @@ public sealed class a_users_signals_from_one_burst : IAsyncLifetime
         Assert.Equal(["b1", "b2", "b4"], stream.Select(e => e.Data).OfType<SignalRecorded>().Select(s => s.Evidence.Id));
         Assert.Equal(Enumerable.Range(1, stream.Count).Select(v => (long)v), stream.Select(e => e.Version));
         Assert.Equal(1, server.Rejections.Count);
+
+        // The same burst again (the broker redelivers what it had not seen acknowledged): every id is found stored.
+        await server.Services.GetRequiredService<IMessageBus>().InvokeAsync(batch);
+        await using var again = server.Store.QuerySession();
+        Assert.Equal(stream.Count, (await again.Events.FetchStreamAsync("bob")).Count);
     }
 
     private sealed class Commits : DocumentSessionListenerBase

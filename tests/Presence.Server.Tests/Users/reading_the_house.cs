@@ -52,6 +52,19 @@ public sealed class reading_the_house : IAsyncLifetime
     }
 
     [Fact]
+    public async Task one_session_decides_on_one_reading_of_the_house()
+    {
+        await ReportAsync(online: true);
+        await using var session = server.Store.QuerySession();
+        var first = await HouseReads.ReadAsync(session, Policy, CancellationToken.None);
+
+        await ReportAsync(online: false);
+
+        Assert.Same(first, await HouseReads.ReadAsync(session, Policy, CancellationToken.None));
+        Assert.False((await ReadAsync()).Host("imac").AgentOnline);
+    }
+
+    [Fact]
     public async Task a_change_made_in_the_deciding_session_is_seen_and_not_kept()
     {
         await ReportAsync(online: true);
