@@ -10,7 +10,9 @@ using Presence.Domain.House;
 using Presence.Domain.Users;
 using Presence.Server.Configuration;
 using Presence.Server.Hosting;
+using Presence.Server.Migration;
 using Presence.Server.Placement;
+using Presence.Server.Signing;
 using Presence.Server.Signals;
 using Presence.Server.Users;
 using Wolverine.Runtime;
@@ -41,6 +43,7 @@ public sealed class SignalWarmup(
     ServerNode node,
     IOptions<MqttOptions> options,
     IWolverineRuntime wolverine,
+    HouseKeys keys,
     ILogger<SignalWarmup> logger) : IHostedService
 {
     public const string SignalId = "presence-warmup";
@@ -78,8 +81,20 @@ public sealed class SignalWarmup(
                 var inbound = InboundParser.Parse(topics, topic, payload, clock.GetCurrentInstant(), maxSkew);
                 var arrived = new SignalArrived(topics.Root, topic, payload, inbound.At) { Message = inbound.Message };
                 await using var session = store.LightweightSession(SessionOptions.ForTransaction(transaction));
-                await SignalHandler.Handle(arrived, session, policy, clock, node, ct);
+                var outgoing = await SignalHandler.Handle(arrived, session, policy, clock, node, ct);
                 await session.SaveChangesAsync(ct);
+                // The rest of a login's way, short of storing or sending: the inbox and outbound envelopes' JSON
+                // (System.Text.Json builds a type's metadata on its first use), and each command as the outbound queue
+                // makes it, the contract's JSON and its signature.
+                var serializer = wolverine.Options.DefaultSerializer;
+                serializer.WriteMessage(arrived);
+                foreach (var send in outgoing.OfType<SendAgentCommand>())
+                {
+                    serializer.WriteMessage(send);
+                    var wire = SendAgentCommandHandler.ToContract(send.Command);
+                    await keys.SignAsync(topics.AgentCommands(send.Command.Host), ContractJson.Serialize(wire), ct);
+                }
+
                 // What the state publication after it does: read the saga back (inside the transaction, so the one
                 // just written) and turn it into the retained state's JSON.
                 if (await session.LoadAsync<UserSaga>(user.Name, ct) is { } saga)
