@@ -28,6 +28,22 @@ public sealed class MqttOptions
     public string NodeName { get; set; } = Environment.MachineName.ToLowerInvariant();
 
     /// <summary>
+    /// External broker, several server nodes: the MQTT 5 shared-subscription group the nodes join, so that each
+    /// signal, request, maintenance switch and agent answer goes to one node of the group (`$share/{group}/…`) rather
+    /// than to every node. The agents' status and inventory stay plain subscriptions on every node: they are retained,
+    /// and a shared subscription is sent no retained messages. Unset (the default): every node hears everything and
+    /// the first to store a message wins (SeenMessage). The embedded broker has no shared subscriptions.
+    /// </summary>
+    public string? SharedGroup { get; set; }
+
+    /// <summary>What the bridge subscribes to: the contract's server subscriptions, shared where <see cref="SharedGroup"/> says.</summary>
+    public IReadOnlyList<string> BridgeSubscriptions(Presence.Contracts.Wire.Topics topics) => string.IsNullOrEmpty(SharedGroup)
+        ? topics.ServerSubscriptions
+        : topics.ServerSubscriptions.Select(f => f.EndsWith("/status", StringComparison.Ordinal) || f.EndsWith("/inventory", StringComparison.Ordinal)
+            ? f
+            : $"$share/{SharedGroup}/{f}").ToList();
+
+    /// <summary>
     /// How far a payload's `at` may be from the server clock before it is rejected; an agent's event is taken however
     /// late, and rejected only this far ahead (Presence.Contracts.Wire.ClockSkew).
     /// </summary>

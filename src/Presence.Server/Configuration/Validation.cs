@@ -220,6 +220,18 @@ public sealed class MqttValidation : IValidateOptions<MqttOptions>
             errors.Add($"Mqtt:NodeName '{mqtt.NodeName}' must match [a-z0-9][a-z0-9_-]{{0,62}}");
         }
 
+        if (mqtt.SharedGroup is { } group)
+        {
+            if (!Topics.IsValidName(group))
+            {
+                errors.Add($"Mqtt:SharedGroup '{group}' must match [a-z0-9][a-z0-9_-]{{0,62}}");
+            }
+            else if (mqtt.Broker == BrokerKind.Embedded)
+            {
+                errors.Add($"Mqtt:SharedGroup '{group}' needs Mqtt:Broker=External: the embedded broker has no shared subscriptions (one server node uses it)");
+            }
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 

@@ -17,7 +17,13 @@ namespace Presence.Server.Hosting;
 /// </summary>
 public static class StoreRetries
 {
-    /// <summary>Cooldowns after a concurrent write; after the last one the message fails.</summary>
+    /// <summary>
+    /// Cooldowns after a concurrent write; the last repeats (with up to as much again at random, so two nodes that
+    /// keep meeting on one stream drift apart) for as long as it takes. A conflict means another writer committed:
+    /// the house made progress, and a fresh attempt decides on it. With a fixed number of attempts, two server nodes
+    /// sharing one user's signals (Mqtt:SharedGroup) lost one signal of 200 to the dead-letter queue
+    /// (Drills/two_server_nodes_sharing_the_work).
+    /// </summary>
     public static readonly TimeSpan[] AfterConflict =
         [TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(250)];
 
@@ -35,7 +41,7 @@ public static class StoreRetries
             .Or<Marten.Exceptions.ExistingStreamIdCollisionException>()
             .Or<DocumentAlreadyExistsException>()
             .Or<PostgresException>(p => p.SqlState == PostgresErrorCodes.UniqueViolation, "unique violation")
-            .RetryWithCooldown(AfterConflict);
+            .ContinueWith(new AgainAfterConflict());
         opts.Policies.OnException(IsStoreAway, "the database is away").ContinueWith(new HoldWhileAway());
         return opts;
     }
@@ -66,8 +72,23 @@ public static class StoreRetries
             new Again(WhileAway[Math.Clamp(envelope.Attempts, 1, WhileAway.Length) - 1], ex, envelope.Attempts <= 1);
     }
 
+    private sealed class AgainAfterConflict : IContinuationSource
+    {
+        public string Description => "decide again on what the other writer stored";
+
+        public IContinuation Build(Exception ex, Envelope envelope)
+        {
+            var attempt = Math.Max(envelope.Attempts, 1);
+            var cooldown = attempt <= AfterConflict.Length
+                ? AfterConflict[attempt - 1]
+                : AfterConflict[^1] + AfterConflict[^1] * Random.Shared.NextDouble();
+            return new Again(cooldown, ex, first: false, hold: false);
+        }
+    }
+
     /// <param name="first">True on the first hold of a message only, so an outage is logged once per message, not per retry.</param>
-    private sealed class Again(TimeSpan cooldown, Exception failure, bool first) : IContinuation, IInlineContinuation
+    /// <param name="hold">A hold while the database is away (reported to /health and the log), not a conflict's retry.</param>
+    private sealed class Again(TimeSpan cooldown, Exception failure, bool first, bool hold = true) : IContinuation, IInlineContinuation
     {
         // A message from a durable local queue.
         public async ValueTask ExecuteAsync(IEnvelopeLifecycle lifecycle, IWolverineRuntime runtime, DateTimeOffset now, Activity? activity)
@@ -90,6 +111,11 @@ public static class StoreRetries
         // /health learns it here too, as a query of its own may well succeed (a full disk still serves reads).
         private void LogHold(IEnvelopeLifecycle lifecycle, IWolverineRuntime runtime)
         {
+            if (!hold)
+            {
+                return;
+            }
+
             runtime.Services.GetService<StoreOutage>()?.Held(failure);
             if (first)
             {

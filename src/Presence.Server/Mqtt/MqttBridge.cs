@@ -99,7 +99,7 @@ protected override async Task ExecuteAsync(CancellationToken stoppingToken)
         // signal path warmed (SignalWarmup, a hosted service that finishes before the host reports started).
         await lifetime.WaitForStartAsync(stoppingToken);
         connection.OnMessageTaken((topic, payload) => TakeAsync(topic, payload, stoppingToken));
-        connection.Subscribe([.. topics.ServerSubscriptions, .. statestream.Subscriptions]);
+        connection.Subscribe([.. options.Value.BridgeSubscriptions(topics), .. statestream.Subscriptions]);
         try
         {
             await connection.RunAsync(stoppingToken);

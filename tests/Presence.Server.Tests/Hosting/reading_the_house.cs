@@ -74,6 +74,8 @@ public sealed class reading_the_house
     [InlineData("--House:Hosts:0:Role=Mainframe", "'House:Hosts:0:Role'")]
     [InlineData("--Mqtt:Port=many", "'Mqtt:Port'")]
     [InlineData("--Mqtt:TopicRoot=presence/#", "Mqtt:TopicRoot 'presence/#' must be non-empty")]
+    [InlineData("--Mqtt:SharedGroup=presence", "Mqtt:SharedGroup 'presence' needs Mqtt:Broker=External")]
+    [InlineData("--Mqtt:SharedGroup=two words", "Mqtt:SharedGroup 'two words' must match")]
     public void a_bad_value_is_refused_naming_its_key(string argument, string message)
     {
         var builder = PresenceApp.CreateBuilder([argument]);
