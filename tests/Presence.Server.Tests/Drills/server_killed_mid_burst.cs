@@ -12,31 +12,9 @@ namespace Presence.Server.Tests.Drills;
 /// still at mosquitto. Every one must be handled, each exactly once.
 /// </summary>
 [Trait("Category", "Drill")]
-public sealed class server_killed_mid_burst(ITestOutputHelper output) : IAsyncLifetime
+public sealed class server_killed_mid_burst(ITestOutputHelper output) : ServerProcessDrill("burst")
 {
     private static readonly int Count = Drill.Count("PRESENCE_DRILL_BURST_SIGNALS", 300);
-
-    private ExternalBroker broker = null!;
-    private string database = null!;
-    private string directory = null!;
-    private readonly List<ServerProcess> servers = [];
-
-    public async Task InitializeAsync()
-    {
-        broker = await ExternalBroker.StartAsync();
-        database = await PostgresCluster.NewDatabaseAsync("drill_burst");
-        directory = PostgresCluster.NewScratchDirectory("drill-burst");
-    }
-
-    public async Task DisposeAsync()
-    {
-        foreach (var server in servers)
-        {
-            await server.DisposeAsync();
-        }
-
-        await broker.DisposeAsync();
-    }
 
     [Fact]
     public async Task every_signal_of_the_burst_is_handled_once_after_the_restart()

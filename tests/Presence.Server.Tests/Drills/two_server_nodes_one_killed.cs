@@ -17,36 +17,20 @@ namespace Presence.Server.Tests.Drills;
 /// one had decided but not yet sent is sent by the survivor.
 /// </summary>
 [Trait("Category", "Drill")]
-public sealed class two_server_nodes_one_killed(ITestOutputHelper output) : IAsyncLifetime
+public sealed class two_server_nodes_one_killed(ITestOutputHelper output) : ServerProcessDrill("nodes")
 {
     private static readonly int Count = Drill.Count("PRESENCE_DRILL_NODE_SIGNALS", 200);
 
-    private ExternalBroker broker = null!;
-    private string database = null!;
-    private string directory = null!;
-    private readonly List<ServerProcess> servers = [];
     private readonly List<PresenceAgent> agents = [];
 
-    public async Task InitializeAsync()
-    {
-        broker = await ExternalBroker.StartAsync();
-        database = await PostgresCluster.NewDatabaseAsync("drill_nodes");
-        directory = PostgresCluster.NewScratchDirectory("drill-nodes");
-    }
-
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
         foreach (var agent in agents)
         {
             await agent.DisposeAsync();
         }
 
-        foreach (var server in servers)
-        {
-            await server.DisposeAsync();
-        }
-
-        await broker.DisposeAsync();
+        await base.DisposeAsync();
     }
 
     [Fact]
@@ -65,7 +49,7 @@ public sealed class two_server_nodes_one_killed(ITestOutputHelper output) : IAsy
         {
             if (i == Count / 4)
             {
-                await Eventually.TrueAsync(async () => (await NodesOfAsync()).GetValueOrDefault("node-a") > 0,
+                await Eventually.TrueAsync(async () => (await AliceEventsByNodeAsync()).GetValueOrDefault("node-a") > 0,
                     "node-a deciding while node-b stands still", TimeSpan.FromSeconds(30));
                 await servers[1].ResumeAsync();
             }
@@ -81,7 +65,7 @@ public sealed class two_server_nodes_one_killed(ITestOutputHelper output) : IAsy
         }
 
         var stored = await StoredWhileProgressingAsync(Count);
-        var deciders = await NodesOfAsync();
+        var deciders = await AliceEventsByNodeAsync();
         output.WriteLine($"{Count} sent, node-a SIGKILLed after {Count / 2}; {stored.Count} stored, {stored.Distinct().Count()} distinct; " +
                          $"recorded by {string.Join(", ", deciders.Select(d => $"{d.Key} {d.Value}"))} in {sent.Elapsed.TotalSeconds:0.0} s");
         Assert.Equal(Enumerable.Range(0, Count).Select(DrillSignals.IdOf).Order(), stored.Order());
@@ -217,17 +201,4 @@ public sealed class two_server_nodes_one_killed(ITestOutputHelper output) : IAsy
     }
 
     private Task<List<string>> StoredAsync() => DrillSignals.StoredAsync(database);
-
-    private async Task<Dictionary<string, int>> NodesOfAsync()
-    {
-        await using var connection = new NpgsqlConnection(database);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(
-            "select headers->>'node', count(*) from presence.mt_events where stream_id = 'alice' group by 1", connection);
-        var nodes = new Dictionary<string, int>();
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-            nodes[reader.IsDBNull(0) ? "?" : reader.GetString(0)] = (int)reader.GetInt64(1);
-        return nodes;
-    }
 }

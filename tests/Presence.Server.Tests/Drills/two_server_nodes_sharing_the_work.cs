@@ -11,31 +11,9 @@ namespace Presence.Server.Tests.Drills;
 /// done twice and settled by a race (two_server_nodes_one_killed, without a group).
 /// </summary>
 [Trait("Category", "Drill")]
-public sealed class two_server_nodes_sharing_the_work(ITestOutputHelper output) : IAsyncLifetime
+public sealed class two_server_nodes_sharing_the_work(ITestOutputHelper output) : ServerProcessDrill("shared")
 {
     private static readonly int Count = Drill.Count("PRESENCE_DRILL_NODE_SIGNALS", 200);
-
-    private ExternalBroker broker = null!;
-    private string database = null!;
-    private string directory = null!;
-    private readonly List<ServerProcess> servers = [];
-
-    public async Task InitializeAsync()
-    {
-        broker = await ExternalBroker.StartAsync();
-        database = await PostgresCluster.NewDatabaseAsync("drill_shared");
-        directory = PostgresCluster.NewScratchDirectory("drill-shared");
-    }
-
-    public async Task DisposeAsync()
-    {
-        foreach (var server in servers)
-        {
-            await server.DisposeAsync();
-        }
-
-        await broker.DisposeAsync();
-    }
 
     [Fact]
     public async Task each_signal_goes_to_one_node_and_both_nodes_take_some()
@@ -62,7 +40,7 @@ public sealed class two_server_nodes_sharing_the_work(ITestOutputHelper output) 
             throw;
         }
         var stored = await DrillSignals.StoredAsync(database);
-        var deciders = await DecidersAsync();
+        var deciders = await AliceEventsByNodeAsync("signal_recorded");
         var rows = await RowsCarryingEachSignalAsync();
         output.WriteLine($"{Count} sent to the group; {stored.Count} stored, {stored.Distinct().Count()} distinct, in {sent.Elapsed.TotalSeconds:0.0} s; " +
                          $"decided by {string.Join(", ", deciders.Select(d => $"{d.Key} {d.Value}"))}; inbox rows per signal: " +
@@ -73,19 +51,6 @@ public sealed class two_server_nodes_sharing_the_work(ITestOutputHelper output) 
         Assert.All(rows, r => Assert.Equal(1, r.Value));
         Assert.True(deciders.GetValueOrDefault("node-a") > 0, "node-a was given none of the signals");
         Assert.True(deciders.GetValueOrDefault("node-b") > 0, "node-b was given none of the signals");
-    }
-
-    private async Task<Dictionary<string, int>> DecidersAsync()
-    {
-        await using var connection = new NpgsqlConnection(database);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(
-            "select headers->>'node', count(*) from presence.mt_events where stream_id = 'alice' and type = 'signal_recorded' group by 1", connection);
-        var nodes = new Dictionary<string, int>();
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-            nodes[reader.IsDBNull(0) ? "?" : reader.GetString(0)] = (int)reader.GetInt64(1);
-        return nodes;
     }
 
     /// <summary>
