@@ -18,7 +18,7 @@ namespace Presence.Server.HomeAssistant;
 /// mosquitto ACL). A command Presence cannot carry out is refused on presence/errors, and since no entity is
 /// optimistic, HA keeps showing the state Presence has.
 /// </summary>
-public sealed class HaCommands(HaTopics t, HousePolicy policy, IServiceScopeFactory scopes, IDocumentStore store, Rejections rejections, IClock clock)
+public sealed class HaCommands(HaTopics t, HousePolicy policy, IServiceScopeFactory scopes, IDocumentStore store, Rejections rejections, IClock clock, ILogger<HaCommands> logger)
 {
     private const string PressPayload = "PRESS";
 
@@ -51,6 +51,14 @@ public sealed class HaCommands(HaTopics t, HousePolicy policy, IServiceScopeFact
         catch (MessageRejected e)
         {
             await rejections.RejectAsync(topic, e.Message, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // As the bridge does with what it cannot store: a press is not pressed again by HA, so whoever pressed it
+            // learns on presence/errors that it was not carried out, and the command is not left unacknowledged.
+            // (Conflicts and an absent database never come here: the store retries hold them, StoreRetries.)
+            logger.LogError(e, "Carrying out the Home Assistant command {Topic} failed", topic);
+            await rejections.RejectAsync(topic, $"internal error while carrying out this command: {e.Message}", ct);
         }
 
         return true;
