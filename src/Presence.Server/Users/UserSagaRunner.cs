@@ -145,7 +145,7 @@ public static class UserSagaRunner
             Schedule(outgoing, new PhaseTimeoutDue(input.User, timeout.MoveId, timeout.Phase, timeout.DueAt), Wait(timeout.DueAt, now), durable: Phases.CanHang(timeout.Phase));
         }
 
-        if (StateChanges(before, after, policy.User(input.User)!))
+        if (policy.User(input.User) is not { } spec || StateChanges(before, after, spec))
         {
             outgoing.Add(new PublishUserState(input.User));
         }
