@@ -32,10 +32,7 @@ public sealed class MqttOutbound(IOptions<MqttOptions> options, HouseKeys keys, 
     public async Task PublishAsync(string topic, byte[] payload, bool retain, CancellationToken ct)
     {
         using var activity = Publishing(topic);
-        if (await connection.PublishAsync(topic, payload, retain, ct) is { Taken: false, Why: var why })
-        {
-            throw new MqttNotConnectedException(why ?? $"{topic} was not published");
-        }
+        await SendAsync(topic, payload, retain, [], ct);
     }
 
     /// <summary>
@@ -47,7 +44,30 @@ public sealed class MqttOutbound(IOptions<MqttOptions> options, HouseKeys keys, 
     {
         using var activity = Publishing(topic);
         var signature = await keys.SignAsync(topic, payload, ct);
-        if (await connection.PublishAsync(topic, payload, retain: false, signature, ct) is { Taken: false, Why: var why })
+        await SendAsync(topic, payload, retain: false, signature, ct);
+    }
+
+    /// <summary>
+    /// Not connected, refused, or the connection broke while publishing: all three are the broker's trouble, retried as
+    /// such. A broken connection throws MQTTnet's exception around the socket's; let through, the socket inside made
+    /// Wolverine's store rules take it for the database being away (/health then blamed PostgreSQL for a broker that
+    /// was killed mid-publish). The message text is kept, the exception itself is not (its inner socket error would
+    /// be read the same way again).
+    /// </summary>
+    private async Task SendAsync(string topic, byte[] payload, bool retain, IReadOnlyList<KeyValuePair<string, string>> properties, CancellationToken ct)
+    {
+        MqttPublished published;
+        try
+        {
+            published = await connection.PublishAsync(topic, payload, retain, properties, ct);
+        }
+        catch (Exception e) when (e is MQTTnet.Exceptions.MqttCommunicationException or MQTTnet.Exceptions.MqttClientDisconnectedException
+                                      or MQTTnet.Exceptions.MqttClientNotConnectedException)
+        {
+            throw new MqttNotConnectedException($"{topic} was not published: the connection to the broker broke ({e.Message})");
+        }
+
+        if (published is { Taken: false, Why: var why })
         {
             throw new MqttNotConnectedException(why ?? $"{topic} was not published");
         }
