@@ -39,9 +39,7 @@ public sealed class MqttOptions
     /// <summary>What the bridge subscribes to: the contract's server subscriptions, shared where <see cref="SharedGroup"/> says.</summary>
     public IReadOnlyList<string> BridgeSubscriptions(Presence.Contracts.Wire.Topics topics) => string.IsNullOrEmpty(SharedGroup)
         ? topics.ServerSubscriptions
-        : topics.ServerSubscriptions.Select(f => f.EndsWith("/status", StringComparison.Ordinal) || f.EndsWith("/inventory", StringComparison.Ordinal)
-            ? f
-            : $"$share/{SharedGroup}/{f}").ToList();
+        : topics.ServerSubscriptions.Select(f => f == topics.AgentStatus("+") || f == topics.AgentInventory("+") ? f : $"$share/{SharedGroup}/{f}").ToList();
 
     /// <summary>
     /// How far a payload's `at` may be from the server clock before it is rejected; an agent's event is taken however

@@ -13,19 +13,22 @@ public sealed record SeenMessage(string Id, Instant At)
 {
     public static string Key(string topic, string id) => topic + "#" + id;
 
-    /// <summary>Per session, the keys already looked up in one query and not found (<see cref="LookUpAsync"/>).</summary>
-    private static readonly ConditionalWeakTable<IDocumentSession, HashSet<string>> Looked = new();
+    /// <summary>Per session, the keys already looked up in one query, and whether each was stored (<see cref="LookUpAsync"/>).</summary>
+    private static readonly ConditionalWeakTable<IDocumentSession, Dictionary<string, bool>> Looked = new();
 
     /// <summary>
-    /// Looks up a batch's ids in one query before its inputs are handled one by one: those not stored yet need no
-    /// query of their own in <see cref="IsDuplicateAsync"/>.
+    /// Looks up a batch's ids in one query before its inputs are handled one by one: none of them needs a query of its
+    /// own in <see cref="IsDuplicateAsync"/>.
     /// </summary>
     public static async Task LookUpAsync(IDocumentSession session, IEnumerable<(string Topic, string? Id)> messages, CancellationToken ct)
     {
         var keys = messages.Where(m => m.Id is not null).Select(m => Key(m.Topic, m.Id!)).Distinct().ToList();
         var stored = (await session.LoadManyAsync<SeenMessage>(ct, keys)).Select(s => s.Id).ToHashSet();
         var looked = Looked.GetOrCreateValue(session);
-        looked.UnionWith(keys.Where(k => !stored.Contains(k)));
+        foreach (var key in keys)
+        {
+            looked[key] = stored.Contains(key);
+        }
     }
 
     /// <summary>True when this delivery is a duplicate; otherwise marks it seen within the session's transaction.</summary>
@@ -43,8 +46,10 @@ public sealed record SeenMessage(string Id, Instant At)
             return true;
         }
 
-        var known = Looked.TryGetValue(session, out var looked) && looked.Contains(key);
-        if (!known && await session.LoadAsync<SeenMessage>(key, ct) is not null)
+        var stored = Looked.TryGetValue(session, out var looked) && looked.TryGetValue(key, out var found)
+            ? found
+            : await session.LoadAsync<SeenMessage>(key, ct) is not null;
+        if (stored)
         {
             return true;
         }

@@ -16,7 +16,7 @@ namespace Presence.Server.Users;
 public sealed class HouseReads
 {
     private static readonly ConditionalWeakTable<IDocumentStore, HouseReads> PerStore = new();
-    private static readonly ConditionalWeakTable<IQuerySession, Read> PerSession = new();
+    private static readonly ConditionalWeakTable<IQuerySession, HouseSnapshot> PerSession = new();
 
     private sealed record Read(string Versions, HousePolicy Policy, HouseSnapshot House);
 
@@ -32,13 +32,13 @@ public sealed class HouseReads
         }
 
         // A batch of inputs (SignalsArrived) is decided on one reading of the house, as if at one moment.
-        if (PerSession.TryGetValue(session, out var read) && ReferenceEquals(read.Policy, policy))
+        if (PerSession.TryGetValue(session, out var read))
         {
-            return read.House;
+            return read;
         }
 
         var house = await ReadKeptAsync(session, policy, ct);
-        PerSession.AddOrUpdate(session, new Read("", policy, house));
+        PerSession.AddOrUpdate(session, house);
         return house;
     }
 
