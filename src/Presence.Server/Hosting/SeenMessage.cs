@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Marten;
+using Marten.Services.BatchQuerying;
 using NodaTime;
 
 namespace Presence.Server.Hosting;
@@ -17,13 +18,14 @@ public sealed record SeenMessage(string Id, Instant At)
     private static readonly ConditionalWeakTable<IDocumentSession, Dictionary<string, bool>> Looked = new();
 
     /// <summary>
-    /// Looks up a batch's ids in one query before its inputs are handled one by one: none of them needs a query of its
-    /// own in <see cref="IsDuplicateAsync"/>.
+    /// Looks up a batch's ids in <paramref name="batch"/> (one round trip with whatever else the batch reads) before its
+    /// inputs are handled one by one: none of them needs a query of its own in <see cref="IsDuplicateAsync"/>.
+    /// Complete once the batch has run.
     /// </summary>
-    public static async Task LookUpAsync(IDocumentSession session, IEnumerable<(string Topic, string? Id)> messages, CancellationToken ct)
+    public static async Task LookUpAsync(IBatchedQuery batch, IDocumentSession session, IEnumerable<(string Topic, string? Id)> messages)
     {
         var keys = messages.Where(m => m.Id is not null).Select(m => Key(m.Topic, m.Id!)).Distinct().ToList();
-        var stored = (await session.LoadManyAsync<SeenMessage>(ct, keys)).Select(s => s.Id).ToHashSet();
+        var stored = keys.Count == 0 ? [] : (await batch.LoadMany<SeenMessage>().ById(keys.ToArray())).Select(s => s.Id).ToHashSet();
         var looked = Looked.GetOrCreateValue(session);
         foreach (var key in keys)
         {

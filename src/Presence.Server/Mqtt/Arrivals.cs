@@ -28,10 +28,13 @@ public interface IArrived
 /// </summary>
 /// <remarks>
 /// Why these keys. What a user's saga decides depends on the order of that user's inputs, so a user's signals and
-/// requests are in the user's lane: those are most of the traffic (idle, session), and users run in parallel.
-/// Everything else (what agents say: status, inventory, answers to commands; signals about a computer alone: lid,
-/// Wi-Fi, power; maintenance) is in one house lane, in the order the broker delivered it, as all of it was before:
-/// a decision reads the whole house, and an agent's answer, its inventory and another agent's status must not
+/// requests are always in the same lane: those are most of the traffic (idle, session), and users run in parallel.
+/// Users share <see cref="UserLanes"/> lanes, a user's by a hash of the name: as many as the queues have slots, so a
+/// lane costs no parallelism a lane per user would have had (Wolverine hashes lanes to slots, and users sharing a slot
+/// waited for each other anyway), and the signals of several users from one burst can be decided in one transaction
+/// (<see cref="SignalsArrived"/>). Everything else (what agents say: status, inventory, answers to commands; signals
+/// about a computer alone: lid, Wi-Fi, power; maintenance) is in one house lane, in the order the broker delivered
+/// it: a decision reads the whole house, and an agent's answer, its inventory and another agent's status must not
 /// overtake each other (a drill caught a VM's new home, reported by one agent, missed by the decision taken on the
 /// other agent coming back, when each host had a lane of its own). A house-lane message that reaches a user's saga
 /// runs beside that user's own lane; there FetchForWriting's optimistic concurrency and StoreRetries settle it (the
@@ -40,10 +43,25 @@ public interface IArrived
 /// </remarks>
 public static class Lanes
 {
-    public static string User(string user) => "user:" + user;
+    /// <summary>The lanes users share: as many as the input queues have slots.</summary>
+    public const int UserLanes = Configuration.InputQueueCount * (int)Configuration.InputQueueSlots;
+
+    public static string User(string user) => "users:" + (Fnv(user) % UserLanes).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>The one lane of what agents say and what is about a computer alone.</summary>
     public const string House = "house";
+
+    /// <summary>FNV-1a: the same lane for a user in every process (string.GetHashCode differs from one run to the next).</summary>
+    private static uint Fnv(string text)
+    {
+        var hash = 2166136261u;
+        foreach (var c in text)
+        {
+            hash = (hash ^ c) * 16777619u;
+        }
+
+        return hash;
+    }
 }
 
 /// <summary>
@@ -91,12 +109,18 @@ public sealed record SignalArrived(string Root, string Topic, byte[] Payload, In
 }
 
 /// <summary>
-/// Signals of one user that arrived in one burst (the bridge stores a burst in one transaction), handled in the order
-/// they came in one transaction: the saga is read once, each signal decided on it as the ones before left it, and one
-/// commit stores them all. A busy house sends each user's idle, Wi-Fi and battery reports in bursts; one at a time each
-/// cost its own envelope, saga read and commit (issue 11 §6). Never a console login: sitting down decides for whoever
-/// loses the screen too (HostNews.SeatNews), from their stored sagas, so it keeps a transaction of its own.
+/// Signals of one lane's users that arrived in one burst (the bridge stores a burst in one transaction), handled in the
+/// order they came in one transaction: each user's saga read once (all of them in one round trip), each signal decided
+/// on the saga the ones before it left, and one commit stores them all. A busy house sends each user's idle, Wi-Fi and
+/// battery reports in bursts; one at a time each cost its own envelope, saga read and commit (issue 11 §6). Never a
+/// console login: sitting down decides for whoever loses the screen too (HostNews.SeatNews), from their stored sagas,
+/// so it keeps a transaction of its own.
 /// </summary>
+/// <remarks>
+/// One transaction for several users means one failure for all of them: a signal the house refuses is reported and
+/// skipped, a conflict or an outage retries the whole batch, and a fault in the decider (a bug) sends the whole batch
+/// to Wolverine's dead letters, whence it can be replayed once mended.
+/// </remarks>
 public sealed record SignalsArrived(string Lane, IReadOnlyList<SignalArrived> Signals) : IArrived
 {
     /// <summary>Where a refusal of the whole batch would be reported: each signal's own refusal names its own topic.</summary>
@@ -105,29 +129,48 @@ public sealed record SignalsArrived(string Lane, IReadOnlyList<SignalArrived> Si
     [JsonIgnore] public string? Id => null;
 
     /// <summary>
-    /// What the bridge hands to Wolverine for a burst, in its order: a user's signals gathered into one batch where
-    /// the burst holds two or more of that user's inputs and all of them are signals that do not sit down; the rest as
-    /// they came. The batch takes the place of the first of its signals; lanes do not wait for each other, so nothing
-    /// else is reordered.
+    /// What the bridge hands to Wolverine for a burst, in its order: each run of two or more signals that do not sit
+    /// down, in one lane with no other input of that lane between them, gathered into one batch in the place of the
+    /// first; the rest as they came. Each lane's inputs keep their order, and lanes do not wait for each other, so
+    /// nothing is reordered that was ordered.
     /// </summary>
     public static IReadOnlyList<(IArrived Message, int First)> Gather(IReadOnlyList<IArrived> burst)
     {
-        var batchable = burst.Select((m, i) => (m, i))
-            .GroupBy(p => p.m.Lane)
-            .Where(g => g.Key != Lanes.House && g.Count() > 1 && g.All(p => p.m is SignalArrived s && !SitsDown(s)))
-            .ToDictionary(g => g.Key, g => g.Select(p => (SignalArrived)p.m).ToList());
-        var gathered = new List<(IArrived, int)>(burst.Count);
+        var gathered = new List<(IArrived Message, int First)>(burst.Count);
+        var open = new Dictionary<string, (int At, List<SignalArrived> Signals)>();
+
+        void Close(string lane)
+        {
+            if (open.Remove(lane, out var run) && run.Signals.Count > 1)
+            {
+                gathered[run.At] = (new SignalsArrived(lane, run.Signals), gathered[run.At].First);
+            }
+        }
+
         for (var i = 0; i < burst.Count; i++)
         {
             var message = burst[i];
-            if (!batchable.TryGetValue(message.Lane, out var signals))
+            if (message.Lane != Lanes.House && message is SignalArrived signal && !SitsDown(signal))
             {
-                gathered.Add((message, i));
+                if (open.TryGetValue(message.Lane, out var run))
+                {
+                    run.Signals.Add(signal);
+                    continue;
+                }
+
+                open[message.Lane] = (gathered.Count, [signal]);
             }
-            else if (ReferenceEquals(signals[0], message))
+            else
             {
-                gathered.Add((new SignalsArrived(message.Lane, signals), i));
+                Close(message.Lane);
             }
+
+            gathered.Add((message, i));
+        }
+
+        foreach (var lane in open.Keys.ToList())
+        {
+            Close(lane);
         }
 
         return gathered;

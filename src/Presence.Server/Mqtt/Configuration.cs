@@ -46,6 +46,9 @@ public static class Configuration
 
     public const int InputQueueCount = 4;
 
+    /// <summary>The lanes handled at once in each input queue.</summary>
+    public const PartitionSlots InputQueueSlots = PartitionSlots.Five;
+
     public static WolverineOptions ConfigureMqtt(this WolverineOptions opts)
     {
         opts.LocalQueue(MqttOutbound.Queue).UseDurableInbox().Sequential();
@@ -59,7 +62,7 @@ public static class Configuration
             .PublishToPartitionedLocalMessaging(InputQueues, InputQueueCount, t =>
             {
                 t.MessagesImplementing<IArrived>();
-                t.MaxDegreeOfParallelism = PartitionSlots.Five;
+                t.MaxDegreeOfParallelism = InputQueueSlots;
                 t.ConfigureQueues(q => q.UseDurableInbox());
             });
 

@@ -45,14 +45,18 @@ public static class SignalHandler
     }
 
     /// <summary>
-    /// A user's signals from one burst, in order, in one transaction (<see cref="SignalsArrived"/>). A signal the house
-    /// refuses is reported and skipped, as it would be alone; anything else fails the batch, whose retry starts again
-    /// from what is stored.
+    /// A lane's signals from one burst, in order, in one transaction (<see cref="SignalsArrived"/>): their ids and their
+    /// users' sagas read in one round trip first. A signal the house refuses is reported and skipped, as it would be
+    /// alone; anything else fails the batch, whose retry starts again from what is stored.
     /// </summary>
     public static async Task<OutgoingMessages> Handle(
         SignalsArrived batch, IDocumentSession session, HousePolicy policy, IClock clock, ServerNode node, Rejections rejections, CancellationToken ct)
     {
-        await SeenMessage.LookUpAsync(session, batch.Signals.Select(s => (s.Topic, s.Id)), ct);
+        var reads = session.CreateBatchQuery();
+        var seen = SeenMessage.LookUpAsync(reads, session, batch.Signals.Select(s => (s.Topic, s.Id)));
+        var sagas = SagaStreams.FetchAsync(reads, session, batch.Signals.Select(s => s.Signal.User).OfType<string>().Where(u => policy.User(u) is not null));
+        await reads.Execute(ct);
+        await Task.WhenAll(seen, sagas);
         var outgoing = new OutgoingMessages();
         foreach (var signal in batch.Signals)
         {

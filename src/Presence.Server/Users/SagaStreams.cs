@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using JasperFx.Events;
 using Marten;
+using Marten.Services.BatchQuerying;
 using Marten.Events;
 using Presence.Domain.Users;
 
@@ -28,6 +29,21 @@ public static class SagaStreams
         }
 
         return known;
+    }
+
+    /// <summary>
+    /// Fetches the sagas of <paramref name="users"/> for writing in <paramref name="batch"/>, so that a batch of several
+    /// users' inputs reads them all in one round trip; complete once the batch has run.
+    /// </summary>
+    public static async Task FetchAsync(IBatchedQuery batch, IDocumentSession session, IEnumerable<string> users)
+    {
+        var fetching = users.Distinct().Select(user => (User: user, Stream: batch.Events.FetchForWriting<UserSaga>(user))).ToList();
+        var fetched = PerSession.GetOrCreateValue(session);
+        foreach (var (user, stream) in fetching)
+        {
+            var fetchedStream = await stream;
+            fetched[user] = (fetchedStream, fetchedStream.Aggregate);
+        }
     }
 
     /// <summary>The saga after <paramref name="events"/>, kept for the session's next decision for the user.</summary>

@@ -22,23 +22,39 @@ public sealed class publishing_while_the_broker_dies
         var outbound = server.Services.GetRequiredService<MqttOutbound>();
         var payload = Encoding.UTF8.GetBytes(new string('x', 16_000));
         var failures = new List<Exception>();
+        var published = 0;
+        var killed = new TaskCompletionSource();
 
+        // Each lane publishes until the broker has been killed under it and its publishes failed a few times: a fixed
+        // count could all be done before the kill on a quick run (then nothing would be tested).
         var publishing = Enumerable.Range(0, 4).Select(lane => Task.Run(async () =>
         {
-            for (var i = 0; i < 2_000; i++)
+            var failed = 0;
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (failed < 5 && DateTime.UtcNow < deadline)
             {
                 try
                 {
                     await outbound.PublishAsync($"presence/test/{lane}", payload, retain: false, CancellationToken.None);
+                    Interlocked.Increment(ref published);
                 }
                 catch (Exception e)
                 {
                     lock (failures) failures.Add(e);
+                    if (killed.Task.IsCompleted)
+                    {
+                        failed++;
+                    }
                 }
             }
         })).ToList();
-        await Task.Delay(300);
+        while (Volatile.Read(ref published) < 500)
+        {
+            await Task.Delay(10);
+        }
+
         await broker.StopAsync(kill: true);
+        killed.SetResult();
         await Task.WhenAll(publishing);
 
         Assert.NotEmpty(failures);
