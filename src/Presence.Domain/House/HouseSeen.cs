@@ -107,8 +107,9 @@ public sealed record HouseSeen
 
     private HouseSeen Rebuilt(List<HostFacts> hosts, HashSet<string> replaced)
     {
-        // Plain loops, not LINQ: folding a stream rebuilds this at every change of an agent's standing.
-        var prints = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        // Plain dictionaries and lists sorted once at the end, not LINQ nor sorted trees: folding a stream rebuilds this
+        // at every change of an agent's standing (a tenth of deciding a year again, with sorted trees).
+        var prints = new Dictionary<string, string>(Prints.Count + hosts.Count, StringComparer.Ordinal);
         foreach (var (name, print) in Prints)
         {
             if (!replaced.Contains(name))
@@ -117,7 +118,7 @@ public sealed record HouseSeen
             }
         }
 
-        var offline = new SortedSet<string>(StringComparer.Ordinal);
+        var offline = new List<string>(Offline.Count + 1);
         foreach (var host in Offline)
         {
             if (!replaced.Contains(host))
@@ -126,7 +127,7 @@ public sealed record HouseSeen
             }
         }
 
-        var running = new SortedDictionary<string, SortedSet<string>>(StringComparer.Ordinal);
+        var running = new Dictionary<string, List<string>>(Running.Count + 1, StringComparer.Ordinal);
         foreach (var (vm, on) in Running)
         {
             foreach (var host in on)
@@ -155,27 +156,55 @@ public sealed record HouseSeen
             }
         }
 
-        var keptRunning = new Dictionary<string, IReadOnlyList<string>>(running.Count, StringComparer.Ordinal);
-        foreach (var (vm, on) in running)
+        var names = prints.Keys.ToArray();
+        Array.Sort(names, StringComparer.Ordinal);
+        var keptPrints = new Dictionary<string, string>(names.Length, StringComparer.Ordinal);
+        foreach (var name in names)
         {
-            keptRunning[vm] = [.. on];
+            keptPrints[name] = prints[name];
+        }
+
+        var vms = running.Keys.ToArray();
+        Array.Sort(vms, StringComparer.Ordinal);
+        var keptRunning = new Dictionary<string, IReadOnlyList<string>>(vms.Length, StringComparer.Ordinal);
+        foreach (var vm in vms)
+        {
+            keptRunning[vm] = Sorted(running[vm]);
         }
 
         return new HouseSeen
         {
-            Prints = new Dictionary<string, string>(prints, StringComparer.Ordinal),
-            Offline = [.. offline],
+            Prints = keptPrints,
+            Offline = Sorted(offline),
             Running = keptRunning,
         };
 
-        static void Add(SortedDictionary<string, SortedSet<string>> running, string vm, string host)
+        static void Add(Dictionary<string, List<string>> running, string vm, string host)
         {
             if (!running.TryGetValue(vm, out var on))
             {
-                running[vm] = on = new SortedSet<string>(StringComparer.Ordinal);
+                running[vm] = on = new List<string>(1);
             }
 
             on.Add(host);
+        }
+
+        // In name order, each once.
+        static string[] Sorted(List<string> names)
+        {
+            if (names.Count > 1)
+            {
+                names.Sort(StringComparer.Ordinal);
+                for (var i = names.Count - 1; i > 0; i--)
+                {
+                    if (names[i] == names[i - 1])
+                    {
+                        names.RemoveAt(i);
+                    }
+                }
+            }
+
+            return [.. names];
         }
     }
 

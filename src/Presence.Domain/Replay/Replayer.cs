@@ -237,10 +237,11 @@ public static class Replayer
 
         private IReadOnlyList<IDomainEvent> Decide(UserInput input, Instant now)
         {
-            var events = UserDecider.Decide(state, input, now, policy).Cast<IDomainEvent>().ToList();
+            var (decided, after) = UserDecider.DecideAndFold(state, input, now, policy);
+            var events = decided.Cast<IDomainEvent>().ToList();
+            state = after;
             foreach (var e in events)
             {
-                state = UserDecider.Evolve(state ?? UserSaga.Start(user, null), e);
                 Events.Add(e);
                 foreach (var command in AgentCommands.For(e))
                 {

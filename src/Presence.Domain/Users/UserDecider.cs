@@ -33,13 +33,21 @@ public static partial class UserDecider
             .Where(t => t is { IsClass: true, IsAbstract: false } && family.IsAssignableFrom(t))
             .OrderBy(t => t.Name, StringComparer.Ordinal)];
 
-    public static IReadOnlyList<IUserEvent> Decide(UserSaga? state, UserInput input, Instant now, HousePolicy policy)
+    public static IReadOnlyList<IUserEvent> Decide(UserSaga? state, UserInput input, Instant now, HousePolicy policy) =>
+        DecideAndFold(state, input, now, policy).Events;
+
+    /// <summary>
+    /// As <see cref="Decide"/>, with the saga its events leave: the decider folds each event as it emits it (Evolve), so
+    /// a caller that keeps the saga (the replayer) takes it from here instead of folding every event a second time.
+    /// With no events, the saga as it was.
+    /// </summary>
+    public static (IReadOnlyList<IUserEvent> Events, UserSaga? After) DecideAndFold(UserSaga? state, UserInput input, Instant now, HousePolicy policy)
     {
         var user = policy.User(input.User)
             ?? throw new ArgumentException($"user '{input.User}' is not in the house", nameof(input));
         if (NotYetDue(state, input, now))
         {
-            return [];
+            return ([], state);
         }
 
         var ctx = new Context(state ?? UserSaga.Start(user.Name, user.Vm), user, policy, input.House.Normalised(), new Ids(input.Seed), now);
@@ -108,7 +116,7 @@ public static partial class UserDecider
         // replay needs to know which host's change the saga was told of.
         if (record is not null && ctx.Events.Count == 1)
         {
-            return [];
+            return ([], state);
         }
 
         // A wait or timeout that no longer mattered leaves no trace even when the house changed meanwhile: each goes
@@ -116,10 +124,10 @@ public static partial class UserDecider
         // saga dropped it is no input at all. The house news waits for the next input that matters.
         if (record is SettlingWaitRanOut or PhaseTimeoutRanOut && ctx.Events.All(e => e is HouseObserved or HouseChanged || ReferenceEquals(e, record)))
         {
-            return [];
+            return ([], state);
         }
 
-        return ctx.Events;
+        return (ctx.Events, ctx.State);
     }
 
     /// <summary>
