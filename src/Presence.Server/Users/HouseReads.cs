@@ -18,7 +18,10 @@ public sealed class HouseReads
     private static readonly ConditionalWeakTable<IDocumentStore, HouseReads> PerStore = new();
     private static readonly ConditionalWeakTable<IQuerySession, HouseSnapshot> PerSession = new();
 
-    private sealed record Read(string Versions, HousePolicy Policy, HouseSnapshot House);
+    /// <summary>What was read under <see cref="Versions"/>: the snapshot, and each row's facts under the version they were read at.</summary>
+    private sealed record Read(string Versions, HousePolicy Policy, HouseSnapshot House, IReadOnlyDictionary<string, Row> Rows);
+
+    private sealed record Row(string Version, HostFacts Facts);
 
     private volatile Read? last;
 
@@ -28,7 +31,8 @@ public sealed class HouseReads
         if (changed is not null)
         {
             // The session's own uncommitted change: not what any other reader sees, so not kept.
-            return Snapshot(policy, await session.Query<HostState>().ToListAsync(ct), changed);
+            var known = (await session.Query<HostState>().ToListAsync(ct)).Where(h => h.Name != changed.Name).Select(h => h.ToFacts());
+            return Snapshot(policy, known.Append(changed.ToFacts()));
         }
 
         // A batch of inputs (SignalsArrived) is decided on one reading of the house, as if at one moment.
@@ -48,28 +52,68 @@ public sealed class HouseReads
         var table = session.DocumentStore.Options.Schema.For<HostState>(qualified: true);
         var versions = (await session.QueryAsync<string>(
             $"select coalesce(string_agg(id || ':' || xmin::text, ',' order by id), '') from {table}", ct)).Single();
-        if (reads.last is { } read && read.Versions == versions && ReferenceEquals(read.Policy, policy))
+        var kept = reads.last;
+        if (kept is not null && kept.Versions == versions && ReferenceEquals(kept.Policy, policy))
         {
-            return read.House;
+            return kept.House;
         }
 
-        // Read after the versions: a change committed in between is in this snapshot and makes the next call read again
-        // (its versions differ), so what is kept is never older than the versions it is kept under.
-        var house = Snapshot(policy, await session.Query<HostState>().ToListAsync(ct), null);
-        reads.last = new Read(versions, policy, house);
+        // Only the rows whose version changed (or that are new) are read again: a login at a seat changes that seat's
+        // row alone, and the other hosts keep their facts, the same instances, so their fingerprints (HouseSeen.PrintOf,
+        // kept per instance) are not taken again either. Read after the versions: a row changed in between is read as
+        // it is now, under the older version, so the next call reads it again; what is kept is never older than the
+        // version it is kept under.
+        var now = Versions(versions);
+        var rows = new Dictionary<string, Row>(now.Count, StringComparer.Ordinal);
+        var stale = new List<string>();
+        foreach (var (id, version) in now)
+        {
+            if (kept is not null && kept.Rows.TryGetValue(id, out var row) && row.Version == version)
+            {
+                rows[id] = row;
+            }
+            else
+            {
+                stale.Add(id);
+            }
+        }
+
+        if (stale.Count > 0)
+        {
+            foreach (var state in await session.LoadManyAsync<HostState>(ct, stale))
+            {
+                rows[state.Id] = new Row(now[state.Id], state.ToFacts());
+            }
+        }
+
+        var house = Snapshot(policy, rows.Values.Select(r => r.Facts));
+        reads.last = new Read(versions, policy, house, rows);
         return house;
     }
 
-    private static HouseSnapshot Snapshot(HousePolicy policy, IReadOnlyList<HostState> known, HostState? changed)
+    /// <summary>Each row's version by its id, from the versions query's "id:xmin,id:xmin" (ids never hold a comma: HostState.StreamId).</summary>
+    private static Dictionary<string, string> Versions(string versions)
     {
-        var byName = known.ToDictionary(h => h.Name);
-        if (changed is not null)
+        var byId = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var row in versions.Split(',', StringSplitOptions.RemoveEmptyEntries))
         {
-            byName[changed.Name] = changed;
+            var colon = row.LastIndexOf(':');
+            byId[row[..colon]] = row[(colon + 1)..];
+        }
+
+        return byId;
+    }
+
+    private static HouseSnapshot Snapshot(HousePolicy policy, IEnumerable<HostFacts> known)
+    {
+        var byName = new Dictionary<string, HostFacts>(StringComparer.Ordinal);
+        foreach (var facts in known)
+        {
+            byName[facts.Name] = facts;
         }
 
         return new HouseSnapshot(policy.Hosts
-            .Select(h => byName.TryGetValue(h.Name, out var host) ? host.ToFacts() : HostFacts.Unknown(h.Name))
+            .Select(h => byName.TryGetValue(h.Name, out var facts) ? facts : HostFacts.Unknown(h.Name))
             .ToList()).Normalised();
     }
 }

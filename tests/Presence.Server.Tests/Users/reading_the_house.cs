@@ -9,8 +9,8 @@ using Presence.Server.Users;
 namespace Presence.Server.Tests.Users;
 
 /// <summary>
-/// Every decision reads the house; the host documents are read again only when PostgreSQL says one of them changed
-/// (issue 11 §6). A write through any session or node changes the row version the check asks for.
+/// Every decision reads the house; a host document is read again only when PostgreSQL says it changed (issue 11 §6).
+/// A write through any session or node changes the row version the check asks for.
 /// </summary>
 public sealed class reading_the_house : IAsyncLifetime
 {
@@ -49,6 +49,27 @@ public sealed class reading_the_house : IAsyncLifetime
         Assert.False(changed.Host("imac").AgentOnline);
         Assert.Equal(Policy.Hosts.Select(h => h.Name).Order(), changed.Hosts.Select(h => h.Name).Order());
         Assert.Same(changed, await ReadAsync());
+    }
+
+    [Fact]
+    public async Task only_the_host_that_changed_is_read_again()
+    {
+        await ReportAsync(online: true);
+        await using (var other = server.Store.LightweightSession())
+        {
+            other.Events.Append(HostState.StreamId("basement"), new AgentStatusReported("basement", true, "test", "simulated", SystemClock.Instance.GetCurrentInstant()));
+            await other.SaveChangesAsync();
+        }
+
+        var first = await ReadAsync();
+        await ReportAsync(online: false);
+        var changed = await ReadAsync();
+
+        // The unchanged host's facts are the instance read before (so its fingerprint is not taken again); imac's are new.
+        Assert.Same(first.Host("basement"), changed.Host("basement"));
+        Assert.NotSame(first.Host("imac"), changed.Host("imac"));
+        Assert.False(changed.Host("imac").AgentOnline);
+        Assert.True(changed.Host("basement").AgentOnline);
     }
 
     [Fact]
