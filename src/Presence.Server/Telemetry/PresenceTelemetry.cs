@@ -40,12 +40,12 @@ public static class PresenceTelemetry
     /// <summary>From a command leaving for an agent to that agent's first answer to it, by command type.</summary>
     public static readonly Histogram<double> AgentAnswerTime = Meter.CreateHistogram<double>("presence.agent.answer.duration", "ms", "a command published to an agent until its first answer");
 
-    /// <summary>The decider, inside a `presence.decide` span (user, input, what it decided) and timed.</summary>
-    public static IReadOnlyList<object> Decide(UserSaga? saga, UserInput input, Instant now, HousePolicy policy)
+    /// <summary>The decider, inside a `presence.decide` span (user, input, what it decided) and timed; with the saga its events leave.</summary>
+    public static (IReadOnlyList<object> Events, UserSaga? After) Decide(UserSaga? saga, UserInput input, Instant now, HousePolicy policy)
     {
         using var activity = Source.StartActivity("presence.decide");
         var started = Stopwatch.GetTimestamp();
-        var events = UserDecider.Decide(saga, input, now, policy);
+        var (events, after) = UserDecider.DecideAndFold(saga, input, now, policy);
         var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         DecideTime.Record(elapsed, new KeyValuePair<string, object?>("presence.input", input.GetType().Name));
         if (activity is not null)
@@ -55,7 +55,7 @@ public static class PresenceTelemetry
             activity.SetTag("presence.decided", string.Join(",", events.Select(e => e.GetType().Name)));
         }
 
-        return events;
+        return (events, after);
     }
 
     private static readonly ConcurrentDictionary<string, (long At, string Type)> Pending = new();

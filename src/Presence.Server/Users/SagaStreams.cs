@@ -46,10 +46,12 @@ public static class SagaStreams
         }
     }
 
-    /// <summary>The saga after <paramref name="events"/>, kept for the session's next decision for the user.</summary>
-    public static UserSaga Appended(IDocumentSession session, string user, UserSaga? before, IReadOnlyList<object> events)
+    /// <summary>
+    /// Keeps <paramref name="after"/>, the saga the decider's events leave (UserDecider.DecideAndFold folds them as it
+    /// emits them, as the inline projection will on commit), for the session's next decision for the user.
+    /// </summary>
+    public static UserSaga Appended(IDocumentSession session, string user, UserSaga after)
     {
-        var after = events.Aggregate(before ?? UserSaga.Start(user, null), UserDecider.Evolve);
         var fetched = PerSession.GetOrCreateValue(session);
         fetched[user] = (fetched[user].Stream, after);
         return after;

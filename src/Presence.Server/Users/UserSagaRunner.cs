@@ -116,7 +116,7 @@ public static class UserSagaRunner
         IDocumentSession session, HousePolicy policy, ServerNode node, UserInput input, Instant now, CancellationToken ct)
     {
         var (stream, before) = await SagaStreams.FetchAsync(session, input.User, ct);
-        var events = PresenceTelemetry.Decide(before, input, now, policy);
+        var (events, decided) = PresenceTelemetry.Decide(before, input, now, policy);
         var outgoing = new OutgoingMessages();
         if (events.Count == 0)
         {
@@ -125,7 +125,7 @@ public static class UserSagaRunner
 
         var stamp = AuditStamp.For(input, before, events, policy.Version, node.Name);
         stream.AppendMany(events.Select(e => Stamped.Event(e, stamp)));
-        var after = SagaStreams.Appended(session, input.User, before, events);
+        var after = SagaStreams.Appended(session, input.User, decided!);
         foreach (var command in events.SelectMany(AgentCommands.For))
         {
             outgoing.Add(new SendAgentCommand(command));
