@@ -5,8 +5,8 @@ namespace Presence.Domain.House;
 /// <summary>
 /// What a user's saga keeps of the house instead of every host's facts: a fingerprint per host, enough to tell which
 /// hosts the next house changed (so the stream records only those), and the two facts the saga folds in between
-/// decisions (<see cref="Users.UserDecider.Evolve"/>): which agents are offline and where each VM runs. Its lists and
-/// keys are kept in name order, so the same house is kept the same way whichever way it arrived.
+/// decisions (<see cref="Users.UserDecider.Evolve"/>): which agents are offline and where the user's own VM runs. Its
+/// lists and keys are kept in name order, so the same house is kept the same way whichever way it arrived.
 /// </summary>
 public sealed record HouseSeen
 {
@@ -18,7 +18,12 @@ public sealed record HouseSeen
     /// <summary>The hosts whose agent is not online.</summary>
     public IReadOnlyList<string> Offline { get; init; } = [];
 
-    /// <summary>Each VM some agent reports running (or paused), with the hosts that report it.</summary>
+    /// <summary>
+    /// The user's VM, when some agent reports it running (or paused), with the hosts that report it. Only that VM: the
+    /// saga folds no other VM's whereabouts, and keeping every VM cost each saga of a 500-seat office half its size,
+    /// read and rewritten with each of that user's decisions (issue 11 §6). A saga stored before kept every VM; the
+    /// others are never read, and leave at its next change of standing.
+    /// </summary>
     public IReadOnlyDictionary<string, IReadOnlyList<string>> Running { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
 
     /// <summary>As <see cref="HostFacts.AgentOnline"/>: a host not in the house has no agent online.</summary>
@@ -29,7 +34,15 @@ public sealed record HouseSeen
 
     public IReadOnlyList<string> HostsRunning(string vm) => Running.TryGetValue(vm, out var hosts) ? hosts : [];
 
-    public static HouseSeen Of(IEnumerable<HostFacts> hosts) => Empty.With(hosts, []);
+    public static HouseSeen Of(IEnumerable<HostFacts> hosts, string? vm) => Empty.With(hosts, [], vm);
+
+    /// <summary>What is kept for another VM (the user enrolled with a new one): nothing yet of where it runs.</summary>
+    public HouseSeen For(string? vm) => this with
+    {
+        Running = vm is not null && Running.TryGetValue(vm, out var hosts)
+            ? new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal) { [vm] = hosts }
+            : new Dictionary<string, IReadOnlyList<string>>(),
+    };
 
     /// <summary>The hosts of <paramref name="house"/> whose facts differ from what was seen, and the hosts no longer in it.</summary>
     public (IReadOnlyList<HostFacts> Changed, IReadOnlyList<string> Gone) Diff(HouseSnapshot house)
@@ -57,15 +70,15 @@ public sealed record HouseSeen
         return (changed ?? [], gone);
     }
 
-    /// <summary>What is seen after a change: the changed hosts as they are now, the gone ones forgotten.</summary>
-    public HouseSeen With(IEnumerable<HostFacts> changed, IEnumerable<string> gone)
+    /// <summary>What is seen after a change: the changed hosts as they are now, the gone ones forgotten; where <paramref name="vm"/> runs.</summary>
+    public HouseSeen With(IEnumerable<HostFacts> changed, IEnumerable<string> gone, string? vm)
     {
         var hosts = changed.ToList();
         var goneHosts = gone.ToList();
 
         // Most changes are facts the saga does not fold (free memory, battery): new prints, and the same offline
         // hosts and running VMs, kept as they are. Folding a year of a house is mostly this.
-        if (goneHosts.Count == 0 && hosts.All(h => Prints.ContainsKey(h.Name) && SameStanding(h)))
+        if (goneHosts.Count == 0 && hosts.All(h => Prints.ContainsKey(h.Name) && SameStanding(h, vm)))
         {
             var reprinted = Prints.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
             foreach (var host in hosts)
@@ -77,35 +90,14 @@ public sealed record HouseSeen
         }
 
         var replaced = goneHosts.Concat(hosts.Select(h => h.Name)).ToHashSet(StringComparer.Ordinal);
-        return Rebuilt(hosts, replaced);
+        return Rebuilt(hosts, replaced, vm);
     }
 
-    /// <summary>Whether <paramref name="host"/> is as offline and runs the same VMs as this record already says.</summary>
-    private bool SameStanding(HostFacts host)
-    {
-        if (Offline.Contains(host.Name) == host.AgentOnline)
-        {
-            return false;
-        }
+    /// <summary>Whether <paramref name="host"/> is as offline and runs <paramref name="vm"/> or not as this record already says.</summary>
+    private bool SameStanding(HostFacts host, string? vm) =>
+        Offline.Contains(host.Name) != host.AgentOnline && (vm is null || host.Runs(vm) == Runs(host.Name, vm));
 
-        var runs = 0;
-        foreach (var vm in host.Vms)
-        {
-            if (host.Runs(vm.Name))
-            {
-                runs++;
-                if (!HostsRunning(vm.Name).Contains(host.Name))
-                {
-                    return false;
-                }
-            }
-        }
-
-        // Duplicates in an agent's list count once in Running: then take the long way.
-        return runs == Running.Count(r => r.Value.Contains(host.Name)) && host.Vms.Select(v => v.Name).Distinct().Count() == host.Vms.Count;
-    }
-
-    private HouseSeen Rebuilt(List<HostFacts> hosts, HashSet<string> replaced)
+    private HouseSeen Rebuilt(List<HostFacts> hosts, HashSet<string> replaced, string? vm)
     {
         // Plain dictionaries and lists sorted once at the end, not LINQ nor sorted trees: folding a stream rebuilds this
         // at every change of an agent's standing (a tenth of deciding a year again, with sorted trees).
@@ -127,14 +119,14 @@ public sealed record HouseSeen
             }
         }
 
-        var running = new Dictionary<string, List<string>>(Running.Count + 1, StringComparer.Ordinal);
-        foreach (var (vm, on) in Running)
+        var running = new List<string>();
+        if (vm is not null)
         {
-            foreach (var host in on)
+            foreach (var host in HostsRunning(vm))
             {
                 if (!replaced.Contains(host))
                 {
-                    Add(running, vm, host);
+                    running.Add(host);
                 }
             }
         }
@@ -147,12 +139,9 @@ public sealed record HouseSeen
                 offline.Add(host.Name);
             }
 
-            foreach (var vm in host.Vms)
+            if (vm is not null && host.Runs(vm))
             {
-                if (host.Runs(vm.Name))
-                {
-                    Add(running, vm.Name, host.Name);
-                }
+                running.Add(host.Name);
             }
         }
 
@@ -164,30 +153,14 @@ public sealed record HouseSeen
             keptPrints[name] = prints[name];
         }
 
-        var vms = running.Keys.ToArray();
-        Array.Sort(vms, StringComparer.Ordinal);
-        var keptRunning = new Dictionary<string, IReadOnlyList<string>>(vms.Length, StringComparer.Ordinal);
-        foreach (var vm in vms)
-        {
-            keptRunning[vm] = Sorted(running[vm]);
-        }
-
         return new HouseSeen
         {
             Prints = keptPrints,
             Offline = Sorted(offline),
-            Running = keptRunning,
+            Running = running.Count == 0
+                ? new Dictionary<string, IReadOnlyList<string>>()
+                : new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal) { [vm!] = Sorted(running) },
         };
-
-        static void Add(Dictionary<string, List<string>> running, string vm, string host)
-        {
-            if (!running.TryGetValue(vm, out var on))
-            {
-                running[vm] = on = new List<string>(1);
-            }
-
-            on.Add(host);
-        }
 
         // In name order, each once.
         static string[] Sorted(List<string> names)

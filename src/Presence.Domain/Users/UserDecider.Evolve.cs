@@ -16,9 +16,9 @@ public static partial class UserDecider
 {
     public static UserSaga Evolve(UserSaga state, object @event) => @event switch
     {
-        UserEnrolled u => WithHouse(state with { Vm = u.Vm, VmHost = state.Vm == u.Vm ? state.VmHost : null }, state.HouseSeen),
-        HouseObserved h => WithHouse(state, HouseSeen.Of(h.Hosts)),
-        HouseChanged c => WithHouse(state, state.HouseSeen.With(c.Hosts, c.Gone)),
+        UserEnrolled u => WithHouse(state with { Vm = u.Vm, VmHost = state.Vm == u.Vm ? state.VmHost : null }, state.Vm == u.Vm ? state.HouseSeen : state.HouseSeen.For(u.Vm)),
+        HouseObserved h => WithHouse(state, HouseSeen.Of(h.Hosts, state.Vm)),
+        HouseChanged c => WithHouse(state, state.HouseSeen.With(c.Hosts, c.Gone, state.Vm)),
         SignalRecorded s => WithEvidence(state, s.Evidence),
         SeatChanged s => state with
         {

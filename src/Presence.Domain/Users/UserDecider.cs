@@ -58,7 +58,14 @@ public static partial class UserDecider
         }
 
         // Only what changed is recorded: a house of fifty computers is not copied into the stream at every decision.
+        // A new VM is the exception: the saga kept where its old VM ran, not the new one (HouseSeen.Running), so the
+        // whole house is recorded once and folded in again.
         var (changed, gone) = ctx.State.HouseSeen.Diff(ctx.House);
+        if (state is not null && state.Vm != user.Vm)
+        {
+            changed = ctx.House.Hosts;
+        }
+
         if (changed.Count > 0 || gone.Count > 0)
         {
             ctx.Emit(new HouseChanged(user.Name, changed, gone, now));

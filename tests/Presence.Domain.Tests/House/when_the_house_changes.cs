@@ -122,8 +122,17 @@ public class when_the_house_changes
     [InlineData(3)]
     public void each_change_folded_in_keeps_what_the_whole_house_would(int seed)
     {
+        foreach (var vm in new[] { "v1", "v2", null })
+        {
+            FoldedKeepsWhatTheWholeHouseWould(seed, vm);
+        }
+    }
+
+    private static void FoldedKeepsWhatTheWholeHouseWould(int seed, string? vm)
+    {
         // Random changes of a small house (memory, battery, agents lost and back, VMs moving, paused, stopped, a host
-        // gone and back): folding each change must keep exactly what seeing the whole house afresh keeps.
+        // gone and back): folding each change must keep exactly what seeing the whole house afresh keeps, for the
+        // user's VM (vm) and no other.
         var random = new Random(seed);
         string[] names = ["a", "b", "c", "d"];
         string[] vms = ["v1", "v2", "v3"];
@@ -132,7 +141,7 @@ public class when_the_house_changes
             [.. vms.Where(_ => random.Next(3) == 0).Select(v => new VmFact(v, (VmRunState)random.Next(5), 2 * Gib, $"spice://{name}:{v}"))]);
 
         var house = names.ToDictionary(n => n, Host);
-        var seen = HouseSeen.Of(house.Values);
+        var seen = HouseSeen.Of(house.Values, vm);
         for (var step = 0; step < 500; step++)
         {
             var changed = house.Keys.Where(_ => random.Next(3) == 0).ToList()
@@ -149,9 +158,36 @@ public class when_the_house_changes
                 changed.Add(house[back] = Host(back));
             }
 
-            seen = seen.With(changed, gone);
-            Assert.Equal(Json(HouseSeen.Of(house.Values)), Json(seen));
+            seen = seen.With(changed, gone, vm);
+            Assert.Equal(Json(HouseSeen.Of(house.Values, vm)), Json(seen));
+            Assert.All(seen.Running.Keys, k => Assert.Equal(vm, k));
         }
+    }
+
+    [Fact]
+    public void the_saga_keeps_where_its_own_vm_runs_and_learns_a_new_vms_home_at_once()
+    {
+        const string work = "alice-work";
+        var s = Scenario.AliceOnTheBasementServer()
+            .WithHouse(h => h.Change(Imac, f => f with { Vms = [Running(work, "spice://imac:5931")] }))
+            .When(Alice.LogsInAt(Basement));
+
+        // Another VM's home is not the saga's business (a 500-seat office would carry 500 of them in every saga).
+        Assert.Equal([Imac], s.The<HouseChanged>().Hosts.Select(h => h.Name));
+        Assert.Equal([Vm], s.State!.HouseSeen.Running.Keys);
+        Assert.Empty(s.State.HouseSeen.HostsRunning(work));
+
+        // Alice's desktop becomes that other VM: the house is recorded whole once, so the saga knows where it runs.
+        s.WithPolicy(p => p with
+        {
+            Users = [.. p.Users.Select(u => u with { Vm = work })],
+            Vms = [.. p.Vms, new VmSpec(work, 8 * Gib, AliceName)],
+        }).When(Alice.LogsInAt(Imac));
+
+        Assert.Equal(work, s.The<UserEnrolled>().Vm);
+        Assert.Equal(Facts().Hosts.Count, s.The<HouseChanged>().Hosts.Count);
+        Assert.Equal([Imac], s.State!.HouseSeen.HostsRunning(work));
+        Assert.Equal(Imac, s.State.VmHost);
     }
 
     [Fact]
