@@ -52,7 +52,8 @@ public static partial class UserDecider
 
         var ctx = new Context(state ?? UserSaga.Start(user.Name, user.Vm), user, policy, input.House.Normalised(), new Ids(input.Seed), now);
 
-        if (state is null || state.Vm != user.Vm)
+        var newVm = state is not null && state.Vm != user.Vm;
+        if (state is null || newVm)
         {
             ctx.Emit(new UserEnrolled(user.Name, user.Vm, user.HomeHost, policy.Version, now));
         }
@@ -61,7 +62,7 @@ public static partial class UserDecider
         // A new VM is the exception: the saga kept where its old VM ran, not the new one (HouseSeen.Running), so the
         // whole house is recorded once and folded in again.
         var (changed, gone) = ctx.State.HouseSeen.Diff(ctx.House);
-        if (state is not null && state.Vm != user.Vm)
+        if (newVm)
         {
             changed = ctx.House.Hosts;
         }

@@ -24,8 +24,8 @@ public sealed record SeenMessage(string Id, Instant At)
     /// </summary>
     public static async Task LookUpAsync(IBatchedQuery batch, IDocumentSession session, IEnumerable<(string Topic, string? Id)> messages)
     {
-        var keys = messages.Where(m => m.Id is not null).Select(m => Key(m.Topic, m.Id!)).Distinct().ToList();
-        var stored = keys.Count == 0 ? [] : (await batch.LoadMany<SeenMessage>().ById(keys.ToArray())).Select(s => s.Id).ToHashSet();
+        string[] keys = [.. messages.Where(m => m.Id is not null).Select(m => Key(m.Topic, m.Id!)).Distinct()];
+        var stored = keys.Length == 0 ? [] : (await batch.LoadMany<SeenMessage>().ById(keys)).Select(s => s.Id).ToHashSet();
         var looked = Looked.GetOrCreateValue(session);
         foreach (var key in keys)
         {

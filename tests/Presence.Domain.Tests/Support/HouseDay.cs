@@ -193,15 +193,16 @@ public sealed class HouseDay
     private HouseDay Decide(string user, UserInput input)
     {
         var history = streams.TryGetValue(user, out var known) ? known : streams[user] = [];
-        var state = history.Count == 0 ? null : history.Aggregate(UserSaga.Start(user, null), UserDecider.Evolve);
-        var (events, after) = UserDecider.DecideAndFold(state, input, Now, Policy);
+        UserSaga? Fold() => history.Count == 0 ? null : history.Aggregate(UserSaga.Start(user, null), UserDecider.Evolve);
+        static string Text(UserSaga? saga) => saga is null ? "null" : EventJson.Of(saga);
+
+        var (events, after) = UserDecider.DecideAndFold(Fold(), input, Now, Policy);
         history.AddRange(events);
 
         // The saga the decider hands back (the replayer keeps it instead of folding again) is the fold of its stream.
-        var folded = history.Count == 0 ? null : history.Aggregate(UserSaga.Start(user, null), UserDecider.Evolve);
-        if (after is null != folded is null || (after is not null && EventJson.Of(after) != EventJson.Of(folded!)))
+        if (Text(after) is var handed && Text(Fold()) is var folded && handed != folded)
         {
-            throw new InvalidOperationException($"the decider's saga after {input.GetType().Name} is not the fold of {user}'s stream:\n  {(after is null ? "null" : EventJson.Of(after))}\n  {(folded is null ? "null" : EventJson.Of(folded))}");
+            throw new InvalidOperationException($"the decider's saga after {input.GetType().Name} is not the fold of {user}'s stream:\n  {handed}\n  {folded}");
         }
 
         foreach (var e in events)
