@@ -142,6 +142,10 @@ public static class Replayer
 
         /// <summary>Commands whose recorded answers went by before the replay had sent them (it decided later).</summary>
         private readonly HashSet<string> passed = [];
+
+        /// <summary>The first recorded run-out of each wait and timeout: looked up each time the replay plans one.</summary>
+        private readonly Dictionary<string, SettlingWaitRanOut> waitsRanOut = [];
+        private readonly Dictionary<(string MoveId, string Phase), PhaseTimeoutRanOut> timeoutsRanOut = [];
         private UserSaga? state;
         private UserSaga? original;
         private int originalUpTo;
@@ -155,6 +159,14 @@ public static class Replayer
             this.policy = policy;
             this.history = history;
             sentByRecording = history.SelectMany(r => AgentCommands.For(r.Data)).Select(c => c.CommandId).ToHashSet();
+            foreach (var r in history)
+            {
+                switch (r.Data)
+                {
+                    case SettlingWaitRanOut w: waitsRanOut.TryAdd(w.SettleId, w); break;
+                    case PhaseTimeoutRanOut t: timeoutsRanOut.TryAdd((t.MoveId, t.Phase), t); break;
+                }
+            }
 
             // The replay starts where the recording stood before the window: same saga, same house, same commands out.
             FoldOriginal(start - 1);
@@ -216,7 +228,7 @@ public static class Replayer
         {
             for (var guard = 0; guard < 10_000; guard++)
             {
-                var next = agenda.OrderBy(d => d.At).ThenBy(d => d.Order).FirstOrDefault();
+                var next = Earliest();
                 if (next is null || next.At > until || (!inclusive && next.At == until))
                 {
                     return;
@@ -274,7 +286,7 @@ public static class Replayer
             // (other settings): then it runs when the replay's own wait is over, with the recorded seed.
             if (state.Settling is { } settling && Once("settle/" + settling.SettleId))
             {
-                var ran = Find<SettlingWaitRanOut>(w => w.SettleId == settling.SettleId);
+                var ran = waitsRanOut.GetValueOrDefault(settling.SettleId);
                 if (ran is null || ran.At < settling.DueAt)
                 {
                     Schedule(settling.DueAt, "settle/" + settling.SettleId, $"wait {settling.SettleId} runs out", Later(ran),
@@ -284,7 +296,7 @@ public static class Replayer
 
             if (state.Timeout is { } timeout && Once("timeout/" + timeout.MoveId + "/" + timeout.Phase))
             {
-                var ran = Find<PhaseTimeoutRanOut>(t => t.MoveId == timeout.MoveId && t.Phase == timeout.Phase);
+                var ran = timeoutsRanOut.GetValueOrDefault((timeout.MoveId, timeout.Phase));
                 if (ran is null || ran.At < timeout.DueAt)
                 {
                     Schedule(timeout.DueAt, "timeout/" + timeout.MoveId + "/" + timeout.Phase, $"{timeout.Phase} timeout of {timeout.MoveId} runs out", Later(ran),
@@ -319,6 +331,21 @@ public static class Replayer
             }
         }
 
+        /// <summary>What is due first; of two due at once, the one scheduled first.</summary>
+        private Due? Earliest()
+        {
+            Due? first = null;
+            foreach (var due in agenda)
+            {
+                if (first is null || due.At < first.At || (due.At == first.At && due.Order < first.Order))
+                {
+                    first = due;
+                }
+            }
+
+            return first;
+        }
+
         private bool OnAgenda(string key) => agenda.Any(d => d.Key == key);
 
         /// <summary>Marks a wait or timeout as scheduled, once: one that did nothing when it ran must not come back.</summary>
@@ -347,8 +374,6 @@ public static class Replayer
 
         private void Schedule(Instant at, string? key, string text, string? note, Func<HouseSnapshot, UserInput> input) =>
             agenda.Add(new Due(at, order++, key, text, note, input));
-
-        private T? Find<T>(Func<T, bool> match) where T : class => history.Select(r => r.Data).OfType<T>().FirstOrDefault(match);
 
         private static string? Later(IDomainEvent? ran) => ran is null ? null : "later than recorded: the replay waits longer";
 

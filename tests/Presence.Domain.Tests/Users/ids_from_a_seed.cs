@@ -1,3 +1,6 @@
+using System.Security.Cryptography;
+using System.Text;
+
 namespace Presence.Domain.Tests.Users;
 
 /// <summary>Ids come from the input's seed, so Decide stays pure and a replay hands out the same ids.</summary>
@@ -55,6 +58,37 @@ public class ids_from_a_seed
 
         Assert.Equal(seeds.Count, seeds.Select(i => i.Decision()).Distinct().Count());
         Assert.Equal(seeds.Count, seeds.Select(i => i.Command("prepare")).Distinct().Count());
+    }
+
+    /// <summary>
+    /// Recorded histories hold ids derived with the platform's MD5; the decider now hashes in managed code (Users/Md5.cs),
+    /// so for labels of every length around the block boundaries (55, 56, 64 bytes with the seed) and beyond, in
+    /// ASCII and not, the id must be the one the platform's hash gives.
+    /// </summary>
+    [Fact]
+    public void derived_ids_are_the_name_based_uuids_of_the_platforms_md5()
+    {
+        var random = new Random(11);
+        var alphabet = "abcdefghijklmnopqrstuvwxyz0123456789/-_:@.ÄéØ漢🙂";
+        for (var length = 0; length < 300; length++)
+        {
+            var seed = new Guid(Enumerable.Range(0, 16).Select(_ => (byte)random.Next(256)).ToArray());
+            var label = new string(Enumerable.Range(0, length).Select(_ => alphabet[random.Next(alphabet.Length - 2)]).ToArray())
+                        + (length % 7 == 0 ? "🙂" : "");
+
+            Assert.Equal(PlatformDerived(seed, label), new Ids(seed).Derive(label));
+        }
+
+        Assert.Equal(PlatformDerived(SeedA, "decision"), new Ids(SeedA).Derive("decision"));
+        Assert.Equal("d-" + PlatformDerived(SeedA, "decision").ToString("N")[..12], new Ids(SeedA).Decision());
+    }
+
+    private static Guid PlatformDerived(Guid seed, string label)
+    {
+        var bytes = MD5.HashData(Encoding.UTF8.GetBytes(seed.ToString("N") + "/" + label));
+        bytes[6] = (byte)((bytes[6] & 0x0F) | 0x30);
+        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
+        return new Guid(bytes, bigEndian: true);
     }
 
     [Fact]
