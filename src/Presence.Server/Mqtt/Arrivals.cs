@@ -29,10 +29,9 @@ public interface IArrived
 /// <remarks>
 /// Why these keys. What a user's saga decides depends on the order of that user's inputs, so a user's signals and
 /// requests are always in the same lane: those are most of the traffic (idle, session), and users run in parallel.
-/// Users share <see cref="UserLanes"/> lanes, a user's by a hash of the name: as many as the queues have slots, so a
-/// lane costs no parallelism a lane per user would have had (Wolverine hashes lanes to slots, and users sharing a slot
-/// waited for each other anyway), and the signals of several users from one burst can be decided in one transaction
-/// (<see cref="SignalsArrived"/>). Everything else (what agents say: status, inventory, answers to commands; signals
+/// Users share <see cref="UserLanes"/> lanes, a user's by a hash of the name, so the signals of several users from one
+/// burst can be decided in one transaction (<see cref="SignalsArrived"/>): the fewer lanes, the longer each lane's runs
+/// in a stored burst and the fewer, larger transactions. Eight, measured (<see cref="UserLanes"/>). Everything else (what agents say: status, inventory, answers to commands; signals
 /// about a computer alone: lid, Wi-Fi, power; maintenance) is in one house lane, in the order the broker delivered
 /// it: a decision reads the whole house, and an agent's answer, its inventory and another agent's status must not
 /// overtake each other (a drill caught a VM's new home, reported by one agent, missed by the decision taken on the
@@ -43,8 +42,14 @@ public interface IArrived
 /// </remarks>
 public static class Lanes
 {
-    /// <summary>The lanes users share: as many as the input queues have slots.</summary>
-    public const int UserLanes = Configuration.InputQueueCount * (int)Configuration.InputQueueSlots;
+    /// <summary>
+    /// The lanes users share. Fewer than the input queues have slots on purpose: a lane per slot (twenty) split a burst
+    /// into twenty short runs, each its own transaction, with twenty transactions at once on two cores; with eight,
+    /// 8,000 idle signals from a 50-computer house were stored at 2,056–2,193/s against 1,386–1,791 (four: 2,132–2,343,
+    /// twelve: 1,437), and a 300-seat office's at 1,311–1,335/s against 1,144 (four: 1,194), in the same half hour
+    /// (docs/benchmarks.md). A user waits behind at most the others of their lane, one transaction each.
+    /// </summary>
+    public const int UserLanes = 8;
 
     public static string User(string user) => "users:" + (Fnv(user) % UserLanes).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
