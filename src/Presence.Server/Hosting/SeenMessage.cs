@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Marten;
 using Marten.Services.BatchQuerying;
 using NodaTime;
@@ -14,9 +13,6 @@ public sealed record SeenMessage(string Id, Instant At)
 {
     public static string Key(string topic, string id) => topic + "#" + id;
 
-    /// <summary>Per session, the keys already looked up in one query, and whether each was stored (<see cref="LookUpAsync"/>).</summary>
-    private static readonly ConditionalWeakTable<IDocumentSession, Dictionary<string, bool>> Looked = new();
-
     /// <summary>
     /// Looks up a batch's ids in <paramref name="batch"/> (one round trip with whatever else the batch reads) before its
     /// inputs are handled one by one: none of them needs a query of its own in <see cref="IsDuplicateAsync"/>.
@@ -26,7 +22,7 @@ public sealed record SeenMessage(string Id, Instant At)
     {
         string[] keys = [.. messages.Where(m => m.Id is not null).Select(m => Key(m.Topic, m.Id!)).Distinct()];
         var stored = keys.Length == 0 ? [] : (await batch.LoadMany<SeenMessage>().ById(keys)).Select(s => s.Id).ToHashSet();
-        var looked = Looked.GetOrCreateValue(session);
+        var looked = SessionReads.Of(session).Seen;
         foreach (var key in keys)
         {
             looked[key] = stored.Contains(key);
@@ -48,7 +44,7 @@ public sealed record SeenMessage(string Id, Instant At)
             return true;
         }
 
-        var stored = Looked.TryGetValue(session, out var looked) && looked.TryGetValue(key, out var found)
+        var stored = SessionReads.Find(session)?.Seen.TryGetValue(key, out var found) == true
             ? found
             : await session.LoadAsync<SeenMessage>(key, ct) is not null;
         if (stored)

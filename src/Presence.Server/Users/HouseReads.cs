@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using Marten;
 using Presence.Domain.House;
 using Presence.Domain.Hosts;
+using Presence.Server.Hosting;
 
 namespace Presence.Server.Users;
 
@@ -16,7 +17,6 @@ namespace Presence.Server.Users;
 public sealed class HouseReads
 {
     private static readonly ConditionalWeakTable<IDocumentStore, HouseReads> PerStore = new();
-    private static readonly ConditionalWeakTable<IQuerySession, HouseSnapshot> PerSession = new();
 
     /// <summary>What was read under <see cref="Versions"/>: the snapshot, and each row's facts under the version they were read at.</summary>
     private sealed record Read(string Versions, HousePolicy Policy, HouseSnapshot House, IReadOnlyDictionary<string, Row> Rows);
@@ -36,14 +36,8 @@ public sealed class HouseReads
         }
 
         // A batch of inputs (SignalsArrived) is decided on one reading of the house, as if at one moment.
-        if (PerSession.TryGetValue(session, out var read))
-        {
-            return read;
-        }
-
-        var house = await ReadKeptAsync(session, policy, ct);
-        PerSession.AddOrUpdate(session, house);
-        return house;
+        var reads = SessionReads.Of(session);
+        return reads.House ??= await ReadKeptAsync(session, policy, ct);
     }
 
     private static async Task<HouseSnapshot> ReadKeptAsync(IQuerySession session, HousePolicy policy, CancellationToken ct)

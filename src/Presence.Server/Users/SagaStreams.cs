@@ -1,9 +1,9 @@
-using System.Runtime.CompilerServices;
 using JasperFx.Events;
 using Marten;
 using Marten.Services.BatchQuerying;
 using Marten.Events;
 using Presence.Domain.Users;
+using Presence.Server.Hosting;
 
 namespace Presence.Server.Users;
 
@@ -15,13 +15,9 @@ namespace Presence.Server.Users;
 /// </summary>
 public static class SagaStreams
 {
-    private sealed class Fetched : Dictionary<string, (IEventStream<UserSaga> Stream, UserSaga? Saga)>;
-
-    private static readonly ConditionalWeakTable<IDocumentSession, Fetched> PerSession = new();
-
     public static async Task<(IEventStream<UserSaga> Stream, UserSaga? Saga)> FetchAsync(IDocumentSession session, string user, CancellationToken ct)
     {
-        var fetched = PerSession.GetOrCreateValue(session);
+        var fetched = SessionReads.Of(session).Sagas;
         if (!fetched.TryGetValue(user, out var known))
         {
             var stream = await session.Events.FetchForWriting<UserSaga>(user, ct);
@@ -38,7 +34,7 @@ public static class SagaStreams
     public static async Task FetchAsync(IBatchedQuery batch, IDocumentSession session, IEnumerable<string> users)
     {
         var fetching = users.Distinct().Select(user => (User: user, Stream: batch.Events.FetchForWriting<UserSaga>(user))).ToList();
-        var fetched = PerSession.GetOrCreateValue(session);
+        var fetched = SessionReads.Of(session).Sagas;
         foreach (var (user, stream) in fetching)
         {
             var fetchedStream = await stream;
@@ -52,7 +48,7 @@ public static class SagaStreams
     /// </summary>
     public static UserSaga Appended(IDocumentSession session, string user, UserSaga after)
     {
-        var fetched = PerSession.GetOrCreateValue(session);
+        var fetched = SessionReads.Of(session).Sagas;
         fetched[user] = (fetched[user].Stream, after);
         return after;
     }
