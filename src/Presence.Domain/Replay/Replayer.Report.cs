@@ -1,0 +1,91 @@
+using NodaTime;
+using Presence.Domain.Audit;
+using Presence.Domain.Migration;
+using Presence.Domain.Placement;
+using Presence.Domain.Seating;
+using Presence.Domain.Signals;
+using Presence.Domain.Words;
+
+namespace Presence.Domain.Replay;
+
+/// <summary>What a replay reports: each input and the decisions on either side, in words and as keys to compare by.</summary>
+public static partial class Replayer
+{
+    /// <summary>The input, in words: a signal under its id, so the report can be followed back to the history.</summary>
+    public static string Describe(IDomainEvent input) => input switch
+    {
+        SignalRecorded s => $"{s.Evidence.Id}: {EventText.Of(s)}",
+        _ => EventText.Of(input) ?? Wording.Spaced(input.GetType().Name),
+    };
+
+    /// <summary>
+    /// The decisions among some events, each with a key to compare by: what was decided and by which rule, not the
+    /// ids (derived from seeds) nor the reasons' wording (which quotes times and numbers).
+    /// </summary>
+    public static IReadOnlyList<DecisionSummary> Decisions(IEnumerable<IDomainEvent> events) =>
+        events.Select(Summarise).OfType<DecisionSummary>().ToList();
+
+    /// <summary>The key compares by what was decided and by which rule; the text is the event's own words.</summary>
+    private static DecisionSummary? Summarise(IDomainEvent e) => Key(e) is { } key && EventText.Of(e) is { } text
+        ? new DecisionSummary(key.Key, text, key.Rule, e.At)
+        : null;
+
+    private static (string Key, string? Rule)? Key(IDomainEvent e) => e switch
+    {
+        SeatChanged s => ($"seat {s.Seat ?? "none"}", null),
+        PlacementDecided d => ($"decided {Mode(d.Mode)} {d.From ?? "?"}->{d.To} by {d.Rule}", d.Rule),
+        PlacementProposed p => ($"proposed {Mode(p.Mode)} {p.From ?? "?"}->{p.To} by {p.Rule}", p.Rule),
+        MoveSuppressed m => ($"suppressed {m.Wanted ?? "-"} by {m.Rule}", m.Rule),
+        SettlingStarted s => ($"waits before {Mode(s.Mode)} to {s.Seat}", null),
+        SettlingLapsed => ("wait lapsed", null),
+        RequestRefused => ("refused", null),
+        LeavingDetected l => ($"leaving with {l.Host}", Rules.LeavingWithLaptop),
+        HoldChanged h => (h.Held ? "held" : "released", Rules.Hold),
+        AutomationLevelChanged a => ($"automation {a.Level}", null),
+        MigrationCompleted c => ($"arrived on {c.Target}", null),
+        MigrationFailed f => ($"move to {f.Target} failed in {f.Phase}", null),
+        VmSuspended s => ($"frozen on {s.Host}", null),
+        SuspendFailed s => ($"freeze on {s.Host} failed", null),
+        VmResumed r => ($"woke on {r.Host}", null),
+        ResumeFailed r => ($"wake on {r.Host} failed", null),
+        DisplayAttached d => ($"shown on {d.Host}", null),
+        DisplayAttachFailed d => ($"showing on {d.Host} failed", null),
+        _ => null,
+    };
+
+    /// <summary>The mode as a key word: keys are compared (and matched by tests), never shown.</summary>
+    private static string Mode(PlacementMode mode) => mode switch
+    {
+        PlacementMode.AttachDisplay => "show",
+        PlacementMode.LiveMigration => "live-migrate",
+        PlacementMode.SuspendResume => "freeze-and-wake",
+        _ => "wake",
+    };
+}
+
+/// <summary>One decision, as replay compares it (<see cref="Key"/>) and prints it (<see cref="Text"/>).</summary>
+public sealed record DecisionSummary(string Key, string Text, string? Rule, Instant At);
+
+/// <summary>
+/// One input and what came of it: as recorded and as replayed. Either side is empty when the input happened on one
+/// side only (an answer to a command the other never sent, say); <see cref="Note"/> says why.
+/// </summary>
+public sealed record ReplayStep(Instant At, string Input, IReadOnlyList<DecisionSummary> Recorded, IReadOnlyList<DecisionSummary> Replayed, string? Note)
+{
+    public bool Differs => !Recorded.Select(d => d.Key).SequenceEqual(Replayed.Select(d => d.Key));
+}
+
+/// <summary>The outcome of a replay: every step, and whether any decision would differ from what happened.</summary>
+public sealed record ReplayReport(
+    string User,
+    string? RecordedPolicy,
+    string ReplayPolicy,
+    Instant? From,
+    Instant? To,
+    IReadOnlyList<ReplayStep> Steps,
+    IReadOnlyList<IDomainEvent> Events)
+{
+    public int Differences => Steps.Count(s => s.Differs);
+
+    public bool Identical => Differences == 0;
+}
