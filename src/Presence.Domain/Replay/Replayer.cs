@@ -134,7 +134,7 @@ public static partial class Replayer
         private readonly IReadOnlyList<Recorded> history;
         private readonly List<Due> agenda = [];
         private readonly HashSet<string> sentByReplay = [];
-        private readonly HashSet<string> sentByRecording;
+        private readonly HashSet<string> sentByRecording = [];
         private readonly HashSet<string> planned = [];
         private readonly HashSet<string> scheduled = [];
         private readonly HashSet<string> simulated = [];
@@ -157,9 +157,13 @@ public static partial class Replayer
             this.user = user;
             this.policy = policy;
             this.history = history;
-            sentByRecording = history.SelectMany(r => AgentCommands.For(r.Data)).Select(c => c.CommandId).ToHashSet();
             foreach (var r in history)
             {
+                foreach (var command in AgentCommands.For(r.Data))
+                {
+                    sentByRecording.Add(command.CommandId);
+                }
+
                 switch (r.Data)
                 {
                     case SettlingWaitRanOut w: waitsRanOut.TryAdd(w.SettleId, w); break;

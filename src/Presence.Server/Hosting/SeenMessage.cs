@@ -38,21 +38,21 @@ public sealed record SeenMessage(string Id, Instant At)
         }
 
         var key = Key(topic, id);
-        // A batch of inputs handled in one session (SignalsArrived) may bring the same id twice before it is stored.
-        if (session.PendingChanges.InsertsFor<SeenMessage>().Any(s => s.Id == key))
+        // Looked up for a batch (LookUpAsync), or marked below: a batch of inputs handled in one session
+        // (SignalsArrived) may bring the same id twice before it is stored.
+        var seen = SessionReads.Of(session).Seen;
+        if (!seen.TryGetValue(key, out var stored))
         {
-            return true;
+            stored = await session.LoadAsync<SeenMessage>(key, ct) is not null;
         }
 
-        var stored = SessionReads.Find(session)?.Seen.TryGetValue(key, out var found) == true
-            ? found
-            : await session.LoadAsync<SeenMessage>(key, ct) is not null;
         if (stored)
         {
             return true;
         }
 
         session.Insert(new SeenMessage(key, at));
+        seen[key] = true;
         return false;
     }
 }

@@ -20,10 +20,7 @@ internal sealed class SessionReads
     /// <summary>The session's reads, made on first use.</summary>
     public static SessionReads Of(IQuerySession session) => PerSession.GetOrCreateValue(session);
 
-    /// <summary>The session's reads, or null while it has read nothing through here.</summary>
-    public static SessionReads? Find(IQuerySession session) => PerSession.TryGetValue(session, out var reads) ? reads : null;
-
-    /// <summary>Contract keys looked up in one query, and whether each was stored.</summary>
+    /// <summary>Contract keys looked up, and whether each is stored (or being stored by this session's transaction).</summary>
     public Dictionary<string, bool> Seen { get; } = [];
 
     /// <summary>The house as this session read it: a batch is decided as of one reading.</summary>

@@ -31,9 +31,9 @@ public interface IArrived
 /// requests are always in the same lane: those are most of the traffic (idle, session), and users run in parallel.
 /// Users share <see cref="UserLanes"/> lanes, a user's by a hash of the name, so the signals of several users from one
 /// burst can be decided in one transaction (<see cref="SignalsArrived"/>): the fewer lanes, the longer each lane's runs
-/// in a stored burst and the fewer, larger transactions. Eight, measured (<see cref="UserLanes"/>). Everything else (what agents say: status, inventory, answers to commands; signals
-/// about a computer alone: lid, Wi-Fi, power; maintenance) is in one house lane, in the order the broker delivered
-/// it: a decision reads the whole house, and an agent's answer, its inventory and another agent's status must not
+/// in a stored burst and the fewer, larger transactions. Everything else (what agents say: status, inventory, answers
+/// to commands; signals about a computer alone: lid, Wi-Fi, power; maintenance) is in one house lane, in the order the
+/// broker delivered it: a decision reads the whole house, and an agent's answer, its inventory and another agent's status must not
 /// overtake each other (a drill caught a VM's new home, reported by one agent, missed by the decision taken on the
 /// other agent coming back, when each host had a lane of its own). A house-lane message that reaches a user's saga
 /// runs beside that user's own lane; there FetchForWriting's optimistic concurrency and StoreRetries settle it (the

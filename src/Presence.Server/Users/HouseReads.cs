@@ -36,8 +36,7 @@ public sealed class HouseReads
         }
 
         // A batch of inputs (SignalsArrived) is decided on one reading of the house, as if at one moment.
-        var reads = SessionReads.Of(session);
-        return reads.House ??= await ReadKeptAsync(session, policy, ct);
+        return SessionReads.Of(session).House ??= await ReadKeptAsync(session, policy, ct);
     }
 
     private static async Task<HouseSnapshot> ReadKeptAsync(IQuerySession session, HousePolicy policy, CancellationToken ct)
