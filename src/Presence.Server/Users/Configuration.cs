@@ -32,9 +32,10 @@ public static class Configuration
     //   advisory lock and moves due rows (up to RecoveryBatchSize, 100) to a local queue. The same period also runs
     //   the recoverable inbox/outbox checks (DurabilitySettings.OrphanedMessageSweepPollingTime's doc: only the
     //   orphan sweep left that timer). So a wait fires up to one period late; at 1 s: p50 0.8-0.9 s, p95 1.0-1.2 s.
-    // - Polling fast (option A), measured at 25 ms: idle commits/s 7-8 -> 112-121 (about 3 per poll), its PostgreSQL
-    //   backends' CPU 0.2-0.6 % -> 4-7 % of a core (the server's own CPU: 5 % -> 41 % in one run, too noisy on the
-    //   shared box in others), and still p50 31-34 ms, p95 0.4-1.5 s late on the loaded box. Not taken.
+    // - Polling fast (option A), measured at 25 ms: idle commits/s 1.4-2.2 -> 38 (about one per poll; 7-8 -> 112-121
+    //   when every return to the pool ran DISCARD ALL, itself a transaction), its PostgreSQL backends' CPU 0.6-1.2 % -> 5-7 % of a core (the
+    //   server's own CPU too noisy on the shared box), and still p50 31-34 ms, p95 0.4-1.5 s late on the loaded box.
+    //   Not taken.
     // - A scheduled message to a BUFFERED local queue goes to Wolverine's in-memory scheduler (one Task.Delay per
     //   envelope) instead: measured p50 5-11 ms late (the handler's own work included), no row, no poll, but gone if
     //   the process dies.
@@ -44,7 +45,7 @@ public static class Configuration
     // already dropped that wait, so it decides nothing and leaves no event (were both to meet, the stream's optimistic
     // concurrency fails one and RetryStoreTrouble runs it again, as a no-op). So a wait not yet due at a restart fires
     // 1-2 s late, one that fell due while the server was down as it starts. Cost: one no-op handler run per wait, and
-    // the 1 s poll as before (about 3 commits/s of the idle figure). ScheduledJobFirstExecution 0: waits that fell due
+    // the 1 s poll as before (about one commit/s of the idle figure). ScheduledJobFirstExecution 0: waits that fell due
     // while the server was down fire as it starts, not 0.5-5 s later. A display timeout guards nothing that can hang
     // (Phases.CanHang), so it gets the on-time copy only: no durable row for a no-op. Lost in a crash, the saga keeps
     // that pending display until the next attach replaces it or its host goes offline; nothing waits on it meanwhile.
