@@ -22,6 +22,18 @@ public sealed class EmbeddedPostgresTests
     }
 
     [Fact]
+    public async Task Large_values_are_compressed_with_lz4_not_pglz()
+    {
+        var connectionString = await PostgresCluster.NewDatabaseAsync("lz4");
+        // Like a saga's document: a few KB of JSON that compresses, over the 2 KB at which PostgreSQL compresses.
+        var json = "{" + string.Join(",", Enumerable.Range(1, 200).Select(i => $"\"seat-{i:000}\": \"2026-12-05T16:46:47.{i:0000000}Z\"")) + "}";
+        await ExecuteAsync(connectionString, $"create table saga (data jsonb); insert into saga values ('{json}')");
+
+        Assert.Equal("lz4", await ScalarAsync(connectionString, "show default_toast_compression"));
+        Assert.Equal("lz4", await ScalarAsync(connectionString, "select pg_column_compression(data) from saga"));
+    }
+
+    [Fact]
     public async Task Data_and_password_survive_a_restart()
     {
         var options = new EmbeddedPostgresOptions { DataDirectory = PostgresCluster.NewScratchDirectory("restart"), Durable = false };
