@@ -51,7 +51,7 @@ public sealed record SeenMessage(string Id, Instant At)
             return true;
         }
 
-        session.Insert(new SeenMessage(key, at));
+        SessionReads.Of(session).StoreSeen(session, new SeenMessage(key, at));
         seen[key] = true;
         return false;
     }

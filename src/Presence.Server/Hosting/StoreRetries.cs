@@ -36,15 +36,23 @@ public static class StoreRetries
 
     public static WolverineOptions RetryStoreTrouble(this WolverineOptions opts)
     {
-        opts.Policies.OnException<ConcurrencyException>()
-            .Or<JasperFx.Events.ExistingStreamIdCollisionException>()
-            .Or<Marten.Exceptions.ExistingStreamIdCollisionException>()
-            .Or<DocumentAlreadyExistsException>()
-            .Or<PostgresException>(p => p.SqlState == PostgresErrorCodes.UniqueViolation, "unique violation")
-            .ContinueWith(new AgainAfterConflict());
+        opts.Policies.OnException(IsConflict, "another writer got there first").ContinueWith(new AgainAfterConflict());
         opts.Policies.OnException(IsStoreAway, "the database is away").ContinueWith(new HoldWhileAway());
         return opts;
     }
+
+    /// <summary>
+    /// Another writer got there first: a stream's expected version, a stream or document created twice, or a unique key
+    /// (a contract id stored by a statement of ours, which Marten reports wrapped in its command failure).
+    /// </summary>
+    public static bool IsConflict(Exception e) => e switch
+    {
+        ConcurrencyException or JasperFx.Events.ExistingStreamIdCollisionException or Marten.Exceptions.ExistingStreamIdCollisionException
+            or DocumentAlreadyExistsException => true,
+        PostgresException p => p.SqlState == PostgresErrorCodes.UniqueViolation,
+        Marten.Exceptions.MartenCommandException { InnerException: PostgresException inner } => inner.SqlState == PostgresErrorCodes.UniqueViolation,
+        _ => false,
+    };
 
     /// <summary>
     /// Database trouble of any kind (down, refusing connections, out of disk). Constraint violations are not trouble:

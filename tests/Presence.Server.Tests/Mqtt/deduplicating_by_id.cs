@@ -44,6 +44,27 @@ public sealed class deduplicating_by_id : IAsyncLifetime
     }
 
     [Fact]
+    public async Task two_deliveries_of_one_id_racing_store_it_once_and_the_loser_fails_as_a_conflict_to_retry()
+    {
+        // Both looked the id up before either stored it (two server nodes, or a redelivery racing the first).
+        const string topic = "presence/hosts/imac/signals/idle";
+        var at = NodaTime.SystemClock.Instance.GetCurrentInstant();
+        await using var first = server.Store.LightweightSession();
+        await using var second = server.Store.LightweightSession();
+        Assert.False(await Presence.Server.Hosting.SeenMessage.IsDuplicateAsync(first, topic, "race-1", at));
+        Assert.False(await Presence.Server.Hosting.SeenMessage.IsDuplicateAsync(second, topic, "race-1", at));
+
+        await first.SaveChangesAsync();
+        var lost = await Record.ExceptionAsync(() => second.SaveChangesAsync());
+
+        // What Wolverine's conflict retry (StoreRetries.RetryStoreTrouble) takes: its next try finds the id stored.
+        Assert.True(lost is not null && Presence.Server.Hosting.StoreRetries.IsConflict(lost), $"the loser failed with {lost?.GetType().FullName}: {lost?.Message}");
+        Assert.False(Presence.Server.Hosting.StoreRetries.IsStoreAway(lost!));
+        await using var third = server.Store.LightweightSession();
+        Assert.True(await Presence.Server.Hosting.SeenMessage.IsDuplicateAsync(third, topic, "race-1", at));
+    }
+
+    [Fact]
     public async Task the_same_id_on_another_topic_is_not_a_duplicate()
     {
         await probe.PublishAsync("presence/hosts/imac/signals/session", """{"id":"shared","user":"alice","state":"login"}""");

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using NodaTime;
 using Presence.Contracts.Wire;
 using Presence.Domain.Signals;
+using Presence.Server.Hosting;
 using Presence.Server.Mqtt;
 using Presence.Server.Tests.Infrastructure;
 using Wolverine;
@@ -21,10 +22,15 @@ public sealed class a_users_signals_from_one_burst : IAsyncLifetime
     private static readonly Topics Topics = new();
     private TestServer server = null!;
     private readonly Commits commits = new();
+    private readonly RecordedSql sql = new();
 
     public async Task InitializeAsync() => server = await TestServer.StartAsync(services: s =>
     {
-        s.ConfigureMarten(o => o.Listeners.Add(commits));
+        s.ConfigureMarten(o =>
+        {
+            o.Listeners.Add(commits);
+            o.Logger(sql);
+        });
         TestServer.WithoutSignalWarmup(s);
     });
 
@@ -124,11 +130,15 @@ public sealed class a_users_signals_from_one_burst : IAsyncLifetime
             (SignalArrived)Idle("bob", "b4", "basement"),
         ]);
         var before = commits.Count;
+        sql.Clear();
 
         await server.Services.GetRequiredService<IMessageBus>().InvokeAsync(batch);
 
         Assert.Equal(1, commits.Count - before);
+        // The five ids stored with one statement, not one each.
+        Assert.Single(sql.Commands, c => c.StartsWith("insert into", StringComparison.OrdinalIgnoreCase) && c.Contains("mt_doc_seenmessage"));
         await using var session = server.Store.QuerySession();
+        Assert.Equal(5, await session.Query<SeenMessage>().CountAsync(m => m.Id.StartsWith(Topics.Signal("basement", "idle") + "#")));
         var stream = await session.Events.FetchStreamAsync("bob");
         Assert.Equal(["b1", "b2", "b4"], stream.Select(e => e.Data).OfType<SignalRecorded>().Select(s => s.Evidence.Id));
         Assert.Equal(Enumerable.Range(1, stream.Count).Select(v => (long)v), stream.Select(e => e.Version));
