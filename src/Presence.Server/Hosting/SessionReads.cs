@@ -9,8 +9,8 @@ namespace Presence.Server.Hosting;
 /// <summary>
 /// What one session (one handler's transaction) has read for the inputs it handles, so that a batch of inputs
 /// (SignalsArrived) reads each thing once and decides each input on what the ones before it left: the contract ids
-/// looked up (<see cref="SeenMessage"/>), the house (Users/HouseReads), and each user's saga as fetched for writing and
-/// as the session's appends so far leave it (Users/SagaStreams). Kept beside the session, not in it: Marten's sessions
+/// looked up (<see cref="SeenMessage"/>) and those it stores, the house (Users/HouseReads), and each user's saga as
+/// fetched for writing and as the session's appends so far leave it (Users/SagaStreams). Kept beside the session, not in it: Marten's sessions
 /// have no place for a handler's own state, and the generated handler code hands the session around, not a context.
 /// </summary>
 internal sealed class SessionReads

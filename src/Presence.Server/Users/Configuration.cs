@@ -33,9 +33,9 @@ public static class Configuration
     //   the recoverable inbox/outbox checks (DurabilitySettings.OrphanedMessageSweepPollingTime's doc: only the
     //   orphan sweep left that timer). So a wait fires up to one period late; at 1 s: p50 0.8-0.9 s, p95 1.0-1.2 s.
     // - Polling fast (option A), measured at 25 ms: idle commits/s 1.4-2.2 -> 38 (about one per poll; 7-8 -> 112-121
-    //   when every return to the pool ran DISCARD ALL, itself a transaction), its PostgreSQL backends' CPU 0.6-1.2 % -> 5-7 % of a core (the
-    //   server's own CPU too noisy on the shared box), and still p50 31-34 ms, p95 0.4-1.5 s late on the loaded box.
-    //   Not taken.
+    //   when every return to the pool ran DISCARD ALL, itself a transaction), its PostgreSQL backends' CPU 0.6-1.2 % ->
+    //   5-7 % of a core (the server's own CPU too noisy on the shared box), and still p50 31-34 ms, p95 0.4-1.5 s late
+    //   on the loaded box. Not taken.
     // - A scheduled message to a BUFFERED local queue goes to Wolverine's in-memory scheduler (one Task.Delay per
     //   envelope) instead: measured p50 5-11 ms late (the handler's own work included), no row, no poll, but gone if
     //   the process dies.
