@@ -26,9 +26,7 @@ public static partial class Replayer
         events.Select(Summarise).OfType<DecisionSummary>().ToList();
 
     /// <summary>The key compares by what was decided and by which rule; the text is the event's own words.</summary>
-    private static DecisionSummary? Summarise(IDomainEvent e) => Key(e) is { } key && EventText.Of(e) is { } text
-        ? new DecisionSummary(key.Key, text, key.Rule, e.At)
-        : null;
+    private static DecisionSummary? Summarise(IDomainEvent e) => Key(e) is { } key ? new DecisionSummary(key.Key, e, key.Rule) : null;
 
     private static (string Key, string? Rule)? Key(IDomainEvent e) => e switch
     {
@@ -63,8 +61,51 @@ public static partial class Replayer
     };
 }
 
-/// <summary>One decision, as replay compares it (<see cref="Key"/>) and prints it (<see cref="Text"/>).</summary>
-public sealed record DecisionSummary(string Key, string Text, string? Rule, Instant At);
+/// <summary>
+/// One decision, as replay compares it (<see cref="Key"/>) and prints it (<see cref="Text"/>). Equal when all four are.
+/// </summary>
+/// <remarks>
+/// The words are put together when first read, not for every decision of a replay: most are compared by key and never
+/// printed (`presence replay` prints the steps that differ), and the words were a seventh of deciding a year again.
+/// </remarks>
+public sealed class DecisionSummary : IEquatable<DecisionSummary>
+{
+    private readonly IDomainEvent? decision;
+    private string? text;
+
+    public DecisionSummary(string key, string text, string? rule, Instant at)
+    {
+        Key = key;
+        this.text = text;
+        Rule = rule;
+        At = at;
+    }
+
+    internal DecisionSummary(string key, IDomainEvent decision, string? rule)
+    {
+        Key = key;
+        this.decision = decision;
+        Rule = rule;
+        At = decision.At;
+    }
+
+    public string Key { get; }
+
+    public string Text => text ??= EventText.Of(decision!) ?? Wording.Spaced(decision!.GetType().Name);
+
+    public string? Rule { get; }
+
+    public Instant At { get; }
+
+    public bool Equals(DecisionSummary? other) =>
+        other is not null && (ReferenceEquals(this, other) || Key == other.Key && Rule == other.Rule && At == other.At && Text == other.Text);
+
+    public override bool Equals(object? obj) => Equals(obj as DecisionSummary);
+
+    public override int GetHashCode() => HashCode.Combine(Key, Rule, At);
+
+    public override string ToString() => $"DecisionSummary {{ Key = {Key}, Text = {Text}, Rule = {Rule}, At = {At} }}";
+}
 
 /// <summary>
 /// One input and what came of it: as recorded and as replayed. Either side is empty when the input happened on one

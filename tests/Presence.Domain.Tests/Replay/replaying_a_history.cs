@@ -184,6 +184,25 @@ public class replaying_a_history
         Assert.Contains("--to", error.Message);
     }
 
+    [Fact]
+    public void a_decision_is_told_in_its_events_words_and_equals_the_same_decision_with_its_words_given()
+    {
+        var day = PingPong(cooldown: Duration.Zero);
+        var decided = day.History(Alice).Select(r => r.Data).Where(e => Replayer.Decisions([e]).Count == 1).ToList();
+
+        Assert.Contains(decided, e => e is PlacementDecided);
+        foreach (var e in decided)
+        {
+            var told = Replayer.Decisions([e])[0];
+            var given = new DecisionSummary(told.Key, Presence.Domain.Words.EventText.Of(e)!, told.Rule, e.At);
+            // Compared before its words were read: the comparison puts them together.
+            Assert.Equal(given, Replayer.Decisions([e])[0]);
+            Assert.Equal(given.GetHashCode(), told.GetHashCode());
+            Assert.Equal(given.Text, told.Text);
+            Assert.NotEqual(given, new DecisionSummary(told.Key, told.Text + "!", told.Rule, told.At));
+        }
+    }
+
     /// <summary>alice goes back and forth between the iMac and the basement every five minutes, from 10:00.</summary>
     internal static HouseDay PingPong(Duration cooldown)
     {
