@@ -109,11 +109,48 @@ public sealed class DecisionSummary : IEquatable<DecisionSummary>
 
 /// <summary>
 /// One input and what came of it: as recorded and as replayed. Either side is empty when the input happened on one
-/// side only (an answer to a command the other never sent, say); <see cref="Note"/> says why.
+/// side only (an answer to a command the other never sent, say); <see cref="Note"/> says why. The input is put into
+/// words when first read, as a decision is (<see cref="DecisionSummary"/>). Equal when all five are.
 /// </summary>
-public sealed record ReplayStep(Instant At, string Input, IReadOnlyList<DecisionSummary> Recorded, IReadOnlyList<DecisionSummary> Replayed, string? Note)
+public sealed class ReplayStep : IEquatable<ReplayStep>
 {
+    private readonly IDomainEvent? recorded;
+    private string? input;
+
+    public ReplayStep(Instant at, string input, IReadOnlyList<DecisionSummary> recorded, IReadOnlyList<DecisionSummary> replayed, string? note)
+        : this(at, recorded, replayed, note) => this.input = input;
+
+    internal ReplayStep(Instant at, IDomainEvent input, IReadOnlyList<DecisionSummary> recorded, IReadOnlyList<DecisionSummary> replayed, string? note)
+        : this(at, recorded, replayed, note) => this.recorded = input;
+
+    private ReplayStep(Instant at, IReadOnlyList<DecisionSummary> recorded, IReadOnlyList<DecisionSummary> replayed, string? note)
+    {
+        At = at;
+        Recorded = recorded;
+        Replayed = replayed;
+        Note = note;
+    }
+
+    public Instant At { get; }
+
+    public string Input => input ??= Replayer.Describe(recorded!);
+
+    public IReadOnlyList<DecisionSummary> Recorded { get; }
+
+    public IReadOnlyList<DecisionSummary> Replayed { get; }
+
+    public string? Note { get; }
+
     public bool Differs => !Recorded.Select(d => d.Key).SequenceEqual(Replayed.Select(d => d.Key));
+
+    public bool Equals(ReplayStep? other) => other is not null && (ReferenceEquals(this, other) ||
+        At == other.At && Note == other.Note && Input == other.Input && Recorded.SequenceEqual(other.Recorded) && Replayed.SequenceEqual(other.Replayed));
+
+    public override bool Equals(object? obj) => Equals(obj as ReplayStep);
+
+    public override int GetHashCode() => HashCode.Combine(At, Note, Recorded.Count, Replayed.Count);
+
+    public override string ToString() => $"ReplayStep {{ At = {At}, Input = {Input}, Recorded = {Recorded.Count}, Replayed = {Replayed.Count}, Note = {Note} }}";
 }
 
 /// <summary>The outcome of a replay: every step, and whether any decision would differ from what happened.</summary>

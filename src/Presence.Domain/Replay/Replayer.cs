@@ -219,11 +219,11 @@ public static partial class Replayer
             {
                 // An answer to a command the replay never sent, or a wait it never started: it does not happen.
                 var note = KeyOf(call.Input) is { } key && OnAgenda(key) ? "runs later in the replay" : "does not happen in the replay";
-                Steps.Add(new ReplayStep(call.Now, Describe(call.Input), recorded, [], note));
+                Steps.Add(new ReplayStep(call.Now, call.Input, recorded, [], note));
                 return;
             }
 
-            Steps.Add(new ReplayStep(call.Now, Describe(call.Input), recorded, Decisions(Decide(input, call.Now)), null));
+            Steps.Add(new ReplayStep(call.Now, call.Input, recorded, Decisions(Decide(input, call.Now)), null));
         }
 
         /// <summary>Runs what the replay scheduled (waits, timeouts, assumed answers) up to <paramref name="until"/>.</summary>

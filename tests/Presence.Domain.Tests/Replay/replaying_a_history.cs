@@ -185,7 +185,7 @@ public class replaying_a_history
     }
 
     [Fact]
-    public void a_decision_is_told_in_its_events_words_and_equals_the_same_decision_with_its_words_given()
+    public void a_decision_and_a_step_are_told_in_their_events_words_and_equal_the_same_with_their_words_given()
     {
         var day = PingPong(cooldown: Duration.Zero);
         var decided = day.History(Alice).Select(r => r.Data).Where(e => Replayer.Decisions([e]).Count == 1).ToList();
@@ -201,6 +201,12 @@ public class replaying_a_history
             Assert.Equal(given.Text, told.Text);
             Assert.NotEqual(given, new DecisionSummary(told.Key, told.Text + "!", told.Rule, told.At));
         }
+
+        // A step's input likewise.
+        var untold = Replayer.Replay(day.History(Alice), day.Policy).Steps;
+        var told2 = Replayer.Replay(day.History(Alice), day.Policy).Steps;
+        Assert.Equal(told2.Select(s => new ReplayStep(s.At, s.Input, s.Recorded, s.Replayed, s.Note)), untold);
+        Assert.Contains(untold, s => s.Input.Contains("login"));
     }
 
     /// <summary>alice goes back and forth between the iMac and the basement every five minutes, from 10:00.</summary>
