@@ -20,6 +20,7 @@ namespace Presence.Server.Tests.Drills;
 /// stored, a valid signal between batches is stored within its usual latency, and memory stays bounded.
 /// </summary>
 [Trait("Category", "Drill")]
+[Collection(MeasuredAlone.Name)]
 public sealed class bad_inputs_at_a_running_server(ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly int Count = Drill.Count("PRESENCE_DRILL_BAD_INPUTS", 2000);
