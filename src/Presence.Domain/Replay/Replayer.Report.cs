@@ -8,7 +8,9 @@ using Presence.Domain.Words;
 
 namespace Presence.Domain.Replay;
 
-/// <summary>What a replay reports: each input and the decisions on either side, in words and as keys to compare by.</summary>
+/// <summary>
+/// What a replay reports: each input and the decisions on either side, in words and as keys to compare by.
+/// </summary>
 public static partial class Replayer
 {
     /// <summary>The input, in words: a signal under its id, so the report can be followed back to the history.</summary>

@@ -38,10 +38,10 @@ public sealed record SeenMessage(string Id, Instant At)
         }
 
         var key = Key(topic, id);
-        // Looked up for a batch (LookUpAsync), or marked below: a batch of inputs handled in one session
-        // (SignalsArrived) may bring the same id twice before it is stored.
-        var seen = SessionReads.Of(session).Seen;
-        if (!seen.TryGetValue(key, out var stored))
+        // Looked up for a batch (LookUpAsync), or stored below: a batch of inputs handled in one session
+        // (SignalsArrived) may bring the same id twice before it is committed.
+        var reads = SessionReads.Of(session);
+        if (!reads.Seen.TryGetValue(key, out var stored))
         {
             stored = await session.LoadAsync<SeenMessage>(key, ct) is not null;
         }
@@ -51,8 +51,7 @@ public sealed record SeenMessage(string Id, Instant At)
             return true;
         }
 
-        SessionReads.Of(session).StoreSeen(session, new SeenMessage(key, at));
-        seen[key] = true;
+        reads.StoreSeen(session, new SeenMessage(key, at));
         return false;
     }
 }

@@ -10,12 +10,16 @@ namespace Presence.Server.Hosting;
 /// What one session (one handler's transaction) has read for the inputs it handles, so that a batch of inputs
 /// (SignalsArrived) reads each thing once and decides each input on what the ones before it left: the contract ids
 /// looked up (<see cref="SeenMessage"/>) and those it stores, the house (Users/HouseReads), and each user's saga as
-/// fetched for writing and as the session's appends so far leave it (Users/SagaStreams). Kept beside the session, not in it: Marten's sessions
-/// have no place for a handler's own state, and the generated handler code hands the session around, not a context.
+/// fetched for writing and as the session's appends so far leave it (Users/SagaStreams). Kept beside the session, not
+/// in it: Marten's sessions have no place for a handler's own state, and the generated handler code hands the session
+/// around, not a context.
 /// </summary>
 internal sealed class SessionReads
 {
     private static readonly ConditionalWeakTable<IQuerySession, SessionReads> PerSession = new();
+
+    /// <summary>The ids this session stores and their documents, the values of its one insert (<see cref="StoreSeen"/>).</summary>
+    private (List<string> Keys, List<string> Documents)? storing;
 
     /// <summary>The session's reads, made on first use.</summary>
     public static SessionReads Of(IQuerySession session) => PerSession.GetOrCreateValue(session);
@@ -23,14 +27,12 @@ internal sealed class SessionReads
     /// <summary>Contract keys looked up, and whether each is stored (or being stored by this session's transaction).</summary>
     public Dictionary<string, bool> Seen { get; } = [];
 
-    private (List<string> Keys, List<string> Documents)? storing;
-
     /// <summary>
     /// Stores a contract id as seen, in the session's transaction: the ids of all its inputs in one statement. Marten
-    /// writes each document with a statement of its own, and a batch of a burst's signals (SignalsArrived) stores one id
-    /// per signal: those statements were a tenth of PostgreSQL's time in an ingestion run. A plain insert, as Marten's
-    /// was: an id a concurrent delivery stored first fails the transaction on the primary key, and the conflict retry
-    /// (StoreRetries) then finds it stored.
+    /// writes each document with a statement of its own, and a batch of a burst's signals (SignalsArrived) stores one
+    /// id per signal: those statements were a tenth of PostgreSQL's time in an ingestion run. A plain insert, as
+    /// Marten's was: an id a concurrent delivery stored first fails the transaction on the primary key, and the
+    /// conflict retry (StoreRetries) then finds it stored. The id counts as <see cref="Seen"/> from here on.
     /// </summary>
     /// <remarks>
     /// The statement is queued with the first id and its arrays grow with the next ones: Marten binds a queued
@@ -51,6 +53,7 @@ internal sealed class SessionReads
 
         lists.Keys.Add(seen.Id);
         lists.Documents.Add(session.DocumentStore.Options.Serializer().ToJson(seen));
+        Seen[seen.Id] = true;
     }
 
     /// <summary>The house as this session read it: a batch is decided as of one reading.</summary>

@@ -33,9 +33,9 @@ public interface IArrived
 /// burst can be decided in one transaction (<see cref="SignalsArrived"/>): the fewer lanes, the longer each lane's runs
 /// in a stored burst and the fewer, larger transactions. Everything else (what agents say: status, inventory, answers
 /// to commands; signals about a computer alone: lid, Wi-Fi, power; maintenance) is in one house lane, in the order the
-/// broker delivered it: a decision reads the whole house, and an agent's answer, its inventory and another agent's status must not
-/// overtake each other (a drill caught a VM's new home, reported by one agent, missed by the decision taken on the
-/// other agent coming back, when each host had a lane of its own). A house-lane message that reaches a user's saga
+/// broker delivered it: a decision reads the whole house, and an agent's answer, its inventory and another agent's
+/// status must not overtake each other (a drill caught a VM's new home, reported by one agent, missed by the decision
+/// taken on the other agent coming back, when each host had a lane of its own). A house-lane message that reaches a user's saga
 /// runs beside that user's own lane; there FetchForWriting's optimistic concurrency and StoreRetries settle it (the
 /// loser decides again on the stream as it now is), as they already did for timeouts and for other server nodes.
 /// Inputs from different publishers were never ordered by MQTT itself.
@@ -45,9 +45,9 @@ public static class Lanes
     /// <summary>
     /// The lanes users share. Fewer than the input queues have slots on purpose: a lane per slot (twenty) split a burst
     /// into twenty short runs, each its own transaction, with twenty transactions at once on two cores; with eight,
-    /// 8,000 idle signals from a 50-computer house were stored at 2,056–2,193/s against 1,386–1,791 (four: 2,132–2,343,
-    /// twelve: 1,437), and a 300-seat office's at 1,311–1,335/s against 1,144 (four: 1,194), in the same half hour
-    /// (docs/benchmarks.md). A user waits behind at most the others of their lane, one transaction each.
+    /// 8,000 idle signals from a 50-computer house were stored at 2,056–2,193/s against 1,386–1,791 (four:
+    /// 2,132–2,343, twelve: 1,437), and a 300-seat office's at 1,311–1,335/s against 1,144 (four: 1,194), in the same
+    /// half hour (docs/benchmarks.md). A user waits behind at most the others of their lane, one transaction each.
     /// </summary>
     public const int UserLanes = 8;
 
