@@ -32,7 +32,7 @@ public sealed class HouseBenchOptions
     /// <summary>People of the replayed house.</summary>
     public int ReplayPeople { get; set; } = 10;
 
-    /// <summary>Where the cluster, the server's files and the agents' state go; a fresh temporary folder when empty.</summary>
+    /// <summary>Where the cluster, the server's files and the agents' state go (an empty or new folder); a fresh temporary folder when unset.</summary>
     public string? WorkDirectory { get; set; }
 
     /// <summary>No progress for this long while waiting for something the server should do: the run fails naming it.</summary>
@@ -83,6 +83,13 @@ public sealed class HouseBenchOptions
         if (options.Computers < 2)
         {
             throw new ArgumentException("--computers must be at least 2: the logins alternate between seats");
+        }
+
+        // A second run in the same folder would start on the first one's cluster: its people already seated, its logins
+        // deciding nothing, and the run stalling 60 s on a display that is already shown.
+        if (options.WorkDirectory is { } work && Directory.Exists(work) && Directory.EnumerateFileSystemEntries(work).Any())
+        {
+            throw new ArgumentException($"--work-dir '{work}' is not empty (a previous run's cluster?): give an empty or new folder");
         }
 
         return options;
