@@ -460,6 +460,14 @@ CREATE TABLE IF NOT EXISTS presence.mt_doc_hoststate (
     mt_version          bigint                      NOT NULL DEFAULT 0,
 CONSTRAINT pkey_mt_doc_hoststate_id PRIMARY KEY (id)
 );
+CREATE TABLE IF NOT EXISTS presence.mt_doc_houseprints (
+    id                  varchar                     NOT NULL,
+    data                jsonb                       NOT NULL,
+    mt_last_modified    timestamp with time zone    NULL DEFAULT (transaction_timestamp()),
+    mt_version          uuid                        NOT NULL DEFAULT (md5(random()::text || clock_timestamp()::text)::uuid),
+    mt_dotnet_type      varchar                     NULL,
+CONSTRAINT pkey_mt_doc_houseprints_id PRIMARY KEY (id)
+);
 CREATE TABLE IF NOT EXISTS presence.mt_doc_housesigningkey (
     id                  varchar                     NOT NULL,
     data                jsonb                       NOT NULL,

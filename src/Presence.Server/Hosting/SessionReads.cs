@@ -24,6 +24,9 @@ internal sealed class SessionReads
     /// <summary>The session's reads, made on first use.</summary>
     public static SessionReads Of(IQuerySession session) => PerSession.GetOrCreateValue(session);
 
+    /// <summary>The session's reads if it made any.</summary>
+    public static SessionReads? Existing(IQuerySession session) => PerSession.TryGetValue(session, out var reads) ? reads : null;
+
     /// <summary>Contract keys looked up, and whether each is stored (or being stored by this session's transaction).</summary>
     public Dictionary<string, bool> Seen { get; } = [];
 

@@ -20,6 +20,7 @@ public static class Configuration
     {
         opts.Projections.Add<UserSagaProjection>(ProjectionLifecycle.Inline);
         opts.IndexSagasByHost();
+        HousePrintsStore.KeepPrintsById(opts);
         return opts;
     }
 

@@ -24,6 +24,8 @@ public static class SagaStreams
             fetched[user] = known = (stream, stream.Aggregate);
         }
 
+        // Here rather than where a batch fetched the sagas: that runs while the batch still reads on the connection.
+        await HousePrintsStore.Of(session.DocumentStore).ResolveAsync(session, [known.Saga], ct);
         return known;
     }
 

@@ -1,0 +1,248 @@
+using System.Collections;
+using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+using Marten;
+using Marten.Services;
+using Presence.Domain.House;
+using Presence.Domain.Users;
+using Presence.Server.Hosting;
+
+namespace Presence.Server.Users;
+
+/// <summary>
+/// The fingerprints of one state of the house (<see cref="HouseSeen.Prints"/>), stored once under their content's
+/// hash. Every saga keeps a fingerprint per host, so a 500-seat office's saga document was 17.5 KB, 92 % of it
+/// those prints, read and rewritten with each of its user's signals; yet all the people who looked at the house at
+/// the same moment keep the same prints. So a saga document keeps the hash and the prints are stored once, here.
+/// Only how a saga is stored changes: the decider sees the same prints, and a replay folds them from the stream.
+/// </summary>
+public sealed record HousePrints(string Id, IReadOnlyDictionary<string, string> Prints);
+
+/// <summary>
+/// One document store's house prints: a few recent ones kept in memory, written to PostgreSQL before a saga that
+/// refers to them (<see cref="PrintsWritten"/>), read back for sagas fetched for a decision (<see cref="ResolveAsync"/>).
+/// </summary>
+public sealed class HousePrintsStore
+{
+    private static readonly ConditionalWeakTable<object, HousePrintsStore> PerOptions = new();
+    private static readonly ConditionalWeakTable<IReadOnlyDictionary<string, string>, string> Ids = new();
+
+    /// <summary>More than a house goes through between two decisions of one person; a miss only reads PostgreSQL.</summary>
+    private const int Kept = 64;
+
+    /// <summary>Prints known to be stored in this store's database, by id.</summary>
+    private readonly ConcurrentDictionary<string, IReadOnlyDictionary<string, string>> stored = new(StringComparer.Ordinal);
+
+    /// <summary>Saga documents keep their prints by id from here on; the listener stores new prints before their saga.</summary>
+    public static StoreOptions KeepPrintsById(StoreOptions opts)
+    {
+        var prints = new HousePrintsStore();
+        PerOptions.AddOrUpdate(opts, prints);
+        opts.Schema.For<HousePrints>();
+        opts.Listeners.Add(new PrintsWritten(prints));
+        ((SystemTextJsonSerializer)opts.Serializer()).Configure(json =>
+            json.TypeInfoResolver = (json.TypeInfoResolver ?? new DefaultJsonTypeInfoResolver()).WithAddedModifier(info =>
+            {
+                if (info.Type == typeof(HouseSeen))
+                {
+                    info.Properties.Single(p => p.Name == nameof(HouseSeen.Prints)).CustomConverter = new PrintsById(prints);
+                }
+            }));
+        return opts;
+    }
+
+    public static HousePrintsStore Of(IDocumentStore store) =>
+        PerOptions.TryGetValue(store.Options, out var prints)
+            ? prints
+            : throw new InvalidOperationException("house prints are not configured for this document store (HousePrintsStore.KeepPrintsById)");
+
+    /// <summary>
+    /// The hash of the prints, in name order: the same house gives the same id in every process. SHA-256 cut to
+    /// 128 bits: two different houses under one id would mislead every saga that keeps it.
+    /// </summary>
+    public static string IdOf(IReadOnlyDictionary<string, string> prints) => prints is ById byId
+        ? byId.Id
+        : Ids.GetValue(prints, static p =>
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            foreach (var name in p.Keys.Order(StringComparer.Ordinal))
+            {
+                hash.AppendData(Encoding.UTF8.GetBytes($"{name.Length}:{name}={p[name]};"));
+            }
+
+            return Convert.ToHexStringLower(hash.GetHashAndReset(), 0, 16);
+        });
+
+    /// <summary>Whether a saga may refer to these prints by id: they are stored (an empty set is written as it is).</summary>
+    private bool IsStored(IReadOnlyDictionary<string, string> prints) => prints is ById || (prints.Count > 0 && stored.ContainsKey(IdOf(prints)));
+
+    private bool TryKept(string id, [NotNullWhen(true)] out IReadOnlyDictionary<string, string>? prints) => stored.TryGetValue(id, out prints);
+
+    private void Keep(string id, IReadOnlyDictionary<string, string> prints)
+    {
+        if (stored.Count >= Kept)
+        {
+            stored.Clear();
+        }
+
+        stored[id] = prints;
+    }
+
+    /// <summary>Reads the prints the sagas refer to by id, before anything decides on them or folds them.</summary>
+    public async Task ResolveAsync(IQuerySession session, IEnumerable<UserSaga?> sagas, CancellationToken ct)
+    {
+        List<ById>? missing = null;
+        foreach (var saga in sagas)
+        {
+            if (saga?.HouseSeen.Prints is ById { IsResolved: false } byId && !byId.TryResolve())
+            {
+                (missing ??= []).Add(byId);
+            }
+        }
+
+        if (missing is null)
+        {
+            return;
+        }
+
+        var read = (await session.LoadManyAsync<HousePrints>(ct, missing.Select(m => m.Id).Distinct())).ToDictionary(p => p.Id);
+        foreach (var byId in missing)
+        {
+            if (!read.TryGetValue(byId.Id, out var prints))
+            {
+                throw new InvalidOperationException($"a saga refers to house prints {byId.Id}, which are not stored");
+            }
+
+            Keep(prints.Id, prints.Prints);
+            byId.Resolve(prints.Prints);
+        }
+    }
+
+    /// <summary>
+    /// Before a session saves: the new prints its sagas keep, written in a transaction of their own (committed before
+    /// the saga that refers to them, and holding no lock the session's transaction could wait for), as plain inserts
+    /// that leave prints another session stored first as they are: the same id is the same content.
+    /// </summary>
+    private sealed class PrintsWritten(HousePrintsStore prints) : DocumentSessionListenerBase
+    {
+        public override async Task BeforeSaveChangesAsync(IDocumentSession session, CancellationToken token)
+        {
+            if (SessionReads.Existing(session) is not { Sagas.Count: > 0 } reads)
+            {
+                return;
+            }
+
+            var fresh = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.Ordinal);
+            foreach (var (_, saga) in reads.Sagas.Values)
+            {
+                if (saga?.HouseSeen.Prints is { Count: > 0 } kept && !prints.IsStored(kept))
+                {
+                    fresh.TryAdd(IdOf(kept), kept);
+                }
+            }
+
+            if (fresh.Count == 0)
+            {
+                return;
+            }
+
+            var serializer = session.DocumentStore.Options.Serializer();
+            var table = session.DocumentStore.Options.FindOrResolveDocumentType(typeof(HousePrints)).TableName.QualifiedName;
+            await using var connection = session.DocumentStore.Storage.Database.CreateConnection();
+            await connection.OpenAsync(token);
+            await using var insert = new Npgsql.NpgsqlCommand(
+                $"insert into {table} (id, data, mt_dotnet_type) select id, data, $3 from unnest($1::varchar[], $2::jsonb[]) as p(id, data) on conflict (id) do nothing",
+                connection);
+            insert.Parameters.Add(new() { Value = fresh.Keys.ToArray() });
+            insert.Parameters.Add(new() { Value = fresh.Select(f => serializer.ToJson(new HousePrints(f.Key, f.Value))).ToArray() });
+            insert.Parameters.Add(new() { Value = typeof(HousePrints).FullName! });
+            await insert.ExecuteNonQueryAsync(token);
+            foreach (var (id, kept) in fresh)
+            {
+                prints.Keep(id, kept);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A saga's prints as its document keeps them, by id. Read from PostgreSQL by <see cref="ResolveAsync"/> (or
+    /// found among the kept ones) before the first use; used unresolved it fails, where empty prints would record
+    /// every host as changed and the stream would then differ from what a replay decides.
+    /// </summary>
+    private sealed class ById(string id, HousePrintsStore prints) : IReadOnlyDictionary<string, string>
+    {
+        private IReadOnlyDictionary<string, string>? resolved;
+
+        public string Id { get; } = id;
+
+        public bool IsResolved => resolved is not null;
+
+        public bool TryResolve()
+        {
+            if (prints.TryKept(Id, out var kept))
+            {
+                resolved = kept;
+            }
+
+            return resolved is not null;
+        }
+
+        public void Resolve(IReadOnlyDictionary<string, string> kept) => resolved = kept;
+
+        private IReadOnlyDictionary<string, string> Prints => resolved ?? (TryResolve()
+            ? resolved!
+            : throw new InvalidOperationException($"house prints {Id} were used before they were read (HousePrintsStore.ResolveAsync)"));
+
+        public string this[string key] => Prints[key];
+
+        public IEnumerable<string> Keys => Prints.Keys;
+
+        public IEnumerable<string> Values => Prints.Values;
+
+        public int Count => Prints.Count;
+
+        public bool ContainsKey(string key) => Prints.ContainsKey(key);
+
+        public bool TryGetValue(string key, [MaybeNullWhen(false)] out string value) => Prints.TryGetValue(key, out value);
+
+        public IEnumerator<KeyValuePair<string, string>> GetEnumerator() => Prints.GetEnumerator();
+
+        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+
+    /// <summary>
+    /// <see cref="HouseSeen.Prints"/> in a stored saga: the id of stored prints, or the prints themselves while they
+    /// are not stored yet (and in a document written before this), both read back.
+    /// </summary>
+    private sealed class PrintsById(HousePrintsStore prints) : JsonConverter<IReadOnlyDictionary<string, string>>
+    {
+        public override IReadOnlyDictionary<string, string> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            reader.TokenType == JsonTokenType.String
+                ? new ById(reader.GetString()!, prints)
+                : JsonSerializer.Deserialize<Dictionary<string, string>>(ref reader, options)
+                  ?? throw new JsonException("a saga's house prints are null");
+
+        public override void Write(Utf8JsonWriter writer, IReadOnlyDictionary<string, string> value, JsonSerializerOptions options)
+        {
+            if (prints.IsStored(value))
+            {
+                writer.WriteStringValue(IdOf(value));
+                return;
+            }
+
+            writer.WriteStartObject();
+            foreach (var (name, print) in value)
+            {
+                writer.WriteString(name, print);
+            }
+
+            writer.WriteEndObject();
+        }
+    }
+}
