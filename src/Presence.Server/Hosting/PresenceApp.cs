@@ -201,6 +201,7 @@ public static class PresenceApp
         services.AddMqtt();
         services.AddStatestream();
         services.AddPlacement();
+        services.AddUsers();
         services.AddHomeAssistant(builder.Configuration);
         services.AddSigning();
         services.AddAgents();

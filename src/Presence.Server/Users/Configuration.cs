@@ -16,6 +16,8 @@ public static class Configuration
     /// </summary>
     public static readonly TimeSpan BackstopAfter = TimeSpan.FromSeconds(1);
 
+    public static IServiceCollection AddUsers(this IServiceCollection services) => services.AddHostedService<HousePrintsCleanup>();
+
     public static StoreOptions ConfigureUsers(this StoreOptions opts)
     {
         opts.Projections.Add<UserSagaProjection>(ProjectionLifecycle.Inline);

@@ -67,7 +67,7 @@ public sealed class HousePrintsStore
     /// 128 bits: two different houses under one id would mislead every saga that keeps it.
     /// </summary>
     public static string IdOf(IReadOnlyDictionary<string, string> prints) => prints is ById byId
-        ? byId.Id
+        ? byId.Folded is { } folded ? IdOf(folded) : byId.Id
         : Ids.GetValue(prints, static p =>
         {
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -80,7 +80,8 @@ public sealed class HousePrintsStore
         });
 
     /// <summary>Whether a saga may refer to these prints by id: they are stored (an empty set is written as it is).</summary>
-    private bool IsStored(IReadOnlyDictionary<string, string> prints) => prints is ById || (prints.Count > 0 && stored.ContainsKey(IdOf(prints)));
+    private bool IsStored(IReadOnlyDictionary<string, string> prints) =>
+        prints is ById { Folded: null } || (prints.Count > 0 && stored.ContainsKey(IdOf(prints)));
 
     private bool TryKept(string id, [NotNullWhen(true)] out IReadOnlyDictionary<string, string>? prints) => stored.TryGetValue(id, out prints);
 
@@ -114,14 +115,46 @@ public sealed class HousePrintsStore
         var read = (await session.LoadManyAsync<HousePrints>(ct, missing.Select(m => m.Id).Distinct())).ToDictionary(p => p.Id);
         foreach (var byId in missing)
         {
-            if (!read.TryGetValue(byId.Id, out var prints))
+            if (read.TryGetValue(byId.Id, out var prints))
             {
-                throw new InvalidOperationException($"a saga refers to house prints {byId.Id}, which are not stored");
+                Keep(prints.Id, prints.Prints);
+                byId.Resolve(prints.Prints);
             }
-
-            Keep(prints.Id, prints.Prints);
-            byId.Resolve(prints.Prints);
         }
+
+        // Prints no longer stored (DeleteUnusedAsync took them while a saga was being written to refer to them): the
+        // user's stream folds to the same prints, as the inline projection folded them. Rare, so one read per saga.
+        foreach (var saga in sagas)
+        {
+            if (saga?.HouseSeen.Prints is ById { IsResolved: false } byId)
+            {
+                var folded = (await session.Events.FetchStreamAsync(saga.Id, token: ct))
+                    .Aggregate(UserSaga.Start(saga.Id, null), (state, e) => UserDecider.Evolve(state, e.Data));
+                byId.Resolve(folded.HouseSeen.Prints, folded: true);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Deletes the prints no saga refers to that were written more than <paramref name="olderThan"/> ago: a house
+    /// whose agents report changing facts makes new prints with every change. Safe at any time: a saga written to
+    /// refer to prints deleted meanwhile gets them back from its stream (<see cref="ResolveAsync"/>); the age only
+    /// keeps prints a session is about to refer to from being deleted and written again.
+    /// </summary>
+    /// <returns>How many were deleted.</returns>
+    public static async Task<int> DeleteUnusedAsync(IDocumentStore store, TimeSpan olderThan, CancellationToken ct)
+    {
+        var prints = store.Options.FindOrResolveDocumentType(typeof(HousePrints)).TableName.QualifiedName;
+        var sagas = store.Options.FindOrResolveDocumentType(typeof(UserSaga)).TableName.QualifiedName;
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        await using var delete = new Npgsql.NpgsqlCommand(
+            $"""
+             delete from {prints} p where p.mt_last_modified < now() - $1
+               and p.id not in (select s.data->'HouseSeen'->>'Prints' from {sagas} s where jsonb_typeof(s.data->'HouseSeen'->'Prints') = 'string')
+             """, connection);
+        delete.Parameters.Add(new() { Value = olderThan });
+        return await delete.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>
@@ -193,7 +226,14 @@ public sealed class HousePrintsStore
             return resolved is not null;
         }
 
-        public void Resolve(IReadOnlyDictionary<string, string> kept) => resolved = kept;
+        /// <summary>Prints folded from the stream because the stored ones were gone: stored again, as new ones are.</summary>
+        public IReadOnlyDictionary<string, string>? Folded { get; private set; }
+
+        public void Resolve(IReadOnlyDictionary<string, string> kept, bool folded = false)
+        {
+            resolved = kept;
+            Folded = folded ? kept : null;
+        }
 
         private IReadOnlyDictionary<string, string> Prints => resolved ?? (TryResolve()
             ? resolved!

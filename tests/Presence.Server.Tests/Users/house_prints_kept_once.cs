@@ -107,5 +107,49 @@ public sealed class house_prints_kept_once : IAsyncLifetime
         Assert.Equal(System.Text.Json.JsonValueKind.String, JsonValueKind(await StoredPrintsAsync("bob")));
     }
 
+    private async Task SqlAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(server.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql.Replace("{schema}", server.Store.Options.DatabaseSchemaName), connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    [Fact]
+    public async Task prints_no_saga_refers_to_are_deleted_once_old_and_those_in_use_are_kept()
+    {
+        await IdleAsync(server, "bob");
+        await using (var session = server.Store.LightweightSession())
+        {
+            session.Store(new HousePrints("unused-old", new Dictionary<string, string> { ["imac"] = "0" }));
+            session.Store(new HousePrints("unused-new", new Dictionary<string, string> { ["imac"] = "1" }));
+            await session.SaveChangesAsync();
+        }
+
+        await SqlAsync("update {schema}.mt_doc_houseprints set mt_last_modified = now() - interval '2 hours' where id <> 'unused-new'");
+
+        Assert.Equal(1, await HousePrintsStore.DeleteUnusedAsync(server.Store, TimeSpan.FromHours(1), CancellationToken.None));
+
+        await using var after = server.Store.QuerySession();
+        Assert.Equal([(await StoredPrintsAsync("bob"))!.GetValue<string>(), "unused-new"],
+            (await after.Query<HousePrints>().ToListAsync()).Select(p => p.Id).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task a_saga_whose_prints_were_deleted_gets_them_back_from_its_stream()
+    {
+        await IdleAsync(server, "bob");
+        var id = (await StoredPrintsAsync("bob"))!.GetValue<string>();
+        await SqlAsync("delete from {schema}.mt_doc_houseprints");
+        await server.DisposeAsync();
+        server = await TestServer.StartAsync(connectionString: server.ConnectionString, services: TestServer.WithoutSignalWarmup);
+
+        Assert.Equal(1, await NewEventsAsync("bob", () => IdleAsync(server, "bob")));
+
+        await using var session = server.Store.QuerySession();
+        Assert.Equal(id, Assert.Single(await session.Query<HousePrints>().ToListAsync()).Id);
+        Assert.Equal(id, (await StoredPrintsAsync("bob"))!.GetValue<string>());
+    }
+
     private static System.Text.Json.JsonValueKind JsonValueKind(JsonNode? node) => node!.GetValueKind();
 }
