@@ -33,10 +33,13 @@ public sealed class HousePrintsStore
     private static readonly ConditionalWeakTable<object, HousePrintsStore> PerOptions = new();
     private static readonly ConditionalWeakTable<IReadOnlyDictionary<string, string>, string> Ids = new();
 
-    /// <summary>More than a house goes through between two decisions of one person; a miss only reads PostgreSQL.</summary>
+    /// <summary>The house's recent states: all its people decide on those; an older one costs a read from PostgreSQL.</summary>
     private const int Kept = 64;
 
-    /// <summary>Prints known to be stored in this store's database, by id.</summary>
+    /// <summary>
+    /// Prints this node stored or read, by id: stored then. Deleted since (<see cref="DeleteUnusedAsync"/>), a saga
+    /// that refers to them gets them back from its stream.
+    /// </summary>
     private readonly ConcurrentDictionary<string, IReadOnlyDictionary<string, string>> stored = new(StringComparer.Ordinal);
 
     /// <summary>Saga documents keep their prints by id from here on; the listener stores new prints before their saga.</summary>
