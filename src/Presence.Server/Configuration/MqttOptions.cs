@@ -61,6 +61,14 @@ public sealed class MqttOptions
     /// </summary>
     public int MaxQueuedMessages { get; set; } = 100_000;
 
+    /// <summary>
+    /// Made-up logins of the house's first user, each rolled back, before the server takes signals (Mqtt/SignalWarmup):
+    /// the first pays .NET's and the libraries' first-use work; .NET optimises a method only after some 30 calls, so
+    /// the rest make the login path run optimised code from the first real login on, where a house's few logins a day
+    /// would run its first-tier code for ever. 0: none.
+    /// </summary>
+    public int WarmupLogins { get; set; } = 50;
+
     /// <summary>Embedded broker: identities (MQTT usernames) allowed to send requests and maintenance switches.</summary>
     public List<string> Controllers { get; set; } = ["homeassistant", "presence-cli"];
 

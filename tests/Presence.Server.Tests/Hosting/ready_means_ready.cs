@@ -84,6 +84,25 @@ public sealed class ready_means_ready
     }
 
     [Fact]
+    public async Task the_warmup_runs_as_many_logins_as_asked_each_pair_rolled_back()
+    {
+        var logs = new CapturedLogs();
+        await using var server = await TestServer.StartAsync(services: logs.AddTo, settings: ["--Mqtt:WarmupLogins=7"]);
+
+        // Seven asked, at two seats in turn: four rounds of a login at each.
+        Assert.Contains(logs.Lines, l => l.Contains("Warmed the signal path with 8 logins of alice", StringComparison.Ordinal));
+        Assert.Equal(0, await server.EventCountAsync());
+    }
+
+    [Fact]
+    public async Task a_negative_warmup_stops_the_start_naming_the_setting()
+    {
+        var e = await Assert.ThrowsAsync<StartupException>(() => TestServer.StartAsync(settings: ["--Mqtt:WarmupLogins=-1"]));
+
+        Assert.Equal("Mqtt:WarmupLogins is -1; it must be 0 (none) or more (default 50)", e.Message);
+    }
+
+    [Fact]
     public async Task every_handler_runs_code_compiled_into_the_server_not_code_made_at_run_time()
     {
         await using var server = await TestServer.StartAsync();

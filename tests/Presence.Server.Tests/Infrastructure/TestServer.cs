@@ -146,6 +146,9 @@ public sealed class TestServer : IAsyncDisposable
             // Never 8883 (parallel servers) nor the user's real data folder.
             $"--Mqtt:Tls:Port={tlsPort}",
             $"--Mqtt:Tls:CertificateFile={CertificateFile(directory)}",
+            // The first-use work only: a test's server runs a few dozen signals, not a day, and the suite starts
+            // hundreds of servers (each 50 logins would add ~0.6 s).
+            "--Mqtt:WarmupLogins=2",
         };
         if (mqttLogin is var (user, password))
         {
