@@ -26,14 +26,15 @@ public sealed record HousePrints(string Id, IReadOnlyDictionary<string, string> 
 
 /// <summary>
 /// One document store's house prints: a few recent ones kept in memory, written to PostgreSQL before a saga that
-/// refers to them (<see cref="PrintsWritten"/>), read back for sagas fetched for a decision (<see cref="ResolveAsync"/>).
+/// refers to them (<see cref="PrintsWritten"/>), read back for sagas fetched for a decision
+/// (<see cref="ResolveAsync"/>).
 /// </summary>
 public sealed class HousePrintsStore
 {
     private static readonly ConditionalWeakTable<object, HousePrintsStore> PerOptions = new();
     private static readonly ConditionalWeakTable<IReadOnlyDictionary<string, string>, string> Ids = new();
 
-    /// <summary>The house's recent states: all its people decide on those; an older one costs a read from PostgreSQL.</summary>
+    /// <summary>The house's recent states, which all its people decide on; an older one costs a read.</summary>
     private const int Kept = 64;
 
     /// <summary>
@@ -42,7 +43,7 @@ public sealed class HousePrintsStore
     /// </summary>
     private readonly ConcurrentDictionary<string, IReadOnlyDictionary<string, string>> stored = new(StringComparer.Ordinal);
 
-    /// <summary>Saga documents keep their prints by id from here on; the listener stores new prints before their saga.</summary>
+    /// <summary>Saga documents keep their prints by id; a listener stores new prints before their saga.</summary>
     public static StoreOptions KeepPrintsById(StoreOptions opts)
     {
         var prints = new HousePrintsStore();
@@ -82,7 +83,7 @@ public sealed class HousePrintsStore
             return Convert.ToHexStringLower(hash.GetHashAndReset(), 0, 16);
         });
 
-    /// <summary>Whether a saga may refer to these prints by id: they are stored (an empty set is written as it is).</summary>
+    /// <summary>Whether a saga may refer to these prints by id: they are stored (empty ones are written out).</summary>
     private bool IsStored(IReadOnlyDictionary<string, string> prints) =>
         prints is ById { Folded: null } || (prints.Count > 0 && stored.ContainsKey(IdOf(prints)));
 
@@ -229,7 +230,7 @@ public sealed class HousePrintsStore
             return resolved is not null;
         }
 
-        /// <summary>Prints folded from the stream because the stored ones were gone: stored again, as new ones are.</summary>
+        /// <summary>Prints folded from the stream, the stored ones being gone: stored again, as new ones are.</summary>
         public IReadOnlyDictionary<string, string>? Folded { get; private set; }
 
         public void Resolve(IReadOnlyDictionary<string, string> kept, bool folded = false)

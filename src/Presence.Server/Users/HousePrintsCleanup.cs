@@ -3,7 +3,8 @@ using Marten;
 namespace Presence.Server.Users;
 
 /// <summary>
-/// Every hour, deletes the house prints no saga refers to any longer (<see cref="HousePrintsStore.DeleteUnusedAsync"/>).
+/// Every hour, deletes the house prints no saga refers to any longer
+/// (<see cref="HousePrintsStore.DeleteUnusedAsync"/>).
 /// Each node does it; two at once only find less to delete.
 /// </summary>
 public sealed class HousePrintsCleanup(IDocumentStore store, ILogger<HousePrintsCleanup> logger) : BackgroundService

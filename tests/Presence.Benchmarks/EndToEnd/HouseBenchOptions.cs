@@ -32,7 +32,10 @@ public sealed class HouseBenchOptions
     /// <summary>People of the replayed house.</summary>
     public int ReplayPeople { get; set; } = 10;
 
-    /// <summary>Where the cluster, the server's files and the agents' state go (an empty or new folder); a fresh temporary folder when unset.</summary>
+    /// <summary>
+    /// Where the cluster, the server's files and the agents' state go (an empty or new folder); a fresh temporary
+    /// folder when unset.
+    /// </summary>
     public string? WorkDirectory { get; set; }
 
     /// <summary>No progress for this long while waiting for something the server should do: the run fails naming it.</summary>

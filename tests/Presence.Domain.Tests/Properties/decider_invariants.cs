@@ -443,8 +443,8 @@ public class decider_invariants
                     change = change with { Host = vmHost };
                 }
 
-                // Only a laptop's battery counts, and one of five hosts made the laptop_battery rule so rare that a
-                // run of 5,000 histories missed it about once in 150 (seen in CI): one of the low levels always hits it.
+                // Only a laptop's battery counts, and one host in five made the laptop_battery rule so rare that a run
+                // of 5,000 histories missed it about once in 150 (seen in CI): one low level always hits the laptop.
                 if (change is { Kind: 5, Value: 1 })
                 {
                     change = change with { Host = Laptop };
