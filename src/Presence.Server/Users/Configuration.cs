@@ -4,7 +4,10 @@ using Wolverine;
 
 namespace Presence.Server.Users;
 
-/// <summary>The users' sagas: their stream's projection and the scheduled waits and timeouts that drive them.</summary>
+/// <summary>
+/// The users' sagas: their stream's projection, the house prints their documents refer to, and the scheduled waits
+/// and timeouts that drive them.
+/// </summary>
 public static class Configuration
 {
     /// <summary>The local queue the on-time copies of waits and timeouts run on (see <see cref="ConfigureUsers(WolverineOptions)"/>).</summary>
@@ -16,6 +19,7 @@ public static class Configuration
     /// </summary>
     public static readonly TimeSpan BackstopAfter = TimeSpan.FromSeconds(1);
 
+    /// <summary>The hourly clean-up of the house prints no saga refers to (<see cref="HousePrintsCleanup"/>).</summary>
     public static IServiceCollection AddUsers(this IServiceCollection services) => services.AddHostedService<HousePrintsCleanup>();
 
     public static StoreOptions ConfigureUsers(this StoreOptions opts)
