@@ -48,10 +48,7 @@ internal sealed class SessionReads
         {
             lists = (new List<string>(), new List<string>());
             storing = lists;
-            var table = session.DocumentStore.Options.FindOrResolveDocumentType(typeof(SeenMessage)).TableName.QualifiedName;
-            session.QueueSqlCommand(
-                $"insert into {table} (id, data, mt_dotnet_type) select id, data, ? from unnest(?::varchar[], ?::jsonb[]) as seen(id, data)",
-                typeof(SeenMessage).FullName!, lists.Keys, lists.Documents);
+            DocumentRows.QueueInsert(session, typeof(SeenMessage), lists.Keys, lists.Documents);
         }
 
         lists.Keys.Add(seen.Id);

@@ -99,44 +99,26 @@ public sealed class HousePrintsStore
         stored[id] = prints;
     }
 
-    /// <summary>Reads the prints the sagas refer to by id, before anything decides on them or folds them.</summary>
-    public async Task ResolveAsync(IQuerySession session, IEnumerable<UserSaga?> sagas, CancellationToken ct)
+    /// <summary>Reads the prints the saga refers to by id, before anything decides on them or folds them.</summary>
+    public async Task ResolveAsync(IQuerySession session, UserSaga? saga, CancellationToken ct)
     {
-        List<ById>? missing = null;
-        foreach (var saga in sagas)
-        {
-            if (saga?.HouseSeen.Prints is ById { IsResolved: false } byId && !byId.TryResolve())
-            {
-                (missing ??= []).Add(byId);
-            }
-        }
-
-        if (missing is null)
+        if (saga?.HouseSeen.Prints is not ById { IsResolved: false } byId || byId.TryResolve())
         {
             return;
         }
 
-        var read = (await session.LoadManyAsync<HousePrints>(ct, missing.Select(m => m.Id).Distinct())).ToDictionary(p => p.Id);
-        foreach (var byId in missing)
+        if (await session.LoadAsync<HousePrints>(byId.Id, ct) is { } prints)
         {
-            if (read.TryGetValue(byId.Id, out var prints))
-            {
-                Keep(prints.Id, prints.Prints);
-                byId.Resolve(prints.Prints);
-            }
+            Keep(prints.Id, prints.Prints);
+            byId.Resolve(prints.Prints);
+            return;
         }
 
         // Prints no longer stored (DeleteUnusedAsync took them while a saga was being written to refer to them): the
-        // user's stream folds to the same prints, as the inline projection folded them. Rare, so one read per saga.
-        foreach (var saga in sagas)
-        {
-            if (saga?.HouseSeen.Prints is ById { IsResolved: false } byId)
-            {
-                var folded = (await session.Events.FetchStreamAsync(saga.Id, token: ct))
-                    .Aggregate(UserSaga.Start(saga.Id, null), (state, e) => UserDecider.Evolve(state, e.Data));
-                byId.Resolve(folded.HouseSeen.Prints, folded: true);
-            }
-        }
+        // user's stream folds to the same prints, as the inline projection folded them.
+        var folded = (await session.Events.FetchStreamAsync(saga.Id, token: ct))
+            .Aggregate(UserSaga.Start(saga.Id, null), (state, e) => UserDecider.Evolve(state, e.Data));
+        byId.Resolve(folded.HouseSeen.Prints, folded: true);
     }
 
     /// <summary>
@@ -189,17 +171,12 @@ public sealed class HousePrintsStore
                 return;
             }
 
+            // A session of its own: it has no sagas, so this listener leaves it alone.
             var serializer = session.DocumentStore.Options.Serializer();
-            var table = session.DocumentStore.Options.FindOrResolveDocumentType(typeof(HousePrints)).TableName.QualifiedName;
-            await using var connection = session.DocumentStore.Storage.Database.CreateConnection();
-            await connection.OpenAsync(token);
-            await using var insert = new Npgsql.NpgsqlCommand(
-                $"insert into {table} (id, data, mt_dotnet_type) select id, data, $3 from unnest($1::varchar[], $2::jsonb[]) as p(id, data) on conflict (id) do nothing",
-                connection);
-            insert.Parameters.Add(new() { Value = fresh.Keys.ToArray() });
-            insert.Parameters.Add(new() { Value = fresh.Select(f => serializer.ToJson(new HousePrints(f.Key, f.Value))).ToArray() });
-            insert.Parameters.Add(new() { Value = typeof(HousePrints).FullName! });
-            await insert.ExecuteNonQueryAsync(token);
+            await using var own = session.DocumentStore.LightweightSession();
+            DocumentRows.QueueInsert(own, typeof(HousePrints), [.. fresh.Keys],
+                [.. fresh.Select(f => serializer.ToJson(new HousePrints(f.Key, f.Value)))], skipExisting: true);
+            await own.SaveChangesAsync(token);
             foreach (var (id, kept) in fresh)
             {
                 prints.Keep(id, kept);

@@ -25,7 +25,7 @@ public static class SagaStreams
         }
 
         // Here rather than where a batch fetched the sagas: that runs while the batch still reads on the connection.
-        await HousePrintsStore.Of(session.DocumentStore).ResolveAsync(session, [known.Saga], ct);
+        await HousePrintsStore.Of(session.DocumentStore).ResolveAsync(session, known.Saga, ct);
         return known;
     }
 
