@@ -163,11 +163,11 @@ public sealed record HousePolicy
 
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<HousePolicy, string> Versions = new();
 
-    public HostSpec? Host(string name) => Hosts.FirstOrDefault(h => h.Name == name);
+    public HostSpec? Host(string name) => ByName.Find(Hosts, name, static h => h.Name);
 
-    public UserSpec? User(string name) => Users.FirstOrDefault(u => u.Name == name);
+    public UserSpec? User(string name) => ByName.Find(Users, name, static u => u.Name);
 
-    public VmSpec? Vm(string name) => Vms.FirstOrDefault(v => v.Name == name);
+    public VmSpec? Vm(string name) => ByName.Find(Vms, name, static v => v.Name);
 
     public UserSpec? OwnerOfVm(string vm) => Vm(vm) is { } spec ? User(spec.Owner) : null;
 

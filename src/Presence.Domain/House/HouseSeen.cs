@@ -45,13 +45,18 @@ public sealed record HouseSeen
     };
 
     /// <summary>The hosts of <paramref name="house"/> whose facts differ from what was seen, and the hosts no longer in it.</summary>
-    public (IReadOnlyList<HostFacts> Changed, IReadOnlyList<string> Gone) Diff(HouseSnapshot house)
+    public (IReadOnlyList<HostFacts> Changed, IReadOnlyList<string> Gone) Diff(HouseSnapshot house) => Diff(house.Hosts);
+
+    private (IReadOnlyList<HostFacts> Changed, IReadOnlyList<string> Gone) Diff(IReadOnlyList<HostFacts> hosts)
     {
         // Every decision asks this, and almost always nothing changed: no allocation then but the prints themselves.
+        // Indexed loops, no lambda over the hosts: a foreach over the interface or a closure (allocated on entry, used
+        // or not) would allocate at every decision.
         List<HostFacts>? changed = null;
         var known = 0;
-        foreach (var host in house.Hosts)
+        for (var i = 0; i < hosts.Count; i++)
         {
+            var host = hosts[i];
             if (Prints.TryGetValue(host.Name, out var print))
             {
                 known++;
@@ -64,26 +69,85 @@ public sealed record HouseSeen
             (changed ??= []).Add(host);
         }
 
-        IReadOnlyList<string> gone = known == Prints.Count
-            ? []
-            : [.. Prints.Keys.Where(n => !house.Hosts.Any(h => h.Name == n)).Order(StringComparer.Ordinal)];
-        return (changed ?? [], gone);
+        return (changed ?? [], known == Prints.Count ? [] : Gone(hosts));
+    }
+
+    private string[] Gone(IReadOnlyList<HostFacts> hosts) =>
+        [.. Prints.Keys.Where(n => !hosts.Any(h => h.Name == n)).Order(StringComparer.Ordinal)];
+
+    /// <summary>
+    /// What is seen of a whole house recorded at once (<see cref="HouseObserved"/>, in streams from before only changes
+    /// were recorded): what <see cref="Of"/> would build anew, got by folding in only the hosts that changed when what
+    /// is kept of the others still holds (this record itself when nothing changed). Such a stream records the house
+    /// with every decision, and building it anew each time was a tenth of deciding one of those histories again.
+    /// </summary>
+    public HouseSeen Observed(IReadOnlyList<HostFacts> hosts, string? vm)
+    {
+        var (changed, gone) = Diff(hosts);
+        if (!KeptAsIn(hosts, changed, vm))
+        {
+            return Of(hosts, vm);
+        }
+
+        return changed.Count == 0 && gone.Count == 0 ? this : With(changed, gone, vm);
+    }
+
+    /// <summary>
+    /// Whether the offline hosts and where <paramref name="vm"/> runs, as kept, are what the unchanged hosts say. Not
+    /// so when this was kept for another VM (<see cref="For"/>), or stored with every VM's whereabouts.
+    /// </summary>
+    private bool KeptAsIn(IReadOnlyList<HostFacts> hosts, IReadOnlyList<HostFacts> changed, string? vm)
+    {
+        if (Running.Count > 1 || (Running.Count == 1 && (vm is null || !Running.ContainsKey(vm))))
+        {
+            return false;
+        }
+
+        var runningOn = vm is null ? [] : HostsRunning(vm);
+        for (var i = 0; i < hosts.Count; i++)
+        {
+            var host = hosts[i];
+            if (IsAmong(host, changed))
+            {
+                continue;
+            }
+
+            if (host.AgentOnline == Offline.Contains(host.Name) || (vm is not null && host.Runs(vm) != runningOn.Contains(host.Name)))
+            {
+                return false;
+            }
+        }
+
+        return true;
+
+        static bool IsAmong(HostFacts host, IReadOnlyList<HostFacts> changed)
+        {
+            for (var i = 0; i < changed.Count; i++)
+            {
+                if (ReferenceEquals(changed[i], host))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
     }
 
     /// <summary>What is seen after a change: the changed hosts as they are now, the gone ones forgotten; where <paramref name="vm"/> runs.</summary>
     public HouseSeen With(IEnumerable<HostFacts> changed, IEnumerable<string> gone, string? vm)
     {
-        var hosts = changed.ToList();
-        var goneHosts = gone.ToList();
+        var hosts = changed as IReadOnlyList<HostFacts> ?? changed.ToList();
+        var goneHosts = gone as IReadOnlyList<string> ?? gone.ToList();
 
         // Most changes are facts the saga does not fold (free memory, battery): new prints, and the same offline
-        // hosts and running VMs, kept as they are. Folding a year of a house is mostly this.
-        if (goneHosts.Count == 0 && hosts.All(h => Prints.ContainsKey(h.Name) && SameStanding(h, vm)))
+        // hosts and running VMs, kept as they are. Folding a year of a house is mostly this, so no LINQ here.
+        if (goneHosts.Count == 0 && AllStandAsBefore(hosts, vm))
         {
-            var reprinted = Prints.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
-            foreach (var host in hosts)
+            var reprinted = new Dictionary<string, string>(Prints, StringComparer.Ordinal);
+            for (var i = 0; i < hosts.Count; i++)
             {
-                reprinted[host.Name] = PrintOf(host);
+                reprinted[hosts[i].Name] = PrintOf(hosts[i]);
             }
 
             return this with { Prints = reprinted };
@@ -93,11 +157,25 @@ public sealed record HouseSeen
         return Rebuilt(hosts, replaced, vm);
     }
 
+    private bool AllStandAsBefore(IReadOnlyList<HostFacts> hosts, string? vm)
+    {
+        for (var i = 0; i < hosts.Count; i++)
+        {
+            var host = hosts[i];
+            if (!Prints.ContainsKey(host.Name) || !SameStanding(host, vm))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>Whether <paramref name="host"/> is as offline and runs <paramref name="vm"/> or not as this record already says.</summary>
     private bool SameStanding(HostFacts host, string? vm) =>
         Offline.Contains(host.Name) != host.AgentOnline && (vm is null || host.Runs(vm) == Runs(host.Name, vm));
 
-    private HouseSeen Rebuilt(List<HostFacts> hosts, HashSet<string> replaced, string? vm)
+    private HouseSeen Rebuilt(IReadOnlyList<HostFacts> hosts, HashSet<string> replaced, string? vm)
     {
         // Plain dictionaries and lists sorted once at the end, not LINQ nor sorted trees: folding a stream rebuilds this
         // at every change of an agent's standing (a tenth of deciding a year again, with sorted trees).
@@ -131,8 +209,9 @@ public sealed record HouseSeen
             }
         }
 
-        foreach (var host in hosts)
+        for (var i = 0; i < hosts.Count; i++)
         {
+            var host = hosts[i];
             prints[host.Name] = PrintOf(host);
             if (!host.AgentOnline)
             {

@@ -24,8 +24,20 @@ public static partial class Replayer
     /// The decisions among some events, each with a key to compare by: what was decided and by which rule, not the
     /// ids (derived from seeds) nor the reasons' wording (which quotes times and numbers).
     /// </summary>
-    public static IReadOnlyList<DecisionSummary> Decisions(IEnumerable<IDomainEvent> events) =>
-        events.Select(Summarise).OfType<DecisionSummary>().ToList();
+    public static IReadOnlyList<DecisionSummary> Decisions(IEnumerable<IDomainEvent> events)
+    {
+        // A loop, not LINQ: a replay summarises both sides of every step, and most have no decision at all.
+        List<DecisionSummary>? decisions = null;
+        foreach (var e in events)
+        {
+            if (Summarise(e) is { } decision)
+            {
+                (decisions ??= []).Add(decision);
+            }
+        }
+
+        return decisions ?? (IReadOnlyList<DecisionSummary>)[];
+    }
 
     /// <summary>The key compares by what was decided and by which rule; the text is the event's own words.</summary>
     private static DecisionSummary? Summarise(IDomainEvent e) => Key(e) is { } key ? new DecisionSummary(key.Key, e, key.Rule) : null;

@@ -52,12 +52,26 @@ public static partial class Replayer
         run.FireDue(to ?? Instant.MaxValue, inclusive: true);
         return new ReplayReport(
             user,
-            history.Select(r => r.Header("policy_version")).LastOrDefault(v => v is not null),
+            RecordedPolicy(history),
             policy.Version,
             from,
             to,
             run.Steps,
             run.Events);
+    }
+
+    /// <summary>The version of the settings the history was last decided under (the newest record that says).</summary>
+    private static string? RecordedPolicy(IReadOnlyList<Recorded> history)
+    {
+        for (var i = history.Count - 1; i >= 0; i--)
+        {
+            if (history[i].Header("policy_version") is { } version)
+            {
+                return version;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>One call of the decider as the history shows it: the input record and everything it caused.</summary>
@@ -147,6 +161,8 @@ public static partial class Replayer
         private readonly Dictionary<(string MoveId, string Phase), PhaseTimeoutRanOut> timeoutsRanOut = [];
         private UserSaga? state;
         private UserSaga? original;
+        private PendingSettle? lastSettling;
+        private PendingTimeout? lastTimeout;
         private int originalUpTo;
         private HouseSnapshot house = HouseSnapshot.Empty;
         private Duration lastEstimate = DefaultMove;
@@ -253,7 +269,7 @@ public static partial class Replayer
         private IReadOnlyList<IDomainEvent> Decide(UserInput input, Instant now)
         {
             var (decided, after) = UserDecider.DecideAndFold(state, input, now, policy);
-            var events = decided.Cast<IDomainEvent>().ToList();
+            IReadOnlyList<IDomainEvent> events = decided; // the decider's own list, no copy
             state = after;
             foreach (var e in events)
             {
@@ -287,50 +303,79 @@ public static partial class Replayer
 
             // A wait or timeout the recording also ran is fed at its recorded moment, unless the replay waits longer
             // (other settings): then it runs when the replay's own wait is over, with the recorded seed.
-            if (state.Settling is { } settling && Once("settle/" + settling.SettleId))
+            // The saga keeps the same wait (the same instance) through many decisions: its key is made only once.
+            if (state.Settling is { } settling && !ReferenceEquals(settling, lastSettling))
             {
-                var ran = waitsRanOut.GetValueOrDefault(settling.SettleId);
-                if (ran is null || ran.At < settling.DueAt)
+                lastSettling = settling;
+                if (Once("settle/" + settling.SettleId))
                 {
-                    Schedule(settling.DueAt, "settle/" + settling.SettleId, $"wait {settling.SettleId} runs out", Later(ran),
-                        h => new Settle { User = user, SettleId = settling.SettleId, House = h, Seed = ran?.Seed ?? Derived(settling.SettleId) });
+                    PlanSettle(settling);
                 }
             }
 
-            if (state.Timeout is { } timeout && Once("timeout/" + timeout.MoveId + "/" + timeout.Phase))
+            if (state.Timeout is { } timeout && !ReferenceEquals(timeout, lastTimeout))
             {
-                var ran = timeoutsRanOut.GetValueOrDefault((timeout.MoveId, timeout.Phase));
-                if (ran is null || ran.At < timeout.DueAt)
+                lastTimeout = timeout;
+                if (Once("timeout/" + timeout.MoveId + "/" + timeout.Phase))
                 {
-                    Schedule(timeout.DueAt, "timeout/" + timeout.MoveId + "/" + timeout.Phase, $"{timeout.Phase} timeout of {timeout.MoveId} runs out", Later(ran),
-                        h => new CheckTimeout { User = user, MoveId = timeout.MoveId, Phase = timeout.Phase, House = h, Seed = ran?.Seed ?? Derived(timeout.MoveId + "/" + timeout.Phase) });
+                    PlanTimeout(timeout);
                 }
             }
 
+            // Each answer is built only when it is to be assumed: Plan runs after every decision (issue 11 §7).
             var vm = state.Vm ?? "";
             if (state.PendingDisplay is { } display)
             {
-                Assume(display.CommandId, now + QuickStep, new AgentReport(display.Host, display.CommandId, vm, ReportState.Completed, now + QuickStep));
+                if (Assumes(display.CommandId))
+                {
+                    Assume(display.CommandId, now + QuickStep, new AgentReport(display.Host, display.CommandId, vm, ReportState.Completed, now + QuickStep));
+                }
             }
             else if (state.Migration is { Phase: Phases.Preparing } preparing)
             {
-                Assume(preparing.PrepareCommandId, now + QuickStep, new AgentReport(preparing.Target, preparing.PrepareCommandId, vm, ReportState.Ready, now + QuickStep)
+                if (Assumes(preparing.PrepareCommandId))
                 {
-                    IncomingUri = $"tcp:{preparing.Target}:49152",
-                });
+                    Assume(preparing.PrepareCommandId, now + QuickStep, new AgentReport(preparing.Target, preparing.PrepareCommandId, vm, ReportState.Ready, now + QuickStep)
+                    {
+                        IncomingUri = $"tcp:{preparing.Target}:49152",
+                    });
+                }
             }
             else if (state.Migration is { MigrateCommandId: { } migrate } migrating)
             {
-                var done = now + lastEstimate;
-                Assume(migrate, done, new AgentReport(migrating.Source, migrate, vm, ReportState.Completed, done)
+                if (Assumes(migrate))
                 {
-                    TotalTimeMs = (long)lastEstimate.TotalMilliseconds,
-                });
+                    var done = now + lastEstimate;
+                    Assume(migrate, done, new AgentReport(migrating.Source, migrate, vm, ReportState.Completed, done)
+                    {
+                        TotalTimeMs = (long)lastEstimate.TotalMilliseconds,
+                    });
+                }
             }
-            else if (state.Operation is { } operation)
+            else if (state.Operation is { } operation && Assumes(operation.CommandId))
             {
                 var done = now + lastEstimate;
                 Assume(operation.CommandId, done, new AgentReport(operation.Host, operation.CommandId, vm, ReportState.Completed, done));
+            }
+        }
+
+        private void PlanSettle(PendingSettle settling)
+        {
+            var ran = waitsRanOut.GetValueOrDefault(settling.SettleId);
+            if (ran is null || ran.At < settling.DueAt)
+            {
+                Schedule(settling.DueAt, "settle/" + settling.SettleId, $"wait {settling.SettleId} runs out", Later(ran),
+                    h => new Settle { User = user, SettleId = settling.SettleId, House = h, Seed = ran?.Seed ?? Derived(settling.SettleId) });
+            }
+        }
+
+        private void PlanTimeout(PendingTimeout timeout)
+        {
+            var ran = timeoutsRanOut.GetValueOrDefault((timeout.MoveId, timeout.Phase));
+            if (ran is null || ran.At < timeout.DueAt)
+            {
+                Schedule(timeout.DueAt, "timeout/" + timeout.MoveId + "/" + timeout.Phase, $"{timeout.Phase} timeout of {timeout.MoveId} runs out", Later(ran),
+                    h => new CheckTimeout { User = user, MoveId = timeout.MoveId, Phase = timeout.Phase, House = h, Seed = ran?.Seed ?? Derived(timeout.MoveId + "/" + timeout.Phase) });
             }
         }
 
@@ -363,17 +408,14 @@ public static partial class Replayer
             return true;
         }
 
-        private void Assume(string commandId, Instant at, AgentReport report)
-        {
+        /// <summary>Whether an answer to this command is to be assumed now; once per command.</summary>
+        private bool Assumes(string commandId) =>
             // The recording's own answer comes later in it, unless it came before the replay sent the command.
-            if ((sentByRecording.Contains(commandId) && !passed.Contains(commandId)) || !simulated.Add(commandId))
-            {
-                return;
-            }
+            !(sentByRecording.Contains(commandId) && !passed.Contains(commandId)) && simulated.Add(commandId);
 
+        private void Assume(string commandId, Instant at, AgentReport report) =>
             Schedule(at, null, EventText.Report(report), passed.Contains(commandId) ? "assumed: the recording's answer came before the replay sent this command" : "assumed: the recording never sent this command",
                 h => new ObserveAgentReport { User = user, Report = report, House = h, Seed = Derived(commandId + "/" + report.State) });
-        }
 
         private void Schedule(Instant at, string? key, string text, string? note, Func<HouseSnapshot, UserInput> input) =>
             agenda.Add(new Due(at, order++, key, text, note, input));
@@ -389,8 +431,18 @@ public static partial class Replayer
         }
 
         /// <summary>The host whose facts differ in the newly observed house: the one whose change the saga heard of.</summary>
-        private static string? Changed(HouseSnapshot before, IReadOnlyList<HostFacts> now) =>
-            now.FirstOrDefault(h => !before.Host(h.Name).SameAs(h))?.Name;
+        private static string? Changed(HouseSnapshot before, IReadOnlyList<HostFacts> now)
+        {
+            for (var i = 0; i < now.Count; i++)
+            {
+                if (!before.Host(now[i].Name).SameAs(now[i]))
+                {
+                    return now[i].Name;
+                }
+            }
+
+            return null;
+        }
 
         private void Fold(IDomainEvent e) => original = UserDecider.Evolve(original ?? UserSaga.Start(user, null), e);
 
@@ -400,11 +452,15 @@ public static partial class Replayer
         /// </summary>
         private HouseSnapshot House()
         {
-            if (state is null || original is null || (state.VmHost == original.VmHost && (state.Suspended is null) == (original.Suspended is null)))
-            {
-                return house;
-            }
+            return state is null || original is null || (state.VmHost == original.VmHost && (state.Suspended is null) == (original.Suspended is null))
+                ? house
+                : Elsewhere(state);
+        }
 
+        /// <summary>The recorded house with this user's VM where the replay has it (a method of its own: its lambdas'
+        /// closure is allocated on entry, and <see cref="House"/> runs at every step).</summary>
+        private HouseSnapshot Elsewhere(UserSaga state)
+        {
             var vm = state.Vm ?? "";
             var memory = policy.Vm(vm)?.MemoryMb ?? 0;
             var runsOn = state.Suspended is null ? state.VmHost : null;

@@ -17,7 +17,7 @@ public static partial class UserDecider
     public static UserSaga Evolve(UserSaga state, object @event) => @event switch
     {
         UserEnrolled u => WithHouse(state with { Vm = u.Vm, VmHost = state.Vm == u.Vm ? state.VmHost : null }, state.Vm == u.Vm ? state.HouseSeen : state.HouseSeen.For(u.Vm)),
-        HouseObserved h => WithHouse(state, HouseSeen.Of(h.Hosts, state.Vm)),
+        HouseObserved h => WithHouse(state, state.HouseSeen.Observed(h.Hosts, state.Vm)),
         HouseChanged c => WithHouse(state, state.HouseSeen.With(c.Hosts, c.Gone, state.Vm)),
         SignalRecorded s => WithEvidence(state, s.Evidence),
         SeatChanged s => state with
@@ -146,17 +146,16 @@ public static partial class UserDecider
 
     private static UserSaga WithEvidence(UserSaga state, Evidence evidence)
     {
-        var clocks = new Dictionary<string, Instant>(state.NewestEvidence);
+        var clocks = state.NewestEvidence;
         // Relayed evidence is stamped by the server's clock on arrival: never the computer's newest word (Decide).
         if (!EvidenceStrength.Relayed(evidence) && (!clocks.TryGetValue(evidence.Host, out var newest) || evidence.At > newest))
         {
-            clocks[evidence.Host] = evidence.At;
+            clocks = new Dictionary<string, Instant>(state.NewestEvidence) { [evidence.Host] = evidence.At };
         }
 
-        var next = state with { LastEvidenceAt = evidence.At, NewestEvidence = clocks };
         if (evidence.Kind != EvidenceKind.Power)
         {
-            return next;
+            return state with { LastEvidenceAt = evidence.At, NewestEvidence = clocks };
         }
 
         var unplugged = new Dictionary<string, Instant>(state.UnpluggedAt);
@@ -169,7 +168,7 @@ public static partial class UserDecider
             unplugged.Remove(evidence.Host);
         }
 
-        return next with { UnpluggedAt = unplugged };
+        return state with { LastEvidenceAt = evidence.At, NewestEvidence = clocks, UnpluggedAt = unplugged };
     }
 
     /// <summary>Seconds per GiB, averaged with the past so one odd move does not swing the estimates.</summary>
@@ -191,24 +190,30 @@ public static partial class UserDecider
     /// </summary>
     private static UserSaga WithHouse(UserSaga state, HouseSeen house)
     {
-        var next = state with { HouseSeen = house };
+        // One copy of the saga, not two: folding a year again is mostly copying sagas (issue 11 §7).
+        var (vmHost, confirmed) = Whereabouts(state, house);
+        return state with { HouseSeen = house, VmHost = vmHost, VmHostConfirmed = confirmed };
+    }
+
+    private static (string? VmHost, bool Confirmed) Whereabouts(UserSaga state, HouseSeen house)
+    {
         if (state.Vm is not { } vm || state.Busy || state.Suspended is not null)
         {
-            return next;
+            return (state.VmHost, state.VmHostConfirmed);
         }
 
         if (!state.VmHostConfirmed)
         {
-            return state.VmHost is { } expected && house.Runs(expected, vm) ? next with { VmHostConfirmed = true } : next;
+            return (state.VmHost, state.VmHost is { } expected && house.Runs(expected, vm));
         }
 
         var runningOn = house.HostsRunning(vm);
         if (runningOn.Count != 1)
         {
-            return next;
+            return (state.VmHost, true);
         }
 
         var contradicted = state.VmHost is not { } believed || (house.AgentOnline(believed) && !house.Runs(believed, vm));
-        return contradicted ? next with { VmHost = runningOn[0] } : next;
+        return (contradicted ? runningOn[0] : state.VmHost, true);
     }
 }

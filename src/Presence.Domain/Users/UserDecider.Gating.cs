@@ -88,14 +88,14 @@ public static partial class UserDecider
                 ctx.Emit(new DisplayAttachRequested(user.Name, decisionId, user.Vm, move.To, DisplayUriOn(ctx, move.From!)!, ctx.Ids.Command("attach"), ctx.Now));
                 break;
             case PlacementMode.SuspendResume:
-                var operation = "o-" + ctx.Ids.Derive("suspend").ToString("N")[..12];
+                var operation = ctx.Ids.Short('o', "suspend");
                 var file = $"{ctx.Settings.SharedStorage.TrimEnd('/')}/{user.Vm}-{operation}.state";
                 var resumeOn = move.To == move.From ? null : move.To;
                 ctx.Emit(new SuspendRequested(user.Name, operation, decisionId, user.Vm, move.From!, file, resumeOn, ctx.Ids.Command("suspend"), ctx.Now));
                 break;
             case PlacementMode.Resume:
                 var frozen = ctx.State.Suspended!;
-                var resume = "o-" + ctx.Ids.Derive("resume").ToString("N")[..12];
+                var resume = ctx.Ids.Short('o', "resume");
                 ctx.Emit(new ResumeRequested(user.Name, resume, user.Vm, move.To, frozen.File, ctx.Ids.Command("resume"), ctx.Now));
                 break;
         }
@@ -132,7 +132,8 @@ public static partial class UserDecider
     {
         var state = ctx.State;
         if (state.Busy || state.ShownOn is not { } seat || state.VmHost != seat || state.ShownFrom is not { } from || from == seat
-            || ctx.House.Host(seat).Vms.FirstOrDefault(v => v.Name == ctx.User.Vm && ctx.House.Host(seat).Runs(v.Name))?.DisplayUri is not { } local)
+            || ctx.House.Host(seat) is not { } here || !here.Runs(ctx.User.Vm)
+            || ByName.Find(here.Vms, ctx.User.Vm, static v => v.Name)?.DisplayUri is not { } local)
         {
             return;
         }

@@ -59,7 +59,7 @@ public static partial class UserDecider
             return;
         }
 
-        var operation = "o-" + ctx.Ids.Derive("resume").ToString("N")[..12];
+        var operation = ctx.Ids.Short('o', "resume");
         ctx.Emit(new ResumeRequested(state.Id, operation, ctx.User.Vm, target, frozen.File, ctx.Ids.Command("resume"), ctx.Now));
     }
 }

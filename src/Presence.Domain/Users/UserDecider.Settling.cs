@@ -49,7 +49,7 @@ public static partial class UserDecider
                 $"{Why(ctx, target, Trigger.Seat, rule)}; {Wording.ShownFirst(source, target, estimate)} once {ctx.User.Name} has sat there for {Wording.Duration(hold)}");
         }
 
-        var settleId = "w-" + ctx.Ids.Derive("settle").ToString("N")[..12];
+        var settleId = ctx.Ids.Short('w', "settle");
         ctx.Emit(new SettlingStarted(ctx.User.Name, settleId, target, mode!.Value, hold, ctx.Now + hold, evidenceIds, ctx.Now));
         return true;
     }

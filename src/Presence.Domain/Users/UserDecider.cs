@@ -1,4 +1,3 @@
-using System.Globalization;
 using NodaTime;
 using Presence.Domain.Audit;
 using Presence.Domain.House;
@@ -64,7 +63,7 @@ public static partial class UserDecider
         var (changed, gone) = ctx.State.HouseSeen.Diff(ctx.House);
         if (newVm)
         {
-            changed = ctx.House.Hosts;
+            changed = [.. ctx.House.Hosts]; // the event's own copy: the caller's house may be one it keeps changing
         }
 
         if (changed.Count > 0 || gone.Count > 0)
@@ -191,7 +190,7 @@ public static partial class UserDecider
         /// <summary>The first decision keeps the seed's plain decision id; later ones in the same call are numbered.</summary>
         public string NextDecisionId() => decisions++ == 0
             ? Ids.Decision()
-            : "d-" + Ids.Derive("decision/" + decisions.ToString(CultureInfo.InvariantCulture)).ToString("N")[..12];
+            : Ids.Short('d', "decision/", decisions);
 
         public LocalTime LocalNow =>
             Now.InZone(DateTimeZoneProviders.Tzdb.GetZoneOrNull(Settings.TimeZone) ?? DateTimeZone.Utc).TimeOfDay;

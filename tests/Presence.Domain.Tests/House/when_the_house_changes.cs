@@ -142,6 +142,8 @@ public class when_the_house_changes
 
         var house = names.ToDictionary(n => n, Host);
         var seen = HouseSeen.Of(house.Values, vm);
+        var observed = seen; // the same house recorded whole at every step (HouseObserved, older streams)
+        HostFacts[] previous = [.. house.Values];
         for (var step = 0; step < 500; step++)
         {
             var changed = house.Keys.Where(_ => random.Next(3) == 0).ToList()
@@ -161,6 +163,15 @@ public class when_the_house_changes
             seen = seen.With(changed, gone, vm);
             Assert.Equal(Json(HouseSeen.Of(house.Values, vm)), Json(seen));
             Assert.All(seen.Running.Keys, k => Assert.Equal(vm, k));
+
+            HostFacts[] whole = [.. house.Values];
+            observed = observed.Observed(whole, vm);
+            Assert.Equal(Json(seen), Json(observed));
+            Assert.Same(observed, observed.Observed(whole, vm)); // the same house again: kept as it is
+            var another = vm == "v1" ? "v2" : "v1"; // kept for another VM: where this one runs is learnt anew
+            Assert.Equal(Json(seen), Json(HouseSeen.Of(whole, another).For(vm).Observed(whole, vm)));
+            Assert.Equal(Json(seen), Json(HouseSeen.Of(previous, another).For(vm).Observed(whole, vm)));
+            previous = whole;
         }
     }
 
