@@ -24,13 +24,13 @@ public static partial class Replayer
     /// The decisions among some events, each with a key to compare by: what was decided and by which rule, not the
     /// ids (derived from seeds) nor the reasons' wording (which quotes times and numbers).
     /// </summary>
-    public static IReadOnlyList<DecisionSummary> Decisions(IEnumerable<IDomainEvent> events)
+    public static IReadOnlyList<DecisionSummary> Decisions(IReadOnlyList<IDomainEvent> events)
     {
-        // A loop, not LINQ: a replay summarises both sides of every step, and most have no decision at all.
+        // An indexed loop, not LINQ nor an enumerator: a replay summarises both sides of every step, and most have no decision at all.
         List<DecisionSummary>? decisions = null;
-        foreach (var e in events)
+        for (var i = 0; i < events.Count; i++)
         {
-            if (Summarise(e) is { } decision)
+            if (Summarise(events[i]) is { } decision)
             {
                 (decisions ??= []).Add(decision);
             }

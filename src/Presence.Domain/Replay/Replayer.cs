@@ -112,7 +112,7 @@ public static partial class Replayer
                 UserEnrolled => events.Count > 0,
                 HouseObserved or HouseChanged => input is not null || observed is not null,
                 // A house recorded at another moment than the input was a call of its own.
-                _ when UserDecider.InputTypes.Contains(e.GetType()) => input is not null || (observed is not null && NowOf(observed) != NowOf(e)),
+                IUserInputRecord => input is not null || (observed is not null && NowOf(observed) != NowOf(e)),
                 _ => false,
             };
             if (startsAnother)
@@ -125,7 +125,7 @@ public static partial class Replayer
                 observed = (IUserEvent)e;
                 house = HouseChanged.Fold(house, e);
             }
-            else if (UserDecider.InputTypes.Contains(e.GetType()))
+            else if (e is IUserInputRecord)
             {
                 input = e;
             }
@@ -271,8 +271,9 @@ public static partial class Replayer
             var (decided, after) = UserDecider.DecideAndFold(state, input, now, policy);
             IReadOnlyList<IDomainEvent> events = decided; // the decider's own list, no copy
             state = after;
-            foreach (var e in events)
+            for (var i = 0; i < events.Count; i++)
             {
+                var e = events[i];
                 Events.Add(e);
                 foreach (var command in AgentCommands.For(e))
                 {
