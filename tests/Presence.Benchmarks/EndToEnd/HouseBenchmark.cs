@@ -204,6 +204,12 @@ public static class HouseBenchmark
         report.Add("stage_in", "  stage: publish → the decider takes it up (broker, bridge, queue), median", stages.In, "ms");
         report.Add("stage_store", "  stage: decider → attach event's mt_events.timestamp, median", stages.Store, "ms");
         report.Add("stage_out", "  stage: mt_events.timestamp → command at the agent (commit, outbound, broker), median", stages.Out, "ms");
+
+        // The same stages of the first login, to tell which part of the path its first use slows.
+        var firstStages = await StagesAsync(db, samples.Take(1).ToList());
+        report.Add("first_in", "  first login's stage: publish → the decider takes it up", firstStages.In, "ms");
+        report.Add("first_store", "  first login's stage: decider → attach event's mt_events.timestamp", firstStages.Store, "ms");
+        report.Add("first_out", "  first login's stage: mt_events.timestamp → command at the agent", firstStages.Out, "ms");
     }
 
     private static async Task<(double In, double Store, double Out)> StagesAsync(NpgsqlDataSource db, List<(string Id, double Ms, DateTime Published, DateTime Arrived)> samples)
