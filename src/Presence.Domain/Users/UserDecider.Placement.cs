@@ -52,12 +52,9 @@ public static partial class UserDecider
     {
         if (trigger == Trigger.Seat)
         {
-            if (WaitsToSettle(ctx, target, evidenceIds, rule))
-            {
-                return;
-            }
-
-            trigger = Trigger.Settled;
+            // Either the seat waits its hold-down, or what the look ahead decided as a settled seat is the decision.
+            SettleOrDecide(ctx, target, evidenceIds, rule);
+            return;
         }
 
         var placing = new Placing(ctx, target, evidenceIds, trigger, rule);

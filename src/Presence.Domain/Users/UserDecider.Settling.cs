@@ -13,11 +13,13 @@ namespace Presence.Domain.Users;
 public static partial class UserDecider
 {
     /// <summary>
-    /// Whether the seat must hold first; if so, the wait is started. It looks without recording first: only an action
-    /// that will happen waits its hold-down (the mode it would take decides how long), and what a rule stops is
-    /// recorded once, when the user has stayed, not twice.
+    /// Starts the wait when the seat must hold first, or else decides as a settled seat. It looks without recording
+    /// first: only an action that will happen waits its hold-down (the mode it would take decides how long), and what
+    /// a rule stops is recorded once, when the user has stayed, not twice. With no wait, the look ahead is exactly
+    /// that decision (the same call on a copy of the same context), so it is taken as it is rather than made again:
+    /// a login at a seat decided everything twice.
     /// </summary>
-    private static bool WaitsToSettle(Context ctx, string target, IReadOnlyList<string> evidenceIds, string? rule)
+    private static void SettleOrDecide(Context ctx, string target, IReadOnlyList<string> evidenceIds, string? rule)
     {
         var scratch = ctx.Scratch();
         Consider(scratch, target, evidenceIds, Trigger.Settled, rule);
@@ -31,7 +33,8 @@ public static partial class UserDecider
         var hold = mode is { } planned ? EvidenceStrength.HoldDown(planned, strength, ctx.Settings.HoldDown) : Duration.Zero;
         if (hold <= Duration.Zero)
         {
-            return false;
+            ctx.Adopt(scratch);
+            return;
         }
 
         // Show first, then move: the hold-down guards the migration, not the first pixel. When the display would
@@ -51,7 +54,6 @@ public static partial class UserDecider
 
         var settleId = ctx.Ids.Short('w', "settle");
         ctx.Emit(new SettlingStarted(ctx.User.Name, settleId, target, mode!.Value, hold, ctx.Now + hold, evidenceIds, ctx.Now));
-        return true;
     }
 
     private static void OnSettle(Context ctx, string settleId)
