@@ -63,19 +63,32 @@ public sealed class YearOfAHouse
         return check == 0 ? throw new InvalidOperationException("folded nothing") : year.Events / clock.Elapsed.TotalSeconds;
     }
 
-    /// <summary>Events per second of deciding each day again and comparing it with what was recorded (<see cref="Replayer"/>).</summary>
+    /// <summary>
+    /// Events per second of deciding each day again and comparing it with what was recorded (<see cref="Replayer"/>),
+    /// to the verdict `presence replay` exits with. Under the settings it was recorded with, a day is decided again
+    /// exactly as it was: a difference means the replay no longer takes the path it is timed for, and fails the run.
+    /// </summary>
     public static double ReplayPerSecond(YearOfAHouse year)
     {
         var clock = Stopwatch.StartNew();
         var steps = 0L;
+        var differences = 0L;
         for (var d = 0; d < year.DaysLived; d++)
         {
             foreach (var (day, policy, _) in year.People)
             {
-                steps += Replayer.Replay(day, policy).Steps.Count;
+                var report = Replayer.Replay(day, policy);
+                steps += report.Steps.Count;
+                differences += report.Differences;
             }
         }
 
-        return steps == 0 ? throw new InvalidOperationException("the replay compared no steps") : year.Events / clock.Elapsed.TotalSeconds;
+        var elapsed = clock.Elapsed;
+        if (steps == 0 || differences > 0)
+        {
+            throw new InvalidOperationException($"deciding the recorded days again compared {steps} steps and found {differences} differences (expected none)");
+        }
+
+        return year.Events / elapsed.TotalSeconds;
     }
 }
