@@ -20,6 +20,10 @@ public sealed record HostFacts(
 {
     public static HostFacts Unknown(string name) => new(name, false, 0, 0, null, false, null, []);
 
+    /// <summary>
+    /// Whether an agent reports <paramref name="vm"/> running or paused here (a loop: asked at every decision, see
+    /// <see cref="ByName"/>).
+    /// </summary>
     public bool Runs(string vm)
     {
         for (var i = 0; i < Vms.Count; i++)
@@ -79,7 +83,9 @@ public sealed record HouseSnapshot(IReadOnlyList<HostFacts> Hosts)
         return new HouseSnapshot(byName.Values.ToList()).Normalised();
     }
 
-    /// <summary>Hosts in name order, so two snapshots of the same house compare equal; this one when already so.</summary>
+    /// <summary>
+    /// Hosts in name order, so two snapshots of the same house compare equal; this one when already so.
+    /// </summary>
     /// <remarks>Every decision normalises its house, which almost always came in order (the server's snapshot, the
     /// history's): sorting a copy each time was a tenth of what deciding a year again allocated.</remarks>
     public HouseSnapshot Normalised()

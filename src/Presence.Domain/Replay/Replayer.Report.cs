@@ -26,7 +26,8 @@ public static partial class Replayer
     /// </summary>
     public static IReadOnlyList<DecisionSummary> Decisions(IReadOnlyList<IDomainEvent> events)
     {
-        // An indexed loop, not LINQ nor an enumerator: a replay summarises both sides of every step, and most have no decision at all.
+        // An indexed loop, not LINQ nor an enumerator: a replay summarises both sides of every step, and most have
+        // no decision at all.
         List<DecisionSummary>? decisions = null;
         for (var i = 0; i < events.Count; i++)
         {

@@ -11,7 +11,9 @@ public readonly record struct Ids(Guid Seed)
 {
     public Guid Derive(string label) => Derive(label, default);
 
-    /// <summary>A short id: a letter, a dash and the first 12 hex digits of the id derived from the label ("d-1a2b3c4d5e6f").</summary>
+    /// <summary>
+    /// A short id: a letter, a dash and the first 12 hex digits of the id derived from the label ("d-1a2b3c4d5e6f").
+    /// </summary>
     public string Short(char kind, string label) => Short(kind, Derive(label, default));
 
     /// <summary>As <see cref="Short(char, string)"/> for the label followed by a number ("decision/2").</summary>

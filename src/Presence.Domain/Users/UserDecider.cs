@@ -195,10 +195,12 @@ public static partial class UserDecider
         public LocalTime LocalNow =>
             Now.InZone(DateTimeZoneProviders.Tzdb.GetZoneOrNull(Settings.TimeZone) ?? DateTimeZone.Utc).TimeOfDay;
 
-        /// <summary>A copy to think in: what it emits is looked at, and recorded only if <see cref="Adopt"/>ed.</summary>
+        /// <summary>A copy to think in: what it emits is looked at, and recorded only if adopted.</summary>
         public Context Scratch() => new(State, User, Policy, House, Ids, Now) { decisions = decisions };
 
-        /// <summary>Takes what a <see cref="Scratch"/> copy of this context (with nothing emitted here since) decided as its own.</summary>
+        /// <summary>
+        /// Takes what a <see cref="Scratch"/> copy of this context (nothing emitted here since) decided as its own.
+        /// </summary>
         public void Adopt(Context scratch)
         {
             Events.AddRange(scratch.Events);

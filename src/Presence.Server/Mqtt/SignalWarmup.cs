@@ -98,7 +98,9 @@ public sealed class SignalWarmup(
         }
     }
 
-    /// <summary>The logins at <paramref name="seats"/>, one after the other, in a transaction rolled back; the commands they made.</summary>
+    /// <summary>
+    /// The logins at <paramref name="seats"/>, one after the other, in a transaction rolled back; the commands they made.
+    /// </summary>
     private async Task<int> RehearseAsync(Topics topics, Duration maxSkew, UserSpec user, List<string> seats, CancellationToken ct)
     {
         await using var connection = (NpgsqlConnection)store.Storage.Database.CreateConnection();
