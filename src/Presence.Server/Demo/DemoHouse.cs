@@ -357,8 +357,11 @@ public sealed class DemoHouse : IAsyncDisposable
             {
                 foreach (var stream in missing.Select(o => o.Stream).Distinct().ToList())
                 {
+                    // In the order they were appended: an outcome can be "a move ended after the last wait began", and
+                    // PostgreSQL returns rows in no order without one (a rolled-back insert's space is reused).
                     var events = await session.Events.QueryAllRawEvents()
                         .Where(e => e.StreamKey == stream && e.Sequence > mark)
+                        .OrderBy(e => e.Sequence)
                         .ToListAsync(ct);
                     var data = events.Select(e => e.Data).ToList();
                     missing.RemoveAll(o => o.Stream == stream && o.IsDoneBy(data));
