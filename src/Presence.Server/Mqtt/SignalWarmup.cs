@@ -28,7 +28,7 @@ namespace Presence.Server.Mqtt;
 /// the first user (at their first allowed seat, then at the second; Mqtt:WarmupLogins in all) take the path a real
 /// one takes (contract parser, handler, decider, Marten reads, event appends, inline projections, the commit's SQL,
 /// the saga read back for the state's JSON, each command's JSON and signature), each pair inside a PostgreSQL
-/// transaction that is then rolled back, in a house made to look alive in it (<see cref="MakeAliveAsync"/>). Nothing
+/// transaction that is then rolled back, in a house made to look alive in it (<see cref="AliveHostsAsync"/>). Nothing
 /// is sent, and nothing stored but the house's prints (Users/HousePrints, written beside the transaction, as
 /// the first real decision would; the hourly clean-up deletes them if no saga comes to refer to them): the rows vanish
 /// with the rollback and the handler's outgoing messages are dropped. The other trace is a gap in the event sequence
@@ -83,10 +83,11 @@ public sealed class SignalWarmup(
         var clockTime = Stopwatch.StartNew();
         try
         {
+            var alive = await AliveHostsAsync(user, seats, ct);
             var commands = 0;
             for (var round = 0; round < rounds; round++)
             {
-                commands += await RehearseAsync(topics, maxSkew, user, seats, ct);
+                commands += await RehearseAsync(topics, maxSkew, user, seats, alive, ct);
             }
 
             logger.LogInformation("Warmed the signal path with {Logins} logins of {User} at {Seats} ({Commands} commands made and signed, none sent), rolled back, in {Milliseconds} ms",
@@ -101,12 +102,18 @@ public sealed class SignalWarmup(
     /// <summary>
     /// The logins at <paramref name="seats"/>, one after the other, in a transaction rolled back; the commands they made.
     /// </summary>
-    private async Task<int> RehearseAsync(Topics topics, Duration maxSkew, UserSpec user, List<string> seats, CancellationToken ct)
+    private async Task<int> RehearseAsync(
+        Topics topics, Duration maxSkew, UserSpec user, List<string> seats, IReadOnlyList<HostState> alive, CancellationToken ct)
     {
         await using var connection = (NpgsqlConnection)store.Storage.Database.CreateConnection();
         await connection.OpenAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        await MakeAliveAsync(transaction, user, seats, ct);
+        await using (var setup = store.LightweightSession(SessionOptions.ForTransaction(transaction)))
+        {
+            setup.Store(alive.ToArray());
+            await setup.SaveChangesAsync(ct);
+        }
+
         var commands = 0;
         for (var i = 0; i < seats.Count; i++)
         {
@@ -143,18 +150,19 @@ public sealed class SignalWarmup(
     }
 
     /// <summary>
-    /// The hosts the rehearsal uses as a house whose agents are up, with the user's VM running at home, inside the
-    /// transaction (rolled back with it). Before the agents announce themselves (the bridge has not subscribed yet;
-    /// on a first start nothing is known of any host) the rehearsed logins decided nothing, so a real first login
-    /// still paid for all it takes to decide and send a command: measured, ~800 methods compiled, ~55 ms.
+    /// The hosts the rehearsal uses as a house whose agents are up, with the user's VM running at home, read once and
+    /// stored in each rehearsal's transaction (rolled back with it). Before the agents announce themselves (the bridge
+    /// has not subscribed yet; on a first start nothing is known of any host) the rehearsed logins decided nothing, so
+    /// a real first login still paid for all it takes to decide and send a command: measured, ~800 methods compiled,
+    /// ~55 ms.
     /// </summary>
-    private async Task MakeAliveAsync(NpgsqlTransaction transaction, UserSpec user, List<string> seats, CancellationToken ct)
+    private async Task<IReadOnlyList<HostState>> AliveHostsAsync(UserSpec user, List<string> seats, CancellationToken ct)
     {
-        await using var session = store.LightweightSession(SessionOptions.ForTransaction(transaction));
+        await using var session = store.QuerySession();
         var names = seats.Prepend(user.HomeHost).Distinct().ToList();
         var stored = await session.LoadManyAsync<HostState>(ct, names.Select(HostState.StreamId));
         var memory = policy.Vm(user.Vm)?.MemoryMb ?? 4096;
-        foreach (var name in names)
+        return names.Select(name =>
         {
             var host = stored.FirstOrDefault(h => h.Name == name) ?? new HostState { Id = HostState.StreamId(name), Name = name };
             var vms = host.Vms.Where(v => v.Name != user.Vm).ToList();
@@ -163,15 +171,13 @@ public sealed class SignalWarmup(
                 vms.Add(new VmFact(user.Vm, VmRunState.Running, memory, $"spice://{name}:5900"));
             }
 
-            session.Store(host with
+            return host with
             {
                 AgentOnline = true,
                 MemoryMb = Math.Max(host.MemoryMb, 4 * memory),
                 MemoryFreeMb = Math.Max(host.MemoryFreeMb, 2 * memory),
                 Vms = vms,
-            });
-        }
-
-        await session.SaveChangesAsync(ct);
+            };
+        }).ToList();
     }
 }
