@@ -59,6 +59,9 @@ internal sealed class SessionReads
     /// <summary>The house as this session read it: a batch is decided as of one reading.</summary>
     public HouseSnapshot? House { get; set; }
 
+    /// <summary>The sagas involved with a host, read ahead for someone sitting down at it (Users/SagaIndex).</summary>
+    public Dictionary<string, IReadOnlyList<UserSaga>> Involving { get; } = [];
+
     /// <summary>Each user's stream fetched for writing, and the saga as the session's appends leave it.</summary>
     public Dictionary<string, (IEventStream<UserSaga> Stream, UserSaga? Saga)> Sagas { get; } = [];
 }

@@ -1,5 +1,6 @@
 using Marten;
 using NodaTime;
+using Presence.Contracts.Signals;
 using Presence.Domain.House;
 using Presence.Domain.Hosts;
 using Presence.Domain.Seating;
@@ -25,7 +26,41 @@ public static class SignalHandler
     public static async Task<OutgoingMessages> Handle(
         SignalArrived arrived, IDocumentSession session, HousePolicy policy, IClock clock, ServerNode node, CancellationToken ct)
     {
-        var signal = arrived.Signal;
+        Admit(arrived.Signal, policy);
+        await ReadAheadAsync(session, policy, [arrived], ct);
+        return await RecordAsync(arrived, session, policy, clock, node, ct);
+    }
+
+    /// <summary>
+    /// A lane's signals from one burst, in order, in one transaction (<see cref="SignalsArrived"/>), all read first in
+    /// one round trip. A signal the house refuses is reported and skipped, as it would be alone; anything else fails
+    /// the batch, whose retry starts again from what is stored.
+    /// </summary>
+    public static async Task<OutgoingMessages> Handle(
+        SignalsArrived batch, IDocumentSession session, HousePolicy policy, IClock clock, ServerNode node, Rejections rejections, CancellationToken ct)
+    {
+        await ReadAheadAsync(session, policy, batch.Signals, ct);
+        var outgoing = new OutgoingMessages();
+        foreach (var signal in batch.Signals)
+        {
+            try
+            {
+                Admit(signal.Signal, policy);
+                outgoing.AddRange(await RecordAsync(signal, session, policy, clock, node, ct));
+            }
+            catch (MessageRejected e)
+            {
+                // Refused before it touched the session.
+                await rejections.RejectAsync(signal.Topic, e.Message, signal.Id, ct);
+            }
+        }
+
+        return outgoing;
+    }
+
+    /// <exception cref="MessageRejected">The house does not know the host or the user, or the user may not use the host.</exception>
+    private static void Admit(Signal signal, HousePolicy policy)
+    {
         policy.RequireHost(signal.Host);
         if (signal.User is { } user)
         {
@@ -35,44 +70,36 @@ public static class SignalHandler
                 throw new MessageRejected($"user '{user}' may not use host '{signal.Host}' (not in House:Users AllowedHosts)");
             }
         }
-
-        if (await SeenMessage.IsDuplicateAsync(session, arrived.Topic, signal.Id, arrived.At, ct))
-        {
-            return [];
-        }
-
-        return await ObserveAsync(session, policy, clock, node, SignalEvidence.ToEvidence(signal, arrived.At), arrived.At, ct);
     }
 
     /// <summary>
-    /// A lane's signals from one burst, in order, in one transaction (<see cref="SignalsArrived"/>): their ids and their
-    /// users' sagas read in one round trip first. A signal the house refuses is reported and skipped, as it would be
-    /// alone; anything else fails the batch, whose retry starts again from what is stored.
+    /// Everything the signals' decisions read, in one round trip before any of them is decided: whether their ids were
+    /// seen, their users' sagas, the house, and for someone sitting down at a console the sagas that screen concerns.
+    /// Read one after the other they were five round trips before a console login was decided (issue 11 §6).
     /// </summary>
-    public static async Task<OutgoingMessages> Handle(
-        SignalsArrived batch, IDocumentSession session, HousePolicy policy, IClock clock, ServerNode node, Rejections rejections, CancellationToken ct)
+    private static async Task ReadAheadAsync(IDocumentSession session, HousePolicy policy, IReadOnlyList<SignalArrived> signals, CancellationToken ct)
     {
         var reads = session.CreateBatchQuery();
-        var seen = SeenMessage.LookUpAsync(reads, session, batch.Signals.Select(s => (s.Topic, s.Id)));
-        var sagas = SagaStreams.FetchAsync(reads, session, batch.Signals.Select(s => s.Signal.User).OfType<string>().Where(u => policy.User(u) is not null));
-        await reads.Execute(ct);
-        await Task.WhenAll(seen, sagas);
-        var outgoing = new OutgoingMessages();
-        foreach (var signal in batch.Signals)
+        List<Task> read =
+        [
+            SeenMessage.LookUpAsync(reads, session, signals.Select(s => (s.Topic, s.Id))),
+            SagaStreams.FetchAsync(reads, session, signals.Select(s => s.Signal.User).OfType<string>().Where(u => policy.User(u) is not null)),
+            HouseReads.ReadAsync(reads, session, policy),
+        ];
+        foreach (var seat in signals.Select(s => HostNews.SeatSharedBy(SignalEvidence.ToEvidence(s.Signal, s.At))).OfType<string>().Distinct())
         {
-            try
-            {
-                outgoing.AddRange(await Handle(signal, session, policy, clock, node, ct));
-            }
-            catch (MessageRejected e)
-            {
-                // Refused before it touched the session (the house's checks come first in Handle).
-                await rejections.RejectAsync(signal.Topic, e.Message, signal.Id, ct);
-            }
+            read.Add(SagaIndex.InvolvingAsync(reads, session, seat));
         }
 
-        return outgoing;
+        await reads.Execute(ct);
+        await Task.WhenAll(read);
     }
+
+    private static async Task<OutgoingMessages> RecordAsync(
+        SignalArrived arrived, IDocumentSession session, HousePolicy policy, IClock clock, ServerNode node, CancellationToken ct) =>
+        await SeenMessage.IsDuplicateAsync(session, arrived.Topic, arrived.Signal.Id, arrived.At, ct)
+            ? []
+            : await ObserveAsync(session, policy, clock, node, SignalEvidence.ToEvidence(arrived.Signal, arrived.At), arrived.At, ct);
 
     /// <summary>
     /// Evidence into the streams it concerns: the person's it names (sitting down at a console first for whoever

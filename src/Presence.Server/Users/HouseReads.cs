@@ -1,5 +1,11 @@
+using System.Data.Common;
 using System.Runtime.CompilerServices;
 using Marten;
+using Weasel.Storage;
+using Marten.Linq.QueryHandlers;
+using Marten.Services.BatchQuerying;
+using NpgsqlTypes;
+using Weasel.Postgresql;
 using Presence.Domain.House;
 using Presence.Domain.Hosts;
 using Presence.Server.Hosting;
@@ -9,17 +15,16 @@ namespace Presence.Server.Users;
 /// <summary>
 /// The configured hosts as their agents last described them, for every decision. Reading them whole cost each signal
 /// every host document (21.6 KB of JSON for 50 computers, issue 11) although they change far more rarely than
-/// people's evidence arrives; so one small query asks PostgreSQL which row versions the host table holds (each
-/// row's id and <c>xmin</c>, the transaction that wrote it), and the documents are read again only when that
-/// changed. Kept per document store (a test process runs several servers), shared by all lanes: the snapshot is
+/// people's evidence arrives; so one query asks PostgreSQL for each row's id and version (<c>xmin</c>, the
+/// transaction that wrote it) and for the documents only of the rows whose version is not the one kept. Kept per document store (a test process runs several servers), shared by all lanes: the snapshot is
 /// immutable. Any node's write changes a row's xmin, so this stays right with several nodes on one database.
 /// </summary>
 public sealed class HouseReads
 {
     private static readonly ConditionalWeakTable<IDocumentStore, HouseReads> PerStore = new();
 
-    /// <summary>What was read under <see cref="Versions"/>: the snapshot, and each row's facts under the version they were read at.</summary>
-    private sealed record Read(string Versions, HousePolicy Policy, HouseSnapshot House, IReadOnlyDictionary<string, Row> Rows);
+    /// <summary>What was read last: the snapshot, and each row's facts under the version they were read at.</summary>
+    private sealed record Read(HousePolicy Policy, HouseSnapshot House, IReadOnlyDictionary<string, Row> Rows);
 
     private sealed record Row(string Version, HostFacts Facts);
 
@@ -39,62 +44,95 @@ public sealed class HouseReads
         return SessionReads.Of(session).House ??= await ReadKeptAsync(session, policy, ct);
     }
 
+    /// <summary>
+    /// Queues the reading of the house in <paramref name="batch"/>, so that it goes to PostgreSQL with whatever else a
+    /// handler reads before it decides (one round trip); the session's later <see cref="ReadAsync"/> returns it.
+    /// Complete once the batch has run.
+    /// </summary>
+    public static async Task ReadAsync(IBatchedQuery batch, IQuerySession session, HousePolicy policy)
+    {
+        var reads = SessionReads.Of(session);
+        if (reads.House is not null)
+        {
+            return;
+        }
+
+        var (kept, query) = Query(session);
+        reads.House = Assemble(session, policy, kept, await batch.AddItem(query));
+    }
+
     private static async Task<HouseSnapshot> ReadKeptAsync(IQuerySession session, HousePolicy policy, CancellationToken ct)
     {
-        var reads = PerStore.GetValue(session.DocumentStore, _ => new HouseReads());
+        var (kept, query) = Query(session);
+        var batch = session.CreateBatchQuery();
+        var rows = batch.AddItem(query);
+        await batch.Execute(ct);
+        return Assemble(session, policy, kept, await rows);
+    }
+
+    private static (Read? Kept, HostRows Query) Query(IQuerySession session)
+    {
+        var kept = PerStore.GetValue(session.DocumentStore, _ => new HouseReads()).last;
         var table = session.DocumentStore.Options.Schema.For<HostState>(qualified: true);
-        var versions = (await session.QueryAsync<string>(
-            $"select coalesce(string_agg(id || ':' || xmin::text, ',' order by id), '') from {table}", ct)).Single();
-        var kept = reads.last;
-        if (kept is not null && kept.Versions == versions && ReferenceEquals(kept.Policy, policy))
+        return (kept, new HostRows(table, kept is null ? [] : [.. kept.Rows.Select(r => Key(r.Key, r.Value.Version))]));
+    }
+
+    private static string Key(string id, string version) => id + ":" + version;
+
+    /// <summary>
+    /// The house from the rows' versions and the documents of the rows that changed: the same snapshot as before when
+    /// none did, and the facts of every unchanged host the same instances, so their fingerprints (HouseSeen.PrintOf,
+    /// kept per instance) are not taken again either.
+    /// </summary>
+    private static HouseSnapshot Assemble(IQuerySession session, HousePolicy policy, Read? kept, IReadOnlyList<HostRow> now)
+    {
+        var reads = PerStore.GetValue(session.DocumentStore, _ => new HouseReads());
+        if (kept is not null && ReferenceEquals(kept.Policy, policy) && now.Count == kept.Rows.Count && now.All(r => r.State is null))
         {
             return kept.House;
         }
 
-        // Only the rows whose version changed (or that are new) are read again: a login at a seat changes that seat's
-        // row alone, and the other hosts keep their facts, the same instances, so their fingerprints (HouseSeen.PrintOf,
-        // kept per instance) are not taken again either. Read after the versions: a row changed in between is read as
-        // it is now, under the older version, so the next call reads it again; what is kept is never older than the
-        // version it is kept under.
-        var now = Versions(versions);
         var rows = new Dictionary<string, Row>(now.Count, StringComparer.Ordinal);
-        var stale = new List<string>();
-        foreach (var (id, version) in now)
+        foreach (var row in now)
         {
-            if (kept is not null && kept.Rows.TryGetValue(id, out var row) && row.Version == version)
-            {
-                rows[id] = row;
-            }
-            else
-            {
-                stale.Add(id);
-            }
-        }
-
-        if (stale.Count > 0)
-        {
-            foreach (var state in await session.LoadManyAsync<HostState>(ct, stale))
-            {
-                rows[state.Id] = new Row(now[state.Id], state.ToFacts());
-            }
+            rows[row.Id] = row.State is { } state ? new Row(row.Version, state.ToFacts()) : kept!.Rows[row.Id];
         }
 
         var house = Snapshot(policy, rows.Values.Select(r => r.Facts));
-        reads.last = new Read(versions, policy, house, rows);
+        reads.last = new Read(policy, house, rows);
         return house;
     }
 
-    /// <summary>Each row's version by its id, from the versions query's "id:xmin,id:xmin" (ids never hold a comma: HostState.StreamId).</summary>
-    private static Dictionary<string, string> Versions(string versions)
+    private sealed record HostRow(string Id, string Version, HostState? State);
+
+    /// <summary>
+    /// Every host row's id and version (<c>xmin</c>, the transaction that wrote it), and the document only of a row
+    /// whose "id:version" is not among <paramref name="known"/>: one statement, whatever changed, and each document
+    /// read under the version it was written at.
+    /// </summary>
+    private sealed class HostRows(string table, string[] known) : IQueryHandler<IReadOnlyList<HostRow>>
     {
-        var byId = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var row in versions.Split(',', StringSplitOptions.RemoveEmptyEntries))
+        public void ConfigureCommand(ICommandBuilder builder, IStorageSession session)
         {
-            var colon = row.LastIndexOf(':');
-            byId[row[..colon]] = row[(colon + 1)..];
+            builder.Append("select id, xmin::text, case when id || ':' || xmin::text = any(");
+            builder.AppendParameter(known, NpgsqlDbType.Array | NpgsqlDbType.Text);
+            builder.Append($") then null else data end from {table}");
         }
 
-        return byId;
+        public async Task<IReadOnlyList<HostRow>> HandleAsync(DbDataReader reader, IStorageSession session, CancellationToken token)
+        {
+            var rows = new List<HostRow>();
+            while (await reader.ReadAsync(token))
+            {
+                var changed = !await reader.IsDBNullAsync(2, token);
+                rows.Add(new HostRow(reader.GetString(0), reader.GetString(1), changed ? session.Serializer.FromJson<HostState>(reader, 2) : null));
+            }
+
+            return rows;
+        }
+
+        public Task<int> StreamJson(Stream stream, DbDataReader reader, CancellationToken token) =>
+            throw new NotSupportedException("the house's rows are read as documents, never streamed");
     }
 
     private static HouseSnapshot Snapshot(HousePolicy policy, IEnumerable<HostFacts> known)

@@ -1,5 +1,7 @@
 using Marten;
 using Marten.Linq.MatchesSql;
+using Marten.Services.BatchQuerying;
+using Presence.Server.Hosting;
 using Presence.Domain.Users;
 using Weasel.Postgresql.Tables;
 
@@ -31,7 +33,21 @@ public static class SagaIndex
     public static IQueryable<UserSaga> Involving(IQuerySession session, string host, IReadOnlyCollection<string> alsoUsers) =>
         session.Query<UserSaga>().Where(s => s.MatchesSql("(involves @> array[?] or involves = '{}' or id = any(?))", host, alsoUsers.ToArray()));
 
+    /// <summary>
+    /// Reads the sagas involved with <paramref name="host"/> in <paramref name="batch"/>, for the session's later
+    /// <see cref="InvolvingAsync(IQuerySession, string, IReadOnlyCollection{string}, CancellationToken)"/> of that host
+    /// alone; complete once the batch has run.
+    /// </summary>
+    public static async Task InvolvingAsync(IBatchedQuery batch, IQuerySession session, string host)
+    {
+        string[] none = [];
+        var sagas = await batch.Query<UserSaga>().Where(s => s.MatchesSql("(involves @> array[?] or involves = '{}' or id = any(?))", host, none)).ToList();
+        SessionReads.Of(session).Involving[host] = sagas;
+    }
+
     public static async Task<IReadOnlyList<UserSaga>> InvolvingAsync(
         IQuerySession session, string host, IReadOnlyCollection<string> alsoUsers, CancellationToken ct) =>
-        await Involving(session, host, alsoUsers).ToListAsync(ct);
+        alsoUsers.Count == 0 && SessionReads.Existing(session) is { } reads && reads.Involving.TryGetValue(host, out var read)
+            ? read
+            : await Involving(session, host, alsoUsers).ToListAsync(ct);
 }

@@ -12,10 +12,18 @@ namespace Presence.Server.Tests.Infrastructure;
 public sealed class RecordedSql : IMartenLogger, IMartenSessionLogger
 {
     private readonly ConcurrentQueue<string> commands = new();
+    private readonly ConcurrentQueue<IReadOnlyList<string>> roundTrips = new();
 
     public IReadOnlyList<string> Commands => [.. commands];
 
-    public void Clear() => commands.Clear();
+    /// <summary>The commands by round trip to PostgreSQL: a batch's go together.</summary>
+    public IReadOnlyList<IReadOnlyList<string>> RoundTrips => [.. roundTrips];
+
+    public void Clear()
+    {
+        commands.Clear();
+        roundTrips.Clear();
+    }
 
     public IMartenSessionLogger StartSession(IQuerySession session) => this;
 
@@ -23,7 +31,11 @@ public sealed class RecordedSql : IMartenLogger, IMartenSessionLogger
     {
     }
 
-    public void LogSuccess(NpgsqlCommand command) => commands.Enqueue(command.CommandText);
+    public void LogSuccess(NpgsqlCommand command)
+    {
+        commands.Enqueue(command.CommandText);
+        roundTrips.Enqueue([command.CommandText]);
+    }
 
     public void LogSuccess(NpgsqlBatch batch)
     {
@@ -31,9 +43,11 @@ public sealed class RecordedSql : IMartenLogger, IMartenSessionLogger
         {
             commands.Enqueue(command.CommandText);
         }
+
+        roundTrips.Enqueue([.. batch.BatchCommands.Cast<NpgsqlBatchCommand>().Select(c => c.CommandText)]);
     }
 
-    public void LogFailure(NpgsqlCommand command, Exception ex) => commands.Enqueue(command.CommandText);
+    public void LogFailure(NpgsqlCommand command, Exception ex) => LogSuccess(command);
 
     public void LogFailure(NpgsqlBatch batch, Exception ex) => LogSuccess(batch);
 

@@ -1,0 +1,114 @@
+using System.Text;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using NodaTime;
+using Presence.Contracts.Wire;
+using Presence.Domain.Hosts;
+using Presence.Domain.Signals;
+using Presence.Server.Mqtt;
+using Presence.Server.Tests.Infrastructure;
+using Wolverine;
+using Xunit.Abstractions;
+
+namespace Presence.Server.Tests.Signals;
+
+/// <summary>
+/// A signal's handler reads everything its decision needs in one round trip to PostgreSQL before it decides (issue 11
+/// §6, the warm path): the contract id, the user's saga, the house (only the host rows that changed come with their
+/// documents) and, for someone sitting down at a console, the sagas that screen concerns. One after the other they
+/// were five round trips before a console login was decided.
+/// </summary>
+public sealed class reads_before_deciding(ITestOutputHelper output) : IAsyncLifetime
+{
+    private static readonly Topics Topics = new();
+    private TestServer server = null!;
+    private readonly RecordedSql sql = new();
+
+    public async Task InitializeAsync() => server = await TestServer.StartAsync(services: s =>
+    {
+        s.ConfigureMarten(o => o.Logger(sql));
+        TestServer.WithoutSignalWarmup(s);
+    });
+
+    public Task DisposeAsync() => server.DisposeAsync().AsTask();
+
+    private static SignalArrived Signal(string host, string kind, string json)
+    {
+        var topic = Topics.Signal(host, kind);
+        var bytes = Encoding.UTF8.GetBytes(json);
+        return (SignalArrived)Arrived.From(InboundParser.Parse(Topics, topic, bytes, SystemClock.Instance.GetCurrentInstant(), Duration.FromMinutes(5)), Topics.Root, bytes);
+    }
+
+    private async Task OnlineAsync(params string[] hosts)
+    {
+        await using var session = server.Store.LightweightSession();
+        foreach (var host in hosts)
+        {
+            session.Events.Append(HostState.StreamId(host), new AgentStatusReported(host, true, "test", "simulated", SystemClock.Instance.GetCurrentInstant()));
+        }
+
+        await session.SaveChangesAsync();
+    }
+
+    /// <summary>
+    /// The one round trip that read the handler's contract ids, asserting that nothing of what a decision reads
+    /// (listed in <paramref name="read"/>) was read in any other. Other reads may run meanwhile: the state published
+    /// after an earlier signal reads its saga, and saving a login reads the user's timeline.
+    /// </summary>
+    private IReadOnlyList<string> TheOneRead(params string[] read)
+    {
+        var trips = sql.RoundTrips;
+        foreach (var trip in trips)
+        {
+            output.WriteLine(string.Join(" ;; ", trip.Select(c => c.Length > 90 ? c[..90] : c)));
+        }
+
+        static bool Reads(string command, string what) =>
+            command.TrimStart().StartsWith("select", StringComparison.OrdinalIgnoreCase) && command.Contains(what, StringComparison.Ordinal);
+
+        var batch = Assert.Single(trips, t => t.Any(c => Reads(c, "mt_doc_seenmessage")));
+        foreach (var what in read)
+        {
+            Assert.Contains(batch, c => Reads(c, what));
+            Assert.Single(trips, t => t.Any(c => Reads(c, what)));
+        }
+
+        return batch;
+    }
+
+    private Task HandleAsync(object message) => server.Services.GetRequiredService<IMessageBus>().InvokeAsync(message);
+
+    [Fact]
+    public async Task a_console_login_is_decided_after_one_round_trip_though_the_house_changed()
+    {
+        await OnlineAsync("imac", "basement");
+        await HandleAsync(Signal("imac", "idle", """{"id":"i-1","user":"alice","idle_seconds":5}"""));
+        // A host changed since the house was last read: its row is read again, with the rest, in the same statement.
+        await OnlineAsync("imac");
+        sql.Clear();
+
+        await HandleAsync(Signal("imac", "session", """{"id":"l-1","user":"alice","state":"login","seat":"console"}"""));
+
+        var read = TheOneRead("mt_doc_hoststate", "mt_streams", "involves @>");
+        // The row of the host that changed came with the versions: no second query for host documents.
+        Assert.Single(read, c => c.Contains("xmin", StringComparison.Ordinal));
+        await using var session = server.Store.QuerySession();
+        Assert.Contains((await session.Events.FetchStreamAsync("alice")).Select(e => e.Data), e => e is SignalRecorded { Evidence.Id: "l-1" });
+    }
+
+    [Fact]
+    public async Task a_burst_of_signals_reads_its_ids_sagas_and_the_house_in_one_round_trip()
+    {
+        await OnlineAsync("imac", "basement");
+        await HandleAsync(Signal("basement", "idle", """{"id":"b-0","user":"bob","idle_seconds":5}"""));
+        sql.Clear();
+
+        await HandleAsync(new SignalsArrived(Lanes.User("bob"), [
+            Signal("basement", "idle", """{"id":"b-1","user":"bob","idle_seconds":6}"""),
+            Signal("basement", "idle", """{"id":"b-2","user":"bob","idle_seconds":7}"""),
+        ]));
+
+        var read = TheOneRead("mt_doc_hoststate", "mt_streams");
+        Assert.Contains(read, c => c.Contains("mt_doc_usersaga", StringComparison.Ordinal));
+    }
+}
