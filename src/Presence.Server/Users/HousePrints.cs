@@ -83,9 +83,37 @@ public sealed class HousePrintsStore
             return Convert.ToHexStringLower(hash.GetHashAndReset(), 0, 16);
         });
 
-    /// <summary>Whether a saga may refer to these prints by id: they are stored (empty ones are written out).</summary>
-    private bool IsStored(IReadOnlyDictionary<string, string> prints) =>
+    /// <summary>
+    /// Prints some session is inserting in its transaction (<see cref="PrintsWritten"/>): a saga may refer to them by
+    /// id, since its own session inserts them too. An id stays here when its transaction failed; bounded as
+    /// <see cref="stored"/> is.
+    /// </summary>
+    private readonly ConcurrentDictionary<string, byte> writing = new(StringComparer.Ordinal);
+
+    /// <summary>Whether these prints are known to be committed: read back, or written by a session that committed.</summary>
+    private bool IsCommitted(IReadOnlyDictionary<string, string> prints) =>
         prints is ById { Folded: null } || (prints.Count > 0 && stored.ContainsKey(IdOf(prints)));
+
+    /// <summary>Whether a saga may refer to these prints by id: committed, or being inserted (empty ones are written out).</summary>
+    private bool IsStored(IReadOnlyDictionary<string, string> prints)
+    {
+        if (IsCommitted(prints))
+        {
+            return true;
+        }
+
+        if (prints.Count == 0)
+        {
+            return false;
+        }
+
+        if (writing.Count > Kept)
+        {
+            writing.Clear();
+        }
+
+        return writing.ContainsKey(IdOf(prints));
+    }
 
     private bool TryKept(string id, [NotNullWhen(true)] out IReadOnlyDictionary<string, string>? prints) => stored.TryGetValue(id, out prints);
 
@@ -144,23 +172,29 @@ public sealed class HousePrintsStore
     }
 
     /// <summary>
-    /// Before a session saves: the new prints its sagas keep, written in a transaction of their own (committed before
-    /// the saga that refers to them, and holding no lock the session's transaction could wait for), as plain inserts
-    /// that leave prints another session stored first as they are: the same id is the same content.
+    /// Before a session saves: the prints its sagas keep that are not known to be stored, inserted in the session's
+    /// own transaction (a plain insert that leaves prints another session stored first as they are: the same id is the
+    /// same content). A saga refers to prints by id only when they are stored or being inserted; every session that
+    /// writes such a saga inserts them too unless they are known stored, so no committed saga can refer to prints
+    /// that were never committed. In a transaction of their own they cost a login its own commit and two round trips
+    /// (issue 11 §6). Two sessions inserting the same new prints: the second waits for the first's commit; the insert
+    /// is the last statement of each transaction, after its appends, so neither waits for the other twice.
     /// </summary>
     private sealed class PrintsWritten(HousePrintsStore prints) : DocumentSessionListenerBase
     {
-        public override async Task BeforeSaveChangesAsync(IDocumentSession session, CancellationToken token)
+        private readonly ConditionalWeakTable<IDocumentSession, Dictionary<string, IReadOnlyDictionary<string, string>>> inserting = new();
+
+        public override Task BeforeSaveChangesAsync(IDocumentSession session, CancellationToken token)
         {
             if (SessionReads.Existing(session) is not { Sagas.Count: > 0 } reads)
             {
-                return;
+                return Task.CompletedTask;
             }
 
-            var fresh = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.Ordinal);
+            var fresh = new SortedDictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.Ordinal);
             foreach (var (_, saga) in reads.Sagas.Values)
             {
-                if (saga?.HouseSeen.Prints is { Count: > 0 } kept && !prints.IsStored(kept))
+                if (saga?.HouseSeen.Prints is { Count: > 0 } kept && !prints.IsCommitted(kept))
                 {
                     fresh.TryAdd(IdOf(kept), kept);
                 }
@@ -168,19 +202,34 @@ public sealed class HousePrintsStore
 
             if (fresh.Count == 0)
             {
-                return;
+                return Task.CompletedTask;
             }
 
-            // A session of its own: it has no sagas, so this listener leaves it alone.
             var serializer = session.DocumentStore.Options.Serializer();
-            await using var own = session.DocumentStore.LightweightSession();
-            DocumentRows.QueueInsert(own, typeof(HousePrints), [.. fresh.Keys],
+            DocumentRows.QueueInsert(session, typeof(HousePrints), [.. fresh.Keys],
                 [.. fresh.Select(f => serializer.ToJson(new HousePrints(f.Key, f.Value)))], skipExisting: true);
-            await own.SaveChangesAsync(token);
-            foreach (var (id, kept) in fresh)
+            foreach (var id in fresh.Keys)
             {
-                prints.Keep(id, kept);
+                prints.writing[id] = 0;
             }
+
+            inserting.AddOrUpdate(session, new Dictionary<string, IReadOnlyDictionary<string, string>>(fresh, StringComparer.Ordinal));
+            return Task.CompletedTask;
+        }
+
+        public override Task AfterCommitAsync(IDocumentSession session, IChangeSet commit, CancellationToken token)
+        {
+            if (inserting.TryGetValue(session, out var written))
+            {
+                inserting.Remove(session);
+                foreach (var (id, kept) in written)
+                {
+                    prints.Keep(id, kept);
+                    prints.writing.TryRemove(id, out _);
+                }
+            }
+
+            return Task.CompletedTask;
         }
     }
 

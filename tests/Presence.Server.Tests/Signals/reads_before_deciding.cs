@@ -39,12 +39,14 @@ public sealed class reads_before_deciding(ITestOutputHelper output) : IAsyncLife
         return (SignalArrived)Arrived.From(InboundParser.Parse(Topics, topic, bytes, SystemClock.Instance.GetCurrentInstant(), Duration.FromMinutes(5)), Topics.Root, bytes);
     }
 
-    private async Task OnlineAsync(params string[] hosts)
+    private Task OnlineAsync(params string[] hosts) => ReportAsync(true, hosts);
+
+    private async Task ReportAsync(bool online, params string[] hosts)
     {
         await using var session = server.Store.LightweightSession();
         foreach (var host in hosts)
         {
-            session.Events.Append(HostState.StreamId(host), new AgentStatusReported(host, true, "test", "simulated", SystemClock.Instance.GetCurrentInstant()));
+            session.Events.Append(HostState.StreamId(host), new AgentStatusReported(host, online, "test", "simulated", SystemClock.Instance.GetCurrentInstant()));
         }
 
         await session.SaveChangesAsync();
@@ -84,7 +86,7 @@ public sealed class reads_before_deciding(ITestOutputHelper output) : IAsyncLife
         await OnlineAsync("imac", "basement");
         await HandleAsync(Signal("imac", "idle", """{"id":"i-1","user":"alice","idle_seconds":5}"""));
         // A host changed since the house was last read: its row is read again, with the rest, in the same statement.
-        await OnlineAsync("imac");
+        await ReportAsync(false, "basement");
         sql.Clear();
 
         await HandleAsync(Signal("imac", "session", """{"id":"l-1","user":"alice","state":"login","seat":"console"}"""));
@@ -94,6 +96,12 @@ public sealed class reads_before_deciding(ITestOutputHelper output) : IAsyncLife
         Assert.Single(read, c => c.Contains("xmin", StringComparison.Ordinal));
         await using var session = server.Store.QuerySession();
         Assert.Contains((await session.Events.FetchStreamAsync("alice")).Select(e => e.Data), e => e is SignalRecorded { Evidence.Id: "l-1" });
+
+        // The house alice decided on is new, so are its prints: stored in the transaction of her events, not before
+        // it in one of their own (a commit and two round trips more).
+        var written = Assert.Single(sql.RoundTrips, t => t.Any(c => c.Contains("mt_quick_append", StringComparison.Ordinal)));
+        Assert.Contains(written, c => c.Contains("mt_doc_houseprints", StringComparison.Ordinal));
+        Assert.Single(sql.RoundTrips, t => t.Any(c => c.Contains("mt_doc_houseprints", StringComparison.Ordinal)));
     }
 
     [Fact]
