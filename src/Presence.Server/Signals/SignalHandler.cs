@@ -58,7 +58,9 @@ public static class SignalHandler
         return outgoing;
     }
 
-    /// <exception cref="MessageRejected">The house does not know the host or the user, or the user may not use the host.</exception>
+    /// <exception cref="MessageRejected">
+    /// The house does not know the host or the user, or the user may not use the host.
+    /// </exception>
     private static void Admit(Signal signal, HousePolicy policy)
     {
         policy.RequireHost(signal.Host);

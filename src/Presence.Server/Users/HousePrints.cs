@@ -94,7 +94,9 @@ public sealed class HousePrintsStore
     private bool IsCommitted(IReadOnlyDictionary<string, string> prints) =>
         prints is ById { Folded: null } || (prints.Count > 0 && stored.ContainsKey(IdOf(prints)));
 
-    /// <summary>Whether a saga may refer to these prints by id: committed, or being inserted (empty ones are written out).</summary>
+    /// <summary>
+    /// Whether a saga may refer to these prints by id: committed, or being inserted (empty ones are written out).
+    /// </summary>
     private bool IsStored(IReadOnlyDictionary<string, string> prints)
     {
         if (IsCommitted(prints))

@@ -1,14 +1,14 @@
 using System.Data.Common;
 using System.Runtime.CompilerServices;
 using Marten;
-using Weasel.Storage;
 using Marten.Linq.QueryHandlers;
 using Marten.Services.BatchQuerying;
 using NpgsqlTypes;
-using Weasel.Postgresql;
 using Presence.Domain.House;
 using Presence.Domain.Hosts;
 using Presence.Server.Hosting;
+using Weasel.Postgresql;
+using Weasel.Storage;
 
 namespace Presence.Server.Users;
 
@@ -16,8 +16,9 @@ namespace Presence.Server.Users;
 /// The configured hosts as their agents last described them, for every decision. Reading them whole cost each signal
 /// every host document (21.6 KB of JSON for 50 computers, issue 11) although they change far more rarely than
 /// people's evidence arrives; so one query asks PostgreSQL for each row's id and version (<c>xmin</c>, the
-/// transaction that wrote it) and for the documents only of the rows whose version is not the one kept. Kept per document store (a test process runs several servers), shared by all lanes: the snapshot is
-/// immutable. Any node's write changes a row's xmin, so this stays right with several nodes on one database.
+/// transaction that wrote it) and for the documents only of the rows whose version is not the one kept. Kept per
+/// document store (a test process runs several servers), shared by all lanes: the snapshot is immutable. Any node's
+/// write changes a row's xmin, so this stays right with several nodes on one database.
 /// </summary>
 public sealed class HouseReads
 {
