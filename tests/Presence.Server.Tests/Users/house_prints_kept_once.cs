@@ -151,5 +151,47 @@ public sealed class house_prints_kept_once : IAsyncLifetime
         Assert.Equal(id, (await StoredPrintsAsync("bob"))!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task prints_whose_transaction_failed_are_inserted_by_the_next_saga_that_refers_to_them()
+    {
+        // The prints are inserted in the transaction of the saga that refers to them; that one fails after the insert
+        // was queued, so they were being written and never were.
+        var failing = new FailsOnce();
+        await server.DisposeAsync();
+        server = await TestServer.StartAsync(connectionString: server.ConnectionString, services: s =>
+        {
+            s.ConfigureMarten(o => o.Listeners.Add(failing));
+            TestServer.WithoutSignalWarmup(s);
+        });
+        try
+        {
+            await IdleAsync(server, "bob");
+        }
+        catch (InvalidOperationException)
+        {
+            // Refused by FailsOnce (or retried by Wolverine: the next attempt is the next saga referring to them).
+        }
+
+        Assert.True(failing.Failed);
+        await IdleAsync(server, "bob");
+
+        var id = (await StoredPrintsAsync("bob"))!.GetValue<string>();
+        await using var session = server.Store.QuerySession();
+        Assert.Equal(id, Assert.Single(await session.Query<HousePrints>().ToListAsync()).Id);
+    }
+
+    /// <summary>Fails the first save that appends events, after the listeners before it ran.</summary>
+    private sealed class FailsOnce : Marten.DocumentSessionListenerBase
+    {
+        private int failed;
+
+        public bool Failed => Volatile.Read(ref failed) == 1;
+
+        public override Task BeforeSaveChangesAsync(IDocumentSession session, CancellationToken token) =>
+            session.PendingChanges.Streams().Any() && Interlocked.Exchange(ref failed, 1) == 0
+                ? throw new InvalidOperationException("the test refuses this save")
+                : Task.CompletedTask;
+    }
+
     private static System.Text.Json.JsonValueKind JsonValueKind(JsonNode? node) => node!.GetValueKind();
 }
