@@ -29,9 +29,8 @@ namespace Presence.Server.Mqtt;
 /// one takes (contract parser, handler, decider, Marten reads, event appends, inline projections, the commit's SQL,
 /// the saga read back for the state's JSON, each command's JSON and signature), each pair inside a PostgreSQL
 /// transaction that is then rolled back, in a house made to look alive in it (<see cref="AliveHostsAsync"/>). Nothing
-/// is sent, and nothing stored but the house's prints (Users/HousePrints, written beside the transaction, as
-/// the first real decision would; the hourly clean-up deletes them if no saga comes to refer to them): the rows vanish
-/// with the rollback and the handler's outgoing messages are dropped. The other trace is a gap in the event sequence
+/// is sent or stored: the rows (the house's prints too, written in the same transaction, and not taken for stored:
+/// Users/HousePrints.WillRollBack) vanish with the rollback and the handler's outgoing messages are dropped. The other trace is a gap in the event sequence
 /// (PostgreSQL sequences ignore rollbacks), which any failed commit leaves too. A failure only costs the warmth: it
 /// is logged and the server starts anyway.
 /// </summary>
@@ -122,6 +121,7 @@ public sealed class SignalWarmup(
             var inbound = InboundParser.Parse(topics, topic, payload, clock.GetCurrentInstant(), maxSkew);
             var arrived = new SignalArrived(topics.Root, topic, payload, inbound.At) { Message = inbound.Message };
             await using var session = store.LightweightSession(SessionOptions.ForTransaction(transaction));
+            HousePrintsStore.WillRollBack(session);
             var outgoing = await SignalHandler.Handle(arrived, session, policy, clock, node, ct);
             await session.SaveChangesAsync(ct);
             // The rest of a login's way, short of storing or sending: the inbox and outbound envelopes' JSON

@@ -129,6 +129,13 @@ public sealed class HousePrintsStore
         stored[id] = prints;
     }
 
+    /// <summary>
+    /// Says that <paramref name="session"/> saves into a transaction that will be rolled back (SignalWarmup's): Marten
+    /// tells its listeners "committed" after the save all the same, and prints taken for committed would have sagas
+    /// refer to rows that never were (each read of such a saga then folds its whole stream to get them back).
+    /// </summary>
+    public static void WillRollBack(IDocumentSession session) => SessionReads.Of(session).RollsBack = true;
+
     /// <summary>Reads the prints the saga refers to by id, before anything decides on them or folds them.</summary>
     public async Task ResolveAsync(IQuerySession session, UserSaga? saga, CancellationToken ct)
     {
@@ -224,6 +231,11 @@ public sealed class HousePrintsStore
             if (inserting.TryGetValue(session, out var written))
             {
                 inserting.Remove(session);
+                if (SessionReads.Existing(session) is { RollsBack: true })
+                {
+                    return Task.CompletedTask;
+                }
+
                 foreach (var (id, kept) in written)
                 {
                     prints.Keep(id, kept);

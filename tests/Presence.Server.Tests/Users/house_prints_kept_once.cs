@@ -180,6 +180,32 @@ public sealed class house_prints_kept_once : IAsyncLifetime
         Assert.Equal(id, Assert.Single(await session.Query<HousePrints>().ToListAsync()).Id);
     }
 
+    [Fact]
+    public async Task prints_saved_into_a_transaction_that_is_rolled_back_are_not_taken_for_stored()
+    {
+        // As the start's warm-up rehearses a signal: Marten tells its listeners the save committed all the same.
+        await using (var connection = new NpgsqlConnection(server.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var transaction = await connection.BeginTransactionAsync();
+            await using var session = server.Store.LightweightSession(Marten.Services.SessionOptions.ForTransaction(transaction));
+            HousePrintsStore.WillRollBack(session);
+            var bytes = Encoding.UTF8.GetBytes("""{"id":"rehearsed","user":"bob","idle_seconds":5}""");
+            var parsed = InboundParser.Parse(Topics, Topics.Signal("basement", "idle"), bytes, SystemClock.Instance.GetCurrentInstant(), Duration.FromMinutes(5));
+            await Presence.Server.Signals.SignalHandler.Handle((SignalArrived)Arrived.From(parsed, Topics.Root, bytes), session,
+                server.Services.GetRequiredService<Presence.Domain.House.HousePolicy>(), SystemClock.Instance,
+                server.Services.GetRequiredService<ServerNode>(), CancellationToken.None);
+            await session.SaveChangesAsync();
+            await transaction.RollbackAsync();
+        }
+
+        await IdleAsync(server, "bob");
+
+        var id = (await StoredPrintsAsync("bob"))!.GetValue<string>();
+        await using var read = server.Store.QuerySession();
+        Assert.Equal(id, Assert.Single(await read.Query<HousePrints>().ToListAsync()).Id);
+    }
+
     /// <summary>Fails the first save that appends events, after the listeners before it ran.</summary>
     private sealed class FailsOnce : Marten.DocumentSessionListenerBase
     {
