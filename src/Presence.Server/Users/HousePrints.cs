@@ -97,25 +97,8 @@ public sealed class HousePrintsStore
     /// <summary>
     /// Whether a saga may refer to these prints by id: committed, or being inserted (empty ones are written out).
     /// </summary>
-    private bool IsStored(IReadOnlyDictionary<string, string> prints)
-    {
-        if (IsCommitted(prints))
-        {
-            return true;
-        }
-
-        if (prints.Count == 0)
-        {
-            return false;
-        }
-
-        if (writing.Count > Kept)
-        {
-            writing.Clear();
-        }
-
-        return writing.ContainsKey(IdOf(prints));
-    }
+    private bool IsStored(IReadOnlyDictionary<string, string> prints) =>
+        IsCommitted(prints) || (prints.Count > 0 && writing.ContainsKey(IdOf(prints)));
 
     private bool TryKept(string id, [NotNullWhen(true)] out IReadOnlyDictionary<string, string>? prints) => stored.TryGetValue(id, out prints);
 
@@ -217,6 +200,11 @@ public sealed class HousePrintsStore
             var serializer = session.DocumentStore.Options.Serializer();
             DocumentRows.QueueInsert(session, typeof(HousePrints), [.. fresh.Keys],
                 [.. fresh.Select(f => serializer.ToJson(new HousePrints(f.Key, f.Value)))], skipExisting: true);
+            if (prints.writing.Count >= Kept)
+            {
+                prints.writing.Clear();
+            }
+
             foreach (var id in fresh.Keys)
             {
                 prints.writing[id] = 0;

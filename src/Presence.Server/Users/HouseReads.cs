@@ -73,10 +73,12 @@ public sealed class HouseReads
 
     private static (Read? Kept, HostRows Query) Query(IQuerySession session)
     {
-        var kept = PerStore.GetValue(session.DocumentStore, _ => new HouseReads()).last;
+        var kept = Of(session).last;
         var table = session.DocumentStore.Options.Schema.For<HostState>(qualified: true);
         return (kept, new HostRows(table, kept is null ? [] : [.. kept.Rows.Select(r => Key(r.Key, r.Value.Version))]));
     }
+
+    private static HouseReads Of(IQuerySession session) => PerStore.GetValue(session.DocumentStore, _ => new HouseReads());
 
     private static string Key(string id, string version) => id + ":" + version;
 
@@ -87,7 +89,6 @@ public sealed class HouseReads
     /// </summary>
     private static HouseSnapshot Assemble(IQuerySession session, HousePolicy policy, Read? kept, IReadOnlyList<HostRow> now)
     {
-        var reads = PerStore.GetValue(session.DocumentStore, _ => new HouseReads());
         if (kept is not null && ReferenceEquals(kept.Policy, policy) && now.Count == kept.Rows.Count && now.All(r => r.State is null))
         {
             return kept.House;
@@ -100,7 +101,7 @@ public sealed class HouseReads
         }
 
         var house = Snapshot(policy, rows.Values.Select(r => r.Facts));
-        reads.last = new Read(policy, house, rows);
+        Of(session).last = new Read(policy, house, rows);
         return house;
     }
 

@@ -11,19 +11,14 @@ namespace Presence.Server.Tests.Infrastructure;
 /// </summary>
 public sealed class RecordedSql : IMartenLogger, IMartenSessionLogger
 {
-    private readonly ConcurrentQueue<string> commands = new();
     private readonly ConcurrentQueue<IReadOnlyList<string>> roundTrips = new();
 
-    public IReadOnlyList<string> Commands => [.. commands];
+    public IReadOnlyList<string> Commands => [.. roundTrips.SelectMany(trip => trip)];
 
     /// <summary>The commands by round trip to PostgreSQL: a batch's go together.</summary>
     public IReadOnlyList<IReadOnlyList<string>> RoundTrips => [.. roundTrips];
 
-    public void Clear()
-    {
-        commands.Clear();
-        roundTrips.Clear();
-    }
+    public void Clear() => roundTrips.Clear();
 
     public IMartenSessionLogger StartSession(IQuerySession session) => this;
 
@@ -31,21 +26,10 @@ public sealed class RecordedSql : IMartenLogger, IMartenSessionLogger
     {
     }
 
-    public void LogSuccess(NpgsqlCommand command)
-    {
-        commands.Enqueue(command.CommandText);
-        roundTrips.Enqueue([command.CommandText]);
-    }
+    public void LogSuccess(NpgsqlCommand command) => roundTrips.Enqueue([command.CommandText]);
 
-    public void LogSuccess(NpgsqlBatch batch)
-    {
-        foreach (var command in batch.BatchCommands)
-        {
-            commands.Enqueue(command.CommandText);
-        }
-
+    public void LogSuccess(NpgsqlBatch batch) =>
         roundTrips.Enqueue([.. batch.BatchCommands.Cast<NpgsqlBatchCommand>().Select(c => c.CommandText)]);
-    }
 
     public void LogFailure(NpgsqlCommand command, Exception ex) => LogSuccess(command);
 
