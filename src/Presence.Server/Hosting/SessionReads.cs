@@ -59,7 +59,9 @@ internal sealed class SessionReads
     /// <summary>The house as this session read it: a batch is decided as of one reading.</summary>
     public HouseSnapshot? House { get; set; }
 
-    /// <summary>Whether the session saves into a transaction that is then rolled back (Users/HousePrints.WillRollBack).</summary>
+    /// <summary>
+    /// Whether the session saves into a transaction that is then rolled back (Users/HousePrints.WillRollBack).
+    /// </summary>
     public bool RollsBack { get; set; }
 
     /// <summary>The sagas involved with a host, read ahead for someone sitting down at it (Users/SagaIndex).</summary>

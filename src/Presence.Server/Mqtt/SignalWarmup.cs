@@ -30,9 +30,9 @@ namespace Presence.Server.Mqtt;
 /// the saga read back for the state's JSON, each command's JSON and signature), each pair inside a PostgreSQL
 /// transaction that is then rolled back, in a house made to look alive in it (<see cref="AliveHostsAsync"/>). Nothing
 /// is sent or stored: the rows (the house's prints too, written in the same transaction, and not taken for stored:
-/// Users/HousePrints.WillRollBack) vanish with the rollback and the handler's outgoing messages are dropped. The other trace is a gap in the event sequence
-/// (PostgreSQL sequences ignore rollbacks), which any failed commit leaves too. A failure only costs the warmth: it
-/// is logged and the server starts anyway.
+/// Users/HousePrints.WillRollBack) vanish with the rollback and the handler's outgoing messages are dropped. The
+/// only trace is a gap in the event sequence (PostgreSQL sequences ignore rollbacks), which any failed commit leaves
+/// too. A failure only costs the warmth: it is logged and the server starts anyway.
 /// </summary>
 /// <remarks>
 /// A hosted service registered after Wolverine's (<see cref="Configuration.AddSignalWarmup"/>), so it runs when
@@ -99,7 +99,8 @@ public sealed class SignalWarmup(
     }
 
     /// <summary>
-    /// The logins at <paramref name="seats"/>, one after the other, in a transaction rolled back; the commands they made.
+    /// The logins at <paramref name="seats"/>, one after the other, in a transaction rolled back; the commands they
+    /// made.
     /// </summary>
     private async Task<int> RehearseAsync(
         Topics topics, Duration maxSkew, UserSpec user, List<string> seats, IReadOnlyList<HostState> alive, CancellationToken ct)

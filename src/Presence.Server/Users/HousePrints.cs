@@ -90,7 +90,9 @@ public sealed class HousePrintsStore
     /// </summary>
     private readonly ConcurrentDictionary<string, byte> writing = new(StringComparer.Ordinal);
 
-    /// <summary>Whether these prints are known to be committed: read back, or written by a session that committed.</summary>
+    /// <summary>
+    /// Whether these prints are known to be committed: read back, or written by a session that committed.
+    /// </summary>
     private bool IsCommitted(IReadOnlyDictionary<string, string> prints) =>
         prints is ById { Folded: null } || (prints.Count > 0 && stored.ContainsKey(IdOf(prints)));
 
