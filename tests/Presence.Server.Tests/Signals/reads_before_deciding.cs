@@ -53,9 +53,10 @@ public sealed class reads_before_deciding(ITestOutputHelper output) : IAsyncLife
     }
 
     /// <summary>
-    /// The one round trip that read the handler's contract ids, asserting that nothing of what a decision reads
-    /// (listed in <paramref name="read"/>) was read in any other. Other reads may run meanwhile: the state published
-    /// after an earlier signal reads its saga, and saving a login reads the user's timeline.
+    /// The one round trip that read the handler's contract ids, asserting that none of the statements that read for a
+    /// decision (<paramref name="read"/>) ran in another before the handler wrote. Other reads run meanwhile and are
+    /// not counted: the state published after an earlier signal reads its saga, Home Assistant's publisher the hosts
+    /// that changed, and saving a login reads the user's timeline.
     /// </summary>
     private IReadOnlyList<string> TheOneRead(params string[] read)
     {
@@ -68,11 +69,12 @@ public sealed class reads_before_deciding(ITestOutputHelper output) : IAsyncLife
         static bool Reads(string command, string what) =>
             command.TrimStart().StartsWith("select", StringComparison.OrdinalIgnoreCase) && command.Contains(what, StringComparison.Ordinal);
 
-        var batch = Assert.Single(trips, t => t.Any(c => Reads(c, "mt_doc_seenmessage")));
+        var beforeWriting = trips.TakeWhile(t => !t.Any(c => c.Contains("mt_quick_append", StringComparison.Ordinal))).ToList();
+        var batch = Assert.Single(beforeWriting, t => t.Any(c => Reads(c, "mt_doc_seenmessage")));
         foreach (var what in read)
         {
             Assert.Contains(batch, c => Reads(c, what));
-            Assert.Single(trips, t => t.Any(c => Reads(c, what)));
+            Assert.Single(beforeWriting, t => t.Any(c => Reads(c, what)));
         }
 
         return batch;
@@ -91,7 +93,7 @@ public sealed class reads_before_deciding(ITestOutputHelper output) : IAsyncLife
 
         await HandleAsync(Signal("imac", "session", """{"id":"l-1","user":"alice","state":"login","seat":"console"}"""));
 
-        var read = TheOneRead("mt_doc_hoststate", "mt_streams", "involves @>");
+        var read = TheOneRead("xmin", "select version from", "involves @>");
         // The row of the host that changed came with the versions: no second query for host documents.
         Assert.Single(read, c => c.Contains("xmin", StringComparison.Ordinal));
         await using var session = server.Store.QuerySession();
@@ -116,7 +118,7 @@ public sealed class reads_before_deciding(ITestOutputHelper output) : IAsyncLife
             Signal("basement", "idle", """{"id":"b-2","user":"bob","idle_seconds":7}"""),
         ]));
 
-        var read = TheOneRead("mt_doc_hoststate", "mt_streams");
+        var read = TheOneRead("xmin", "select version from");
         Assert.Contains(read, c => c.Contains("mt_doc_usersaga", StringComparison.Ordinal));
     }
 }
