@@ -100,10 +100,11 @@ public sealed class waits_on_time(ITestOutputHelper output)
     {
         var connectionString = await PostgresCluster.NewDatabaseAsync("waits_restart");
         var directory = PostgresCluster.NewScratchDirectory("waits-restart");
-        var houseJson = TestHouse.WithPolicy(("HoldDown", """{ "AttachDisplay": "0s", "LiveMigration": "1s", "SuspendResume": "1s" }"""));
+        // Long enough that the first server is surely stopped before the wait falls due on a loaded box.
+        var houseJson = TestHouse.WithPolicy(("HoldDown", """{ "AttachDisplay": "0s", "LiveMigration": "4s", "SuspendResume": "4s" }"""));
         var first = await TestServer.StartAsync(connectionString, directory: directory, houseJson: houseJson, nodeName: "first");
         var port = first.MqttPort;
-        PendingSettle settling;
+        SettlingStarted settling;
         await using (var basement = await TestAgents.StartAsync("basement", port, directory, ("alice-desktop", 2048)))
         await using (var imac = await TestAgents.StartAsync("imac", port, directory))
         {
@@ -117,11 +118,12 @@ public sealed class waits_on_time(ITestOutputHelper output)
                 await emitter.PublishAsync("presence/hosts/imac/signals/session", """{"id":"before-stop","user":"alice","state":"login"}""");
             }
 
-            settling = (await Eventually.GetAsync(async () =>
+            // The stream's fact, not the saga's Settling, which holds only until the wait fires.
+            settling = await Eventually.GetAsync(async () =>
             {
                 await using var session = first.Store.QuerySession();
-                return (await session.LoadAsync<UserSaga>("alice"))?.Settling;
-            }, "the hold-down started"))!;
+                return (await session.Events.FetchStreamAsync("alice")).Select(e => e.Data).OfType<SettlingStarted>().FirstOrDefault();
+            }, "the hold-down started");
             await first.DisposeAsync();
         }
 
@@ -141,6 +143,7 @@ public sealed class waits_on_time(ITestOutputHelper output)
         }, "the settle wait fired after the restart", TimeSpan.FromSeconds(30));
 
         Assert.Equal(settling.SettleId, ran.SettleId);
+        Assert.True(ran.At >= starting, $"the wait fired at {ran.At}, before the second server was starting at {starting}");
         Assert.True(settling.DueAt < ready, $"the wait was due at {settling.DueAt}, before the second server was ready at {ready}");
         output.WriteLine($"due {settling.DueAt}; second server starting {starting}, ready {(ready - starting).TotalMilliseconds:0} ms later; " +
                          $"the wait fired {(ran.At - ready).TotalMilliseconds:0} ms after ready ({(ran.At - settling.DueAt).TotalMilliseconds:0} ms after due)");
