@@ -22,7 +22,7 @@ public static class ContractJson
             Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         };
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
-        options.ConfigureForNodaTime(DateTimeZoneProviders.Tzdb);
+        options.ConfigureTime();
         // Without a resolver, MakeReadOnly throws and every use of Options fails; reflection is the default resolver.
         options.MakeReadOnly(populateMissingResolver: true);
         return options;

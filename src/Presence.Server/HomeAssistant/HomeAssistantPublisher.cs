@@ -59,6 +59,12 @@ public sealed class HomeAssistantPublisher(
     private readonly ConcurrentDictionary<string, bool> onBroker = new(StringComparer.Ordinal);
 
     private IReadOnlyList<DeviceConfig>? configs;
+
+    /// <summary>
+    /// Each config's topic and text: they follow from the house file alone, so they are written once, not on every
+    /// recomputation (writing them was half of the publisher's CPU under a burst of signals).
+    /// </summary>
+    private IReadOnlyList<KeyValuePair<string, string>>? configTexts;
     private Dictionary<string, long>? timelineSeen;
     private volatile bool sendAll = true;
     private volatile bool scan;
@@ -71,6 +77,7 @@ public sealed class HomeAssistantPublisher(
     {
         await lifetime.WaitForStartAsync(stoppingToken);
         configs = Discovery.For(policy, t);
+        configTexts = configs.Select(c => KeyValuePair.Create(c.Topic, c.Payload.ToJsonString())).ToList();
         connection.Subscribe([t.Birth, t.DeviceConfigs, t.Contract.ServerStatus, .. commands.Subscriptions]);
         connection.OnMessage((topic, payload) => ReceiveAsync(topic, payload, stoppingToken));
         connection.OnConnected(() =>
@@ -245,7 +252,7 @@ public sealed class HomeAssistantPublisher(
         }
 
         var (states, events) = await ReadAsync(ct);
-        var desired = configs!.Select(c => KeyValuePair.Create(c.Topic, c.Payload.ToJsonString())).Concat(states);
+        var desired = configTexts!.Concat(states);
         var sent = 0;
         foreach (var (topic, payload) in desired)
         {

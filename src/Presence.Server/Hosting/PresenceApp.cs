@@ -7,7 +7,7 @@ using Microsoft.Extensions.Configuration.Json;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
 using NodaTime;
-using NodaTime.Serialization.SystemTextJson;
+using Presence.Contracts.Wire;
 using Presence.Domain.House;
 using Presence.Server.Agents;
 using Presence.Server.Audit;
@@ -183,7 +183,7 @@ public static class PresenceApp
         {
             json.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
             json.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.SnakeCaseLower));
-            json.SerializerOptions.ConfigureForNodaTime(DateTimeZoneProviders.Tzdb);
+            json.SerializerOptions.ConfigureTime();
         });
         services.AddSingleton(clock ?? SystemClock.Instance);
         // A commit listener too: AddMarten puts every IDocumentCommitListener of the container on the store.
@@ -213,7 +213,7 @@ public static class PresenceApp
                 opts.Connection(KeepingSessions(connectionString));
                 opts.DatabaseSchemaName = database.Schema;
                 opts.Events.DatabaseSchemaName = database.Schema;
-                opts.UseSystemTextJsonForSerialization(EnumStorage.AsString, configure: j => j.ConfigureForNodaTime(DateTimeZoneProviders.Tzdb));
+                opts.UseSystemTextJsonForSerialization(EnumStorage.AsString, configure: j => j.ConfigureTime());
                 opts.Events.StreamIdentity = StreamIdentity.AsString;
                 opts.ConfigureUsers().ConfigureAgents().ConfigureDashboard().ConfigureAudit().ConfigureMqtt().ConfigureSigning().ConfigureIdentities().ConfigureStatestream();
                 // The whole schema is created or updated once, at start, before anything is served (below); no lazy
@@ -243,7 +243,7 @@ public static class PresenceApp
             //   rm -rf src/Presence.Server/Internal/Generated && dotnet run --project src/Presence.Server -- codegen write
             // (GeneratedCode.Regenerate); a test fails while the checked-in code is stale.
             opts.CodeGeneration.TypeLoadMode = TypeLoadMode.Static;
-            opts.UseSystemTextJsonForSerialization(j => j.ConfigureForNodaTime(DateTimeZoneProviders.Tzdb));
+            opts.UseSystemTextJsonForSerialization(j => j.ConfigureTime());
             opts.Policies.AutoApplyTransactions();
             opts.Policies.UseDurableLocalQueues();
             opts.RetryStoreTrouble();

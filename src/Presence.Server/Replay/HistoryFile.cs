@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using NodaTime;
-using NodaTime.Serialization.SystemTextJson;
+using Presence.Contracts.Wire;
 using Presence.Domain.Audit;
 using Presence.Domain.Hosts;
 using Presence.Domain.Users;
@@ -158,7 +158,7 @@ public static class HistoryFile
             DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         };
         options.Converters.Add(new JsonStringEnumConverter(naming));
-        options.ConfigureForNodaTime(DateTimeZoneProviders.Tzdb);
+        options.ConfigureTime();
         return options;
     }
 }
