@@ -5,6 +5,7 @@ using Presence.Domain.Hosts;
 using Presence.Domain.House;
 using Presence.Domain.Migration;
 using Presence.Domain.Users;
+using Presence.Server.Hosting;
 
 namespace Presence.Server.Dashboard;
 
@@ -85,6 +86,30 @@ public static class HouseViews
         var hosts = (await session.LoadManyAsync<HostState>(ct, policy.Hosts.Select(h => HostState.StreamId(h.Name)).ToArray()))
             .ToDictionary(h => h.Name);
         return new HouseDocuments(sagas, timelines, hosts);
+    }
+
+    /// <summary>
+    /// The same documents for a reader that reads them again and again (Home Assistant's publisher, up to ten times a
+    /// second under a burst): one round trip that returns only the documents written since its last read. In a
+    /// 500-seat office a whole read was 1,500 documents.
+    /// </summary>
+    public sealed class Kept
+    {
+        private readonly KeptRows<UserSaga> sagas = new();
+        private readonly KeptRows<UserTimeline> timelines = new();
+        private readonly KeptRows<HostState> hosts = new();
+
+        public async Task<HouseDocuments> ReadAsync(IQuerySession session, HousePolicy policy, CancellationToken ct)
+        {
+            var names = policy.Users.Select(u => u.Name).ToArray();
+            var batch = session.CreateBatchQuery();
+            var sagaRows = batch.AddItem(sagas.Query(session, names));
+            var timelineRows = batch.AddItem(timelines.Query(session, names));
+            var hostRows = batch.AddItem(hosts.Query(session, [.. policy.Hosts.Select(h => HostState.StreamId(h.Name))]));
+            await batch.Execute(ct);
+            return new HouseDocuments(
+                sagas.Take(await sagaRows), timelines.Take(await timelineRows), hosts.Take(await hostRows).Values.ToDictionary(h => h.Name));
+        }
     }
 
     public static HouseView Build(

@@ -46,7 +46,7 @@ public sealed class HomeAssistantPublisher(
 
     /// <summary>
     /// At most ten recomputations a second: under a burst of signals each commit pokes, and what HA shows needs no
-    /// more than that, while every recomputation reads the house (three queries).
+    /// more than that, while every recomputation reads the house (one round trip; only documents written since).
     /// </summary>
     private static readonly TimeSpan Between = TimeSpan.FromMilliseconds(100);
 
@@ -66,6 +66,7 @@ public sealed class HomeAssistantPublisher(
     /// </summary>
     private IReadOnlyList<KeyValuePair<string, string>>? configTexts;
     private Dictionary<string, long>? timelineSeen;
+    private readonly HouseViews.Kept kept = new();
     private volatile bool sendAll = true;
     private volatile bool scan;
     private volatile bool reassert;
@@ -296,7 +297,7 @@ public sealed class HomeAssistantPublisher(
     private async Task<(Dictionary<string, string> States, List<(string Topic, byte[] Payload)> Events)> ReadAsync(CancellationToken ct)
     {
         await using var session = store.QuerySession();
-        var (sagas, timelines, hosts) = await HouseViews.ReadAsync(session, policy, ct);
+        var (sagas, timelines, hosts) = await kept.ReadAsync(session, policy, ct);
         var house = HouseViews.Build(policy, sagas, timelines, hosts);
         var names = policy.Users.Select(u => u.Name).ToArray();
         var reported = hosts.Values.Where(h => h.MemoryMb > 0).Select(h => h.Name).ToHashSet();

@@ -1,14 +1,9 @@
-using System.Data.Common;
 using System.Runtime.CompilerServices;
 using Marten;
-using Marten.Linq.QueryHandlers;
 using Marten.Services.BatchQuerying;
-using NpgsqlTypes;
 using Presence.Domain.House;
 using Presence.Domain.Hosts;
 using Presence.Server.Hosting;
-using Weasel.Postgresql;
-using Weasel.Storage;
 
 namespace Presence.Server.Users;
 
@@ -71,25 +66,22 @@ public sealed class HouseReads
         return Assemble(session, policy, kept, await rows);
     }
 
-    private static (Read? Kept, HostRows Query) Query(IQuerySession session)
+    private static (Read? Kept, ChangedRows<HostState> Query) Query(IQuerySession session)
     {
         var kept = Of(session).last;
-        var table = session.DocumentStore.Options.Schema.For<HostState>(qualified: true);
-        return (kept, new HostRows(table, kept is null ? [] : [.. kept.Rows.Select(r => Key(r.Key, r.Value.Version))]));
+        return (kept, ChangedRows<HostState>.Of(session, kept is null ? [] : kept.Rows.Select(r => ChangedRows<HostState>.Key(r.Key, r.Value.Version))));
     }
 
     private static HouseReads Of(IQuerySession session) => PerStore.GetValue(session.DocumentStore, _ => new HouseReads());
-
-    private static string Key(string id, string version) => id + ":" + version;
 
     /// <summary>
     /// The house from the rows' versions and the documents of the rows that changed: the same snapshot as before when
     /// none did, and the facts of every unchanged host the same instances, so their fingerprints (HouseSeen.PrintOf,
     /// kept per instance) are not taken again either.
     /// </summary>
-    private static HouseSnapshot Assemble(IQuerySession session, HousePolicy policy, Read? kept, IReadOnlyList<HostRow> now)
+    private static HouseSnapshot Assemble(IQuerySession session, HousePolicy policy, Read? kept, IReadOnlyList<VersionedRow<HostState>> now)
     {
-        if (kept is not null && ReferenceEquals(kept.Policy, policy) && now.Count == kept.Rows.Count && now.All(r => r.State is null))
+        if (kept is not null && ReferenceEquals(kept.Policy, policy) && now.Count == kept.Rows.Count && now.All(r => r.Document is null))
         {
             return kept.House;
         }
@@ -97,44 +89,12 @@ public sealed class HouseReads
         var rows = new Dictionary<string, Row>(now.Count, StringComparer.Ordinal);
         foreach (var row in now)
         {
-            rows[row.Id] = row.State is { } state ? new Row(row.Version, state.ToFacts()) : kept!.Rows[row.Id];
+            rows[row.Id] = row.Document is { } state ? new Row(row.Version, state.ToFacts()) : kept!.Rows[row.Id];
         }
 
         var house = Snapshot(policy, rows.Values.Select(r => r.Facts));
         Of(session).last = new Read(policy, house, rows);
         return house;
-    }
-
-    private sealed record HostRow(string Id, string Version, HostState? State);
-
-    /// <summary>
-    /// Every host row's id and version (<c>xmin</c>, the transaction that wrote it), and the document only of a row
-    /// whose "id:version" is not among <paramref name="known"/>: one statement, whatever changed, and each document
-    /// read under the version it was written at.
-    /// </summary>
-    private sealed class HostRows(string table, string[] known) : IQueryHandler<IReadOnlyList<HostRow>>
-    {
-        public void ConfigureCommand(ICommandBuilder builder, IStorageSession session)
-        {
-            builder.Append("select id, xmin::text, case when id || ':' || xmin::text = any(");
-            builder.AppendParameter(known, NpgsqlDbType.Array | NpgsqlDbType.Text);
-            builder.Append($") then null else data end from {table}");
-        }
-
-        public async Task<IReadOnlyList<HostRow>> HandleAsync(DbDataReader reader, IStorageSession session, CancellationToken token)
-        {
-            var rows = new List<HostRow>();
-            while (await reader.ReadAsync(token))
-            {
-                var changed = !await reader.IsDBNullAsync(2, token);
-                rows.Add(new HostRow(reader.GetString(0), reader.GetString(1), changed ? session.Serializer.FromJson<HostState>(reader, 2) : null));
-            }
-
-            return rows;
-        }
-
-        public Task<int> StreamJson(Stream stream, DbDataReader reader, CancellationToken token) =>
-            throw new NotSupportedException("the house's rows are read as documents, never streamed");
     }
 
     private static HouseSnapshot Snapshot(HousePolicy policy, IEnumerable<HostFacts> known)

@@ -1,0 +1,93 @@
+using System.Text;
+using System.Text.Json;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using NodaTime;
+using Presence.Contracts.Wire;
+using Presence.Domain.House;
+using Presence.Domain.Users;
+using Presence.Server.Dashboard;
+using Presence.Server.Hosting;
+using Presence.Server.Mqtt;
+using Presence.Server.Tests.Infrastructure;
+using Wolverine;
+
+namespace Presence.Server.Tests.Dashboard;
+
+/// <summary>
+/// Home Assistant's publisher reads the house up to ten times a second under a burst (HouseViews.Kept): each read
+/// returns only the documents written since the last, and what it gives is what a whole read gives.
+/// </summary>
+public sealed class reading_the_house_again : IAsyncLifetime
+{
+    private static readonly Topics Topics = new();
+    private TestServer server = null!;
+    private int ids;
+
+    public async Task InitializeAsync() => server = await TestServer.StartAsync(services: TestServer.WithoutSignalWarmup);
+
+    public Task DisposeAsync() => server.DisposeAsync().AsTask();
+
+    private HousePolicy Policy => server.Services.GetRequiredService<HousePolicy>();
+
+    private async Task IdleAsync(string user)
+    {
+        var bytes = Encoding.UTF8.GetBytes($$"""{"id":"again-{{++ids}}","user":"{{user}}","idle_seconds":5}""");
+        var parsed = InboundParser.Parse(Topics, Topics.Signal("basement", "idle"), bytes, SystemClock.Instance.GetCurrentInstant(), Duration.FromMinutes(5));
+        await server.Services.GetRequiredService<IMessageBus>().InvokeAsync(Arrived.From(parsed, Topics.Root, bytes));
+    }
+
+    [Fact]
+    public async Task only_the_documents_written_since_are_read_again()
+    {
+        await IdleAsync("alice");
+        await IdleAsync("bob");
+        var kept = new KeptRows<UserSaga>();
+        string[] users = ["alice", "bob", "dave"];
+
+        await using (var first = server.Store.QuerySession())
+        {
+            var rows = await RunAsync(first, kept.Query(first, users));
+            Assert.Equal(["alice", "bob"], rows.Where(r => r.Document is not null).Select(r => r.Id).Order());
+            kept.Take(rows);
+        }
+
+        await IdleAsync("bob");
+        await using var second = server.Store.QuerySession();
+        var again = await RunAsync(second, kept.Query(second, users));
+        Assert.Equal(["alice", "bob"], again.Select(r => r.Id).Order());
+        // bob's saga was written since: it alone comes again, and comes as it is now.
+        Assert.Equal(["bob"], again.Where(r => r.Document is not null).Select(r => r.Id));
+        var now = kept.Take(again);
+        Assert.Equal((await second.LoadAsync<UserSaga>("bob"))!.LastEvidenceAt, now["bob"].LastEvidenceAt);
+        Assert.Same(now["alice"], kept.Take(await RunAsync(second, kept.Query(second, users)))["alice"]);
+    }
+
+    [Fact]
+    public async Task what_is_kept_draws_the_house_a_whole_read_draws()
+    {
+        var kept = new HouseViews.Kept();
+        var json = new JsonSerializerOptions().ConfigureTime();
+        foreach (var user in new[] { "alice", "bob", "alice", "dave", "alice" })
+        {
+            await IdleAsync(user);
+            await using var session = server.Store.QuerySession();
+            var whole = await HouseViews.ReadAsync(session, Policy, CancellationToken.None);
+            var again = await kept.ReadAsync(session, Policy, CancellationToken.None);
+            Assert.Equal(whole.Sagas.Keys.Order(), again.Sagas.Keys.Order());
+            Assert.Equal(whole.Timelines.Keys.Order(), again.Timelines.Keys.Order());
+            Assert.Equal(whole.Hosts.Keys.Order(), again.Hosts.Keys.Order());
+            Assert.Equal(
+                JsonSerializer.Serialize(HouseViews.Build(Policy, whole.Sagas, whole.Timelines, whole.Hosts), json),
+                JsonSerializer.Serialize(HouseViews.Build(Policy, again.Sagas, again.Timelines, again.Hosts), json));
+        }
+    }
+
+    private static async Task<IReadOnlyList<VersionedRow<T>>> RunAsync<T>(IQuerySession session, ChangedRows<T> query) where T : class
+    {
+        var batch = session.CreateBatchQuery();
+        var rows = batch.AddItem(query);
+        await batch.Execute();
+        return await rows;
+    }
+}
