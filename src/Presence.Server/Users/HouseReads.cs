@@ -69,7 +69,8 @@ public sealed class HouseReads
     private static (Read? Kept, ChangedRows<HostState> Query) Query(IQuerySession session)
     {
         var kept = Of(session).last;
-        return (kept, ChangedRows<HostState>.Of(session, kept is null ? [] : kept.Rows.Select(r => ChangedRows<HostState>.Key(r.Key, r.Value.Version))));
+        var known = kept is null ? [] : kept.Rows.Select(r => ChangedRows<HostState>.Key(r.Key, r.Value.Version));
+        return (kept, ChangedRows<HostState>.Of(session, known));
     }
 
     private static HouseReads Of(IQuerySession session) => PerStore.GetValue(session.DocumentStore, _ => new HouseReads());
