@@ -62,7 +62,9 @@ public sealed class InstantJson : JsonConverter<Instant>
     public override void WriteAsPropertyName(Utf8JsonWriter writer, Instant value, JsonSerializerOptions options) =>
         Noda.WriteAsPropertyName(writer, value, options);
 
-    /// <summary>Writes <paramref name="value"/> as ExtendedIso does; false for the years the fast path leaves to NodaTime.</summary>
+    /// <summary>
+    /// Writes <paramref name="value"/> as ExtendedIso does; false for the years the fast path leaves to NodaTime.
+    /// </summary>
     public static bool TryFormat(Instant value, Span<byte> text, out int length)
     {
         length = 0;
@@ -105,7 +107,9 @@ public sealed class InstantJson : JsonConverter<Instant>
         return true;
     }
 
-    /// <summary>Reads the shape <see cref="TryFormat"/> writes (any fraction of one to nine digits); false for anything else.</summary>
+    /// <summary>
+    /// Reads the shape <see cref="TryFormat"/> writes (any fraction of one to nine digits); false for anything else.
+    /// </summary>
     public static bool TryParse(ReadOnlySpan<byte> text, out Instant value)
     {
         value = default;

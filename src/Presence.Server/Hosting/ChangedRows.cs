@@ -7,7 +7,9 @@ using Weasel.Storage;
 
 namespace Presence.Server.Hosting;
 
-/// <summary>A document row by id and version (<c>xmin</c>, the transaction that wrote it); the document only when it was read.</summary>
+/// <summary>
+/// A document row by id and version (<c>xmin</c>, the transaction that wrote it); the document only when it was read.
+/// </summary>
 public sealed record VersionedRow<T>(string Id, string Version, T? Document) where T : class;
 
 /// <summary>
@@ -19,8 +21,8 @@ public sealed record VersionedRow<T>(string Id, string Version, T? Document) whe
 public sealed class ChangedRows<T>(string table, string[] known, string[]? ids) : IQueryHandler<IReadOnlyList<VersionedRow<T>>>
     where T : class
 {
-    public static ChangedRows<T> Of(IQuerySession session, IEnumerable<string> known, string[]? ids = null) =>
-        new(session.DocumentStore.Options.Schema.For<T>(qualified: true), [.. known], ids);
+    public static ChangedRows<T> Of(IQuerySession session, string[] known, string[]? ids = null) =>
+        new(session.DocumentStore.Options.Schema.For<T>(qualified: true), known, ids);
 
     /// <summary>How a kept row is named among the known ones.</summary>
     public static string Key(string id, string version) => id + ":" + version;
@@ -63,9 +65,11 @@ public sealed class KeptRows<T> where T : class
     private Dictionary<string, (string Version, T Document)> kept = new(StringComparer.Ordinal);
 
     public ChangedRows<T> Query(IQuerySession session, string[]? ids = null) =>
-        ChangedRows<T>.Of(session, kept.Select(k => ChangedRows<T>.Key(k.Key, k.Value.Version)), ids);
+        ChangedRows<T>.Of(session, [.. kept.Select(k => ChangedRows<T>.Key(k.Key, k.Value.Version))], ids);
 
-    /// <summary>Every row there is now, by id: the ones read again, the rest as kept. Rows no longer there are forgotten.</summary>
+    /// <summary>
+    /// Every row there is now, by id: the ones read again, the rest as kept. Rows no longer there are forgotten.
+    /// </summary>
     public IReadOnlyDictionary<string, T> Take(IReadOnlyList<VersionedRow<T>> rows)
     {
         var now = new Dictionary<string, (string Version, T Document)>(rows.Count, StringComparer.Ordinal);

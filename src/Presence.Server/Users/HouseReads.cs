@@ -20,7 +20,13 @@ public sealed class HouseReads
     private static readonly ConditionalWeakTable<IDocumentStore, HouseReads> PerStore = new();
 
     /// <summary>What was read last: the snapshot, and each row's facts under the version they were read at.</summary>
-    private sealed record Read(HousePolicy Policy, HouseSnapshot House, IReadOnlyDictionary<string, Row> Rows);
+    private sealed record Read(HousePolicy Policy, HouseSnapshot House, IReadOnlyDictionary<string, Row> Rows)
+    {
+        /// <summary>
+        /// Each row as the query is told it is known: built once per reading, not once per query (an office has 500).
+        /// </summary>
+        public string[] Known { get; } = [.. Rows.Select(r => ChangedRows<HostState>.Key(r.Key, r.Value.Version))];
+    }
 
     private sealed record Row(string Version, HostFacts Facts);
 
@@ -69,8 +75,7 @@ public sealed class HouseReads
     private static (Read? Kept, ChangedRows<HostState> Query) Query(IQuerySession session)
     {
         var kept = Of(session).last;
-        var known = kept is null ? [] : kept.Rows.Select(r => ChangedRows<HostState>.Key(r.Key, r.Value.Version));
-        return (kept, ChangedRows<HostState>.Of(session, known));
+        return (kept, ChangedRows<HostState>.Of(session, kept?.Known ?? []));
     }
 
     private static HouseReads Of(IQuerySession session) => PerStore.GetValue(session.DocumentStore, _ => new HouseReads());

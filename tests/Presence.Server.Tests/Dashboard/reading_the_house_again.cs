@@ -1,16 +1,12 @@
-using System.Text;
 using System.Text.Json;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
-using NodaTime;
 using Presence.Contracts.Wire;
 using Presence.Domain.House;
 using Presence.Domain.Users;
 using Presence.Server.Dashboard;
 using Presence.Server.Hosting;
-using Presence.Server.Mqtt;
 using Presence.Server.Tests.Infrastructure;
-using Wolverine;
 
 namespace Presence.Server.Tests.Dashboard;
 
@@ -20,7 +16,6 @@ namespace Presence.Server.Tests.Dashboard;
 /// </summary>
 public sealed class reading_the_house_again : IAsyncLifetime
 {
-    private static readonly Topics Topics = new();
     private TestServer server = null!;
     private int ids;
 
@@ -30,12 +25,7 @@ public sealed class reading_the_house_again : IAsyncLifetime
 
     private HousePolicy Policy => server.Services.GetRequiredService<HousePolicy>();
 
-    private async Task IdleAsync(string user)
-    {
-        var bytes = Encoding.UTF8.GetBytes($$"""{"id":"again-{{++ids}}","user":"{{user}}","idle_seconds":5}""");
-        var parsed = InboundParser.Parse(Topics, Topics.Signal("basement", "idle"), bytes, SystemClock.Instance.GetCurrentInstant(), Duration.FromMinutes(5));
-        await server.Services.GetRequiredService<IMessageBus>().InvokeAsync(Arrived.From(parsed, Topics.Root, bytes));
-    }
+    private Task IdleAsync(string user) => server.IdleAsync(user, $"again-{++ids}");
 
     [Fact]
     public async Task only_the_documents_written_since_are_read_again()

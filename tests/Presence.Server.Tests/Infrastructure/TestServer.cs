@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Presence.Contracts.Wire;
 using Presence.Server.Hosting;
 using Presence.Server.Mqtt;
 using Wolverine;
@@ -42,6 +43,19 @@ public sealed class TestServer : IAsyncDisposable
     public Uri HttpAddress => new(app.Urls.First());
     public IDocumentStore Store => app.Services.GetRequiredService<IDocumentStore>();
     public Rejections Rejections => app.Services.GetRequiredService<Rejections>();
+
+    /// <summary>
+    /// An idle signal from <paramref name="host"/> for <paramref name="user"/> handed to its handler as the bridge
+    /// would, inline (no broker, no inbox): for tests of what handling one signal reads and writes.
+    /// </summary>
+    public async Task IdleAsync(string user, string id, string host = "basement")
+    {
+        var topics = new Topics();
+        var bytes = System.Text.Encoding.UTF8.GetBytes($$"""{"id":"{{id}}","user":"{{user}}","idle_seconds":5}""");
+        var parsed = InboundParser.Parse(
+            topics, topics.Signal(host, "idle"), bytes, NodaTime.SystemClock.Instance.GetCurrentInstant(), NodaTime.Duration.FromMinutes(5));
+        await Services.GetRequiredService<IMessageBus>().InvokeAsync(Arrived.From(parsed, topics.Root, bytes));
+    }
 
     /// <summary>
     /// Until the server has taken in each host's agent status (online) and inventory. Inputs from different computers

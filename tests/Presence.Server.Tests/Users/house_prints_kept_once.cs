@@ -9,7 +9,6 @@ using Presence.Domain.Users;
 using Presence.Server.Mqtt;
 using Presence.Server.Tests.Infrastructure;
 using Presence.Server.Users;
-using Wolverine;
 
 namespace Presence.Server.Tests.Users;
 
@@ -28,12 +27,7 @@ public sealed class house_prints_kept_once : IAsyncLifetime
 
     public Task DisposeAsync() => server.DisposeAsync().AsTask();
 
-    private async Task IdleAsync(TestServer at, string user)
-    {
-        var bytes = Encoding.UTF8.GetBytes($$"""{"id":"p-{{++ids}}","user":"{{user}}","idle_seconds":5}""");
-        var parsed = InboundParser.Parse(Topics, Topics.Signal("basement", "idle"), bytes, SystemClock.Instance.GetCurrentInstant(), Duration.FromMinutes(5));
-        await at.Services.GetRequiredService<IMessageBus>().InvokeAsync(Arrived.From(parsed, Topics.Root, bytes));
-    }
+    private Task IdleAsync(TestServer at, string user) => at.IdleAsync(user, $"p-{++ids}");
 
     private async Task<JsonNode?> StoredPrintsAsync(string user)
     {
