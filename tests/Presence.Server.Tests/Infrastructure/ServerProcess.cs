@@ -106,12 +106,17 @@ public sealed class ServerProcess : IAsyncDisposable
         throw new TimeoutException($"The server's /health did not answer 200 within {timeout}:\n{Output}");
     }
 
-    /// <summary>How many computers this server sees with their agent online (its /api/house).</summary>
+    /// <summary>
+    /// How many computers this server sees with their agent online and its inventory taken in (its /api/house): a
+    /// login decided on an agent's status alone may not yet know where the VMs run. The status and the inventory are
+    /// two messages, and a CI run once logged in between them ("no agent reports alice-desktop running").
+    /// </summary>
     public async Task<int> HostsOnlineAsync()
     {
         using var http = new HttpClient { BaseAddress = BaseAddress };
         using var house = JsonDocument.Parse(await http.GetStringAsync(new Uri("/api/house", UriKind.Relative)));
-        return house.RootElement.GetProperty("hosts").EnumerateArray().Count(h => h.GetProperty("agent_online").GetBoolean());
+        return house.RootElement.GetProperty("hosts").EnumerateArray()
+            .Count(h => h.GetProperty("agent_online").GetBoolean() && h.GetProperty("memory_mb").GetInt32() > 0);
     }
 
     /// <summary>The kinds of a user's timeline entries, newest first, as this server tells them.</summary>
