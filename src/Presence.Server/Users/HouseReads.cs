@@ -43,7 +43,16 @@ public sealed class HouseReads
         }
 
         // A batch of inputs (SignalsArrived) is decided on one reading of the house, as if at one moment.
-        return SessionReads.Of(session).House ??= await ReadKeptAsync(session, policy, ct);
+        var reads = SessionReads.Of(session);
+        if (reads.House is null)
+        {
+            var batch = session.CreateBatchQuery();
+            var reading = ReadAsync(batch, session, policy);
+            await batch.Execute(ct);
+            await reading;
+        }
+
+        return reads.House!;
     }
 
     /// <summary>
@@ -59,23 +68,8 @@ public sealed class HouseReads
             return;
         }
 
-        var (kept, query) = Query(session);
-        reads.House = Assemble(session, policy, kept, await batch.AddItem(query));
-    }
-
-    private static async Task<HouseSnapshot> ReadKeptAsync(IQuerySession session, HousePolicy policy, CancellationToken ct)
-    {
-        var (kept, query) = Query(session);
-        var batch = session.CreateBatchQuery();
-        var rows = batch.AddItem(query);
-        await batch.Execute(ct);
-        return Assemble(session, policy, kept, await rows);
-    }
-
-    private static (Read? Kept, ChangedRows<HostState> Query) Query(IQuerySession session)
-    {
         var kept = Of(session).last;
-        return (kept, ChangedRows<HostState>.Of(session, kept?.Known ?? []));
+        reads.House = Assemble(session, policy, kept, await batch.AddItem(ChangedRows<HostState>.Of(session, kept?.Known ?? [])));
     }
 
     private static HouseReads Of(IQuerySession session) => PerStore.GetValue(session.DocumentStore, _ => new HouseReads());

@@ -1,3 +1,4 @@
+using System.Linq.Expressions;
 using Marten;
 using Marten.Linq.MatchesSql;
 using Marten.Services.BatchQuerying;
@@ -31,7 +32,13 @@ public static class SagaIndex
     /// its next decision rewrites it; reading it costs one document, missing it would lose a move.
     /// </summary>
     public static IQueryable<UserSaga> Involving(IQuerySession session, string host, IReadOnlyCollection<string> alsoUsers) =>
-        session.Query<UserSaga>().Where(s => s.MatchesSql("(involves @> array[?] or involves = '{}' or id = any(?))", host, alsoUsers.ToArray()));
+        session.Query<UserSaga>().Where(InvolvingWhere(host, alsoUsers));
+
+    private static Expression<Func<UserSaga, bool>> InvolvingWhere(string host, IReadOnlyCollection<string> alsoUsers)
+    {
+        var users = alsoUsers.ToArray();
+        return s => s.MatchesSql("(involves @> array[?] or involves = '{}' or id = any(?))", host, users);
+    }
 
     /// <summary>
     /// Reads the sagas involved with <paramref name="host"/> in <paramref name="batch"/>, for the session's later
@@ -40,8 +47,7 @@ public static class SagaIndex
     /// </summary>
     public static async Task InvolvingAsync(IBatchedQuery batch, IQuerySession session, string host)
     {
-        string[] none = [];
-        var sagas = await batch.Query<UserSaga>().Where(s => s.MatchesSql("(involves @> array[?] or involves = '{}' or id = any(?))", host, none)).ToList();
+        var sagas = await batch.Query<UserSaga>().Where(InvolvingWhere(host, [])).ToList();
         SessionReads.Of(session).Involving[host] = sagas;
     }
 
