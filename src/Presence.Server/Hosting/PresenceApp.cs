@@ -260,9 +260,17 @@ public static class PresenceApp
     /// planned its statements again in every transaction: 0.75 ms of PostgreSQL's time per append against 0.41 ms
     /// without (statement log of an ingestion run, issue 11 §6). Nothing here leaves session state behind: no SET,
     /// temporary table or LISTEN; Marten's and Wolverine's locks are per transaction or released explicitly.
+    /// A statement run a second time on a connection is prepared there (Npgsql's automatic preparation): Marten sends
+    /// each as a new unnamed one, which PostgreSQL parsed and planned every time; the saga's upsert took 0.72 ms of
+    /// its time per signal, 0.22 ms prepared, in a 500-seat office's burst (+18 % signals/s in alternated runs).
     /// </summary>
     internal static string KeepingSessions(string connectionString) =>
-        new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { NoResetOnClose = true }.ConnectionString;
+        new Npgsql.NpgsqlConnectionStringBuilder(connectionString)
+        {
+            NoResetOnClose = true,
+            MaxAutoPrepare = 64,
+            AutoPrepareMinUsages = 2,
+        }.ConnectionString;
 
     public static void MapEndpoints(WebApplication app)
     {

@@ -5,7 +5,8 @@ namespace Presence.Server.Tests.Hosting;
 
 /// <summary>
 /// Issue 11 §6: a connection the server hands back to its pool is not reset (Npgsql's DISCARD ALL), so PostgreSQL
-/// keeps what it planned for Marten's append function from one transaction to the next (PresenceApp.KeepingSessions).
+/// keeps what it planned for Marten's append function from one transaction to the next, and a statement the server
+/// runs again and again is prepared, so PostgreSQL neither parses nor plans it each time (PresenceApp.KeepingSessions).
 /// </summary>
 public sealed class pooled_connections_keep_their_session
 {
@@ -42,5 +43,25 @@ public sealed class pooled_connections_keep_their_session
         }
 
         Assert.Fail("the pool never handed out the same connection again in 50 tries");
+    }
+
+    [Fact]
+    public async Task a_statement_run_again_on_a_pooled_connection_is_prepared()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var connection = (NpgsqlConnection)server.Store.Storage.Database.CreateConnection();
+        await connection.OpenAsync();
+        const string statement = "select count(*) from pg_class where relname = $1";
+        for (var run = 0; run < 3; run++)
+        {
+            await using var command = new NpgsqlCommand(statement, connection) { Parameters = { new() { Value = "pg_proc" } } };
+            Assert.Equal(1L, await command.ExecuteScalarAsync());
+        }
+
+        await using var prepared = new NpgsqlCommand("select count(*) from pg_prepared_statements where statement = $1", connection)
+        {
+            Parameters = { new() { Value = statement } },
+        };
+        Assert.Equal(1L, await prepared.ExecuteScalarAsync());
     }
 }
