@@ -10,8 +10,8 @@ namespace Presence.Server.Users;
 /// <summary>
 /// The configured hosts as their agents last described them, for every decision. Reading them whole cost each signal
 /// every host document (21.6 KB of JSON for 50 computers, issue 11) although they change far more rarely than
-/// people's evidence arrives; so one query asks PostgreSQL for each row's id and version (<c>xmin</c>, the
-/// transaction that wrote it) and for the documents only of the rows whose version is not the one kept. Kept per
+/// people's evidence arrives; so one query asks PostgreSQL for the rows whose version (<c>xmin</c>, the transaction
+/// that wrote it) is not the one kept, and how many rows there are (<see cref="ChangedRows{T}"/>). Kept per
 /// document store (a test process runs several servers), shared by all lanes: the snapshot is immutable. Any node's
 /// write changes a row's xmin, so this stays right with several nodes on one database.
 /// </summary>
@@ -44,21 +44,22 @@ public sealed class HouseReads
 
         // A batch of inputs (SignalsArrived) is decided on one reading of the house, as if at one moment.
         var reads = SessionReads.Of(session);
-        if (reads.House is null)
+        while (reads.House is null)
         {
+            // Again (with nothing kept) when a row that was kept is gone.
             var batch = session.CreateBatchQuery();
             var reading = ReadAsync(batch, session, policy);
             await batch.Execute(ct);
             await reading;
         }
 
-        return reads.House!;
+        return reads.House;
     }
 
     /// <summary>
     /// Queues the reading of the house in <paramref name="batch"/>, so that it goes to PostgreSQL with whatever else a
     /// handler reads before it decides (one round trip); the session's later <see cref="ReadAsync"/> returns it.
-    /// Complete once the batch has run.
+    /// Complete once the batch has run. Left unread when a kept row is gone: the later read then reads every row.
     /// </summary>
     public static async Task ReadAsync(IBatchedQuery batch, IQuerySession session, HousePolicy policy)
     {
@@ -75,21 +76,29 @@ public sealed class HouseReads
     private static HouseReads Of(IQuerySession session) => PerStore.GetValue(session.DocumentStore, _ => new HouseReads());
 
     /// <summary>
-    /// The house from the rows' versions and the documents of the rows that changed: the same snapshot as before when
-    /// none did, and the facts of every unchanged host the same instances, so their fingerprints (HouseSeen.PrintOf,
-    /// kept per instance) are not taken again either.
+    /// The house from the rows kept and the documents of the rows that changed: the same snapshot as before when none
+    /// did, and the facts of every unchanged host the same instances, so their fingerprints (HouseSeen.PrintOf, kept
+    /// per instance) are not taken again either. Null, and nothing kept, when a kept row is gone.
     /// </summary>
-    private static HouseSnapshot Assemble(IQuerySession session, HousePolicy policy, Read? kept, IReadOnlyList<VersionedRow<HostState>> now)
+    private static HouseSnapshot? Assemble(IQuerySession session, HousePolicy policy, Read? kept, IReadOnlyList<VersionedRow<HostState>>? changed)
     {
-        if (kept is not null && ReferenceEquals(kept.Policy, policy) && now.Count == kept.Rows.Count && now.All(r => r.Document is null))
+        if (changed is null)
+        {
+            Of(session).last = null;
+            return null;
+        }
+
+        if (kept is not null && ReferenceEquals(kept.Policy, policy) && changed.Count == 0)
         {
             return kept.House;
         }
 
-        var rows = new Dictionary<string, Row>(now.Count, StringComparer.Ordinal);
-        foreach (var row in now)
+        var rows = kept is null
+            ? new Dictionary<string, Row>(changed.Count, StringComparer.Ordinal)
+            : new Dictionary<string, Row>(kept.Rows, StringComparer.Ordinal);
+        foreach (var row in changed)
         {
-            rows[row.Id] = row.Document is { } state ? new Row(row.Version, state.ToFacts()) : kept!.Rows[row.Id];
+            rows[row.Id] = new Row(row.Version, row.Document.ToFacts());
         }
 
         var house = Snapshot(policy, rows.Values.Select(r => r.Facts));

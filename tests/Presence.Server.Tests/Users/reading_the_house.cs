@@ -98,4 +98,22 @@ public sealed class reading_the_house : IAsyncLifetime
         Assert.False(seen.Host("imac").AgentOnline);
         Assert.Same(kept, await ReadAsync());
     }
+
+    [Fact]
+    public async Task a_host_document_gone_is_noticed_although_no_row_changed()
+    {
+        await ReportAsync(online: true);
+        Assert.True((await ReadAsync()).Host("imac").AgentOnline);
+
+        await using (var session = server.Store.LightweightSession())
+        {
+            session.Delete<HostState>(HostState.StreamId("imac"));
+            await session.SaveChangesAsync();
+        }
+
+        // Only a row that is gone: no version changed, the count of rows did.
+        var gone = await ReadAsync();
+        Assert.False(gone.Host("imac").AgentOnline);
+        Assert.Same(gone, await ReadAsync());
+    }
 }
