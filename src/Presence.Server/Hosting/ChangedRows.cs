@@ -33,26 +33,21 @@ public sealed class ChangedRows<T>(string table, string[] known, string[]? ids) 
 
     public void ConfigureCommand(ICommandBuilder builder, IStorageSession session)
     {
-        builder.Append($"select t.id, t.xmin::text, t.data from {table} t where ");
-        OnlyIds(builder);
-        builder.Append("not exists (select from unnest(");
+        builder.Append($"select t.id, t.xmin::text, t.data from {table} t where not exists (select from unnest(");
         builder.AppendParameter(known, NpgsqlDbType.Array | NpgsqlDbType.Text);
-        builder.Append($") k where k = t.id || ':' || t.xmin::text) union all select null, count(*)::text, null from {table} t");
-        if (ids is not null)
-        {
-            builder.Append(" where ");
-            OnlyIds(builder);
-            builder.Append("true");
-        }
+        builder.Append(") k where k = t.id || ':' || t.xmin::text)");
+        OnlyIds(builder, " and ");
+        builder.Append($" union all select null, count(*)::text, null from {table} t");
+        OnlyIds(builder, " where ");
     }
 
-    private void OnlyIds(ICommandBuilder builder)
+    private void OnlyIds(ICommandBuilder builder, string joined)
     {
         if (ids is not null)
         {
-            builder.Append("t.id = any(");
+            builder.Append(joined + "t.id = any(");
             builder.AppendParameter(ids, NpgsqlDbType.Array | NpgsqlDbType.Text);
-            builder.Append(") and ");
+            builder.Append(")");
         }
     }
 
@@ -71,10 +66,10 @@ public sealed class ChangedRows<T>(string table, string[] known, string[]? ids) 
             rows.Add(new VersionedRow<T>(reader.GetString(0), reader.GetString(1), session.Serializer.FromJson<T>(reader, 2)));
         }
 
-        // Every row there is was either changed or known unchanged: more ids than rows means a known one is gone.
-        var there = new HashSet<string>(known.Select(k => k[..k.LastIndexOf(':')]), StringComparer.Ordinal);
-        there.UnionWith(rows.Select(r => r.Id));
-        return there.Count == count ? rows : null;
+        // Every row there is now is a known one or a new one: fewer rows than the known plus the new means a known one
+        // is gone. Few rows change, so each is looked for among the known keys (one per id).
+        var there = known.Length + rows.Count(r => !known.Any(k => k.AsSpan(0, k.LastIndexOf(':')).SequenceEqual(r.Id)));
+        return there == count ? rows : null;
     }
 
     public Task<int> StreamJson(Stream stream, DbDataReader reader, CancellationToken token) =>
