@@ -112,7 +112,9 @@ public static class HouseViews
                 await batch.Execute(ct);
 
                 // A kept document gone (or no longer asked for) is read again with the rest of its table.
-                if (sagas.Take(await sagaRows) is { } s && timelines.Take(await timelineRows) is { } t && hosts.Take(await hostRows) is { } h)
+                if (sagas.Take(await sagaRows) is { } s
+                    && timelines.Take(await timelineRows) is { } t
+                    && hosts.Take(await hostRows) is { } h)
                 {
                     return new HouseDocuments(s, t, h.Values.ToDictionary(x => x.Name));
                 }

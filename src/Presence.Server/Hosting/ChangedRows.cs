@@ -67,9 +67,15 @@ public sealed class ChangedRows<T>(string table, string[] known, string[]? ids) 
         }
 
         // Every row there is now is a known one or a new one: fewer rows than the known plus the new means a known one
-        // is gone. Few rows change, so each is looked for among the known keys (one per id).
-        var there = known.Length + rows.Count(r => !known.Any(k => k.AsSpan(0, k.LastIndexOf(':')).SequenceEqual(r.Id)));
-        return there == count ? rows : null;
+        // is gone. Most reads find nothing changed, and then nothing is looked up.
+        var news = 0;
+        if (rows.Count > 0)
+        {
+            var knownIds = new HashSet<string>(known.Select(k => k[..k.LastIndexOf(':')]), StringComparer.Ordinal);
+            news = rows.Count(r => !knownIds.Contains(r.Id));
+        }
+
+        return known.Length + news == count ? rows : null;
     }
 
     public Task<int> StreamJson(Stream stream, DbDataReader reader, CancellationToken token) =>
