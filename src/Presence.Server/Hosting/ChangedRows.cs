@@ -89,10 +89,12 @@ public sealed class ChangedRows<T>(string table, string[] known, string[]? ids) 
 public sealed class KeptRows<T> where T : class
 {
     private Dictionary<string, (string Version, T Document)> kept = new(StringComparer.Ordinal);
+
+    // Both follow from what is kept, and change only when it does: most reads find nothing changed.
+    private string[] known = [];
     private IReadOnlyDictionary<string, T> documents = new Dictionary<string, T>(StringComparer.Ordinal);
 
-    public ChangedRows<T> Query(IQuerySession session, string[]? ids = null) =>
-        ChangedRows<T>.Of(session, [.. kept.Select(k => ChangedRows<T>.Key(k.Key, k.Value.Version))], ids);
+    public ChangedRows<T> Query(IQuerySession session, string[]? ids = null) => ChangedRows<T>.Of(session, known, ids);
 
     /// <summary>
     /// Every row there is now, by id: the changed ones as read, the rest as kept. Null when a kept row is gone: all is
@@ -102,7 +104,8 @@ public sealed class KeptRows<T> where T : class
     {
         if (changed is null)
         {
-            kept = new Dictionary<string, (string Version, T Document)>(StringComparer.Ordinal);
+            kept.Clear();
+            DeriveFromKept();
             return null;
         }
 
@@ -113,9 +116,15 @@ public sealed class KeptRows<T> where T : class
                 kept[row.Id] = (row.Version, row.Document);
             }
 
-            documents = kept.ToDictionary(r => r.Key, r => r.Value.Document, StringComparer.Ordinal);
+            DeriveFromKept();
         }
 
         return documents;
+    }
+
+    private void DeriveFromKept()
+    {
+        known = [.. kept.Select(k => ChangedRows<T>.Key(k.Key, k.Value.Version))];
+        documents = kept.ToDictionary(r => r.Key, r => r.Value.Document, StringComparer.Ordinal);
     }
 }
