@@ -28,11 +28,15 @@ public sealed class a_command_that_fails_inside : IAsyncLifetime
     [Fact]
     public async Task is_reported_on_presence_errors_with_its_topic()
     {
-        await using var ha = await MqttProbe.ConnectAsAsync(server.MqttPort, "ha-failing", "homeassistant", "presence/errors");
+        await using var ha = await MqttProbe.ConnectAsAsync(server.MqttPort, "ha-failing", "homeassistant",
+            "presence/errors", "presence/ha/person/alice/hold");
+        // The server's Home Assistant connection takes the commands: once it shows alice's hold it has subscribed (a
+        // command published before that reaches no one, as CI once found under load).
+        await ha.WaitForAsync(m => m.Topic == "presence/ha/person/alice/hold", what: "alice's hold in Home Assistant");
 
         await ha.PublishAsync("presence/ha/person/alice/hold/set", "ON");
 
-        var error = await ha.WaitForAsync(m => m.Json.GetProperty("topic").GetString() == "presence/ha/person/alice/hold/set",
+        var error = await ha.WaitForAsync(m => m.Topic == "presence/errors" && m.Json.GetProperty("topic").GetString() == "presence/ha/person/alice/hold/set",
             TimeSpan.FromSeconds(30), "the failure on presence/errors");
         Assert.Equal("internal error while carrying out this command: the bus broke", error.Json.GetProperty("error").GetString());
     }
