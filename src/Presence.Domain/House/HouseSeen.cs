@@ -153,8 +153,7 @@ public sealed record HouseSeen
             return this with { Prints = reprinted };
         }
 
-        var replaced = goneHosts.Concat(hosts.Select(h => h.Name)).ToHashSet(StringComparer.Ordinal);
-        return Rebuilt(hosts, replaced, vm);
+        return Rebuilt(hosts, goneHosts, vm);
     }
 
     private bool AllStandAsBefore(IReadOnlyList<HostFacts> hosts, string? vm)
@@ -175,16 +174,18 @@ public sealed record HouseSeen
     private bool SameStanding(HostFacts host, string? vm) =>
         Offline.Contains(host.Name) != host.AgentOnline && (vm is null || host.Runs(vm) == Runs(host.Name, vm));
 
-    private HouseSeen Rebuilt(IReadOnlyList<HostFacts> hosts, HashSet<string> replaced, string? vm)
+    private HouseSeen Rebuilt(IReadOnlyList<HostFacts> hosts, IReadOnlyList<string> gone, string? vm)
     {
-        // Plain dictionaries and lists sorted once at the end, not LINQ nor sorted trees: folding a stream rebuilds this
-        // at every change of an agent's standing (a tenth of deciding a year again, with sorted trees).
-        var prints = new Dictionary<string, string>(Prints.Count + hosts.Count, StringComparer.Ordinal);
+        // Plain lists sorted once at the end and one dictionary built in that order, not LINQ, sorted trees nor a set
+        // of the replaced names: folding a stream rebuilds this at every change of an agent's standing, and each of
+        // those was a tenth of deciding a year again.
+        var replaced = new Replaced(hosts, gone);
+        var prints = new List<(string Name, string Print, int Order)>(Prints.Count + hosts.Count);
         foreach (var (name, print) in Prints)
         {
             if (!replaced.Contains(name))
             {
-                prints[name] = print;
+                prints.Add((name, print, -1));
             }
         }
 
@@ -212,7 +213,7 @@ public sealed record HouseSeen
         for (var i = 0; i < hosts.Count; i++)
         {
             var host = hosts[i];
-            prints[host.Name] = PrintOf(host);
+            prints.Add((host.Name, PrintOf(host), i));
             if (!host.AgentOnline)
             {
                 offline.Add(host.Name);
@@ -224,12 +225,12 @@ public sealed record HouseSeen
             }
         }
 
-        var names = prints.Keys.ToArray();
-        Array.Sort(names, StringComparer.Ordinal);
-        var keptPrints = new Dictionary<string, string>(names.Length, StringComparer.Ordinal);
-        foreach (var name in names)
+        // A name twice among the changed hosts keeps its last facts, as a dictionary written in their order would.
+        prints.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name) is var byName and not 0 ? byName : a.Order.CompareTo(b.Order));
+        var keptPrints = new Dictionary<string, string>(prints.Count, StringComparer.Ordinal);
+        foreach (var (name, print, _) in prints)
         {
-            keptPrints[name] = prints[name];
+            keptPrints[name] = print;
         }
 
         return new HouseSeen
@@ -295,6 +296,57 @@ public sealed record HouseSeen
         }
 
         return print.Hash.ToString("x16", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// The names a change replaces: its hosts' and the gone ones. A house changes a host or two at a time, and looking
+    /// through those is cheaper than hashing into a set; a set only when a whole house came at once.
+    /// </summary>
+    private readonly struct Replaced
+    {
+        private readonly IReadOnlyList<HostFacts> hosts;
+        private readonly IReadOnlyList<string> gone;
+        private readonly HashSet<string>? many;
+
+        public Replaced(IReadOnlyList<HostFacts> hosts, IReadOnlyList<string> gone)
+        {
+            this.hosts = hosts;
+            this.gone = gone;
+            if (hosts.Count + gone.Count > 8)
+            {
+                many = new HashSet<string>(gone, StringComparer.Ordinal);
+                for (var i = 0; i < hosts.Count; i++)
+                {
+                    many.Add(hosts[i].Name);
+                }
+            }
+        }
+
+        public bool Contains(string name)
+        {
+            if (many is not null)
+            {
+                return many.Contains(name);
+            }
+
+            for (var i = 0; i < hosts.Count; i++)
+            {
+                if (hosts[i].Name == name)
+                {
+                    return true;
+                }
+            }
+
+            for (var i = 0; i < gone.Count; i++)
+            {
+                if (gone[i] == name)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
     }
 
     private struct Fnv()

@@ -95,7 +95,7 @@ public static partial class Replayer
         {
             if ((input ?? observed) is { } what)
             {
-                calls.Add(new Call(first, last, NowOf(what), what, house, events.ToList()));
+                calls.Add(new Call(first, last, NowOf(what), what, house, events.ToArray()));
             }
 
             events.Clear();

@@ -12,7 +12,9 @@ public static partial class UserDecider
     private static void OnAgentReport(Context ctx, AgentReport report)
     {
         var state = ctx.State;
-        var error = report.Error ?? report.State.ToString().ToLowerInvariant();
+
+        // Only a failure says why, and most answers are progress: the words are put together when one is told.
+        string Error() => report.Error ?? report.State.ToString().ToLowerInvariant();
 
         if (state.PendingDisplay is { } display && report.CommandId == display.CommandId && report.Host == display.Host)
         {
@@ -22,7 +24,7 @@ public static partial class UserDecider
             }
             else if (report.State is ReportState.Failed or ReportState.Cancelled)
             {
-                ctx.Emit(new DisplayAttachFailed(state.Id, report.Vm, report.Host, error, report.At));
+                ctx.Emit(new DisplayAttachFailed(state.Id, report.Vm, report.Host, Error(), report.At));
             }
 
             return;
@@ -36,13 +38,13 @@ public static partial class UserDecider
                     ctx.Emit(new VmSuspended(state.Id, op.Id, op.Vm, op.Host, op.File, op.ResumeOn, report.At));
                     break;
                 case (PendingOperation.Suspend, ReportState.Failed or ReportState.Cancelled):
-                    ctx.Emit(new SuspendFailed(state.Id, op.Id, op.Vm, op.Host, $"{op.Host} could not freeze {op.Vm}: {error}", report.At));
+                    ctx.Emit(new SuspendFailed(state.Id, op.Id, op.Vm, op.Host, $"{op.Host} could not freeze {op.Vm}: {Error()}", report.At));
                     break;
                 case (PendingOperation.Resume, ReportState.Completed):
                     ctx.Emit(new VmResumed(state.Id, op.Id, op.Vm, op.Host, report.At));
                     break;
                 case (PendingOperation.Resume, ReportState.Failed or ReportState.Cancelled):
-                    ctx.Emit(new ResumeFailed(state.Id, op.Id, op.Vm, op.Host, $"{op.Host} could not wake {op.Vm} from {op.File}: {error}", report.At));
+                    ctx.Emit(new ResumeFailed(state.Id, op.Id, op.Vm, op.Host, $"{op.Host} could not wake {op.Vm} from {op.File}: {Error()}", report.At));
                     break;
             }
 
@@ -66,7 +68,7 @@ public static partial class UserDecider
                     break;
                 case ReportState.Failed or ReportState.Cancelled:
                     ctx.Emit(new MigrationFailed(
-                        state.Id, m.Id, m.Vm, Phases.Preparing, $"{m.Target} could not prepare to receive {m.Vm}: {error}",
+                        state.Id, m.Id, m.Vm, Phases.Preparing, $"{m.Target} could not prepare to receive {m.Vm}: {Error()}",
                         m.Source, m.Target, ctx.Ids.Command("abort"), ctx.Now));
                     break;
             }
@@ -91,7 +93,7 @@ public static partial class UserDecider
                     break;
                 case ReportState.Failed or ReportState.Cancelled:
                     ctx.Emit(new MigrationFailed(
-                        state.Id, m.Id, m.Vm, Phases.Migrating, $"{m.Source} could not send {m.Vm} to {m.Target}: {error}",
+                        state.Id, m.Id, m.Vm, Phases.Migrating, $"{m.Source} could not send {m.Vm} to {m.Target}: {Error()}",
                         m.Source, m.Target, ctx.Ids.Command("abort"), ctx.Now));
                     break;
             }
