@@ -173,6 +173,11 @@ public static partial class Replayer
             this.user = user;
             this.policy = policy;
             this.history = history;
+
+            // Sized for what a replay of the whole history holds (about as many events as recorded, a step per two), so
+            // neither list is regrown and copied as it fills: a year is thousands of replays.
+            Steps = new List<ReplayStep>(history.Count / 2);
+            Events = new List<IDomainEvent>(history.Count);
             foreach (var r in history)
             {
                 foreach (var command in AgentCommands.For(r.Data))
@@ -196,10 +201,10 @@ public static partial class Replayer
             Plan(Instant.MinValue);
         }
 
-        public List<ReplayStep> Steps { get; } = [];
+        public List<ReplayStep> Steps { get; }
 
         /// <summary>The events of the window, as the replay decided them.</summary>
-        public List<IDomainEvent> Events { get; } = [];
+        public List<IDomainEvent> Events { get; }
 
         public void Feed(Call call)
         {

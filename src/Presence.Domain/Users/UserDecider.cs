@@ -129,12 +129,29 @@ public static partial class UserDecider
         // A wait or timeout that no longer mattered leaves no trace even when the house changed meanwhile: each goes
         // out twice (on time, and a durable backstop that survives a restart), and the copy that arrives after the
         // saga dropped it is no input at all. The house news waits for the next input that matters.
-        if (record is SettlingWaitRanOut or PhaseTimeoutRanOut && ctx.Events.All(e => e is HouseObserved or HouseChanged || ReferenceEquals(e, record)))
+        if (record is SettlingWaitRanOut or PhaseTimeoutRanOut && OnlyHouseNewsBeside(ctx.Events, record))
         {
             return ([], state);
         }
 
         return (ctx.Events, ctx.State);
+    }
+
+    /// <remarks>
+    /// A loop of its own, not a lambda over the events: a lambda capturing the record made every call of
+    /// <see cref="DecideAndFold"/> allocate its closure on entry, whether it got here or not.
+    /// </remarks>
+    private static bool OnlyHouseNewsBeside(List<IUserEvent> events, IUserInputRecord record)
+    {
+        foreach (var e in events)
+        {
+            if (e is not (HouseObserved or HouseChanged) && !ReferenceEquals(e, record))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>
