@@ -145,7 +145,8 @@ public static partial class Replayer
     {
         private readonly string user;
         private readonly HousePolicy policy;
-        private readonly IReadOnlyList<Recorded> history;
+        /// <summary>The recorded events in an array: folded one by one, and an indexer through the interface cost each its call.</summary>
+        private readonly IDomainEvent[] recorded;
         private readonly List<Due> agenda = [];
         private readonly HashSet<string> sentByReplay = [];
         private readonly HashSet<string> sentByRecording = [];
@@ -172,14 +173,16 @@ public static partial class Replayer
         {
             this.user = user;
             this.policy = policy;
-            this.history = history;
 
             // Sized for what a replay of the whole history holds (about as many events as recorded, a step per two), so
             // neither list is regrown and copied as it fills: a year is thousands of replays.
             Steps = new List<ReplayStep>(history.Count / 2);
             Events = new List<IDomainEvent>(history.Count);
-            foreach (var r in history)
+            recorded = new IDomainEvent[history.Count];
+            for (var i = 0; i < history.Count; i++)
             {
+                var r = history[i];
+                recorded[i] = r.Data;
                 foreach (var command in AgentCommands.For(r.Data))
                 {
                     sentByRecording.Add(command.CommandId);
@@ -195,7 +198,7 @@ public static partial class Replayer
             // The replay starts where the recording stood before the window: same saga, same house, same commands out.
             FoldOriginal(start - 1);
             state = original;
-            var before = history.Take(start).Select(r => r.Data).ToList();
+            var before = recorded[..start];
             house = before.Aggregate(HouseSnapshot.Empty, HouseChanged.Fold);
             sentByReplay.UnionWith(before.SelectMany(AgentCommands.For).Select(c => c.CommandId));
             Plan(Instant.MinValue);
@@ -252,13 +255,15 @@ public static partial class Replayer
         {
             for (var guard = 0; guard < 10_000; guard++)
             {
-                var next = Earliest();
-                if (next is null || next.At > until || (!inclusive && next.At == until))
+                var at = Earliest();
+                if (at < 0 || agenda[at].At > until || (!inclusive && agenda[at].At == until))
                 {
                     return;
                 }
 
-                agenda.Remove(next);
+                // By its place: removing the record by value compared it with every entry before it, field by field.
+                var next = agenda[at];
+                agenda.RemoveAt(at);
                 if (next.Key is { } key)
                 {
                     scheduled.Remove(key);
@@ -385,22 +390,34 @@ public static partial class Replayer
             }
         }
 
-        /// <summary>What is due first; of two due at once, the one scheduled first.</summary>
-        private Due? Earliest()
+        /// <summary>Where on the agenda what is due first stands (-1: nothing); of two due at once, the one scheduled first.</summary>
+        private int Earliest()
         {
-            Due? first = null;
-            foreach (var due in agenda)
+            var first = -1;
+            for (var i = 0; i < agenda.Count; i++)
             {
-                if (first is null || due.At < first.At || (due.At == first.At && due.Order < first.Order))
+                var due = agenda[i];
+                if (first < 0 || due.At < agenda[first].At || (due.At == agenda[first].At && due.Order < agenda[first].Order))
                 {
-                    first = due;
+                    first = i;
                 }
             }
 
             return first;
         }
 
-        private bool OnAgenda(string key) => agenda.Any(d => d.Key == key);
+        private bool OnAgenda(string key)
+        {
+            foreach (var due in agenda)
+            {
+                if (due.Key == key)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
 
         /// <summary>Marks a wait or timeout as scheduled, once: one that did nothing when it ran must not come back.</summary>
         private bool Once(string key)
@@ -432,7 +449,7 @@ public static partial class Replayer
         {
             for (; originalUpTo <= through; originalUpTo++)
             {
-                Fold(history[originalUpTo].Data);
+                Fold(recorded[originalUpTo]);
             }
         }
 
