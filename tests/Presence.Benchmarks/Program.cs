@@ -7,6 +7,11 @@ using Presence.Benchmarks.EndToEnd;
 // dotnet run -c Release --project tests/Presence.Benchmarks -- first-signal   (the first signal after a start vs warm ones)
 // Speed and memory goals live here, never in timed unit tests: see docs/benchmarks.md. A real server process is timed
 // by its own verb: BenchmarkDotNet's in-process loop cannot restart a server.
+if (args is [ReplayYear.Verb, ..])
+{
+    return ReplayYear.RunHere(args[1..]);
+}
+
 if (args is [FirstSignalAfterStart.Verb, ..])
 {
     return await FirstSignalAfterStart.RunAsync(args[1..]);

@@ -505,53 +505,17 @@ public static class HouseBenchmark
         }
     }
 
-    private static void WarmUp(Func<double> pass)
-    {
-        var previous = pass();
-        for (var i = 0; i < 3; i++)
-        {
-            var next = pass();
-            if (next <= previous * 1.05)
-            {
-                return;
-            }
-
-            previous = next;
-        }
-    }
-
-    /// <summary>Whole passes measured after the warm-up; the figure is their median.</summary>
-    private const int MeasuredPasses = 5;
-
-    /// <summary>
-    /// The median of several passes and their range in words. One pass of a year is a third of a second, and a
-    /// neighbour's burst on this shared machine took a single pass from 1.07 to 0.64 million events/s (2026-12-06): a
-    /// median is what the code does, the range shows how much the machine moved.
-    /// </summary>
-    private static (double Median, string Spread) MedianOf(int passes, Func<double> pass)
-    {
-        var rates = Enumerable.Range(0, passes).Select(_ => pass()).Order().ToArray();
-        return (rates[passes / 2], $"median of {passes} passes, {rates[0]:#,0}–{rates[^1]:#,0}");
-    }
-
     private static async Task MeasureReplayAsync(string connectionString, string directory, BenchHouse house, HouseBenchOptions options,
         HouseReport report, TextWriter log)
     {
-        await SayAsync(log, $"replay: a house of {options.ReplayPeople} over {options.ReplayDays} days, in memory");
-        // Steady state, not the JIT's first tiers: a replay of a long history runs on tiered-up code after its first
-        // fraction of a second, while one cold pass measured here 0.33 M events/s against 1.7-1.8 M from the third
-        // on. So whole unmeasured passes until one is no faster than the pass before (at most four), as
-        // BenchmarkDotNet warms up, then the measured one.
-        var year = YearOfAHouse.Generate(options.ReplayPeople, options.ReplayDays);
-        WarmUp(() => YearOfAHouse.FoldPerSecond(year));
-        var (fold, foldSpread) = MedianOf(MeasuredPasses, () => YearOfAHouse.FoldPerSecond(year));
-        WarmUp(() => YearOfAHouse.ReplayPerSecond(year));
-        var (replay, replaySpread) = MedianOf(MeasuredPasses, () => YearOfAHouse.ReplayPerSecond(year));
-        report.Add("replay_fold", $"replay in memory: folding {year.Events:#,0} events of {options.ReplayPeople} people over {options.ReplayDays} days (Evolve); {foldSpread}",
-            fold, "events/s", $"≥ {ReplayTarget:#,0}/s", fold >= ReplayTarget);
-        report.Add("replay_decide", $"replay in memory: deciding the same again (the domain Replayer, what `presence replay` runs); {replaySpread}",
-            replay, "events/s", $"≥ {ReplayTarget:#,0}/s", replay >= ReplayTarget);
+        await SayAsync(log, $"replay: a house of {options.ReplayPeople} over {options.ReplayDays} days, in memory, in a process of its own");
+        var inMemory = await ReplayYear.MeasureInAProcessOfItsOwnAsync(options.ReplayPeople, options.ReplayDays);
+        report.Add("replay_fold", $"replay in memory: folding {inMemory.Events:#,0} events of {options.ReplayPeople} people over {options.ReplayDays} days (Evolve); {inMemory.Fold.Spread}",
+            inMemory.Fold.Median, "events/s", $"≥ {ReplayTarget:#,0}/s", inMemory.Fold.Median >= ReplayTarget);
+        report.Add("replay_decide", $"replay in memory: deciding the same again (the domain Replayer, what `presence replay` runs, in a process as it runs it); {inMemory.Decide.Spread}",
+            inMemory.Decide.Median, "events/s", $"≥ {ReplayTarget:#,0}/s", inMemory.Decide.Median >= ReplayTarget);
 
+        var year = YearOfAHouse.Generate(options.ReplayPeople, options.ReplayDays);
         await SayAsync(log, "replay: the same year stored in PostgreSQL, read back");
         var (marten, raw) = await ReplayFromPostgres.MeasureAsync(connectionString, directory, house.Json(atOnce: true), year);
         report.Add("replay_pg", "replay from PostgreSQL: Marten reads each person's year-long stream, the saga folded", marten, "events/s");
