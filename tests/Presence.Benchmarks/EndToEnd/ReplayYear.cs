@@ -51,13 +51,27 @@ public static class ReplayYear
     public static int RunHere(string[] args)
     {
         int people = 10, days = 365;
-        for (var i = 0; i + 1 < args.Length; i += 2)
+        for (var i = 0; i < args.Length; i += 2)
         {
-            switch (args[i])
+            if (args[i] is not ("--people" or "--days"))
             {
-                case "--people": people = int.Parse(args[i + 1]); break;
-                case "--days": days = int.Parse(args[i + 1]); break;
-                default: Console.Error.WriteLine($"{Verb}: unknown option {args[i]} (--people N, --days N)"); return 2;
+                Console.Error.WriteLine($"{Verb}: unknown option '{args[i]}' (--people N, --days N)");
+                return 2;
+            }
+
+            if (i + 1 >= args.Length || !int.TryParse(args[i + 1], out var count) || count <= 0)
+            {
+                Console.Error.WriteLine($"{Verb}: {args[i]} '{(i + 1 < args.Length ? args[i + 1] : "")}' must be a positive whole number");
+                return 2;
+            }
+
+            if (args[i] == "--people")
+            {
+                people = count;
+            }
+            else
+            {
+                days = count;
             }
         }
 

@@ -33,6 +33,28 @@ public sealed class the_house_benchmarks_options : IDisposable
         Assert.Equal("--signals 'lots' must be a positive whole number", e.Message);
     }
 
+    [Theory]
+    [InlineData("0", "--people", "3", "measured with server GC only")] // what the server runs: no other figure passes for it
+    [InlineData("1", "--people", "many", "--people 'many' must be a positive whole number")]
+    [InlineData("1", "--weeks", "3", "unknown option '--weeks'")]
+    public async Task the_replays_own_process_refuses_what_it_cannot_measure_by_name(string serverGc, string option, string value, string message)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var arg in new[] { typeof(ReplayYear).Assembly.Location, ReplayYear.Verb, option, value })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["DOTNET_gcServer"] = serverGc;
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var errors = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+
+        Assert.Equal(2, process.ExitCode);
+        Assert.Contains(message, errors, StringComparison.Ordinal);
+        Assert.Empty(await process.StandardOutput.ReadToEndAsync());
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(_folder))
