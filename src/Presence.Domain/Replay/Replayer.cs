@@ -145,6 +145,7 @@ public static partial class Replayer
     {
         private readonly string user;
         private readonly HousePolicy policy;
+
         /// <summary>The recorded events in an array: folded one by one, and an indexer through the interface cost each its call.</summary>
         private readonly IDomainEvent[] recorded;
         private readonly List<Due> agenda = [];
@@ -174,8 +175,8 @@ public static partial class Replayer
             this.user = user;
             this.policy = policy;
 
-            // Sized for what a replay of the whole history holds (about as many events as recorded, a step per two), so
-            // neither list is regrown and copied as it fills: a year is thousands of replays.
+            // Sized for what a replay of the whole history holds (about as many events as recorded, a step for every two
+            // of them), so neither list is regrown and copied as it fills: a year is thousands of replays.
             Steps = new List<ReplayStep>(history.Count / 2);
             Events = new List<IDomainEvent>(history.Count);
             recorded = new IDomainEvent[history.Count];
