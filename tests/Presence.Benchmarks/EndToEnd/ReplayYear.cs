@@ -25,26 +25,42 @@ public static class ReplayYear
     /// <summary>Runs <see cref="RunHere"/> in a child process and reads its figures.</summary>
     public static async Task<Figures> MeasureInAProcessOfItsOwnAsync(int people, int days)
     {
+        var (exitCode, output, errors) = await RunAsync(["--people", $"{people}", "--days", $"{days}"], serverGc: true);
+        if (exitCode != 0)
+        {
+            throw new InvalidOperationException($"the replay's own process exited with {exitCode}: {errors}");
+        }
+
+        return JsonSerializer.Deserialize<Figures>(output.Trim())
+            ?? throw new InvalidOperationException($"the replay's own process printed no figures: {output}");
+    }
+
+    /// <summary>This verb in a child process of its own, with or without server GC; what it printed.</summary>
+    public static async Task<(int ExitCode, string Output, string Errors)> RunAsync(IEnumerable<string> args, bool serverGc)
+    {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { typeof(ReplayYear).Assembly.Location, Verb, "--people", $"{people}", "--days", $"{days}" })
+        foreach (var arg in new[] { typeof(ReplayYear).Assembly.Location, Verb }.Concat(args))
         {
             start.ArgumentList.Add(arg);
         }
 
         // The server's runtimeconfig asks for server GC (the Web SDK's default); this project's does not.
-        start.Environment["DOTNET_gcServer"] = "1";
+        start.Environment["DOTNET_gcServer"] = serverGc ? "1" : "0";
         using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the replay's own process");
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
-        await process.WaitForExitAsync(timeout.Token);
-        if (process.ExitCode != 0)
+        try
         {
-            throw new InvalidOperationException($"the replay's own process exited with {process.ExitCode}: {await errors}");
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException("the replay's own process did not finish within 10 minutes; it was stopped");
         }
 
-        return JsonSerializer.Deserialize<Figures>((await output).Trim())
-            ?? throw new InvalidOperationException($"the replay's own process printed no figures: {await output}");
+        return (process.ExitCode, await output, await errors);
     }
 
     /// <summary>The child's side: measures and prints the figures as one line of JSON.</summary>

@@ -39,20 +39,11 @@ public sealed class the_house_benchmarks_options : IDisposable
     [InlineData("1", "--weeks", "3", "unknown option '--weeks'")]
     public async Task the_replays_own_process_refuses_what_it_cannot_measure_by_name(string serverGc, string option, string value, string message)
     {
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var arg in new[] { typeof(ReplayYear).Assembly.Location, ReplayYear.Verb, option, value })
-        {
-            start.ArgumentList.Add(arg);
-        }
+        var (exitCode, output, errors) = await ReplayYear.RunAsync([option, value], serverGc: serverGc == "1");
 
-        start.Environment["DOTNET_gcServer"] = serverGc;
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var errors = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-
-        Assert.Equal(2, process.ExitCode);
+        Assert.Equal(2, exitCode);
         Assert.Contains(message, errors, StringComparison.Ordinal);
-        Assert.Empty(await process.StandardOutput.ReadToEndAsync());
+        Assert.Empty(output);
     }
 
     public void Dispose()
