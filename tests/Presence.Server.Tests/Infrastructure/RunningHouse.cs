@@ -1,4 +1,5 @@
 using Marten;
+using Microsoft.Extensions.DependencyInjection;
 using Presence.Agent;
 using Presence.Domain.Hosts;
 using Presence.Domain.Users;
@@ -42,14 +43,62 @@ public sealed class RunningHouse : IAsyncDisposable
         }
 
         // Decisions need the agents' facts, as in a house that has been running for a while.
-        await Eventually.TrueAsync(async () =>
+        try
         {
-            await using var session = server.Store.QuerySession();
-            var known = await session.Query<HostState>().ToListAsync();
-            return hosts.All(h => known.Any(k => k.Name == h.Host && k.AgentOnline && k.MemoryMb > 0
-                && h.Vms.All(vm => k.Vms.Any(v => v.Name == vm.Vm))));
-        }, "every agent online with its inventory stored");
+            await Eventually.TrueAsync(async () =>
+            {
+                await using var session = server.Store.QuerySession();
+                var known = await session.Query<HostState>().ToListAsync();
+                return hosts.All(h => known.Any(k => k.Name == h.Host && k.AgentOnline && k.MemoryMb > 0
+                    && h.Vms.All(vm => k.Vms.Any(v => v.Name == vm.Vm))));
+            }, "every agent online with its inventory stored");
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}\n{await house.WhyNotReadyAsync()}", e);
+        }
+
         return house;
+    }
+
+    /// <summary>
+    /// Where each agent's announcement got to: connected, carried by the broker, stored, and what the bridge stored
+    /// or refused meanwhile. Said when a house does not come up, so a failure in CI tells which step stalled.
+    /// </summary>
+    private async Task<string> WhyNotReadyAsync()
+    {
+        var lines = new List<string>();
+        await using var session = Server.Store.QuerySession();
+        foreach (var agent in agents)
+        {
+            var stored = await session.LoadAsync<HostState>(HostState.StreamId(agent.Host));
+            var events = await session.Events.FetchStreamAsync(HostState.StreamId(agent.Host));
+            var carried = Probe.All.Where(r => r.Topic.StartsWith($"presence/agents/{agent.Host}/", StringComparison.Ordinal))
+                .Select(r => r.Topic[(r.Topic.LastIndexOf('/') + 1)..]);
+            lines.Add($"{agent.Host}: agent connected {agent.IsConnected}; the probe heard [{string.Join(", ", carried)}]; " +
+                $"stored {(stored is null ? "nothing" : $"online {stored.AgentOnline}, {stored.MemoryMb} MB, VMs [{string.Join(", ", stored.Vms.Select(v => v.Name))}]")}" +
+                $" from [{string.Join(", ", events.Select(x => x.EventTypeName))}]");
+        }
+
+        await using (var connection = new Npgsql.NpgsqlConnection(Server.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var inbox = new Npgsql.NpgsqlCommand(
+                "select status || ' ' || message_type || ' ×' || count(*) from presence_messages.wolverine_incoming_envelopes group by status, message_type", connection);
+            var rows = new List<string>();
+            await using var reader = await inbox.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                rows.Add(reader.GetString(0));
+            }
+
+            lines.Add($"Wolverine's inbox holds [{string.Join("; ", rows)}]");
+        }
+
+        var (batches, messages) = Server.Services.GetRequiredService<Presence.Server.Mqtt.MqttBridge>().Stores;
+        lines.Add($"the bridge stored {messages} message(s) in {batches} transaction(s) and refused {Server.Rejections.Count}; " +
+            $"refusals heard: [{string.Join("; ", Probe.All.Where(r => r.Topic == "presence/errors").Select(r => r.Payload))}]");
+        return string.Join("\n", lines);
     }
 
     public PresenceAgent Agent(string host) => agents.Single(a => a.Host == host);
