@@ -14,7 +14,7 @@ namespace Presence.Domain.Tests.Properties;
 /// a latency-sensitive VM or not, and always cooldown, quiet hours (22:00–07:00 in Berlin) and a battery threshold;
 /// some start with the VM being frozen to wake on a given host.
 /// </summary>
-public class decider_invariants
+public partial class decider_invariants
 {
     private const int Iterations = 1000;
 
