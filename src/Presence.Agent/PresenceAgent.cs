@@ -230,10 +230,19 @@ public sealed class PresenceAgent : IHostedService, IAsyncDisposable
         Hypervisor = driver.Kind,
     };
 
+    /// <summary>Throws when the broker did not take the status or the inventory: the connection then announces again.</summary>
     private async Task AnnounceAsync()
     {
-        await connection.TryPublishAsync(Topics.AgentStatus(Host), onlineStatus, retain: true);
-        await PublishInventoryAsync();
+        if (!await connection.TryPublishAsync(Topics.AgentStatus(Host), onlineStatus, retain: true))
+        {
+            throw new InvalidOperationException($"the broker did not take {Topics.AgentStatus(Host)}");
+        }
+
+        if (!await PublishInventoryAsync())
+        {
+            throw new InvalidOperationException($"the broker did not take {Topics.AgentInventory(Host)}");
+        }
+
         await processor.PublishPendingAsync();
     }
 
@@ -276,17 +285,18 @@ public sealed class PresenceAgent : IHostedService, IAsyncDisposable
     private Task OnSignalAsync(Signal signal) =>
         signal is PowerSignal power ? SetPowerAsync(!power.Ac, power.BatteryPercent) : Task.CompletedTask;
 
-    private async Task PublishInventoryAsync()
+    private async Task<bool> PublishInventoryAsync()
     {
         await inventoryGate.WaitAsync();
         try
         {
             // Taken inside the gate, so the last inventory published is never older than the last change.
-            await connection.TryPublishAsync(Topics.AgentInventory(Host), ContractJson.Serialize(Inventory), retain: true);
+            return await connection.TryPublishAsync(Topics.AgentInventory(Host), ContractJson.Serialize(Inventory), retain: true);
         }
         catch (Exception e)
         {
             logger.LogWarning("Publishing the inventory failed: {Reason}", e.Message);
+            return false;
         }
         finally
         {

@@ -47,6 +47,9 @@ public sealed class MqttConnection : IAsyncDisposable
     private Func<Task>? onConnected;
     private Task background = Task.CompletedTask;
     private bool failing;
+
+    /// <summary>Whether the announcement after the current connection went through; until it does, every check runs it again.</summary>
+    private volatile bool announced;
     private int disposed;
 
     /// <param name="name">Who connects, for the log: "server in", "agent imac".</param>
@@ -102,7 +105,11 @@ public sealed class MqttConnection : IAsyncDisposable
     /// </summary>
     public void OnMessageTaken(Func<string, byte[], ValueTask<Task<bool>>> handler) => onMessageTaken = handler;
 
-    /// <summary>Runs after every successful connect and subscribe: publish what others must know (retained status…).</summary>
+    /// <summary>
+    /// Runs after every successful connect and subscribe: publish what others must know (retained status…). An
+    /// announcement that throws (say, the broker did not take it) runs again at every check while the connection stays
+    /// up, until it goes through: a retained status that never arrived would leave the others believing it offline.
+    /// </summary>
     public void OnConnected(Func<Task> announce) => onConnected = announce;
 
     /// <summary>Stays connected until <paramref name="cancellationToken"/> ends; for a hosted service's loop.</summary>
@@ -223,7 +230,13 @@ public sealed class MqttConnection : IAsyncDisposable
             try
             {
                 await Task.Delay(wait, cancellationToken);
-                if (await client.TryPingAsync(cancellationToken) || await TryConnectAsync(cancellationToken))
+                var up = await client.TryPingAsync(cancellationToken);
+                if (up && !announced)
+                {
+                    await AnnounceAsync(again: true);
+                }
+
+                if (up || await TryConnectAsync(cancellationToken))
                 {
                     retry = reconnect.FirstRetry;
                     wait = reconnect.CheckEvery;
@@ -276,19 +289,34 @@ public sealed class MqttConnection : IAsyncDisposable
         logger.LogInformation("MQTT {Name} connected to {Broker} as {ClientId}", name, Broker, options.ClientId);
         failing = false;
         connectedOnce.TrySetResult();
-        if (onConnected is { } announce)
+        announced = false;
+        await AnnounceAsync(again: false);
+        return true;
+    }
+
+    /// <summary>Runs the announcement; one that fails is said once per connection and tried again at the next check.</summary>
+    private async Task AnnounceAsync(bool again)
+    {
+        if (onConnected is not { } announce)
         {
-            try
-            {
-                await announce();
-            }
-            catch (Exception e)
-            {
-                logger.LogError(e, "MQTT {Name}: announcing after connecting failed", name);
-            }
+            announced = true;
+            return;
         }
 
-        return true;
+        try
+        {
+            await announce();
+            announced = true;
+            if (again)
+            {
+                logger.LogInformation("MQTT {Name}: announced to {Broker} on a later try", name, Broker);
+            }
+        }
+        catch (Exception e)
+        {
+            logger.Log(again ? LogLevel.Debug : LogLevel.Warning,
+                "MQTT {Name}: announcing to {Broker} failed ({Reason}); trying again in {Wait}", name, Broker, e.Message, reconnect.CheckEvery);
+        }
     }
 
     private async Task ReceiveAsync(MqttApplicationMessageReceivedEventArgs e)

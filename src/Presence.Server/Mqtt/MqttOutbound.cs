@@ -80,12 +80,13 @@ public sealed class MqttOutbound(IOptions<MqttOptions> options, HouseKeys keys, 
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // Again after every reconnect: a last will the broker published meanwhile said offline.
+        // Again after every reconnect: a last will the broker published meanwhile said offline. Not taken, it is tried
+        // again at the connection's next check (MqttConnection.OnConnected), and the failure is logged there.
         connection.OnConnected(async () =>
         {
             if (await connection.PublishAsync(Topics.ServerStatus, ServerStatus.Payload(online: true), retain: true, stoppingToken) is { Taken: false, Why: var why })
             {
-                logger.LogWarning("Could not publish {Topic} online: {Why}", Topics.ServerStatus, why);
+                throw new InvalidOperationException($"could not publish {Topics.ServerStatus} online: {why}");
             }
         });
         return connection.RunAsync(stoppingToken);

@@ -37,6 +37,23 @@ public sealed class AgentLivenessTests(ITestOutputHelper output) : HouseTests(ou
     }
 
     [Fact]
+    public async Task A_status_and_inventory_the_broker_did_not_take_are_announced_again_without_reconnecting()
+    {
+        // Left unannounced while connected, the server would believe the computer offline until some reconnect.
+        house.Broker.RefuseNext(house.Topics.AgentStatus("basement"), 2);
+        house.Broker.RefuseNext(house.Topics.AgentInventory("basement"), 1);
+
+        var agent = await house.StartAgentAsync("basement", House.Vm("alice-desktop", 8192));
+
+        await house.RetainedStatusAsync("basement", AgentState.Online);
+        await house.InventoryAsync("basement", i => i.Vms.Any(v => v.Name == "alice-desktop"), "alice-desktop running");
+        Assert.Equal(0, house.Broker.RefusalsLeft(house.Topics.AgentStatus("basement")));
+        Assert.Equal(0, house.Broker.RefusalsLeft(house.Topics.AgentInventory("basement")));
+        Assert.True(agent.IsConnected);
+        Assert.Equal(1, house.Broker.ConnectionsOf("presence-agent-basement"));
+    }
+
+    [Fact]
     public async Task A_crashed_agent_is_reported_offline_by_its_last_will()
     {
         var agent = await house.StartAgentAsync("basement");

@@ -10,12 +10,40 @@ namespace Presence.Agent.Tests.Support;
 public sealed class TestBroker : IAsyncDisposable
 {
     private readonly MqttServer server;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> refusals = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> connections = new();
 
     private TestBroker(MqttServer server, int port)
     {
         this.server = server;
         Port = port;
+        server.InterceptingPublishAsync += e =>
+        {
+            var topic = e.ApplicationMessage.Topic;
+            if (refusals.TryGetValue(topic, out var left) && left > 0 && refusals.TryUpdate(topic, left - 1, left))
+            {
+                e.ProcessPublish = false;
+                e.Response.ReasonCode = MqttPubAckReasonCode.QuotaExceeded;
+                e.Response.ReasonString = "refused by the test";
+            }
+
+            return Task.CompletedTask;
+        };
+        server.ClientConnectedAsync += e =>
+        {
+            connections.AddOrUpdate(e.ClientId, 1, (_, n) => n + 1);
+            return Task.CompletedTask;
+        };
     }
+
+    /// <summary>How many times <paramref name="clientId"/> has connected.</summary>
+    public int ConnectionsOf(string clientId) => connections.GetValueOrDefault(clientId);
+
+    /// <summary>The next <paramref name="times"/> publishes to <paramref name="topic"/> are refused (PUBACK QuotaExceeded), the connection kept.</summary>
+    public void RefuseNext(string topic, int times) => refusals[topic] = times;
+
+    /// <summary>How many publishes to <paramref name="topic"/> are still to be refused.</summary>
+    public int RefusalsLeft(string topic) => refusals.GetValueOrDefault(topic);
 
     public int Port { get; }
 

@@ -89,6 +89,29 @@ public sealed class keeping_a_connection : IAsyncLifetime
     }
 
     [Fact]
+    public async Task an_announcement_that_failed_runs_again_while_connected_until_it_goes_through_and_then_no_more()
+    {
+        var attempts = 0;
+        var connection = Connection("announcer");
+        connection.OnConnected(() =>
+        {
+            // As an agent whose retained status the broker did not take.
+            if (Interlocked.Increment(ref attempts) < 3)
+            {
+                throw new InvalidOperationException("the broker did not take it");
+            }
+
+            return Task.CompletedTask;
+        });
+        await connection.StartAsync(CancellationToken.None);
+
+        await WaitUntilAsync(() => Volatile.Read(ref attempts) == 3, "the third attempt");
+        await Task.Delay(500); // five more checks
+        Assert.Equal(3, Volatile.Read(ref attempts));
+        Assert.True(connection.IsConnected);
+    }
+
+    [Fact]
     public async Task publishing_without_a_broker_says_why_instead_of_throwing()
     {
         var connection = new MqttConnection("nowhere", Options("nowhere", FreePort()), Quickly, NullLogger.Instance);
