@@ -290,18 +290,24 @@ public sealed class PresenceAgent : IHostedService, IAsyncDisposable
         await inventoryGate.WaitAsync();
         try
         {
-            // Taken inside the gate, so the last inventory published is never older than the last change.
-            return await connection.TryPublishAsync(Topics.AgentInventory(Host), ContractJson.Serialize(Inventory), retain: true);
+            // Taken inside the gate, so the last inventory published is never older than the last change. One the
+            // broker did not take goes out again with the next announcement, at the connection's next check.
+            if (await connection.TryPublishAsync(Topics.AgentInventory(Host), ContractJson.Serialize(Inventory), retain: true))
+            {
+                return true;
+            }
         }
         catch (Exception e)
         {
             logger.LogWarning("Publishing the inventory failed: {Reason}", e.Message);
-            return false;
         }
         finally
         {
             inventoryGate.Release();
         }
+
+        connection.AnnounceAgain();
+        return false;
     }
 
     private Task<bool> PublishEventAsync(AgentEvent e) =>

@@ -48,8 +48,12 @@ public sealed class MqttConnection : IAsyncDisposable
     private Task background = Task.CompletedTask;
     private bool failing;
 
-    /// <summary>Whether the announcement after the current connection went through; until it does, every check runs it again.</summary>
-    private volatile bool announced;
+    /// <summary>
+    /// Announcements asked for (one per connection, one per <see cref="AnnounceAgain"/>) and the last asked for when an
+    /// announcement that went through began: until they meet, every check announces again.
+    /// </summary>
+    private int asked;
+    private int announcedUpTo;
     private int disposed;
 
     /// <param name="name">Who connects, for the log: "server in", "agent imac".</param>
@@ -111,6 +115,12 @@ public sealed class MqttConnection : IAsyncDisposable
     /// up, until it goes through: a retained status that never arrived would leave the others believing it offline.
     /// </summary>
     public void OnConnected(Func<Task> announce) => onConnected = announce;
+
+    /// <summary>
+    /// Has the next check run the announcement again: for a retained update made since (an agent's inventory after a
+    /// VM changed) that the broker did not take, which the announcement publishes anew.
+    /// </summary>
+    public void AnnounceAgain() => Interlocked.Increment(ref asked);
 
     /// <summary>Stays connected until <paramref name="cancellationToken"/> ends; for a hosted service's loop.</summary>
     public Task RunAsync(CancellationToken cancellationToken) => KeepConnectedAsync(waitFirst: false, cancellationToken);
@@ -231,7 +241,7 @@ public sealed class MqttConnection : IAsyncDisposable
             {
                 await Task.Delay(wait, cancellationToken);
                 var up = await client.TryPingAsync(cancellationToken);
-                if (up && !announced)
+                if (up && Volatile.Read(ref announcedUpTo) != Volatile.Read(ref asked))
                 {
                     await AnnounceAsync(again: true);
                 }
@@ -289,7 +299,7 @@ public sealed class MqttConnection : IAsyncDisposable
         logger.LogInformation("MQTT {Name} connected to {Broker} as {ClientId}", name, Broker, options.ClientId);
         failing = false;
         connectedOnce.TrySetResult();
-        announced = false;
+        Interlocked.Increment(ref asked);
         await AnnounceAsync(again: false);
         return true;
     }
@@ -297,16 +307,18 @@ public sealed class MqttConnection : IAsyncDisposable
     /// <summary>Runs the announcement; one that fails is said once per connection and tried again at the next check.</summary>
     private async Task AnnounceAsync(bool again)
     {
+        // Read before announcing: an AnnounceAgain while this runs asks for one more after it.
+        var upTo = Volatile.Read(ref asked);
         if (onConnected is not { } announce)
         {
-            announced = true;
+            Volatile.Write(ref announcedUpTo, upTo);
             return;
         }
 
         try
         {
             await announce();
-            announced = true;
+            Volatile.Write(ref announcedUpTo, upTo);
             if (again)
             {
                 logger.LogInformation("MQTT {Name}: announced to {Broker} on a later try", name, Broker);

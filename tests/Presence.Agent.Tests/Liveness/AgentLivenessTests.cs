@@ -54,6 +54,20 @@ public sealed class AgentLivenessTests(ITestOutputHelper output) : HouseTests(ou
     }
 
     [Fact]
+    public async Task An_inventory_after_a_change_that_the_broker_did_not_take_goes_out_again()
+    {
+        var agent = await house.StartAgentAsync("basement");
+        var since = house.Watcher.Messages.Count;
+        house.Broker.RefuseNext(house.Topics.AgentInventory("basement"), 1);
+
+        await agent.SetPowerAsync(onBattery: true, batteryPercent: 40);
+
+        await house.InventoryAsync("basement", i => i is { OnBattery: true, BatteryPercent: 40 }, "on battery at 40 %", since);
+        Assert.Equal(0, house.Broker.RefusalsLeft(house.Topics.AgentInventory("basement")));
+        Assert.Equal(1, house.Broker.ConnectionsOf("presence-agent-basement"));
+    }
+
+    [Fact]
     public async Task A_crashed_agent_is_reported_offline_by_its_last_will()
     {
         var agent = await house.StartAgentAsync("basement");
