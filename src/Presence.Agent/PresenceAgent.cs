@@ -230,7 +230,7 @@ public sealed class PresenceAgent : IHostedService, IAsyncDisposable
         Hypervisor = driver.Kind,
     };
 
-    /// <summary>Throws when the broker did not take the status or the inventory: the connection then announces again.</summary>
+    /// <summary>Throws when the broker did not take the status or the inventory: the connection announces again.</summary>
     private async Task AnnounceAsync()
     {
         if (!await connection.TryPublishAsync(Topics.AgentStatus(Host), onlineStatus, retain: true))

@@ -304,7 +304,7 @@ public sealed class MqttConnection : IAsyncDisposable
         return true;
     }
 
-    /// <summary>Runs the announcement; one that fails is said once per connection and tried again at the next check.</summary>
+    /// <summary>Runs the announcement; one that fails is logged once per connection and tried again at each check.</summary>
     private async Task AnnounceAsync(bool again)
     {
         // Read before announcing: an AnnounceAgain while this runs asks for one more after it.

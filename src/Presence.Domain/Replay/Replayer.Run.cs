@@ -323,8 +323,9 @@ public static partial class Replayer
         private static string? Later(IDomainEvent? ran) => ran is null ? null : "later than recorded: the replay waits longer";
 
         /// <summary>
-        /// Folds the recording up to <paramref name="through"/>, only as far as where it had the VM (all <see cref="House"/>
-        /// reads of it): the other events' copies of the saga were a sixth of the time deciding a year again (issue 11 §7).
+        /// Folds the recording up to <paramref name="through"/>, only as far as where it had the VM (all that
+        /// <see cref="House"/> reads of it): the other events' copies of the saga were a sixth of the time deciding a
+        /// year again (issue 11 §7).
         /// </summary>
         private void FoldOriginal(int through)
         {

@@ -39,7 +39,10 @@ public sealed class TestBroker : IAsyncDisposable
     /// <summary>How many times <paramref name="clientId"/> has connected.</summary>
     public int ConnectionsOf(string clientId) => connections.GetValueOrDefault(clientId);
 
-    /// <summary>The next <paramref name="times"/> publishes to <paramref name="topic"/> are refused (PUBACK QuotaExceeded), the connection kept.</summary>
+    /// <summary>
+    /// The next <paramref name="times"/> publishes to <paramref name="topic"/> are refused (PUBACK QuotaExceeded), the
+    /// connection kept.
+    /// </summary>
     public void RefuseNext(string topic, int times) => refusals[topic] = times;
 
     /// <summary>How many publishes to <paramref name="topic"/> are still to be refused.</summary>
