@@ -149,7 +149,7 @@ public static partial class UserDecider
     /// (<see cref="UserSaga.VmHost"/>, <see cref="UserSaga.Suspended"/>) or anything that belief is settled from (the
     /// VM, a move or operation under way, <see cref="UserSaga.VmHostConfirmed"/>, the house seen). An event that Evolve
     /// lets touch any of them must be here: the replay folds only these on the recorded side, to know where the
-    /// recording had the VM, and four events in five are signals, seats and displays that cannot move it
+    /// recording had the VM, and most events are signals, seats, displays and progress that cannot move it
     /// (Properties/decider_invariants.Whereabouts).
     /// </summary>
     public static bool MayMoveTheVm(object @event) => @event
