@@ -64,12 +64,14 @@ public sealed class stopping_while_a_message_is_handled : IAsyncLifetime
 
         private int armed;
 
-        /// <summary>Fails the next save (the bridge's, which the test starts next), once.</summary>
+        /// <summary>Fails the bridge's next save (the test starts it next), once.</summary>
         public void Arm() => armed = 1;
 
         public override Task BeforeSaveChangesAsync(IDocumentSession session, CancellationToken token)
         {
-            if (Interlocked.Exchange(ref armed, 0) == 0)
+            // Only the bridge's save, which stores inbox rows and nothing else: another save meeting the armed listener
+            // first (a handler's appends, a start-up task's document) took the failure meant for it once in CI.
+            if (!IsTheBridges(session) || Interlocked.Exchange(ref armed, 0) == 0)
             {
                 return Task.CompletedTask;
             }
@@ -82,6 +84,12 @@ public sealed class stopping_while_a_message_is_handled : IAsyncLifetime
 
             throw new InvalidOperationException(
                 "DDL Execution for 'All Configured Changes' Failed!", new OperationCanceledException(Stopping.Token));
+        }
+
+        private static bool IsTheBridges(IDocumentSession session)
+        {
+            var operations = session.PendingChanges.Operations().ToList();
+            return operations.Count > 0 && operations.All(o => o.DocumentType == typeof(Wolverine.Envelope));
         }
     }
 }
