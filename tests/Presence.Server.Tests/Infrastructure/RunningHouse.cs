@@ -62,7 +62,7 @@ public sealed class RunningHouse : IAsyncDisposable
     }
 
     /// <summary>
-    /// Where each agent's announcement got to: connected, carried by the broker, stored, and what the bridge stored
+    /// Where each agent's announcement got to: connected, heard by the probe, stored, and what the bridge stored
     /// or refused meanwhile. Said when a house does not come up, so a failure in CI tells which step stalled.
     /// </summary>
     private async Task<string> WhyNotReadyAsync()
