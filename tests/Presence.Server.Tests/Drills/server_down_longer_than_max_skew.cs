@@ -60,7 +60,7 @@ public sealed class server_down_longer_than_max_skew(ITestOutputHelper output) :
         var watch = Stopwatch.StartNew();
         var directory = server!.Directory;
         await using var probe = await MqttProbe.ConnectAsync(broker, "drill-down-watcher", "presence-cli", "presence/agents/+/events", "presence/errors");
-        await AgentsKnownAsync(server);
+        await server.AgentsKnownAsync(2, Vm);
 
         await using (var emitter = await MqttProbe.ConnectAsync(broker, "drill-down-imac", "imac"))
         {
@@ -107,13 +107,6 @@ public sealed class server_down_longer_than_max_skew(ITestOutputHelper output) :
         Assert.Contains(imac.Inventory.Vms, v => v.Name == Vm && v.State == VmState.Running);
         Assert.DoesNotContain(basement.Inventory.Vms, v => v.Name == Vm);
     }
-
-    private static async Task AgentsKnownAsync(TestServer running) => await Eventually.TrueAsync(async () =>
-    {
-        await using var session = running.Store.QuerySession();
-        var known = await session.Query<Presence.Domain.Hosts.HostState>().ToListAsync();
-        return known.Count(h => h.AgentOnline && h.MemoryMb > 0) == 2 && known.Any(h => h.Vms.Any(v => v.Name == Vm));
-    }, "both agents online with their inventories stored");
 
     private async Task<IReadOnlyList<object>> StreamAsync()
     {

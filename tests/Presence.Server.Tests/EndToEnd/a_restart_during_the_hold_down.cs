@@ -26,14 +26,7 @@ public sealed class a_restart_during_the_hold_down : IAsyncLifetime
         await using var basement = await TestAgents.StartAsync("basement", broker, first.Directory, ("alice-desktop", 2048));
         await using var imac = await TestAgents.StartAsync("imac", broker, first.Directory);
         await using var probe = await MqttProbe.ConnectAsync(broker, "probe-restart", "homeassistant", "presence/users/alice/state");
-        // Online is not enough: a login decided before the basement's inventory is stored finds the VM running
-        // nowhere, and what follows is no hold-down for a live migration (CI timed out so, at 129921d; waits_on_time).
-        await Eventually.TrueAsync(async () =>
-        {
-            await using var session = first.Store.QuerySession();
-            var known = await Marten.QueryableExtensions.ToListAsync(session.Query<Presence.Domain.Hosts.HostState>());
-            return known.Count(h => h.AgentOnline && h.MemoryMb > 0) == 2 && known.Any(h => h.Vms.Any(v => v.Name == "alice-desktop"));
-        }, "both agents online with their inventories stored");
+        await first.AgentsKnownAsync(2, "alice-desktop");
 
         await using (var emitter = await MqttProbe.ConnectAsync(broker, "imac-emitter", "imac"))
         {

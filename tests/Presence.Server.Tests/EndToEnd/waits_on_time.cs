@@ -108,14 +108,7 @@ public sealed class waits_on_time(ITestOutputHelper output)
         await using (var basement = await TestAgents.StartAsync("basement", port, directory, ("alice-desktop", 2048)))
         await using (var imac = await TestAgents.StartAsync("imac", port, directory))
         {
-            // Online is not enough: a login decided before the basement's inventory is stored finds the VM running
-            // nowhere, and what follows is no hold-down for a live migration (CI timed out so once, at 9438de9).
-            await Eventually.TrueAsync(async () =>
-            {
-                await using var session = first.Store.QuerySession();
-                var known = await session.Query<Presence.Domain.Hosts.HostState>().ToListAsync();
-                return known.Count(h => h.AgentOnline && h.MemoryMb > 0) == 2 && known.Any(h => h.Vms.Any(v => v.Name == "alice-desktop"));
-            }, "both agents online with their inventories stored");
+            await first.AgentsKnownAsync(2, "alice-desktop");
             await using (var emitter = await MqttProbe.ConnectAsAsync(port, "imac-emitter", "imac"))
             {
                 await emitter.PublishAsync("presence/hosts/imac/signals/session", """{"id":"before-stop","user":"alice","state":"login"}""");

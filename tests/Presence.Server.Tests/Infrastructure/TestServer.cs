@@ -45,6 +45,18 @@ public sealed class TestServer : IAsyncDisposable
     public Rejections Rejections => app.Services.GetRequiredService<Rejections>();
 
     /// <summary>
+    /// Until <paramref name="agents"/> agents are online with their inventories stored, one of them running
+    /// <paramref name="vm"/>. Online is not enough: a login decided before the inventory is stored finds the VM running
+    /// nowhere, and what follows is no hold-down for a move (CI timed out so in three tests).
+    /// </summary>
+    public Task AgentsKnownAsync(int agents, string vm) => Eventually.TrueAsync(async () =>
+    {
+        await using var session = Store.QuerySession();
+        var known = await session.Query<Presence.Domain.Hosts.HostState>().ToListAsync();
+        return known.Count(h => h.AgentOnline && h.MemoryMb > 0) == agents && known.Any(h => h.Vms.Any(v => v.Name == vm));
+    }, $"{agents} agents online with their inventories stored, one running {vm}");
+
+    /// <summary>
     /// An idle signal from <paramref name="host"/> for <paramref name="user"/> handed to its handler as the bridge
     /// would, inline (no broker, no inbox): for tests of what handling one signal reads and writes.
     /// </summary>
