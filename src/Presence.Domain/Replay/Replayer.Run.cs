@@ -58,6 +58,11 @@ public static partial class Replayer
                 foreach (var command in AgentCommands.For(r.Data))
                 {
                     sentByRecording.Add(command.CommandId);
+                    if (i < start)
+                    {
+                        // The replay starts where the recording stood before the window, with the same commands out.
+                        sentByReplay.Add(command.CommandId);
+                    }
                 }
 
                 switch (r.Data)
@@ -67,17 +72,15 @@ public static partial class Replayer
                 }
             }
 
-            // The replay starts where the recording stood before the window: same saga (every event of it folded, where
-            // FoldOriginal later folds only what moves the VM), same house, same commands out.
+            // And with the same saga (every event of it folded, where FoldOriginal later folds only what moves the VM)
+            // and the same house.
             for (; originalUpTo < start; originalUpTo++)
             {
                 Fold(recorded[originalUpTo]);
+                house = HouseChanged.Fold(house, recorded[originalUpTo]);
             }
 
             state = original;
-            var before = recorded[..start];
-            house = before.Aggregate(HouseSnapshot.Empty, HouseChanged.Fold);
-            sentByReplay.UnionWith(before.SelectMany(AgentCommands.For).Select(c => c.CommandId));
             Plan(Instant.MinValue);
         }
 

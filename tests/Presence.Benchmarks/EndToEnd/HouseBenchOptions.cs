@@ -98,7 +98,8 @@ public sealed class HouseBenchOptions
         return options;
     }
 
-    private static int Positive(string name, string value) =>
+    /// <summary>The value of option <paramref name="name"/> as a whole number above 0, or an error naming both.</summary>
+    internal static int Positive(string name, string value) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0
             ? n
             : throw new ArgumentException($"{name} '{value}' must be a positive whole number");

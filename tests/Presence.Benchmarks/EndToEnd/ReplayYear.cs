@@ -67,28 +67,23 @@ public static class ReplayYear
     public static int RunHere(string[] args)
     {
         int people = 10, days = 365;
-        for (var i = 0; i < args.Length; i += 2)
+        try
         {
-            if (args[i] is not ("--people" or "--days"))
+            for (var i = 0; i < args.Length; i += 2)
             {
-                Console.Error.WriteLine($"{Verb}: unknown option '{args[i]}' (--people N, --days N)");
-                return 2;
+                var value = i + 1 < args.Length ? args[i + 1] : "";
+                switch (args[i])
+                {
+                    case "--people": people = HouseBenchOptions.Positive(args[i], value); break;
+                    case "--days": days = HouseBenchOptions.Positive(args[i], value); break;
+                    default: throw new ArgumentException($"unknown option '{args[i]}' (--people N, --days N)");
+                }
             }
-
-            if (i + 1 >= args.Length || !int.TryParse(args[i + 1], out var count) || count <= 0)
-            {
-                Console.Error.WriteLine($"{Verb}: {args[i]} '{(i + 1 < args.Length ? args[i + 1] : "")}' must be a positive whole number");
-                return 2;
-            }
-
-            if (args[i] == "--people")
-            {
-                people = count;
-            }
-            else
-            {
-                days = count;
-            }
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine($"{Verb}: {e.Message}");
+            return 2;
         }
 
         if (!GCSettings.IsServerGC)
