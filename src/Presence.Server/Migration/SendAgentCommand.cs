@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Presence.Contracts.Agents;
 using Presence.Contracts.Wire;
 using Presence.Domain.Migration;
@@ -8,7 +9,11 @@ using Presence.Server.Telemetry;
 namespace Presence.Server.Migration;
 
 /// <summary>A command for an agent, queued in the same transaction as the events that called for it.</summary>
-public sealed record SendAgentCommand(CommandToAgent Command);
+public sealed record SendAgentCommand(CommandToAgent Command) : IPublished
+{
+    /// <summary>Per agent: the order one agent's commands were decided in is the order it gets them.</summary>
+    [JsonIgnore] public string Lane => "agent:" + Command.Host;
+}
 
 public static class SendAgentCommandHandler
 {

@@ -11,7 +11,8 @@ namespace Presence.Server.Mqtt;
 
 /// <summary>
 /// The MQTT bridge: the embedded broker, the inbound half (validated messages handed to Wolverine, de-duplicated by
-/// the contract's id) and the outbound half (one durable, ordered queue that publishes after the transaction committed).
+/// the contract's id) and the outbound half (one durable queue, ordered per agent and per user, that publishes after
+/// the transaction committed).
 /// </summary>
 public static class Configuration
 {
@@ -51,7 +52,10 @@ public static class Configuration
 
     public static WolverineOptions ConfigureMqtt(this WolverineOptions opts)
     {
-        opts.LocalQueue(MqttOutbound.Queue).UseDurableInbox().Sequential();
+        // Each lane's messages one at a time in the order they were sent, lanes in parallel (IPublished). A lane hashes
+        // to one slot, so lanes that share a slot wait for each other: nine, the most Wolverine offers.
+        opts.MessagePartitioning.ByMessage<IPublished>(p => p.Lane);
+        opts.LocalQueue(MqttOutbound.Queue).UseDurableInbox().PartitionProcessingByGroupId(PartitionSlots.Nine);
 
         // Inbound messages are handled in lanes (Lanes): Wolverine's partitioned local queues, each lane's messages
         // one at a time in the order the bridge stored them, different lanes in parallel. A lane always hashes to the

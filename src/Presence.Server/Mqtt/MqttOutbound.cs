@@ -13,7 +13,10 @@ namespace Presence.Server.Mqtt;
 /// </summary>
 public sealed class MqttOutbound(IOptions<MqttOptions> options, HouseKeys keys, ServerSecret secret, ILogger<MqttOutbound> logger) : BackgroundService
 {
-    /// <summary>The durable local queue whose messages this publishes, one at a time and in order.</summary>
+    /// <summary>
+    /// The durable local queue whose messages this publishes: each lane's in order, one at a time, lanes in parallel
+    /// (<see cref="IPublished"/>, Configuration).
+    /// </summary>
     public const string Queue = "mqtt-out";
 
     // The outbound connection carries the server's availability (presence/status): it is the one that publishes
@@ -98,6 +101,19 @@ public sealed class MqttOutbound(IOptions<MqttOptions> options, HouseKeys keys, 
         // A clean stop says offline itself; the broker keeps the will for a crash.
         await connection.CloseAsync((Topics.ServerStatus, ServerStatus.Payload(online: false)));
     }
+}
+
+/// <summary>
+/// A message the outbound queue publishes, and the lane it keeps its order in. Commands for one agent leave in the
+/// order they were decided (at a seat, the previous person's detach_display before the next person's attach_display),
+/// and a user's retained state topic is published from the stored saga one at a time (two at once could leave an older
+/// state retained last). Nothing else is ordered: with one sequential queue an attach at the seat someone just sat
+/// down at waited behind the detach at the seat they left, the state topic of their logout before it, and each
+/// publish's PUBACK and handled mark.
+/// </summary>
+public interface IPublished
+{
+    string Lane { get; }
 }
 
 public sealed class MqttNotConnectedException(string message) : Exception(message);

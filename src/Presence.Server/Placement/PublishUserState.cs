@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Marten;
 using Presence.Contracts.State;
 using Presence.Contracts.Wire;
@@ -9,7 +10,10 @@ using ContractMode = Presence.Contracts.State.SessionMode;
 namespace Presence.Server.Placement;
 
 /// <summary>Re-publish a user's retained state topic from the stored saga (never from the message itself).</summary>
-public sealed record PublishUserState(string User);
+public sealed record PublishUserState(string User) : IPublished
+{
+    [JsonIgnore] public string Lane => "state:" + User;
+}
 
 public static class PublishUserStateHandler
 {
