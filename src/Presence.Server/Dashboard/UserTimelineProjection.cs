@@ -1,5 +1,6 @@
 using JasperFx.Events;
 using Marten.Events.Aggregation;
+using Marten.Services.BatchQuerying;
 
 namespace Presence.Server.Dashboard;
 
@@ -17,6 +18,15 @@ public partial class UserTimelineProjection : SingleStreamProjection<UserTimelin
             IncludeType(type);
         }
     }
+
+    /// <summary>
+    /// Reads the timelines of <paramref name="users"/> in the handler's one read before deciding. On commit this
+    /// projection rewrites the timeline of every user given a line, and reads it first unless the session already
+    /// holds it (an identity-map session, PresenceApp): a round trip of its own after deciding, on the path of every
+    /// login. Only for inputs that usually make a line: reading a timeline for each idle signal would cost more.
+    /// </summary>
+    public static Task ReadAheadAsync(IBatchedQuery batch, IEnumerable<string> users) =>
+        batch.LoadMany<UserTimeline>().ById([.. users.Distinct()]);
 
     public override UserTimeline Evolve(UserTimeline? snapshot, string id, IEvent e) =>
         (snapshot ?? new UserTimeline { Id = id }).With(e.Data);

@@ -232,7 +232,9 @@ public static class PresenceApp
                 // itself it would take Marten's AutoCreate.None above and refuse to start on a fresh database.
                 i.AutoCreate = AutoCreate.CreateOrUpdate;
             })
-            .UseLightweightSessions();
+            // Identity-map sessions: a document a handler read ahead (a login's timeline, UserTimelineProjection) is
+            // the one the inline projection updates on commit, not read again in a round trip of its own.
+            .UseIdentitySessions();
 
         builder.Host.UseWolverine(opts =>
         {

@@ -6,6 +6,7 @@ using Presence.Domain.Hosts;
 using Presence.Domain.Seating;
 using Presence.Domain.Signals;
 using Presence.Domain.Users;
+using Presence.Server.Dashboard;
 using Presence.Server.Hosting;
 using Presence.Server.Mqtt;
 using Presence.Server.Users;
@@ -87,6 +88,7 @@ public static class SignalHandler
             SeenMessage.LookUpAsync(reads, session, signals.Select(s => (s.Topic, s.Id))),
             SagaStreams.FetchAsync(reads, session, signals.Select(s => s.Signal.User).OfType<string>().Where(u => policy.User(u) is not null)),
             HouseReads.ReadAsync(reads, session, policy),
+            UserTimelineProjection.ReadAheadAsync(reads, signals.Where(s => s.Signal.Kind == "session").Select(s => s.Signal.User).OfType<string>()),
         ];
         foreach (var seat in signals.Select(s => HostNews.SeatSharedBy(SignalEvidence.ToEvidence(s.Signal, s.At))).OfType<string>().Distinct())
         {
