@@ -55,8 +55,8 @@ public sealed class reads_before_deciding(ITestOutputHelper output) : IAsyncLife
     /// <summary>
     /// The one round trip that read the handler's contract ids, asserting that none of the statements that read for a
     /// decision (<paramref name="read"/>) ran in another before the handler wrote. Other reads run meanwhile and are
-    /// not counted: the state published after an earlier signal reads its saga, and Home Assistant's publisher the hosts
-    /// that changed.
+    /// not counted: the state published after an earlier signal reads its saga, and Home Assistant's publisher the
+    /// hosts that changed.
     /// </summary>
     private IReadOnlyList<string> TheOneRead(params string[] read)
     {
