@@ -77,7 +77,9 @@ public static class SignalHandler
 
     /// <summary>
     /// Everything the signals' decisions read, in one round trip before any of them is decided: whether their ids were
-    /// seen, their users' sagas, the house, and for someone sitting down at a console the sagas that screen concerns.
+    /// seen, their users' sagas, the house, for someone sitting down at a console the sagas that screen concerns,
+    /// and for a session signal the user's timeline, which its line rewrites on commit
+    /// (UserTimelineProjection.ReadAheadAsync).
     /// Read one after the other they were five round trips before a console login was decided (issue 11 §6).
     /// </summary>
     private static async Task ReadAheadAsync(IDocumentSession session, HousePolicy policy, IReadOnlyList<SignalArrived> signals, CancellationToken ct)
