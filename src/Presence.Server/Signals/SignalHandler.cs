@@ -90,7 +90,7 @@ public static class SignalHandler
             SeenMessage.LookUpAsync(reads, session, signals.Select(s => (s.Topic, s.Id))),
             SagaStreams.FetchAsync(reads, session, signals.Select(s => s.Signal.User).OfType<string>().Where(u => policy.User(u) is not null)),
             HouseReads.ReadAsync(reads, session, policy),
-            UserTimelineProjection.ReadAheadAsync(reads, signals.Where(s => s.Signal.Kind == "session").Select(s => s.Signal.User).OfType<string>()),
+            UserTimelineProjection.ReadAheadAsync(reads, signals.Select(s => s.Signal).OfType<SessionSignal>().Select(s => s.User).OfType<string>()),
         ];
         foreach (var seat in signals.Select(s => HostNews.SeatSharedBy(SignalEvidence.ToEvidence(s.Signal, s.At))).OfType<string>().Distinct())
         {

@@ -60,7 +60,7 @@ public sealed class server_down_longer_than_max_skew(ITestOutputHelper output) :
         var watch = Stopwatch.StartNew();
         var directory = server!.Directory;
         await using var probe = await MqttProbe.ConnectAsync(broker, "drill-down-watcher", "presence-cli", "presence/agents/+/events", "presence/errors");
-        await server.AgentsKnownAsync(2, Vm);
+        await server.AgentsKnownAsync(["basement", "imac"], running: Vm);
 
         await using (var emitter = await MqttProbe.ConnectAsync(broker, "drill-down-imac", "imac"))
         {

@@ -26,7 +26,7 @@ public sealed class a_restart_during_the_hold_down : IAsyncLifetime
         await using var basement = await TestAgents.StartAsync("basement", broker, first.Directory, ("alice-desktop", 2048));
         await using var imac = await TestAgents.StartAsync("imac", broker, first.Directory);
         await using var probe = await MqttProbe.ConnectAsync(broker, "probe-restart", "homeassistant", "presence/users/alice/state");
-        await first.AgentsKnownAsync(2, "alice-desktop");
+        await first.AgentsKnownAsync(["basement", "imac"], running: "alice-desktop");
 
         await using (var emitter = await MqttProbe.ConnectAsync(broker, "imac-emitter", "imac"))
         {

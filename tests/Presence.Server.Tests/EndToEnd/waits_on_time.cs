@@ -108,7 +108,7 @@ public sealed class waits_on_time(ITestOutputHelper output)
         await using (var basement = await TestAgents.StartAsync("basement", port, directory, ("alice-desktop", 2048)))
         await using (var imac = await TestAgents.StartAsync("imac", port, directory))
         {
-            await first.AgentsKnownAsync(2, "alice-desktop");
+            await first.AgentsKnownAsync(["basement", "imac"], running: "alice-desktop");
             await using (var emitter = await MqttProbe.ConnectAsAsync(port, "imac-emitter", "imac"))
             {
                 await emitter.PublishAsync("presence/hosts/imac/signals/session", """{"id":"before-stop","user":"alice","state":"login"}""");

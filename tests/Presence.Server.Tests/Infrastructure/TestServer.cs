@@ -45,18 +45,6 @@ public sealed class TestServer : IAsyncDisposable
     public Rejections Rejections => app.Services.GetRequiredService<Rejections>();
 
     /// <summary>
-    /// Until <paramref name="agents"/> agents are online with their inventories stored, one of them running
-    /// <paramref name="vm"/>. Online is not enough: a login decided before the inventory is stored finds the VM running
-    /// nowhere, and what follows is no hold-down for a move (CI timed out so in three tests).
-    /// </summary>
-    public Task AgentsKnownAsync(int agents, string vm) => Eventually.TrueAsync(async () =>
-    {
-        await using var session = Store.QuerySession();
-        var known = await session.Query<Presence.Domain.Hosts.HostState>().ToListAsync();
-        return known.Count(h => h.AgentOnline && h.MemoryMb > 0) == agents && known.Any(h => h.Vms.Any(v => v.Name == vm));
-    }, $"{agents} agents online with their inventories stored, one running {vm}");
-
-    /// <summary>
     /// An idle signal from <paramref name="host"/> for <paramref name="user"/> handed to its handler as the bridge
     /// would, inline (no broker, no inbox): for tests of what handling one signal reads and writes.
     /// </summary>
@@ -70,25 +58,21 @@ public sealed class TestServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Until the server has taken in each host's agent status (online) and inventory. Inputs from different computers
-    /// are handled in parallel lanes (and MQTT never ordered them across publishers): a test whose login depends on an
-    /// agent's inventory waits for it here rather than on the broker having passed it on.
+    /// Until the server has taken in each host's agent status (online) and inventory, and, given
+    /// <paramref name="running"/>, one of them runs that VM. Inputs from different computers are handled in parallel
+    /// lanes (and MQTT never ordered them across publishers): a test whose login depends on an agent's inventory waits
+    /// for it here rather than on the broker having passed it on. Online is not enough: a login decided before the
+    /// inventory is stored finds the VM running nowhere, and what follows is no hold-down for a move (CI timed out so
+    /// in three tests).
     /// </summary>
-    public Task WaitForAgentsAsync(params string[] hosts) =>
+    public Task AgentsKnownAsync(IReadOnlyList<string> hosts, string? running = null) =>
         Eventually.TrueAsync(async () =>
         {
             await using var session = Store.QuerySession();
-            foreach (var host in hosts)
-            {
-                var state = await session.LoadAsync<Presence.Domain.Hosts.HostState>(Presence.Domain.Hosts.HostState.StreamId(host));
-                if (state is not { AgentOnline: true, Cpus: > 0 })
-                {
-                    return false;
-                }
-            }
-
-            return true;
-        }, $"the server knowing the agents of {string.Join(", ", hosts)}");
+            var known = await session.LoadManyAsync<Presence.Domain.Hosts.HostState>([.. hosts.Select(Presence.Domain.Hosts.HostState.StreamId)]);
+            return known.Count == hosts.Count && known.All(h => h is { AgentOnline: true, Cpus: > 0 })
+                && (running is null || known.Any(h => h.Vms.Any(v => v.Name == running)));
+        }, $"the server knowing the agents of {string.Join(", ", hosts)}{(running is null ? "" : $", one running {running}")}");
 
     /// <summary>Where the HTTP API listens (the test asks for a free port).</summary>
     public Uri BaseAddress => new(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());

@@ -33,7 +33,7 @@ public sealed class speaking_tls
         await using var probe = await MqttProbe.ConnectWithAsync(server.TlsPort, "probe-tls", "presence-cli", null, new MqttTrust(fingerprint), "presence/#");
         await probe.WaitForAsync(m => m.Topic == "presence/agents/imac/status" && m.Payload.Contains("online"), TimeSpan.FromSeconds(30), "imac online");
         await probe.WaitForAsync(m => m.Topic == "presence/agents/basement/status" && m.Payload.Contains("online"), TimeSpan.FromSeconds(30), "basement online");
-        await server.WaitForAgentsAsync("imac", "basement");
+        await server.AgentsKnownAsync(["imac", "basement"]);
 
         // The imac's session sensor, as the imac's own identity, over TLS too.
         await using (var sensor = await MqttProbe.ConnectWithAsync(server.TlsPort, "imac-emitter-tls", "imac", null, new MqttTrust(fingerprint)))
