@@ -50,6 +50,13 @@ public sealed class HomeAssistantPublisher(
     /// </summary>
     private static readonly TimeSpan Between = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// From the commit that woke it to the read: the commit's commands and states leave first. Read at once, the whole
+    /// house was read on the two cores the commands needed, on every login's way to its seat (issue 11, the warm path);
+    /// HA showing a change 50 ms later is not seen by anyone.
+    /// </summary>
+    private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(50);
+
     private readonly MqttConnection connection = ServerSession.Connection("ha", mqtt.Value, secret, logger, persistent: false);
 
     /// <summary>What the broker took last, per topic; only the loop touches it. Cleared to send everything again.</summary>
@@ -165,10 +172,15 @@ public sealed class HomeAssistantPublisher(
             try
             {
                 // Commits poke; the timeout only retries what the broker did not take.
-                await changes.WaitAsync(retry ? TimeSpan.FromSeconds(2) : TimeSpan.FromSeconds(30), ct);
+                var poked = await changes.WaitAsync(retry ? TimeSpan.FromSeconds(2) : TimeSpan.FromSeconds(30), ct);
                 if (!connection.IsConnected)
                 {
                     continue;
+                }
+
+                if (poked)
+                {
+                    await Task.Delay(Settle, ct);
                 }
 
                 if (scan)
