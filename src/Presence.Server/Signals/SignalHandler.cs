@@ -6,7 +6,6 @@ using Presence.Domain.Hosts;
 using Presence.Domain.Seating;
 using Presence.Domain.Signals;
 using Presence.Domain.Users;
-using Presence.Server.Dashboard;
 using Presence.Server.Hosting;
 using Presence.Server.Mqtt;
 using Presence.Server.Users;
@@ -76,30 +75,16 @@ public static class SignalHandler
     }
 
     /// <summary>
-    /// Everything the signals' decisions read, in one round trip before any of them is decided: whether their ids were
-    /// seen, their users' sagas, the house, for someone sitting down at a console the sagas that screen concerns,
-    /// and for a session signal the user's timeline, which its line rewrites on commit
-    /// (UserTimelineProjection.ReadAheadAsync).
-    /// Read one after the other they were five round trips before a console login was decided (issue 11 §6).
+    /// What the signals' decisions read, in one round trip (<see cref="DecisionReads"/>): a session signal's timeline
+    /// too, as logins and logouts make a line; idle and Wi-Fi seldom do.
     /// </summary>
-    private static async Task ReadAheadAsync(IDocumentSession session, HousePolicy policy, IReadOnlyList<SignalArrived> signals, CancellationToken ct)
-    {
-        var reads = session.CreateBatchQuery();
-        List<Task> read =
-        [
-            SeenMessage.LookUpAsync(reads, session, signals.Select(s => (s.Topic, s.Id))),
-            SagaStreams.FetchAsync(reads, session, signals.Select(s => s.Signal.User).OfType<string>().Where(u => policy.User(u) is not null)),
-            HouseReads.ReadAsync(reads, session, policy),
-            UserTimelineProjection.ReadAheadAsync(reads, signals.Select(s => s.Signal).OfType<SessionSignal>().Select(s => s.User).OfType<string>()),
-        ];
-        foreach (var seat in signals.Select(s => HostNews.SeatSharedBy(SignalEvidence.ToEvidence(s.Signal, s.At))).OfType<string>().Distinct())
-        {
-            read.Add(SagaIndex.InvolvingAsync(reads, session, seat));
-        }
-
-        await reads.Execute(ct);
-        await Task.WhenAll(read);
-    }
+    private static Task ReadAheadAsync(IDocumentSession session, HousePolicy policy, IReadOnlyList<SignalArrived> signals, CancellationToken ct) =>
+        new DecisionReads(
+            signals.Select(s => (s.Topic, s.Id)),
+            signals.Select(s => s.Signal.User).OfType<string>(),
+            signals.Select(s => s.Signal).OfType<SessionSignal>().Select(s => s.User).OfType<string>(),
+            signals.Select(s => HostNews.SeatSharedBy(SignalEvidence.ToEvidence(s.Signal, s.At))).OfType<string>())
+        .ReadAsync(session, policy, ct);
 
     private static async Task<OutgoingMessages> RecordAsync(
         SignalArrived arrived, IDocumentSession session, HousePolicy policy, IClock clock, ServerNode node, CancellationToken ct) =>

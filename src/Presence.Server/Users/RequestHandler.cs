@@ -29,6 +29,8 @@ public static class RequestHandler
             throw new MessageRejected($"target '{target}' is not among {user.Name}'s allowed hosts ({string.Join(", ", user.AllowedHosts)})");
         }
 
+        // What is asked is answered with a line in the user's timeline (done, refused, held...).
+        await new DecisionReads([(arrived.Topic, request.Id)], [user.Name], [user.Name]).ReadAsync(session, policy, ct);
         if (await SeenMessage.IsDuplicateAsync(session, arrived.Topic, request.Id, arrived.At, ct))
         {
             return [];

@@ -3,7 +3,11 @@ using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using NodaTime;
 using Presence.Contracts.Wire;
+using Presence.Domain.House;
 using Presence.Domain.Hosts;
+using Presence.Domain.Migration;
+using Presence.Domain.Placement;
+using Presence.Domain.Users;
 using Presence.Domain.Signals;
 using Presence.Server.Mqtt;
 using Presence.Server.Tests.Infrastructure;
@@ -39,7 +43,24 @@ public sealed class reads_before_deciding(ITestOutputHelper output) : IAsyncLife
         return (SignalArrived)Arrived.From(InboundParser.Parse(Topics, topic, bytes, SystemClock.Instance.GetCurrentInstant(), Duration.FromMinutes(5)), Topics.Root, bytes);
     }
 
+    /// <summary>Any inbound message as the bridge hands it over, e.g. an agent's answer or a request.</summary>
+    private static Arrived Inbound(string topic, string json)
+    {
+        var bytes = Encoding.UTF8.GetBytes(json);
+        return Arrived.From(InboundParser.Parse(Topics, topic, bytes, SystemClock.Instance.GetCurrentInstant(), Duration.FromMinutes(5)), Topics.Root, bytes);
+    }
+
     private Task OnlineAsync(params string[] hosts) => ReportAsync(true, hosts);
+
+    /// <summary>The basement's agent says it runs dave's VM, so a login of his can be shown from there.</summary>
+    private async Task DaveRunsOnTheBasementAsync()
+    {
+        await using var session = server.Store.LightweightSession();
+        session.Events.Append(HostState.StreamId("basement"), new InventoryReported(
+            "basement", 8, 32768, 16384, 10000, false, null, [new VmFact("dave-desktop", VmRunState.Running, 1024, "spice://basement:5904")],
+            SystemClock.Instance.GetCurrentInstant()));
+        await session.SaveChangesAsync();
+    }
 
     private async Task ReportAsync(bool online, params string[] hosts)
     {
@@ -109,6 +130,38 @@ public sealed class reads_before_deciding(ITestOutputHelper output) : IAsyncLife
         var written = Assert.Single(sql.RoundTrips, t => t.Any(c => c.Contains("mt_quick_append", StringComparison.Ordinal)));
         Assert.Contains(written, c => c.Contains("mt_doc_houseprints", StringComparison.Ordinal));
         Assert.Single(sql.RoundTrips, t => t.Any(c => c.Contains("mt_doc_houseprints", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task an_agents_answer_that_ends_a_step_is_decided_after_one_round_trip()
+    {
+        await OnlineAsync("laptop", "basement");
+        await DaveRunsOnTheBasementAsync();
+        await HandleAsync(Signal("laptop", "session", """{"id":"d-1","user":"dave","state":"login","seat":"console"}"""));
+        await using var session = server.Store.QuerySession();
+        var attach = Assert.Single((await session.Events.FetchStreamAsync("dave")).Select(e => e.Data).OfType<DisplayAttachRequested>());
+        sql.Clear();
+
+        await HandleAsync(Inbound("presence/agents/laptop/events", $$"""{"id":"e-1","command_id":"{{attach.CommandId}}","vm":"dave-desktop","state":"completed"}"""));
+
+        // The laptop shows his desktop: a line in his timeline, which was read with his saga, not after deciding.
+        TheOneRead("xmin", "select version from", "mt_doc_usertimeline");
+        Assert.Contains((await session.Events.FetchStreamAsync("dave")).Select(e => e.Data), e => e is DisplayAttached);
+    }
+
+    [Fact]
+    public async Task a_request_is_decided_after_one_round_trip()
+    {
+        await OnlineAsync("imac", "basement");
+        // Alice has a timeline (her login wrote it): a timeline not there yet is read again on commit.
+        await HandleAsync(Signal("imac", "session", """{"id":"l-0","user":"alice","state":"login","seat":"console"}"""));
+        sql.Clear();
+
+        await HandleAsync(Inbound("presence/users/alice/requests", """{"id":"r-1","action":"hold"}"""));
+
+        TheOneRead("xmin", "select version from", "mt_doc_usertimeline");
+        await using var session = server.Store.QuerySession();
+        Assert.Contains((await session.Events.FetchStreamAsync("alice")).Select(e => e.Data), e => e is HoldChanged);
     }
 
     [Fact]
