@@ -11,6 +11,14 @@ public sealed class HouseBenchOptions
     /// <summary>Logins measured for the warm signal→command latency (each followed by a logout at the same seat).</summary>
     public int Logins { get; set; } = 300;
 
+    /// <summary>
+    /// People who log in at once, each at a seat of their own, in each of <see cref="TogetherRounds"/> rounds: commands
+    /// for several agents at the same time (0 skips it). At most the house's computers.
+    /// </summary>
+    public int Together { get; set; } = 8;
+
+    public const int TogetherRounds = 20;
+
     /// <summary>Idle signals sent for the ingestion rate.</summary>
     public int Signals { get; set; } = 20_000;
 
@@ -42,10 +50,11 @@ public sealed class HouseBenchOptions
     public TimeSpan Stall { get; set; } = TimeSpan.FromSeconds(60);
 
     public const string Usage = """
-        house [--computers 50] [--logins 300] [--signals 20000] [--office 500] [--office-signals N] [--raw-seconds 5] [--copy-rows 100000]
+        house [--computers 50] [--logins 300] [--together 8] [--signals 20000] [--office 500] [--office-signals N] [--raw-seconds 5] [--copy-rows 100000]
               [--replay-days 365] [--replay-people 10] [--work-dir DIR]
           The end-to-end benchmark (issue 11 §7): a durable PostgreSQL cluster, the real server process, its embedded
-          broker and simulated agents; prints one markdown table with each figure beside its target. --office N also
+          broker and simulated agents; prints one markdown table with each figure beside its target. --together N
+          people log in at once at N seats, 20 times (0: skip it). --office N also
           measures the ingestion of --office-signals (default: as many as --signals) from an N-seat office (0: skip it). Exits 3 when a signal is
           lost (sent − stored > 0).
         """;
@@ -66,6 +75,7 @@ public sealed class HouseBenchOptions
             {
                 case "--computers": options.Computers = Positive(name, value); break;
                 case "--logins": options.Logins = Positive(name, value); break;
+                case "--together": options.Together = NonNegative(name, value); break;
                 case "--signals": options.Signals = Positive(name, value); break;
                 case "--office": options.Office = NonNegative(name, value); break;
                 case "--office-signals": options.OfficeSignals = Positive(name, value); break;
@@ -86,6 +96,11 @@ public sealed class HouseBenchOptions
         if (options.Computers < 2)
         {
             throw new ArgumentException("--computers must be at least 2: the logins alternate between seats");
+        }
+
+        if (options.Together > options.Computers - 1)
+        {
+            throw new ArgumentException($"--together {options.Together} needs as many seats besides the warm path's user's: at most --computers − 1 ({options.Computers - 1})");
         }
 
         // A second run in the same folder would start on the first one's cluster: its people already seated, its logins

@@ -139,6 +139,11 @@ public static partial class HouseBenchmark
 
             await using var watcher = await BenchClient.ConnectAsync(server.MqttPort, "bench-watcher", "presence-cli", "presence/agents/+/commands");
             await MeasureLatencyAsync(connectionString, house, publishers, watcher, options, report, log);
+            if (options.Together > 0)
+            {
+                await MeasureTogetherAsync(connectionString, house, publishers, watcher, options, report, log);
+            }
+
             await MeasureIngestionAsync(connectionString, house, publishers, options.Signals, options, raw, report, log, () => server.Output, "ingest", "ingestion");
 
             var (after, peak) = server.Memory();

@@ -33,6 +33,15 @@ public sealed class the_house_benchmarks_options : IDisposable
         Assert.Equal("--signals 'lots' must be a positive whole number", e.Message);
     }
 
+    [Fact]
+    public void more_people_at_once_than_seats_besides_the_warm_paths_user_is_refused_by_name()
+    {
+        var e = Assert.Throws<ArgumentException>(() => HouseBenchOptions.Parse(["--computers", "5", "--together", "5"]));
+
+        Assert.StartsWith("--together 5 needs as many seats", e.Message, StringComparison.Ordinal);
+        Assert.Equal(4, HouseBenchOptions.Parse(["--computers", "5", "--together", "4"]).Together);
+    }
+
     [Theory]
     [InlineData("0", "--people", "3", "measured with server GC only")] // what the server runs: no other figure passes for it
     [InlineData("1", "--people", "many", "--people 'many' must be a positive whole number")]
