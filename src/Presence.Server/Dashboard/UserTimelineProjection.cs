@@ -24,9 +24,13 @@ public partial class UserTimelineProjection : SingleStreamProjection<UserTimelin
     /// projection rewrites the timeline of every user given a line, and reads it first unless the session already
     /// holds it (an identity-map session, PresenceApp): a round trip of its own after deciding, on the path of every
     /// login. Only for inputs that usually make a line: reading a timeline for each idle signal would cost more.
+    /// None to read adds no statement: Marten would send one for an empty list, in every burst of idle signals.
     /// </summary>
-    public static Task ReadAheadAsync(IBatchedQuery batch, IEnumerable<string> users) =>
-        batch.LoadMany<UserTimeline>().ById([.. users.Distinct()]);
+    public static Task ReadAheadAsync(IBatchedQuery batch, IEnumerable<string> users)
+    {
+        string[] ids = [.. users.Distinct()];
+        return ids.Length == 0 ? Task.CompletedTask : batch.LoadMany<UserTimeline>().ById(ids);
+    }
 
     public override UserTimeline Evolve(UserTimeline? snapshot, string id, IEvent e) =>
         (snapshot ?? new UserTimeline { Id = id }).With(e.Data);
