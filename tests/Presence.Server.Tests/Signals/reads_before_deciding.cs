@@ -36,14 +36,9 @@ public sealed class reads_before_deciding(ITestOutputHelper output) : IAsyncLife
 
     public Task DisposeAsync() => server.DisposeAsync().AsTask();
 
-    private static SignalArrived Signal(string host, string kind, string json)
-    {
-        var topic = Topics.Signal(host, kind);
-        var bytes = Encoding.UTF8.GetBytes(json);
-        return (SignalArrived)Arrived.From(InboundParser.Parse(Topics, topic, bytes, SystemClock.Instance.GetCurrentInstant(), Duration.FromMinutes(5)), Topics.Root, bytes);
-    }
+    private static SignalArrived Signal(string host, string kind, string json) => (SignalArrived)Inbound(Topics.Signal(host, kind), json);
 
-    /// <summary>Any inbound message as the bridge hands it over, e.g. an agent's answer or a request.</summary>
+    /// <summary>Any inbound message as the bridge hands it over: a signal, an agent's answer, a request.</summary>
     private static Arrived Inbound(string topic, string json)
     {
         var bytes = Encoding.UTF8.GetBytes(json);
