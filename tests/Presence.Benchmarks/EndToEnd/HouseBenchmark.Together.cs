@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using Npgsql;
 
 namespace Presence.Benchmarks.EndToEnd;
 
@@ -12,7 +11,7 @@ public static partial class HouseBenchmark
     /// still waits for those whose inputs share their lane (Arrivals.Lanes) and for the two cores. Timed per login from
     /// the moment all were published; the round's last one is when every seat shows its person's desktop.
     /// </summary>
-    private static async Task MeasureTogetherAsync(string connectionString, BenchHouse house, Dictionary<string, BenchClient> publishers,
+    private static async Task MeasureTogetherAsync(BenchHouse house, Dictionary<string, BenchClient> publishers,
         BenchClient watcher, HouseBenchOptions options, HouseReport report, TextWriter log)
     {
         var together = options.Together;
@@ -22,7 +21,6 @@ public static partial class HouseBenchmark
         }
 
         await SayAsync(log, $"together: {together} people log in at once at seats of their own, {HouseBenchOptions.TogetherRounds} times");
-        await using var db = NpgsqlDataSource.Create(connectionString);
         var each = new List<double>();
         var lasts = new List<double>();
         for (var round = 0; round < HouseBenchOptions.TogetherRounds; round++)
@@ -46,16 +44,18 @@ public static partial class HouseBenchmark
             each.AddRange(times);
             lasts.Add(times.Max());
 
+            // The next round starts a moment after every logout's detach_display has reached its agent, as the warm path's.
+            mark = watcher.Count;
             foreach (var p in people)
             {
                 await publishers[p.Seat].PublishAsync($"presence/hosts/{p.Seat}/signals/session",
                     $$"""{"id":"{{p.Id}}-out","user":"{{p.User}}","state":"logout","seat":"console"}""");
             }
 
-            foreach (var p in people)
-            {
-                await UntilStoredAsync(db, p.Id + "-out", options.Stall);
-            }
+            await Task.WhenAll(people.Select(p => watcher.WaitForAsync(mark,
+                a => a.Topic == $"presence/agents/{p.Seat}/commands" && IsCommand(a, "detach_display", BenchHouse.VmOf(p.User)), options.Stall,
+                $"detach_display of {BenchHouse.VmOf(p.User)} at {p.Seat} after {p.Id}-out")));
+            await Task.Delay(BetweenLogins);
         }
 
         var sorted = each.Order().ToList();
