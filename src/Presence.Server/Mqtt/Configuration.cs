@@ -25,6 +25,7 @@ public static class Configuration
         services.AddSingleton<MqttOutbound>();
         services.AddHostedService(sp => sp.GetRequiredService<MqttOutbound>());
         services.AddSingleton<Rejections>();
+        services.AddSingleton<InboundLanes>();
         services.AddSingleton<MqttBridge>();
         services.AddHostedService(sp => sp.GetRequiredService<MqttBridge>());
         return services;
@@ -62,6 +63,10 @@ public static class Configuration
         // same queue and, inside it, to the same slot, so unrelated lanes that share a slot wait for each other; more
         // queues make that rarer, each costs a listener. Durable: the bridge acknowledges a message once its inbox
         // row is committed, and a crash before it is handled leaves the row for Wolverine's recovery.
+        // A stored input counts against its lane until handled (InboundLanes: a lone input of an idle lane is handled
+        // at once).
+        opts.Policies.AddMiddleware(typeof(InputHandled), chain => chain.MessageType.IsAssignableTo(typeof(IArrived)));
+
         opts.MessagePartitioning.ByMessage<IArrived>(a => a.Lane)
             .PublishToPartitionedLocalMessaging(InputQueues, InputQueueCount, t =>
             {
@@ -86,6 +91,7 @@ public static class Configuration
             {
                 if (lifecycle.Envelope?.Message is IArrived arrived)
                 {
+                    runtime.Services.GetRequiredService<InboundLanes>().Handled(arrived.Lane);
                     await runtime.Services.GetRequiredService<Rejections>().RejectAsync(arrived.Topic, e.Message, arrived.Id, runtime.Cancellation);
                 }
             }, "say why on presence/errors");

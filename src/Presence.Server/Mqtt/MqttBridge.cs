@@ -20,9 +20,11 @@ namespace Presence.Server.Mqtt;
 /// rejected), so a crash in between means a redelivery, never a lost signal. Handling comes after, in Wolverine's
 /// partitioned local queues: one lane per user and one for the house (<see cref="Lanes"/>), lanes in parallel, each in order.
 /// Messages that arrive while a store is under way wait for it and are then stored together, in one transaction; a
-/// lone message is stored at once (no timer).
+/// lone message is stored at once (no timer). A lone message whose lane has nothing under way is not stored: it is
+/// handled at once, by the same handler in a transaction of its own (<see cref="InboundLanes"/>), and acknowledged once
+/// that committed; if that fails, it is stored as any other and Wolverine's retries take it from there.
 /// </summary>
-public sealed class MqttBridge(
+public sealed partial class MqttBridge(
     IOptions<MqttOptions> options,
     IServiceScopeFactory scopes,
     IDocumentStore store,
@@ -32,6 +34,7 @@ public sealed class MqttBridge(
     IHostApplicationLifetime lifetime,
     ServerSecret secret,
     StatestreamInbound statestream,
+    InboundLanes lanes,
     ILogger<MqttBridge> logger) : BackgroundService
 {
     /// <summary>The most messages stored in one transaction.</summary>
@@ -51,9 +54,13 @@ public sealed class MqttBridge(
 
     private long batches;
     private long stored;
+    private long handledAtOnce;
 
     /// <summary>Transactions that stored inbound messages, and the messages they stored: their ratio is the batch size.</summary>
     public (long Batches, long Messages) Stores => (Interlocked.Read(ref batches), Interlocked.Read(ref stored));
+
+    /// <summary>Messages handled at once, without being stored in the inbox first.</summary>
+    public long HandledAtOnce => Interlocked.Read(ref handledAtOnce);
 
     /// <summary>Completes once the bridge has connected and subscribed (after the start, so after SignalWarmup): it takes signals.</summary>
     public Task Connected => connection.Connected;
@@ -107,6 +114,7 @@ protected override async Task ExecuteAsync(CancellationToken stoppingToken)
         finally
         {
             await storing;
+            await AtOnceDoneAsync();
         }
     }
 
@@ -207,6 +215,12 @@ protected override async Task ExecuteAsync(CancellationToken stoppingToken)
 
     private static void Complete(Pending pending, bool acknowledge, string outcome)
     {
+        // Once: when stopping, a message waiting for its lane may be reached from the loop and from its lane's release.
+        if (pending.Done.Task.IsCompleted)
+        {
+            return;
+        }
+
         Finish(pending.Activity, pending.Started, pending.Kind, outcome);
         pending.Done.TrySetResult(acknowledge);
     }
@@ -227,7 +241,21 @@ protected override async Task ExecuteAsync(CancellationToken stoppingToken)
                     batch.Add(next);
                 }
 
-                await StoreAsync(batch, ct);
+                if (batch.Count == 1 && TryClaim(batch[0]))
+                {
+                    StartAtOnce(batch[0], ct);
+                }
+                else
+                {
+                    var (rest, full) = Unclaimed(batch);
+                    if (rest.Count > 0)
+                    {
+                        await StoreAsync(rest, ct);
+                    }
+
+                    await full.WaitAsync(ct);
+                }
+
                 batch.Clear();
             }
         }
@@ -256,7 +284,8 @@ protected override async Task ExecuteAsync(CancellationToken stoppingToken)
                 var outbox = scope.ServiceProvider.GetRequiredService<IMartenOutbox>();
                 await using var session = store.LightweightSession();
                 outbox.Enroll(session);
-                foreach (var (message, first) in SignalsArrived.Gather(batch.Select(p => p.Message).ToList()))
+                var gathered = SignalsArrived.Gather(batch.Select(p => p.Message).ToList());
+                foreach (var (message, first) in gathered)
                 {
                     // The envelope carries this message's trace (a user's gathered signals: the first one's) into the
                     // handler's span.
@@ -267,7 +296,27 @@ protected override async Task ExecuteAsync(CancellationToken stoppingToken)
                 Activity.Current = null;
                 // One transaction for the whole batch: each message's inbox row. Wolverine enqueues them in their
                 // lanes once it has committed.
-                await session.SaveChangesAsync(ct);
+                // Counted before the commit: Wolverine may hand a row to its lane, and have it handled, before
+                // SaveChangesAsync returns.
+                foreach (var (message, _) in gathered)
+                {
+                    lanes.Stored(message.Lane);
+                }
+
+                try
+                {
+                    await session.SaveChangesAsync(ct);
+                }
+                catch
+                {
+                    foreach (var (message, _) in gathered)
+                    {
+                        lanes.Handled(message.Lane);
+                    }
+
+                    throw;
+                }
+
                 Interlocked.Increment(ref batches);
                 Interlocked.Add(ref stored, batch.Count);
                 foreach (var pending in batch)

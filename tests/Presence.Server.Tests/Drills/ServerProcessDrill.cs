@@ -14,9 +14,12 @@ public abstract class ServerProcessDrill(string name) : IAsyncLifetime
     protected string directory = null!;
     protected readonly List<ServerProcess> servers = [];
 
+    /// <summary>Whether mosquitto logs every PUBLISH it sends (<see cref="ExternalBroker.Log"/>).</summary>
+    protected virtual bool LogsDeliveries => false;
+
     public virtual async Task InitializeAsync()
     {
-        broker = await ExternalBroker.StartAsync();
+        broker = await ExternalBroker.StartAsync(deliveries: LogsDeliveries);
         database = await PostgresCluster.NewDatabaseAsync("drill_" + name);
         directory = PostgresCluster.NewScratchDirectory("drill-" + name);
     }

@@ -64,7 +64,8 @@ public sealed class ExternalBroker : IAsyncDisposable
     /// the agents check themselves stands between a forger and a VM.
     /// </param>
     /// <param name="tls">A second listener, with TLS (<see cref="TestCertificates.ForMosquitto"/>), beside the plain one.</param>
-    public static async Task<ExternalBroker> StartAsync(bool open = false, Presence.Tests.Shared.MosquittoTls? tls = null)
+    /// <param name="deliveries">Log every PUBLISH mosquitto sends (its debug lines), for a drill that counts them.</param>
+    public static async Task<ExternalBroker> StartAsync(bool open = false, Presence.Tests.Shared.MosquittoTls? tls = null, bool deliveries = false)
     {
         if (!File.Exists(Binary))
         {
@@ -89,6 +90,7 @@ public sealed class ExternalBroker : IAsyncDisposable
             log_type warning
             log_type notice
             log_type information
+            {(deliveries ? "log_type debug" : "")}
             {RunAs()}
 
             {tls?.Listener(tlsPort!.Value)}

@@ -3,6 +3,7 @@
 using NodaTime;
 using Presence.Domain.House;
 using Presence.Server.Agents;
+using Presence.Server.Mqtt;
 using Presence.Server.Users;
 using Wolverine.Marten.Publishing;
 
@@ -15,14 +16,16 @@ namespace Internal.Generated.WolverineHandlers
         private readonly NodaTime.IClock _clock;
         private readonly Presence.Domain.House.HousePolicy _housePolicy;
         private readonly Presence.Server.Agents.HostAddresses _hostAddresses;
+        private readonly Presence.Server.Mqtt.InboundLanes _inboundLanes;
         private readonly Presence.Server.Users.ServerNode _serverNode;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
 
-        public AgentEventArrivedHandler1056996250(NodaTime.IClock clock, Presence.Domain.House.HousePolicy housePolicy, Presence.Server.Agents.HostAddresses hostAddresses, Presence.Server.Users.ServerNode serverNode, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory)
+        public AgentEventArrivedHandler1056996250(NodaTime.IClock clock, Presence.Domain.House.HousePolicy housePolicy, Presence.Server.Agents.HostAddresses hostAddresses, Presence.Server.Mqtt.InboundLanes inboundLanes, Presence.Server.Users.ServerNode serverNode, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory)
         {
             _clock = clock;
             _housePolicy = housePolicy;
             _hostAddresses = hostAddresses;
+            _inboundLanes = inboundLanes;
             _serverNode = serverNode;
             _outboxedSessionFactory = outboxedSessionFactory;
         }
@@ -34,23 +37,31 @@ namespace Internal.Generated.WolverineHandlers
             // The actual message body
             var agentEventArrived = (Presence.Server.Mqtt.AgentEventArrived)context.Envelope.Message;
 
-            Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("message.handler", "Presence.Server.Agents.AgentMessageHandler");
-            Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "Presence.Server.Agents.AgentMessageHandler");
-            
-            // The actual message execution
-            var outgoing1 = await Presence.Server.Agents.AgentMessageHandler.Handle(agentEventArrived, documentSession, _housePolicy, _hostAddresses, _clock, _serverNode, cancellation).ConfigureAwait(false);
+            // Wrapped by middleware
+            try
+            {
+                Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("message.handler", "Presence.Server.Agents.AgentMessageHandler");
+                Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "Presence.Server.Agents.AgentMessageHandler");
+                
+                // The actual message execution
+                var outgoing1 = await Presence.Server.Agents.AgentMessageHandler.Handle(agentEventArrived, documentSession, _housePolicy, _hostAddresses, _clock, _serverNode, cancellation).ConfigureAwait(false);
 
-            
-            // Outgoing, cascaded message
-            await context.EnqueueCascadingAsync(outgoing1).ConfigureAwait(false);
+                
+                // Outgoing, cascaded message
+                await context.EnqueueCascadingAsync(outgoing1).ConfigureAwait(false);
 
-            
-            // Save all pending changes to this Marten session
-            await documentSession.SaveChangesAsync(cancellation).ConfigureAwait(false);
+                
+                // Save all pending changes to this Marten session
+                await documentSession.SaveChangesAsync(cancellation).ConfigureAwait(false);
 
-            
-            // Have to flush outgoing messages just in case Marten did nothing because of https://github.com/JasperFx/wolverine/issues/536
-            await context.FlushOutgoingMessagesAsync().ConfigureAwait(false);
+                
+                // Have to flush outgoing messages just in case Marten did nothing because of https://github.com/JasperFx/wolverine/issues/536
+                await context.FlushOutgoingMessagesAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                Presence.Server.Mqtt.InputHandled.Finally(context.Envelope, _inboundLanes);
+            }
         }
     }
 

@@ -2,6 +2,7 @@
 #pragma warning disable
 using NodaTime;
 using Presence.Domain.House;
+using Presence.Server.Mqtt;
 using Presence.Server.Users;
 using Wolverine.Marten.Publishing;
 
@@ -13,13 +14,15 @@ namespace Internal.Generated.WolverineHandlers
     {
         private readonly NodaTime.IClock _clock;
         private readonly Presence.Domain.House.HousePolicy _housePolicy;
+        private readonly Presence.Server.Mqtt.InboundLanes _inboundLanes;
         private readonly Presence.Server.Users.ServerNode _serverNode;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
 
-        public SignalArrivedHandler2124879423(NodaTime.IClock clock, Presence.Domain.House.HousePolicy housePolicy, Presence.Server.Users.ServerNode serverNode, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory)
+        public SignalArrivedHandler2124879423(NodaTime.IClock clock, Presence.Domain.House.HousePolicy housePolicy, Presence.Server.Mqtt.InboundLanes inboundLanes, Presence.Server.Users.ServerNode serverNode, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory)
         {
             _clock = clock;
             _housePolicy = housePolicy;
+            _inboundLanes = inboundLanes;
             _serverNode = serverNode;
             _outboxedSessionFactory = outboxedSessionFactory;
         }
@@ -31,23 +34,31 @@ namespace Internal.Generated.WolverineHandlers
             // The actual message body
             var signalArrived = (Presence.Server.Mqtt.SignalArrived)context.Envelope.Message;
 
-            Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("message.handler", "Presence.Server.Signals.SignalHandler");
-            Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "Presence.Server.Signals.SignalHandler");
-            
-            // The actual message execution
-            var outgoing1 = await Presence.Server.Signals.SignalHandler.Handle(signalArrived, documentSession, _housePolicy, _clock, _serverNode, cancellation).ConfigureAwait(false);
+            // Wrapped by middleware
+            try
+            {
+                Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("message.handler", "Presence.Server.Signals.SignalHandler");
+                Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "Presence.Server.Signals.SignalHandler");
+                
+                // The actual message execution
+                var outgoing1 = await Presence.Server.Signals.SignalHandler.Handle(signalArrived, documentSession, _housePolicy, _clock, _serverNode, cancellation).ConfigureAwait(false);
 
-            
-            // Outgoing, cascaded message
-            await context.EnqueueCascadingAsync(outgoing1).ConfigureAwait(false);
+                
+                // Outgoing, cascaded message
+                await context.EnqueueCascadingAsync(outgoing1).ConfigureAwait(false);
 
-            
-            // Save all pending changes to this Marten session
-            await documentSession.SaveChangesAsync(cancellation).ConfigureAwait(false);
+                
+                // Save all pending changes to this Marten session
+                await documentSession.SaveChangesAsync(cancellation).ConfigureAwait(false);
 
-            
-            // Have to flush outgoing messages just in case Marten did nothing because of https://github.com/JasperFx/wolverine/issues/536
-            await context.FlushOutgoingMessagesAsync().ConfigureAwait(false);
+                
+                // Have to flush outgoing messages just in case Marten did nothing because of https://github.com/JasperFx/wolverine/issues/536
+                await context.FlushOutgoingMessagesAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                Presence.Server.Mqtt.InputHandled.Finally(context.Envelope, _inboundLanes);
+            }
         }
     }
 

@@ -14,14 +14,16 @@ namespace Internal.Generated.WolverineHandlers
     {
         private readonly NodaTime.IClock _clock;
         private readonly Presence.Domain.House.HousePolicy _housePolicy;
+        private readonly Presence.Server.Mqtt.InboundLanes _inboundLanes;
         private readonly Presence.Server.Mqtt.Rejections _rejections;
         private readonly Presence.Server.Users.ServerNode _serverNode;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
 
-        public SignalsArrivedHandler1127062052(NodaTime.IClock clock, Presence.Domain.House.HousePolicy housePolicy, Presence.Server.Mqtt.Rejections rejections, Presence.Server.Users.ServerNode serverNode, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory)
+        public SignalsArrivedHandler1127062052(NodaTime.IClock clock, Presence.Domain.House.HousePolicy housePolicy, Presence.Server.Mqtt.InboundLanes inboundLanes, Presence.Server.Mqtt.Rejections rejections, Presence.Server.Users.ServerNode serverNode, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory)
         {
             _clock = clock;
             _housePolicy = housePolicy;
+            _inboundLanes = inboundLanes;
             _rejections = rejections;
             _serverNode = serverNode;
             _outboxedSessionFactory = outboxedSessionFactory;
@@ -34,23 +36,31 @@ namespace Internal.Generated.WolverineHandlers
             // The actual message body
             var signalsArrived = (Presence.Server.Mqtt.SignalsArrived)context.Envelope.Message;
 
-            Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("message.handler", "Presence.Server.Signals.SignalHandler");
-            Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "Presence.Server.Signals.SignalHandler");
-            
-            // The actual message execution
-            var outgoing1 = await Presence.Server.Signals.SignalHandler.Handle(signalsArrived, documentSession, _housePolicy, _clock, _serverNode, _rejections, cancellation).ConfigureAwait(false);
+            // Wrapped by middleware
+            try
+            {
+                Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("message.handler", "Presence.Server.Signals.SignalHandler");
+                Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "Presence.Server.Signals.SignalHandler");
+                
+                // The actual message execution
+                var outgoing1 = await Presence.Server.Signals.SignalHandler.Handle(signalsArrived, documentSession, _housePolicy, _clock, _serverNode, _rejections, cancellation).ConfigureAwait(false);
 
-            
-            // Outgoing, cascaded message
-            await context.EnqueueCascadingAsync(outgoing1).ConfigureAwait(false);
+                
+                // Outgoing, cascaded message
+                await context.EnqueueCascadingAsync(outgoing1).ConfigureAwait(false);
 
-            
-            // Save all pending changes to this Marten session
-            await documentSession.SaveChangesAsync(cancellation).ConfigureAwait(false);
+                
+                // Save all pending changes to this Marten session
+                await documentSession.SaveChangesAsync(cancellation).ConfigureAwait(false);
 
-            
-            // Have to flush outgoing messages just in case Marten did nothing because of https://github.com/JasperFx/wolverine/issues/536
-            await context.FlushOutgoingMessagesAsync().ConfigureAwait(false);
+                
+                // Have to flush outgoing messages just in case Marten did nothing because of https://github.com/JasperFx/wolverine/issues/536
+                await context.FlushOutgoingMessagesAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                Presence.Server.Mqtt.InputHandled.Finally(context.Envelope, _inboundLanes);
+            }
         }
     }
 

@@ -3,6 +3,7 @@
 using NodaTime;
 using Presence.Domain.House;
 using Presence.Server.HomeAssistant.Statestream;
+using Presence.Server.Mqtt;
 using Presence.Server.Users;
 using Wolverine.Marten.Publishing;
 
@@ -15,14 +16,16 @@ namespace Internal.Generated.WolverineHandlers
         private readonly NodaTime.IClock _clock;
         private readonly Presence.Domain.House.HousePolicy _housePolicy;
         private readonly Presence.Server.HomeAssistant.Statestream.StatestreamMap _statestreamMap;
+        private readonly Presence.Server.Mqtt.InboundLanes _inboundLanes;
         private readonly Presence.Server.Users.ServerNode _serverNode;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
 
-        public StatestreamArrivedHandler2131121628(NodaTime.IClock clock, Presence.Domain.House.HousePolicy housePolicy, Presence.Server.HomeAssistant.Statestream.StatestreamMap statestreamMap, Presence.Server.Users.ServerNode serverNode, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory)
+        public StatestreamArrivedHandler2131121628(NodaTime.IClock clock, Presence.Domain.House.HousePolicy housePolicy, Presence.Server.HomeAssistant.Statestream.StatestreamMap statestreamMap, Presence.Server.Mqtt.InboundLanes inboundLanes, Presence.Server.Users.ServerNode serverNode, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory)
         {
             _clock = clock;
             _housePolicy = housePolicy;
             _statestreamMap = statestreamMap;
+            _inboundLanes = inboundLanes;
             _serverNode = serverNode;
             _outboxedSessionFactory = outboxedSessionFactory;
         }
@@ -34,23 +37,31 @@ namespace Internal.Generated.WolverineHandlers
             // The actual message body
             var statestreamArrived = (Presence.Server.HomeAssistant.Statestream.StatestreamArrived)context.Envelope.Message;
 
-            Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("message.handler", "Presence.Server.HomeAssistant.Statestream.StatestreamHandler");
-            Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "Presence.Server.HomeAssistant.Statestream.StatestreamHandler");
-            
-            // The actual message execution
-            var outgoing1 = await Presence.Server.HomeAssistant.Statestream.StatestreamHandler.Handle(statestreamArrived, documentSession, _housePolicy, _clock, _serverNode, _statestreamMap, cancellation).ConfigureAwait(false);
+            // Wrapped by middleware
+            try
+            {
+                Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("message.handler", "Presence.Server.HomeAssistant.Statestream.StatestreamHandler");
+                Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "Presence.Server.HomeAssistant.Statestream.StatestreamHandler");
+                
+                // The actual message execution
+                var outgoing1 = await Presence.Server.HomeAssistant.Statestream.StatestreamHandler.Handle(statestreamArrived, documentSession, _housePolicy, _clock, _serverNode, _statestreamMap, cancellation).ConfigureAwait(false);
 
-            
-            // Outgoing, cascaded message
-            await context.EnqueueCascadingAsync(outgoing1).ConfigureAwait(false);
+                
+                // Outgoing, cascaded message
+                await context.EnqueueCascadingAsync(outgoing1).ConfigureAwait(false);
 
-            
-            // Save all pending changes to this Marten session
-            await documentSession.SaveChangesAsync(cancellation).ConfigureAwait(false);
+                
+                // Save all pending changes to this Marten session
+                await documentSession.SaveChangesAsync(cancellation).ConfigureAwait(false);
 
-            
-            // Have to flush outgoing messages just in case Marten did nothing because of https://github.com/JasperFx/wolverine/issues/536
-            await context.FlushOutgoingMessagesAsync().ConfigureAwait(false);
+                
+                // Have to flush outgoing messages just in case Marten did nothing because of https://github.com/JasperFx/wolverine/issues/536
+                await context.FlushOutgoingMessagesAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                Presence.Server.Mqtt.InputHandled.Finally(context.Envelope, _inboundLanes);
+            }
         }
     }
 

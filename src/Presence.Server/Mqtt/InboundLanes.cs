@@ -1,0 +1,74 @@
+using Wolverine;
+
+namespace Presence.Server.Mqtt;
+
+/// <summary>
+/// How many inputs of each lane (<see cref="Lanes"/>) are stored in Wolverine's inbox and not yet handled. A lone input
+/// whose lane has none (and none being handled at once) is handled at once, in the bridge (<see cref="MqttBridge"/>):
+/// nothing of its lane can come before it, so the inbox row and the hand-over to a lane would only cost it time (in a
+/// trace of warm logins, 1.2–1.6 ms of 9–11).
+/// </summary>
+/// <remarks>
+/// A stored input counts until its handler's transaction committed (<see cref="InputHandled"/>) or the house refused
+/// it. One that never ends either way (moved to the dead letters) leaves its lane counted as busy until the server
+/// starts again: that lane's inputs then take the stored path, as every input did before; slower, never out of order.
+/// </remarks>
+public sealed class InboundLanes
+{
+    private readonly Lock gate = new();
+    private readonly Dictionary<string, int> stored = [];
+
+    /// <summary>Whether an input of the lane is stored and not yet handled.</summary>
+    public bool IsBusy(string lane)
+    {
+        lock (gate)
+        {
+            return stored.ContainsKey(lane);
+        }
+    }
+
+    /// <summary>An input of this lane is being stored in the inbox: the lane is busy until it is handled.</summary>
+    public void Stored(string lane)
+    {
+        lock (gate)
+        {
+            stored[lane] = stored.GetValueOrDefault(lane) + 1;
+        }
+    }
+
+    /// <summary>A stored input of this lane is done with, or was not stored after all (rolled back).</summary>
+    public void Handled(string lane)
+    {
+        lock (gate)
+        {
+            if (stored.TryGetValue(lane, out var count))
+            {
+                if (count <= 1)
+                {
+                    stored.Remove(lane);
+                }
+                else
+                {
+                    stored[lane] = count - 1;
+                }
+            }
+        }
+    }
+}
+
+/// <summary>
+/// Wolverine middleware on the handlers of inbound messages: a stored input is done with once its handler's transaction
+/// committed. Finally runs after every attempt, a failed one too (retried in place, StoreRetries): only a committed
+/// one has its inbox row marked handled by Wolverine's Marten outbox (Envelope.Status Handled, set after the commit).
+/// An input handled at once was never stored (no inbox row, so never marked) and is not counted here.
+/// </summary>
+public static class InputHandled
+{
+    public static void Finally(Envelope envelope, InboundLanes lanes)
+    {
+        if (envelope.WasPersistedInInbox && envelope.Status == EnvelopeStatus.Handled && envelope.Message is IArrived arrived)
+        {
+            lanes.Handled(arrived.Lane);
+        }
+    }
+}

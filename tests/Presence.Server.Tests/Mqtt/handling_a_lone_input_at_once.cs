@@ -1,0 +1,232 @@
+using System.Collections.Concurrent;
+using System.Text;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Presence.Domain.Signals;
+using Presence.Server.Mqtt;
+using Presence.Server.Tests.Infrastructure;
+
+namespace Presence.Server.Tests.Mqtt;
+
+/// <summary>
+/// A lone input whose lane has nothing under way is handled at once by the bridge, in a transaction of its own, and
+/// acknowledged once that committed: no inbox row, no hand-over to a lane. What comes for that lane meanwhile waits
+/// for it and is stored; a lane with a stored input not yet handled stores the next one too; an input whose handling
+/// at once fails is stored for Wolverine. Each lane's order is kept throughout. Alice and dave share a lane, bob has
+/// his own (Lanes.User).
+/// </summary>
+public sealed class handling_a_lone_input_at_once : IAsyncLifetime
+{
+    private readonly Gates gates = new();
+    private TestServer server = null!;
+
+    private MqttBridge Bridge => server.Services.GetRequiredService<MqttBridge>();
+
+    public async Task InitializeAsync()
+    {
+        Assert.Equal(Lanes.User("alice"), Lanes.User("dave"));
+        Assert.NotEqual(Lanes.User("alice"), Lanes.User("bob"));
+        server = await TestServer.StartAsync(services: s =>
+        {
+            s.ConfigureMarten(o => o.Listeners.Add(gates));
+            TestServer.WithoutSignalWarmup(s);
+        });
+    }
+
+    public Task DisposeAsync()
+    {
+        gates.ReleaseAll();
+        return server.DisposeAsync().AsTask();
+    }
+
+    private static readonly Dictionary<string, string> HostOf = new() { ["alice"] = "imac", ["bob"] = "basement", ["dave"] = "laptop" };
+
+    private static string Payload(string id) => $$"""{"id":"{{id}}","user":"{{id[..id.IndexOf('-')]}}","idle_seconds":5}""";
+
+    private Task<bool> SendAsync(string id)
+    {
+        var host = HostOf[id[..id.IndexOf('-')]];
+        return Bridge.HandleAsync($"presence/hosts/{host}/signals/idle", Encoding.UTF8.GetBytes(Payload(id)), CancellationToken.None);
+    }
+
+    private async Task<List<string>> EvidenceAsync(string user)
+    {
+        await using var session = server.Store.QuerySession();
+        return (await session.Events.FetchStreamAsync(user)).Select(e => e.Data).OfType<SignalRecorded>().Select(s => s.Evidence.Id).ToList();
+    }
+
+    /// <summary>
+    /// Wolverine's inbox rows (kept a while once handled) whose message carries this signal's payload (base64 in
+    /// the JSON).
+    /// </summary>
+    private async Task<int> InboxRowsAsync(string id)
+    {
+        await using var connection = new NpgsqlConnection(server.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "select count(*) from presence_messages.wolverine_incoming_envelopes where position(convert_to(@payload, 'UTF8') in body) > 0", connection);
+        command.Parameters.AddWithValue("payload", Convert.ToBase64String(Encoding.UTF8.GetBytes(Payload(id))));
+        return (int)(long)(await command.ExecuteScalarAsync())!;
+    }
+
+    [Fact]
+    public async Task a_lone_signal_of_an_idle_lane_is_handled_before_it_is_acknowledged_and_never_stored()
+    {
+        var before = Bridge.HandledAtOnce;
+
+        Assert.True(await SendAsync("alice-1"));
+
+        Assert.Equal(["alice-1"], await EvidenceAsync("alice")); // handled by the time it is acknowledged
+        Assert.Equal(before + 1, Bridge.HandledAtOnce);
+        Assert.Equal(0, await InboxRowsAsync("alice-1"));
+    }
+
+    [Fact]
+    public async Task a_lone_signal_the_house_refuses_is_reported_and_acknowledged()
+    {
+        var refused = server.Rejections.Count;
+
+        Assert.True(await Bridge.HandleAsync("presence/hosts/imac/signals/idle",
+            Encoding.UTF8.GetBytes("""{"id":"mallory-1","user":"mallory","idle_seconds":5}"""), CancellationToken.None));
+
+        Assert.Equal(refused + 1, server.Rejections.Count);
+        Assert.Empty(await EvidenceAsync("mallory"));
+    }
+
+    [Fact]
+    public async Task what_comes_for_its_lane_meanwhile_waits_for_it_and_keeps_its_order()
+    {
+        var held = gates.Arm();
+        var alice1 = SendAsync("alice-1");
+        await held.Holding.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // Alice's transaction is open: dave's and alice's next wait (her lane), bob's is handled meanwhile (his own).
+        var dave1 = SendAsync("dave-1");
+        var alice2 = SendAsync("alice-2");
+        Assert.True(await SendAsync("bob-1"));
+        await Eventually.TrueAsync(async () => (await EvidenceAsync("bob")).Count == 1, "bob's signal handled while alice's is held");
+        await Task.Delay(200);
+        Assert.Empty(await EvidenceAsync("dave"));
+        Assert.Empty(await EvidenceAsync("alice"));
+        Assert.False(dave1.IsCompleted || alice2.IsCompleted, "what waits for the lane is not acknowledged before it is stored");
+
+        held.Release();
+        Assert.True(await alice1);
+        Assert.True(await dave1);
+        Assert.True(await alice2);
+        await Eventually.TrueAsync(async () => (await EvidenceAsync("alice")).Count == 2 && (await EvidenceAsync("dave")).Count == 1,
+            "what waited handled");
+        Assert.Equal(["alice-1", "alice-2"], await EvidenceAsync("alice"));
+        Assert.Equal(0, await InboxRowsAsync("alice-1"));
+        Assert.Equal(1, await InboxRowsAsync("alice-2"));
+        Assert.Equal(1, await InboxRowsAsync("dave-1"));
+    }
+
+    [Fact]
+    public async Task a_lane_with_a_stored_input_not_yet_handled_stores_the_next_one_behind_it()
+    {
+        // Alice's first is held at once, her second waits and is then stored; its handling is held in its turn.
+        var first = gates.Arm();
+        var alice1 = SendAsync("alice-1");
+        await first.Holding.WaitAsync(TimeSpan.FromSeconds(30));
+        var alice2 = SendAsync("alice-2");
+        var second = gates.Arm();
+        first.Release();
+        Assert.True(await alice1);
+        await second.Holding.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(await alice2); // acknowledged once stored, its handling still held
+
+        var atOnce = Bridge.HandledAtOnce;
+        Assert.True(await SendAsync("dave-1"));
+        Assert.Equal(atOnce, Bridge.HandledAtOnce);
+        Assert.Equal(1, await InboxRowsAsync("dave-1"));
+        await Task.Delay(200);
+        Assert.Empty(await EvidenceAsync("dave")); // behind alice's second, in Wolverine's lane
+
+        second.Release();
+        await Eventually.TrueAsync(async () => (await EvidenceAsync("dave")).Count == 1, "dave's signal handled after alice's second");
+        Assert.Equal(["alice-1", "alice-2"], await EvidenceAsync("alice"));
+
+        // Both handled, the lane is idle again: the next lone signal is handled at once.
+        var lanes = server.Services.GetRequiredService<InboundLanes>();
+        await Eventually.TrueAsync(() => Task.FromResult(!lanes.IsBusy(Lanes.User("alice"))), "alice's lane counted idle once its stored inputs are handled");
+        Assert.True(await SendAsync("alice-3"));
+        Assert.Equal(atOnce + 1, Bridge.HandledAtOnce);
+        Assert.Equal(0, await InboxRowsAsync("alice-3"));
+    }
+
+    [Fact]
+    public async Task a_signal_whose_handling_at_once_fails_is_stored_and_handled_by_wolverine()
+    {
+        var atOnce = Bridge.HandledAtOnce;
+        gates.FailNext();
+
+        Assert.True(await SendAsync("alice-1"));
+
+        Assert.Equal(atOnce, Bridge.HandledAtOnce);
+        Assert.Equal(1, await InboxRowsAsync("alice-1"));
+        await Eventually.TrueAsync(async () => (await EvidenceAsync("alice")).Count == 1, "alice's signal handled from the inbox");
+        Assert.Equal(["alice-1"], await EvidenceAsync("alice"));
+    }
+
+    /// <summary>Holds, or fails once, the next transactions that append to alice's stream.</summary>
+    private sealed class Gates : DocumentSessionListenerBase
+    {
+        private readonly ConcurrentQueue<Gate> armed = new();
+        private readonly ConcurrentBag<Gate> all = [];
+        private int failNext;
+
+        public Gate Arm()
+        {
+            var gate = new Gate();
+            armed.Enqueue(gate);
+            all.Add(gate);
+            return gate;
+        }
+
+        public void FailNext() => Volatile.Write(ref failNext, 1);
+
+        public void ReleaseAll()
+        {
+            foreach (var gate in all)
+            {
+                gate.Release();
+            }
+        }
+
+        public override async Task BeforeSaveChangesAsync(IDocumentSession session, CancellationToken token)
+        {
+            if (!session.PendingChanges.Streams().Any(s => s.Key == "alice"))
+            {
+                return;
+            }
+
+            if (Interlocked.Exchange(ref failNext, 0) == 1)
+            {
+                throw new InvalidOperationException("a fault in the transaction that would store alice's signal");
+            }
+
+            if (armed.TryDequeue(out var gate))
+            {
+                await gate.HoldAsync();
+            }
+        }
+    }
+
+    private sealed class Gate
+    {
+        private readonly TaskCompletionSource holding = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Holding => holding.Task;
+
+        public void Release() => released.TrySetResult();
+
+        public Task HoldAsync()
+        {
+            holding.TrySetResult();
+            return released.Task;
+        }
+    }
+}
