@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
@@ -18,7 +17,7 @@ namespace Presence.Server.Tests.Mqtt;
 /// </summary>
 public sealed class handling_a_lone_input_at_once : IAsyncLifetime
 {
-    private readonly Gates gates = new();
+    private readonly HoldsStream gates = new("alice");
     private TestServer server = null!;
 
     private MqttBridge Bridge => server.Services.GetRequiredService<MqttBridge>();
@@ -168,65 +167,5 @@ public sealed class handling_a_lone_input_at_once : IAsyncLifetime
         Assert.Equal(1, await InboxRowsAsync("alice-1"));
         await Eventually.TrueAsync(async () => (await EvidenceAsync("alice")).Count == 1, "alice's signal handled from the inbox");
         Assert.Equal(["alice-1"], await EvidenceAsync("alice"));
-    }
-
-    /// <summary>Holds, or fails once, the next transactions that append to alice's stream.</summary>
-    private sealed class Gates : DocumentSessionListenerBase
-    {
-        private readonly ConcurrentQueue<Gate> armed = new();
-        private readonly ConcurrentBag<Gate> all = [];
-        private int failNext;
-
-        public Gate Arm()
-        {
-            var gate = new Gate();
-            armed.Enqueue(gate);
-            all.Add(gate);
-            return gate;
-        }
-
-        public void FailNext() => Volatile.Write(ref failNext, 1);
-
-        public void ReleaseAll()
-        {
-            foreach (var gate in all)
-            {
-                gate.Release();
-            }
-        }
-
-        public override async Task BeforeSaveChangesAsync(IDocumentSession session, CancellationToken token)
-        {
-            if (!session.PendingChanges.Streams().Any(s => s.Key == "alice"))
-            {
-                return;
-            }
-
-            if (Interlocked.Exchange(ref failNext, 0) == 1)
-            {
-                throw new InvalidOperationException("a fault in the transaction that would store alice's signal");
-            }
-
-            if (armed.TryDequeue(out var gate))
-            {
-                await gate.HoldAsync();
-            }
-        }
-    }
-
-    private sealed class Gate
-    {
-        private readonly TaskCompletionSource holding = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly TaskCompletionSource released = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public Task Holding => holding.Task;
-
-        public void Release() => released.TrySetResult();
-
-        public Task HoldAsync()
-        {
-            holding.TrySetResult();
-            return released.Task;
-        }
     }
 }

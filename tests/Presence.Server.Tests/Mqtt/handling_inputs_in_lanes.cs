@@ -15,7 +15,7 @@ namespace Presence.Server.Tests.Mqtt;
 /// </summary>
 public sealed class handling_inputs_in_lanes(ITestOutputHelper output) : IAsyncLifetime
 {
-    private readonly HoldsAlice hold = new();
+    private readonly HoldsStream hold = new("alice");
     private TestServer server = null!;
 
     private MqttBridge Bridge => server.Services.GetRequiredService<MqttBridge>();
@@ -29,7 +29,7 @@ public sealed class handling_inputs_in_lanes(ITestOutputHelper output) : IAsyncL
 
     public Task DisposeAsync()
     {
-        hold.Release();
+        hold.ReleaseAll();
         return server.DisposeAsync().AsTask();
     }
 
@@ -45,17 +45,17 @@ public sealed class handling_inputs_in_lanes(ITestOutputHelper output) : IAsyncL
     [Fact]
     public async Task a_user_whose_handling_is_held_up_does_not_hold_up_another()
     {
-        hold.Arm();
+        var held = hold.Arm();
         // Alone, alice's signal is handled at once (MqttBridge.AtOnce): acknowledged once its transaction commits.
         var alice = SendAsync("imac", """{"id":"alice-1","user":"alice","idle_seconds":5}""");
-        await hold.Holding.WaitAsync(TimeSpan.FromSeconds(30));
+        await held.Holding.WaitAsync(TimeSpan.FromSeconds(30));
 
         // Alice's transaction is open and waiting; bob's signal is handled meanwhile.
         Assert.True(await SendAsync("basement", """{"id":"bob-1","user":"bob","idle_seconds":5}"""), "bob's signal handled and acknowledged");
         await Eventually.TrueAsync(async () => (await EvidenceAsync("bob")).Contains("bob-1"), "bob's signal handled while alice's is held");
         Assert.Empty(await EvidenceAsync("alice"));
 
-        hold.Release();
+        held.Release();
         Assert.True(await alice, "alice's signal handled and acknowledged once released");
         await Eventually.TrueAsync(async () => (await EvidenceAsync("alice")).Contains("alice-1"), "alice's signal handled once released");
         Assert.Equal(0, server.Rejections.Count);
@@ -110,30 +110,5 @@ public sealed class handling_inputs_in_lanes(ITestOutputHelper output) : IAsyncL
         Assert.Equal(count * users.Length, stored + (Bridge.HandledAtOnce - atOnceBefore));
         Assert.True(batches < stored, $"a burst of {stored} stored in {batches} transactions: one each, no batching");
         Assert.Equal(0, server.Rejections.Count);
-    }
-
-    /// <summary>Once armed, holds the next transaction that appends to alice's stream open until released.</summary>
-    private sealed class HoldsAlice : DocumentSessionListenerBase
-    {
-        private readonly TaskCompletionSource released = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly TaskCompletionSource holding = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private int armed;
-
-        public Task Holding => holding.Task;
-
-        public void Arm() => armed = 1;
-
-        public void Release() => released.TrySetResult();
-
-        public override async Task BeforeSaveChangesAsync(IDocumentSession session, CancellationToken token)
-        {
-            if (Volatile.Read(ref armed) == 0 || !session.PendingChanges.Streams().Any(s => s.Key == "alice") || Interlocked.Exchange(ref armed, 0) == 0)
-            {
-                return;
-            }
-
-            holding.TrySetResult();
-            await released.Task;
-        }
     }
 }
