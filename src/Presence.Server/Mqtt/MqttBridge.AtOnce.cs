@@ -11,7 +11,7 @@ namespace Presence.Server.Mqtt;
 public sealed partial class MqttBridge
 {
     /// <summary>The most messages handled at once in the bridge, beside what Wolverine's lanes handle.</summary>
-    public const int MaxAtOnce = 4;
+    private const int MaxAtOnce = 4;
 
     /// <summary>
     /// How many messages may wait for a lane's message handled at once before the bridge stops taking more and waits
@@ -29,31 +29,18 @@ public sealed partial class MqttBridge
 
     private readonly Dictionary<string, Claim> claims = [];
 
-    /// <summary>What is being handled at once: the bridge waits for it when it stops.</summary>
-    private readonly HashSet<Task> atOnce = [];
+    /// <summary>Handles the lone message of a lane just claimed (<see cref="TryClaim"/>), beside the loop.</summary>
+    private void StartAtOnce(Pending lone, CancellationToken ct) => _ = Task.Run(() => HandleAtOnceAsync(lone, ct), CancellationToken.None);
 
-    private void StartAtOnce(Pending lone, CancellationToken ct)
-    {
-        var task = Task.Run(() => HandleAtOnceAsync(lone, ct), CancellationToken.None);
-        lock (claims)
-        {
-            atOnce.Add(task);
-        }
-
-        task.ContinueWith(t =>
-        {
-            lock (claims)
-            {
-                atOnce.Remove(t);
-            }
-        }, TaskScheduler.Default);
-    }
-
+    /// <summary>
+    /// Completes once every lane claimed now is released: the bridge waits for what it handles at once when it stops.
+    /// A claim is released last thing, whatever became of its message.
+    /// </summary>
     private Task AtOnceDoneAsync()
     {
         lock (claims)
         {
-            return Task.WhenAll(atOnce.ToArray());
+            return Task.WhenAll(claims.Values.Select(c => c.Released.Task).ToArray());
         }
     }
 
