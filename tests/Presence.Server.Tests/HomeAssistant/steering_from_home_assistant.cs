@@ -81,6 +81,9 @@ public sealed class steering_from_home_assistant : IAsyncLifetime
     [Fact]
     public async Task a_control_presence_cannot_carry_out_is_refused_and_the_entity_keeps_its_state()
     {
+        // The state the entity must keep, published before the control that is refused: the first pass of the
+        // publisher may still be under way once alice's desktop is there (InitializeAsync).
+        await StateAsync("presence/ha/person/bob/bring_to", "basement");
         await ha.PublishAsync("presence/ha/person/bob/bring_to/set", "imac");
         var refused = await ha.WaitForAsync(r => r.Topic == "presence/errors" && r.Json.GetProperty("topic").GetString() == "presence/ha/person/bob/bring_to/set",
             what: "bob's move refused");
