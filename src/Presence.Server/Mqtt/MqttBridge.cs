@@ -77,6 +77,14 @@ public sealed partial class MqttBridge(
     private sealed record Pending(IArrived Message, string Kind, CancellationToken Cancellation, Activity? Activity, long Started)
     {
         public TaskCompletionSource<bool> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        private int completed;
+
+        /// <summary>
+        /// True for the first caller only: when stopping, a message waiting for its lane may be reached from the loop
+        /// and from its lane's release at the same time.
+        /// </summary>
+        public bool CompleteOnce() => Interlocked.Exchange(ref completed, 1) == 0;
     }
 
 protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -215,8 +223,7 @@ protected override async Task ExecuteAsync(CancellationToken stoppingToken)
 
     private static void Complete(Pending pending, bool acknowledge, string outcome)
     {
-        // Once: when stopping, a message waiting for its lane may be reached from the loop and from its lane's release.
-        if (pending.Done.Task.IsCompleted)
+        if (!pending.CompleteOnce())
         {
             return;
         }
