@@ -1,5 +1,6 @@
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Presence.Agent;
 using Presence.Domain.Hosts;
 using Presence.Domain.Users;
@@ -11,11 +12,15 @@ public sealed class RunningHouse : IAsyncDisposable
 {
     private readonly List<PresenceAgent> agents = [];
 
-    private RunningHouse(TestServer server, MqttProbe probe)
+    private RunningHouse(TestServer server, MqttProbe probe, LogLines logged)
     {
         Server = server;
         Probe = probe;
+        this.logged = logged;
     }
+
+    // Warnings and errors the server logged, for the account of a house that does not come up.
+    private readonly LogLines logged;
 
     public TestServer Server { get; }
     public MqttProbe Probe { get; }
@@ -31,12 +36,13 @@ public sealed class RunningHouse : IAsyncDisposable
     /// <param name="settings">More `--Key=value` settings for the server (TestServer.StartAsync).</param>
     public static async Task<RunningHouse> StartAsync(string houseJson, double agentSpeed, IEnumerable<string> settings, params (string Host, (string Vm, int MemoryMb)[] Vms)[] hosts)
     {
-        var server = await TestServer.StartAsync(houseJson: houseJson, settings: settings);
+        var logged = new LogLines();
+        var server = await TestServer.StartAsync(houseJson: houseJson, settings: settings, services: s => s.AddSingleton<ILoggerProvider>(logged));
         // The probe watches everything, as a controller may (a computer may not read another's commands); signals
         // are sent as their computer with PublishAsHostAsync.
         var probe = await MqttProbe.ConnectAsync(server.MqttPort, "probe-house",
             "presence/users/+/state", "presence/agents/+/commands", "presence/agents/+/inventory", "presence/agents/+/events", "presence/errors");
-        var house = new RunningHouse(server, probe);
+        var house = new RunningHouse(server, probe, logged);
         foreach (var (host, vms) in hosts)
         {
             house.agents.Add(await TestAgents.StartAsync(host, server.MqttPort, server.Directory, agentSpeed, vms));
@@ -55,7 +61,18 @@ public sealed class RunningHouse : IAsyncDisposable
         }
         catch (TimeoutException e)
         {
-            throw new TimeoutException($"{e.Message}\n{await house.WhyNotReadyAsync()}", e);
+            string why;
+            try
+            {
+                why = await house.WhyNotReadyAsync();
+            }
+            catch (Exception failed)
+            {
+                // The account must never hide the timeout it was to explain.
+                why = $"(the account of why failed: {failed.GetType().Name}: {failed.Message})";
+            }
+
+            throw new TimeoutException($"{e.Message}\n{why}\nthe server logged:\n  {string.Join("\n  ", logged.All.TakeLast(20))}", e);
         }
 
         return house;
@@ -80,25 +97,51 @@ public sealed class RunningHouse : IAsyncDisposable
                 $" from [{string.Join(", ", events.Select(x => x.EventTypeName))}]");
         }
 
-        await using (var connection = new Npgsql.NpgsqlConnection(Server.ConnectionString))
-        {
-            await connection.OpenAsync();
-            await using var inbox = new Npgsql.NpgsqlCommand(
-                "select status || ' ' || message_type || ' ×' || count(*) from presence_messages.wolverine_incoming_envelopes group by status, message_type", connection);
-            var rows = new List<string>();
-            await using var reader = await inbox.ExecuteReaderAsync();
-            while (await reader.ReadAsync())
-            {
-                rows.Add(reader.GetString(0));
-            }
-
-            lines.Add($"Wolverine's inbox holds [{string.Join("; ", rows)}]");
-        }
-
+        lines.Add(await InboxAsync());
         var (batches, messages) = Server.Services.GetRequiredService<Presence.Server.Mqtt.MqttBridge>().Stores;
         lines.Add($"the bridge stored {messages} message(s) in {batches} transaction(s) and refused {Server.Rejections.Count}; " +
             $"refusals heard: [{string.Join("; ", Probe.All.Where(r => r.Topic == "presence/errors").Select(r => r.Payload))}]");
         return string.Join("\n", lines);
+    }
+
+    /// <summary>
+    /// What Wolverine's inbox holds, or that it is not there: CI once found no inbox table 20 s after a start, and
+    /// the query for its rows then threw over the timeout it was to explain. Which of Wolverine's tables the
+    /// database has is said instead, so the next occurrence tells a migration that never ran from one half done.
+    /// </summary>
+    private async Task<string> InboxAsync()
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(Server.ConnectionString);
+        await connection.OpenAsync();
+        await using var tables = new Npgsql.NpgsqlCommand(
+            "select table_schema || '.' || table_name from information_schema.tables where table_name like 'wolverine%' order by 1", connection);
+        var found = new List<string>();
+        await using (var reader = await tables.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                found.Add(reader.GetString(0));
+            }
+        }
+
+        const string inbox = "presence_messages.wolverine_incoming_envelopes";
+        if (!found.Contains(inbox))
+        {
+            return $"Wolverine's inbox ({inbox}) does not exist; Wolverine's tables in the database: [{string.Join(", ", found)}]";
+        }
+
+        await using var rows = new Npgsql.NpgsqlCommand(
+            $"select status || ' ' || message_type || ' ×' || count(*) from {inbox} group by status, message_type", connection);
+        var held = new List<string>();
+        await using (var reader = await rows.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                held.Add(reader.GetString(0));
+            }
+        }
+
+        return $"Wolverine's inbox holds [{string.Join("; ", held)}]";
     }
 
     public PresenceAgent Agent(string host) => agents.Single(a => a.Host == host);
