@@ -428,6 +428,14 @@ END IF;
 END;
 $function$;
 
+CREATE TABLE IF NOT EXISTS presence.timeline_lines (
+    id           BIGSERIAL    NOT NULL,
+    user_name    varchar      NOT NULL,
+    entry        jsonb        NOT NULL,
+CONSTRAINT pkey_timeline_lines_id PRIMARY KEY (id)
+);
+
+CREATE INDEX timeline_lines_user_id ON presence.timeline_lines USING btree (user_name, id);
 CREATE TABLE IF NOT EXISTS presence.mt_doc_deadletterevent (
     id                  uuid                        NOT NULL,
     data                jsonb                       NOT NULL,
@@ -503,14 +511,6 @@ CONSTRAINT pkey_mt_doc_usersaga_id PRIMARY KEY (id)
 );
 
 CREATE INDEX mt_doc_usersaga_idx_involves ON presence.mt_doc_usersaga USING gin (involves);
-CREATE TABLE IF NOT EXISTS presence.mt_doc_usertimeline (
-    id                  varchar                     NOT NULL,
-    data                jsonb                       NOT NULL,
-    mt_last_modified    timestamp with time zone    NULL DEFAULT (transaction_timestamp()),
-    mt_dotnet_type      varchar                     NULL,
-    mt_version          bigint                      NOT NULL DEFAULT 0,
-CONSTRAINT pkey_mt_doc_usertimeline_id PRIMARY KEY (id)
-);
 CREATE TABLE IF NOT EXISTS presence.mt_streams (
     id                   varchar        NOT NULL,
     type                 varchar        NULL,

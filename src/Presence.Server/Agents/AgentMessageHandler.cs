@@ -78,9 +78,7 @@ public static class AgentMessageHandler
         var owner = policy.OwnerOfVm(e.Vm)
             ?? throw new MessageRejected($"vm '{e.Vm}' is not in the house (House:Vms)");
 
-        // An answer that ends a step (done, failed, cancelled) makes a line in the owner's timeline; progress does not.
-        var ends = e.State is AgentEventState.Completed or AgentEventState.Failed or AgentEventState.Cancelled;
-        await new DecisionReads([(arrived.Topic, e.Id)], [owner.Name], ends ? [owner.Name] : []).ReadAsync(session, policy, ct);
+        await new DecisionReads([(arrived.Topic, e.Id)], [owner.Name]).ReadAsync(session, policy, ct);
         if (await SeenMessage.IsDuplicateAsync(session, arrived.Topic, e.Id, arrived.At, ct))
         {
             return [];

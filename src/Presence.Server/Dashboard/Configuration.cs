@@ -8,7 +8,8 @@ public static class Configuration
 {
     public static StoreOptions ConfigureDashboard(this StoreOptions opts)
     {
-        opts.Projections.Add<UserTimelineProjection>(ProjectionLifecycle.Inline);
+        opts.Storage.ExtendedSchemaObjects.Add(TimelineRow.Define(opts.DatabaseSchemaName));
+        opts.Projections.Add(new TimelineProjection(), ProjectionLifecycle.Inline);
         return opts;
     }
 

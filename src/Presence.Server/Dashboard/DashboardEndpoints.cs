@@ -54,8 +54,8 @@ public static class DashboardEndpoints
             }
 
             var zone = DateTimeZoneProviders.Tzdb.GetZoneOrNull(policy.Settings.TimeZone) ?? DateTimeZone.Utc;
-            var timeline = await session.LoadAsync<UserTimeline>(user, ct);
-            var lines = (timeline?.Entries ?? []).Reverse().Select(e =>
+            var newest = await TimelineReads.NewestAsync(session, user, UserTimeline.Keep, ct);
+            var lines = newest.Select(r => r.Entry).Select(e =>
             {
                 var local = e.At.InZone(zone);
                 return new TimelineLine(

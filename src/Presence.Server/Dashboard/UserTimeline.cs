@@ -14,18 +14,14 @@ namespace Presence.Server.Dashboard;
 public sealed record TimelineEntry(Instant At, string Kind, string? Rule, string Text, string? DecisionId = null, string? MigrationId = null);
 
 /// <summary>
-/// The newest decisions and outcomes of one user (document id = user name), oldest first. Only the last
-/// <see cref="Keep"/> are kept: the dashboard answers "what happened lately and why"; the stream keeps everything.
+/// The words of a user's timeline: which events make a line and what each line says. The lines themselves are rows
+/// of their own (<see cref="TimelineRow"/>), written as the events are; the dashboard shows the newest
+/// <see cref="Keep"/>, the stream keeps everything.
 /// </summary>
-public sealed record UserTimeline
+public static class UserTimeline
 {
+    /// <summary>How many lines a timeline shows, and keeps (TimelineProjection prunes the older ones now and then).</summary>
     public const int Keep = 50;
-
-    public required string Id { get; init; }
-    public IReadOnlyList<TimelineEntry> Entries { get; init; } = [];
-
-    /// <summary>How many entries were ever added: lets a page tell a changed timeline from an unchanged one cheaply.</summary>
-    public long Version { get; init; }
 
     /// <summary>Every event that makes a line; the rest (progress, command hand-offs, evidence) is bookkeeping.</summary>
     public static IReadOnlyList<Type> EventTypes { get; } =
@@ -35,10 +31,6 @@ public sealed record UserTimeline
         typeof(MigrationCompleted), typeof(MigrationFailed), typeof(DisplayAttached), typeof(DisplayAttachFailed),
         typeof(VmSuspended), typeof(SuspendFailed), typeof(VmResumed), typeof(ResumeFailed),
     ];
-
-    public UserTimeline With(object @event) => Describe(@event) is { } entry
-        ? this with { Entries = [.. Entries.Skip(Math.Max(0, Entries.Count - Keep + 1)), entry], Version = Version + 1 }
-        : this;
 
     /// <summary>The line for an event, or null for one that is not part of the timeline.</summary>
     public static TimelineEntry? Describe(object @event) =>

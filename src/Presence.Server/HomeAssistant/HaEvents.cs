@@ -36,7 +36,8 @@ public static class HaEvents
 
     /// <summary>
     /// The payload for a timeline line, or null for one that is bookkeeping (settling waits). <paramref name="seq"/> is
-    /// the line's number in the user's timeline: two server nodes both send each event, and it tells the copies apart.
+    /// the line's number (TimelineRow.Id), increasing with each of the user's lines: two server nodes both send each
+    /// event, and it tells the copies apart.
     /// </summary>
     public static byte[]? Payload(TimelineEntry entry, long seq)
     {
@@ -69,12 +70,5 @@ public static class HaEvents
         }
 
         return System.Text.Encoding.UTF8.GetBytes(payload.ToJsonString());
-    }
-
-    /// <summary>The lines a timeline gained since <paramref name="seenVersion"/> (at most the ones it still keeps), with their numbers.</summary>
-    public static IEnumerable<(TimelineEntry Entry, long Seq)> Since(UserTimeline timeline, long seenVersion)
-    {
-        var gained = (int)Math.Min(Math.Max(0, timeline.Version - seenVersion), timeline.Entries.Count);
-        return timeline.Entries.Skip(timeline.Entries.Count - gained).Select((e, i) => (e, timeline.Version - gained + 1 + i));
     }
 }

@@ -72,7 +72,6 @@ public sealed class HomeAssistantPublisher(
     /// recomputation (writing them was half of the publisher's CPU under a burst of signals).
     /// </summary>
     private IReadOnlyList<KeyValuePair<string, string>>? configTexts;
-    private Dictionary<string, long>? timelineSeen;
     private readonly HouseViews.Kept kept = new();
     private volatile bool sendAll = true;
     private volatile bool scan;
@@ -309,26 +308,18 @@ public sealed class HomeAssistantPublisher(
     private async Task<(Dictionary<string, string> States, List<(string Topic, byte[] Payload)> Events)> ReadAsync(CancellationToken ct)
     {
         await using var session = store.QuerySession();
-        var (sagas, timelines, hosts) = await kept.ReadAsync(session, policy, ct);
-        var house = HouseViews.Build(policy, sagas, timelines, hosts);
-        var names = policy.Users.Select(u => u.Name).ToArray();
+        var (sagas, heads, hosts, gained) = await kept.ReadAsync(session, policy, ct);
+        var house = HouseViews.Build(policy, sagas, heads, hosts);
         var reported = hosts.Values.Where(h => h.MemoryMb > 0).Select(h => h.Name).ToHashSet();
         var states = HaStates.Of(policy, house, reported, t);
 
+        // The lines written since the last look: none the first time, whose read only learns where each timeline is.
         var events = new List<(string, byte[])>();
-        var seen = timelineSeen;
-        timelineSeen = names.ToDictionary(n => n, n => timelines.GetValueOrDefault(n)?.Version ?? 0);
-        if (seen is not null)
+        foreach (var line in gained)
         {
-            foreach (var (user, timeline) in timelines)
+            if (HaEvents.Payload(line.Entry, line.Id) is { } payload)
             {
-                foreach (var (entry, seq) in HaEvents.Since(timeline, seen.GetValueOrDefault(user)))
-                {
-                    if (HaEvents.Payload(entry, seq) is { } payload)
-                    {
-                        events.Add((t.Person(user, Discovery.PersonKeys.Events), payload));
-                    }
-                }
+                events.Add((t.Person(line.UserName, Discovery.PersonKeys.Events), payload));
             }
         }
 

@@ -232,9 +232,7 @@ public static class PresenceApp
                 // itself it would take Marten's AutoCreate.None above and refuse to start on a fresh database.
                 i.AutoCreate = AutoCreate.CreateOrUpdate;
             })
-            // Identity-map sessions: a document a handler read ahead (a login's timeline, UserTimelineProjection) is
-            // the one the inline projection updates on commit, not read again in a round trip of its own.
-            .UseIdentitySessions();
+            .UseLightweightSessions();
 
         builder.Host.UseWolverine(opts =>
         {

@@ -75,14 +75,12 @@ public static class SignalHandler
     }
 
     /// <summary>
-    /// What the signals' decisions read, in one round trip (<see cref="DecisionReads"/>): a session signal's timeline
-    /// too, as logins and logouts make a line; idle and Wi-Fi seldom do.
+    /// What the signals' decisions read, in one round trip (<see cref="DecisionReads"/>).
     /// </summary>
     private static Task ReadAheadAsync(IDocumentSession session, HousePolicy policy, IReadOnlyList<SignalArrived> signals, CancellationToken ct) =>
         new DecisionReads(
             signals.Select(s => (s.Topic, s.Id)),
             signals.Select(s => s.Signal.User).OfType<string>(),
-            signals.Select(s => s.Signal).OfType<SessionSignal>().Select(s => s.User).OfType<string>(),
             signals.Select(s => HostNews.SeatSharedBy(SignalEvidence.ToEvidence(s.Signal, s.At))).OfType<string>())
         .ReadAsync(session, policy, ct);
 

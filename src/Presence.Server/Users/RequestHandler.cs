@@ -30,7 +30,7 @@ public static class RequestHandler
         }
 
         // What is asked is answered with a line in the user's timeline (done, refused, held...).
-        await new DecisionReads([(arrived.Topic, request.Id)], [user.Name], [user.Name]).ReadAsync(session, policy, ct);
+        await new DecisionReads([(arrived.Topic, request.Id)], [user.Name]).ReadAsync(session, policy, ct);
         if (await SeenMessage.IsDuplicateAsync(session, arrived.Topic, request.Id, arrived.At, ct))
         {
             return [];

@@ -60,21 +60,4 @@ public sealed class the_timeline_lines
         Assert.Null(UserTimeline.Describe(new UserEnrolled("alice", "alice-desktop", "basement", "p-1", At)));
         Assert.DoesNotContain(typeof(MigrationProgressed), UserTimeline.EventTypes);
     }
-
-    [Fact]
-    public void only_the_newest_fifty_lines_are_kept_and_the_version_counts_them_all()
-    {
-        var timeline = new UserTimeline { Id = "alice" };
-        for (var i = 0; i < 60; i++)
-        {
-            timeline = timeline.With(new RequestRefused("alice", $"r-{i}", "no", At + Duration.FromSeconds(i)));
-        }
-
-        timeline = timeline.With(new MigrationProgressed("alice", "m-1", 40, null, null, null, null, At));
-
-        Assert.Equal(UserTimeline.Keep, timeline.Entries.Count);
-        Assert.Equal(60, timeline.Version);
-        Assert.Equal("request r-10 refused: no", timeline.Entries[0].Text);
-        Assert.Equal("request r-59 refused: no", timeline.Entries[^1].Text);
-    }
 }

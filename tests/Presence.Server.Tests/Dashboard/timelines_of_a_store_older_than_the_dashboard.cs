@@ -5,8 +5,8 @@ using Presence.Server.Tests.Infrastructure;
 namespace Presence.Server.Tests.Dashboard;
 
 /// <summary>
-/// A store written before the timeline projection existed has streams but no timelines; the server rebuilds them
-/// from the streams when it starts.
+/// A store written before the timelines' lines were rows (or before the dashboard) has streams but no lines; the
+/// server writes each user's newest from the stream when it starts.
 /// </summary>
 public sealed class timelines_of_a_store_older_than_the_dashboard
 {
@@ -25,22 +25,24 @@ public sealed class timelines_of_a_store_older_than_the_dashboard
             recorded = await Eventually.GetAsync(async () =>
             {
                 await using var session = first.Store.QuerySession();
-                return (await session.LoadAsync<UserTimeline>("alice"))?.Entries is { Count: > 0 } entries ? entries : null;
+                return await TimelineReads.NewestAsync(session, "alice", UserTimeline.Keep, CancellationToken.None) is { Count: > 0 } rows
+                    ? rows.Select(r => r.Entry).ToList()
+                    : null;
             }, "alice's timeline");
 
-            // As it was before the dashboard: events, no timelines.
-            await using var cleanup = first.Store.LightweightSession();
-            cleanup.DeleteWhere<UserTimeline>(_ => true);
-            await cleanup.SaveChangesAsync();
+            // As it was before: events, no lines.
+            await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+            await connection.OpenAsync();
+            await using var cleanup = new Npgsql.NpgsqlCommand($"delete from presence.{TimelineRow.TableName}", connection);
+            await cleanup.ExecuteNonQueryAsync();
         }
 
         await using var second = await TestServer.StartAsync(connectionString);
         await using var read = second.Store.QuerySession();
-        var rebuilt = await read.LoadAsync<UserTimeline>("alice");
+        var rebuilt = (await TimelineReads.NewestAsync(read, "alice", UserTimeline.Keep, CancellationToken.None)).Select(r => r.Entry).ToList();
 
-        Assert.NotNull(rebuilt);
-        Assert.Equal(recorded, rebuilt.Entries);
-        Assert.Contains(rebuilt.Entries, e => e.Kind == "seat_changed" && e.Text == "alice sits at imac, 100% sure");
-        Assert.Null(await read.LoadAsync<UserTimeline>("bob"));
+        Assert.Equal(recorded, rebuilt);
+        Assert.Contains(rebuilt, e => e.Kind == "seat_changed" && e.Text == "alice sits at imac, 100% sure");
+        Assert.Empty(await TimelineReads.NewestAsync(read, "bob", UserTimeline.Keep, CancellationToken.None));
     }
 }

@@ -34,9 +34,9 @@ public sealed class reading_the_house_when_it_changed(Xunit.Abstractions.ITestOu
         await Eventually.TrueAsync(() => Task.FromResult(sql.RoundTrips.Any(IsHomeAssistantRead)), "Home Assistant's publisher reading the house after alice's signal");
     }
 
-    /// <summary>Its read of what changed: the timelines' rows by version (the handler loads a timeline by id).</summary>
+    /// <summary>Its read of what changed, with the timelines' new lines (no handler reads a timeline).</summary>
     private static bool IsHomeAssistantRead(IReadOnlyList<string> trip) =>
-        trip.Any(c => c.Contains("mt_doc_usertimeline t where not exists", StringComparison.Ordinal));
+        trip.Any(c => c.Contains("from presence.timeline_lines", StringComparison.Ordinal));
 
     /// <summary>Until the publisher has announced the house after start and read nothing for a while.</summary>
     private async Task QuietAsync(RecordedSql sql)
