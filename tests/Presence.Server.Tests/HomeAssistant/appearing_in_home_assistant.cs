@@ -118,6 +118,10 @@ public sealed class appearing_in_home_assistant(Xunit.Abstractions.ITestOutputHe
         var types = Component(await ReadyReportAsync(() => EmbeddedRetainedAsync(house.Server), agents: []), "presence_person_alice", "events")
             .Config["event_types"]!.AsArray().Select(t => t!.GetValue<string>()).ToList();
         Assert.All(ha.All.Where(r => r.Topic == "presence/ha/person/alice/events"), e => Assert.Contains(e.Json.GetProperty("event_type").GetString(), types));
+
+        // Each line once, in the order of alice's lines.
+        var seqs = ha.All.Where(r => r.Topic == "presence/ha/person/alice/events").Select(e => e.Json.GetProperty("seq").GetInt64()).ToList();
+        Assert.Equal(seqs.Order().Distinct(), seqs);
     }
 
     [Fact]
