@@ -76,6 +76,9 @@ public sealed class reading_the_house
     [InlineData("--Mqtt:TopicRoot=presence/#", "Mqtt:TopicRoot 'presence/#' must be non-empty")]
     [InlineData("--Mqtt:SharedGroup=presence", "Mqtt:SharedGroup 'presence' needs Mqtt:Broker=External")]
     [InlineData("--Mqtt:SharedGroup=two words", "Mqtt:SharedGroup 'two words' must match")]
+    [InlineData("--Database:Schema=my house", "Database:Schema 'my house' must be")]
+    [InlineData("--Database:Schema=Presence", "Database:Schema 'Presence' must be")]
+    [InlineData("--Database:Schema=presence;drop", "Database:Schema 'presence;drop' must be")]
     public void a_bad_value_is_refused_naming_its_key(string argument, string message)
     {
         var builder = PresenceApp.CreateBuilder([argument]);
