@@ -81,7 +81,9 @@ public static class HouseViews
         return Build(policy, documents.Sagas, documents.TimelineHeads, documents.Hosts);
     }
 
-    /// <summary>Every user's saga and timeline's newest line and every host's state the house file names: one round trip.</summary>
+    /// <summary>
+    /// Every user's saga and newest timeline line's number, and every host's state the house names: one round trip.
+    /// </summary>
     public static async Task<HouseDocuments> ReadAsync(IQuerySession session, HousePolicy policy, CancellationToken ct)
     {
         var names = policy.Users.Select(u => u.Name).ToArray();

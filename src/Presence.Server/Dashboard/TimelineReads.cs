@@ -32,7 +32,9 @@ public static class TimelineReads
         }
     }
 
-    /// <summary>Each user's newest line's number (users without a line are left out): a page tells a changed timeline by it.</summary>
+    /// <summary>
+    /// Each user's newest line's number (users without a line are left out): a page tells a changed timeline by it.
+    /// </summary>
     public sealed class Heads(string table, string[] users) : IQueryHandler<IReadOnlyDictionary<string, long>>
     {
         public static Heads Of(IQuerySession session, string[] users) => new(TimelineRow.Table(session.DocumentStore), users);

@@ -6,13 +6,13 @@ using Weasel.Postgresql.Tables;
 namespace Presence.Server.Dashboard;
 
 /// <summary>
-/// One line of a user's timeline as a row of its own (table <see cref="TableName"/>), inserted in the transaction of the
-/// event it tells (TimelineProjection). A login used to read and rewrite its user's whole timeline, the newest 50
+/// One line of a user's timeline as a row of its own (table <see cref="TableName"/>), inserted in the transaction of
+/// the event it tells (TimelineProjection). A login used to read and rewrite its user's whole timeline, the newest 50
 /// lines in one ~10 KB document, on the warm path of every login; now it inserts a row or two and reads nothing.
 /// </summary>
-/// <param name="Id">The line's number, from the table's own sequence when the row is inserted: it increases with each line
-/// of a user, whose inputs commit one after the other. Not the event's sequence: Marten's quick append numbers events
-/// in the database, after inline projections ran.</param>
+/// <param name="Id">The line's number, from the table's own sequence when the row is inserted: it increases with each
+/// line of a user, whose inputs commit one after the other. Not the event's sequence: Marten's quick append numbers
+/// events in the database, after inline projections ran.</param>
 public sealed record TimelineRow(long Id, string UserName, TimelineEntry Entry)
 {
     public const string TableName = "timeline_lines";
@@ -34,11 +34,11 @@ public sealed record TimelineRow(long Id, string UserName, TimelineEntry Entry)
         return table;
     }
 
-    /// <summary>The line for an event of a user's stream (user and words), or null for one that makes no line.</summary>
+    /// <summary>The line for an event of a user's stream (its user and words), or null if it makes none.</summary>
     public static (string User, TimelineEntry Entry)? LineOf(IEvent e) =>
         e.StreamKey is { } user && UserTimeline.Describe(e.Data) is { } entry ? (user, entry) : null;
 
-    /// <summary>Queues the insert of a line into <paramref name="operations"/>' transaction; the table numbers it.</summary>
+    /// <summary>Queues a line's insert in <paramref name="operations"/>' transaction; the table numbers it.</summary>
     public static void Insert(IDocumentOperations operations, string user, TimelineEntry entry) =>
         operations.QueueSqlCommand(
             $"insert into {Table(operations.DocumentStore)} (user_name, entry) values (?, ?::jsonb)",

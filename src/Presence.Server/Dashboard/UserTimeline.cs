@@ -20,7 +20,7 @@ public sealed record TimelineEntry(Instant At, string Kind, string? Rule, string
 /// </summary>
 public static class UserTimeline
 {
-    /// <summary>How many lines a timeline shows, and keeps (TimelineProjection prunes the older ones now and then).</summary>
+    /// <summary>How many lines a timeline shows and keeps (TimelineProjection prunes older ones at times).</summary>
     public const int Keep = 50;
 
     /// <summary>Every event that makes a line; the rest (progress, command hand-offs, evidence) is bookkeeping.</summary>

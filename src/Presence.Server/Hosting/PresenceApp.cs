@@ -115,8 +115,8 @@ public static class PresenceApp
                 "`dotnet run --project src/Presence.Server -- enroll <host>` (controllers: `enroll <name> --controller`)");
         }
 
-        // Marten, Wolverine and the timeline's rows put it into SQL as it is; Wolverine's tables go in <schema>_messages,
-        // and PostgreSQL cuts names at 63 characters.
+        // Marten, Wolverine and the timeline's rows put it into SQL as it is; Wolverine's tables go in
+        // <schema>_messages, and PostgreSQL cuts names at 63 characters.
         if (!System.Text.RegularExpressions.Regex.IsMatch(database.Schema, "^[a-z_][a-z0-9_]{0,53}$"))
         {
             failures.Add($"Database:Schema '{database.Schema}' must be a lower-case PostgreSQL name: a letter or _, then letters, digits or _, " +

@@ -97,7 +97,7 @@ public sealed class reads_before_deciding(ITestOutputHelper output) : IAsyncLife
         return batch;
     }
 
-    /// <summary>The decision's line inserted in the transaction of its events, and no timeline read in the one read.</summary>
+    /// <summary>The decision's line inserted in its events' transaction, and no timeline in the one read.</summary>
     private void LineWrittenBlind(IReadOnlyList<string> read)
     {
         Assert.DoesNotContain(read, c => c.Contains("timeline", StringComparison.Ordinal));
