@@ -34,15 +34,10 @@ public sealed class TimelineProjection : EventProjection
             return ValueTask.CompletedTask;
         }
 
-        var user = line.User;
-        TimelineRow.Insert(operations, user, line.Entry);
-        if (written.AddOrUpdate(user, 1, (_, n) => n + 1) % PruneEvery == 1)
+        TimelineRow.Insert(operations, line.User, line.Entry);
+        if (written.AddOrUpdate(line.User, 1, (_, n) => n + 1) % PruneEvery == 1)
         {
-            var table = TimelineRow.Table(operations.DocumentStore);
-            operations.QueueSqlCommand(
-                $"delete from {table} where user_name = ? and id < coalesce((select id from {table} where user_name = ? " +
-                $"order by id desc offset {UserTimeline.Keep - 1} limit 1), 0)",
-                user, user);
+            TimelineRow.Prune(operations, line.User, UserTimeline.Keep);
         }
 
         return ValueTask.CompletedTask;

@@ -43,4 +43,14 @@ public sealed record TimelineRow(long Id, string UserName, TimelineEntry Entry)
         operations.QueueSqlCommand(
             $"insert into {Table(operations.DocumentStore)} (user_name, entry) values (?, ?::jsonb)",
             user, operations.DocumentStore.Options.Serializer().ToJson(entry));
+
+    /// <summary>Queues the delete of a user's lines beyond their newest <paramref name="keep"/>.</summary>
+    public static void Prune(IDocumentOperations operations, string user, int keep)
+    {
+        var table = Table(operations.DocumentStore);
+        operations.QueueSqlCommand(
+            $"delete from {table} where user_name = ? and id < coalesce((select id from {table} where user_name = ? " +
+            $"order by id desc offset {keep - 1} limit 1), 0)",
+            user, user);
+    }
 }

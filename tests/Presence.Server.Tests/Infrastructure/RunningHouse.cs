@@ -113,34 +113,29 @@ public sealed class RunningHouse : IAsyncDisposable
     {
         await using var connection = new Npgsql.NpgsqlConnection(Server.ConnectionString);
         await connection.OpenAsync();
-        await using var tables = new Npgsql.NpgsqlCommand(
-            "select table_schema || '.' || table_name from information_schema.tables where table_name like 'wolverine%' order by 1", connection);
-        var found = new List<string>();
-        await using (var reader = await tables.ExecuteReaderAsync())
+
+        async Task<List<string>> TextsAsync(string sql)
         {
+            await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+            await using var reader = await command.ExecuteReaderAsync();
+            var texts = new List<string>();
             while (await reader.ReadAsync())
             {
-                found.Add(reader.GetString(0));
+                texts.Add(reader.GetString(0));
             }
+
+            return texts;
         }
 
         const string inbox = "presence_messages.wolverine_incoming_envelopes";
+        var found = await TextsAsync(
+            "select table_schema || '.' || table_name from information_schema.tables where table_name like 'wolverine%' order by 1");
         if (!found.Contains(inbox))
         {
             return $"Wolverine's inbox ({inbox}) does not exist; Wolverine's tables in the database: [{string.Join(", ", found)}]";
         }
 
-        await using var rows = new Npgsql.NpgsqlCommand(
-            $"select status || ' ' || message_type || ' ×' || count(*) from {inbox} group by status, message_type", connection);
-        var held = new List<string>();
-        await using (var reader = await rows.ExecuteReaderAsync())
-        {
-            while (await reader.ReadAsync())
-            {
-                held.Add(reader.GetString(0));
-            }
-        }
-
+        var held = await TextsAsync($"select status || ' ' || message_type || ' ×' || count(*) from {inbox} group by status, message_type");
         return $"Wolverine's inbox holds [{string.Join("; ", held)}]";
     }
 
