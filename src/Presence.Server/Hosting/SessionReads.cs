@@ -1,8 +1,8 @@
 using System.Runtime.CompilerServices;
 using Marten;
-using JasperFx.Events;
 using Presence.Domain.House;
 using Presence.Domain.Users;
+using Presence.Server.Users;
 
 namespace Presence.Server.Hosting;
 
@@ -68,5 +68,5 @@ internal sealed class SessionReads
     public Dictionary<string, IReadOnlyList<UserSaga>> Involving { get; } = [];
 
     /// <summary>Each user's stream fetched for writing, and the saga as the session's appends leave it.</summary>
-    public Dictionary<string, (IEventStream<UserSaga> Stream, UserSaga? Saga)> Sagas { get; } = [];
+    public Dictionary<string, SagaStream> Sagas { get; } = [];
 }

@@ -42,13 +42,15 @@ public static class StoreRetries
     }
 
     /// <summary>
-    /// Another writer got there first: a stream's expected version, a stream or document created twice, or a unique key
-    /// (a contract id stored by a statement of ours, which Marten reports wrapped in its command failure).
+    /// Another writer got there first: a stream's expected version, a stream or document created twice, a unique key
+    /// (a contract id stored by a statement of ours, which Marten reports wrapped in its command failure), or what a
+    /// decision made without reading saw (Users/KeptReading).
     /// </summary>
     public static bool IsConflict(Exception e) => e switch
     {
         ConcurrencyException or JasperFx.Events.ExistingStreamIdCollisionException or Marten.Exceptions.ExistingStreamIdCollisionException
-            or DocumentAlreadyExistsException => true,
+            or DocumentAlreadyExistsException or Users.KeptReadingChanged => true,
+        AggregateException { InnerExceptions: var inner } => inner.All(IsConflict),
         PostgresException p => p.SqlState == PostgresErrorCodes.UniqueViolation,
         Marten.Exceptions.MartenCommandException { InnerException: PostgresException inner } => inner.SqlState == PostgresErrorCodes.UniqueViolation,
         _ => false,
@@ -90,6 +92,12 @@ public static class StoreRetries
             var cooldown = attempt <= AfterConflict.Length
                 ? AfterConflict[attempt - 1]
                 : AfterConflict[^1] + AfterConflict[^1] * Random.Shared.NextDouble();
+            // A decision made on what this node kept found another writer's change as it committed: no one is writing
+            // at the same moment to back off from, so it is decided again at once, on what it now reads.
+            if (attempt == 1 && ex is Users.KeptReadingChanged or AggregateException { InnerExceptions: [Users.KeptReadingChanged, ..] })
+            {
+                cooldown = TimeSpan.Zero;
+            }
             return new Again(cooldown, ex, first: false, hold: false);
         }
     }

@@ -27,6 +27,8 @@ public static class Configuration
         opts.Projections.Add<UserSagaProjection>(ProjectionLifecycle.Inline);
         opts.IndexSagasByHost();
         HousePrintsStore.KeepPrintsById(opts);
+        KeptSagas.Keep(opts);
+        HouseReads.NoticeHostChanges(opts);
         return opts;
     }
 

@@ -186,7 +186,7 @@ public sealed class HousePrintsStore
             }
 
             var fresh = new SortedDictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.Ordinal);
-            foreach (var (_, saga) in reads.Sagas.Values)
+            foreach (var saga in reads.Sagas.Values.Select(s => s.Saga))
             {
                 if (saga?.HouseSeen.Prints is { Count: > 0 } kept && !prints.IsCommitted(kept))
                 {

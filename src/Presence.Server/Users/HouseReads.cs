@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Marten;
+using Marten.Services;
 using Marten.Services.BatchQuerying;
 using Presence.Domain.House;
 using Presence.Domain.Hosts;
@@ -19,8 +20,11 @@ public sealed class HouseReads
 {
     private static readonly ConditionalWeakTable<IDocumentStore, HouseReads> PerStore = new();
 
-    /// <summary>What was read last: the snapshot, and each row's facts under the version they were read at.</summary>
-    private sealed record Read(HousePolicy Policy, HouseSnapshot House, IReadOnlyDictionary<string, Row> Rows)
+    /// <summary>
+    /// What was read last: the snapshot, each row's facts under the version they were read at, and how many of this
+    /// node's commits had changed a host when the read began (<see cref="changes"/>).
+    /// </summary>
+    private sealed record Read(HousePolicy Policy, HouseSnapshot House, IReadOnlyDictionary<string, Row> Rows, long Changes)
     {
         /// <summary>
         /// Each row as the query is told it is known: built once per reading, not once per query (an office has 500).
@@ -31,6 +35,19 @@ public sealed class HouseReads
     private sealed record Row(string Version, HostFacts Facts);
 
     private volatile Read? last;
+
+    /// <summary>
+    /// This node's commits that changed a host (an agent's report, a host's own signal): after one, what is kept is
+    /// read again before it is decided on, rather than found stale when the decision commits (<see cref="Kept"/>).
+    /// </summary>
+    private long changes;
+
+    /// <summary>Counts this node's commits that changed a host document; registered on the store's options.</summary>
+    public static StoreOptions NoticeHostChanges(StoreOptions opts)
+    {
+        opts.Listeners.Add(new HostsCommitted());
+        return opts;
+    }
 
     /// <summary>The house; <paramref name="changed"/> is a host as news in this session left it (not yet committed).</summary>
     public static async Task<HouseSnapshot> ReadAsync(IQuerySession session, HousePolicy policy, CancellationToken ct, HostState? changed = null)
@@ -70,7 +87,21 @@ public sealed class HouseReads
         }
 
         var kept = Of(session).last;
-        reads.House = Assemble(session, policy, kept, await batch.AddItem(ChangedRows<HostState>.Of(session, kept?.Known ?? [])));
+        var changes = Interlocked.Read(ref Of(session).changes);
+        reads.House = Assemble(session, policy, kept, await batch.AddItem(ChangedRows<HostState>.Of(session, kept?.Known ?? [])), changes);
+    }
+
+    /// <summary>
+    /// The house as this node last read it, and the rows it was read from as <see cref="ChangedRows{T}"/> names them:
+    /// for a decision made without reading (<see cref="KeptReading"/>), which asserts them unchanged at commit. Null
+    /// when nothing is kept or the house file changed since.
+    /// </summary>
+    public static (HouseSnapshot House, string[] Rows)? Kept(IQuerySession session, HousePolicy policy)
+    {
+        var reads = Of(session);
+        return reads.last is { } kept && ReferenceEquals(kept.Policy, policy) && kept.Changes == Interlocked.Read(ref reads.changes)
+            ? (kept.House, kept.Known)
+            : null;
     }
 
     private static HouseReads Of(IQuerySession session) => PerStore.GetValue(session.DocumentStore, _ => new HouseReads());
@@ -80,7 +111,8 @@ public sealed class HouseReads
     /// did, and the facts of every unchanged host the same instances, so their fingerprints (HouseSeen.PrintOf, kept
     /// per instance) are not taken again either. Null, and nothing kept, when a kept row is gone.
     /// </summary>
-    private static HouseSnapshot? Assemble(IQuerySession session, HousePolicy policy, Read? kept, IReadOnlyList<VersionedRow<HostState>>? changed)
+    private static HouseSnapshot? Assemble(
+        IQuerySession session, HousePolicy policy, Read? kept, IReadOnlyList<VersionedRow<HostState>>? changed, long changes)
     {
         if (changed is null)
         {
@@ -90,6 +122,11 @@ public sealed class HouseReads
 
         if (kept is not null && ReferenceEquals(kept.Policy, policy) && changed.Count == 0)
         {
+            if (kept.Changes != changes && !SessionReads.Of(session).RollsBack)
+            {
+                Of(session).last = kept with { Changes = changes };
+            }
+
             return kept.House;
         }
 
@@ -102,8 +139,28 @@ public sealed class HouseReads
         }
 
         var house = Snapshot(policy, rows.Values.Select(r => r.Facts));
-        Of(session).last = new Read(policy, house, rows);
+        // Not what a session that is rolled back read (SignalWarmup's rehearsal, with hosts of its own): no one else
+        // will ever see those rows.
+        if (!SessionReads.Of(session).RollsBack)
+        {
+            Of(session).last = new Read(policy, house, rows, changes);
+        }
+
         return house;
+    }
+
+    private sealed class HostsCommitted : DocumentSessionListenerBase
+    {
+        public override Task AfterCommitAsync(IDocumentSession session, IChangeSet commit, CancellationToken token)
+        {
+            if (commit.GetStreams().Any(s => s.Key?.StartsWith(HostState.StreamPrefix, StringComparison.Ordinal) == true)
+                || commit.Updated.Concat(commit.Inserted).Any(d => d is HostState) || commit.Deleted.Any(d => d.Document is HostState))
+            {
+                Interlocked.Increment(ref Of(session).changes);
+            }
+
+            return Task.CompletedTask;
+        }
     }
 
     private static HouseSnapshot Snapshot(HousePolicy policy, IEnumerable<HostFacts> known)

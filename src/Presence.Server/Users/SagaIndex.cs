@@ -1,10 +1,15 @@
+using System.Data.Common;
 using System.Linq.Expressions;
 using Marten;
 using Marten.Linq.MatchesSql;
+using Marten.Linq.QueryHandlers;
+using NpgsqlTypes;
 using Marten.Services.BatchQuerying;
 using Presence.Server.Hosting;
 using Presence.Domain.Users;
+using Weasel.Postgresql;
 using Weasel.Postgresql.Tables;
+using Weasel.Storage;
 
 namespace Presence.Server.Users;
 
@@ -41,14 +46,43 @@ public static class SagaIndex
     }
 
     /// <summary>
+    /// Whether a saga whose stored list is <paramref name="involves"/> is among those <see cref="Involving"/> finds for
+    /// <paramref name="host"/>: the same rule in memory, for the sagas a node keeps (<see cref="KeptSagas"/>).
+    /// </summary>
+    public static bool Concerns(IReadOnlyList<string> involves, string host) => involves.Count == 0 || involves.Contains(host);
+
+    /// <summary>The same rule in SQL, for statements of our own over a saga table aliased <c>t</c>.</summary>
+    public static void AppendInvolving(ICommandBuilder builder, string host)
+    {
+        builder.Append("(t.involves @> array[");
+        builder.AppendParameter(host, NpgsqlDbType.Text);
+        builder.Append("]::text[] or t.involves = '{}')");
+    }
+
+    /// <summary>
     /// Reads the sagas involved with <paramref name="host"/> in <paramref name="batch"/>, for the session's later
     /// <see cref="InvolvingAsync(IQuerySession, string, IReadOnlyCollection{string}, CancellationToken)"/> of that host
-    /// alone; complete once the batch has run.
+    /// alone; complete once the batch has run. With their versions and lists, which the node keeps.
     /// </summary>
     public static async Task InvolvingAsync(IBatchedQuery batch, IQuerySession session, string host)
     {
-        var sagas = await batch.Query<UserSaga>().Where(InvolvingWhere(host, [])).ToList();
-        SessionReads.Of(session).Involving[host] = sagas;
+        var rows = await batch.AddItem(new SagaRows(session.DocumentStore.Options.Schema.For<UserSaga>(qualified: true), host));
+        var reads = SessionReads.Of(session);
+        reads.Involving[host] = [.. rows.Select(r => r.Saga)];
+        if (!reads.RollsBack)
+        {
+            KeptSagas.Of(session.DocumentStore).Load(rows, complete: false);
+        }
+    }
+
+    /// <summary>Reads every saga stored, with its version and list, in <paramref name="batch"/>, for the node to keep.</summary>
+    public static async Task AllAsync(IBatchedQuery batch, IQuerySession session)
+    {
+        var rows = await batch.AddItem(new SagaRows(session.DocumentStore.Options.Schema.For<UserSaga>(qualified: true), null));
+        if (!SessionReads.Of(session).RollsBack)
+        {
+            KeptSagas.Of(session.DocumentStore).Load(rows, complete: true);
+        }
     }
 
     public static async Task<IReadOnlyList<UserSaga>> InvolvingAsync(
@@ -56,4 +90,34 @@ public static class SagaIndex
         alsoUsers.Count == 0 && SessionReads.Existing(session) is { } reads && reads.Involving.TryGetValue(host, out var read)
             ? read
             : await Involving(session, host, alsoUsers).ToListAsync(ct);
+
+    /// <summary>Sagas with their stream version and their stored list of hosts: those involved with a host, or all.</summary>
+    private sealed class SagaRows(string table, string? host) : IQueryHandler<IReadOnlyList<KeptSaga>>
+    {
+        public void ConfigureCommand(ICommandBuilder builder, IStorageSession session)
+        {
+            builder.Append($"select t.data, t.mt_version, t.involves from {table} t");
+            if (host is not null)
+            {
+                builder.Append(" where ");
+                AppendInvolving(builder, host);
+            }
+        }
+
+        public async Task<IReadOnlyList<KeptSaga>> HandleAsync(DbDataReader reader, IStorageSession session, CancellationToken token)
+        {
+            var rows = new List<KeptSaga>();
+            while (await reader.ReadAsync(token))
+            {
+                var saga = session.Serializer.FromJson<UserSaga>(reader, 0);
+                var involves = await reader.IsDBNullAsync(2, token) ? null : reader.GetFieldValue<string[]>(2);
+                rows.Add(new KeptSaga(saga, reader.GetInt64(1), involves));
+            }
+
+            return rows;
+        }
+
+        public Task<int> StreamJson(Stream stream, DbDataReader reader, CancellationToken token) =>
+            throw new NotSupportedException("kept sagas are read as documents, never streamed");
+    }
 }

@@ -8,20 +8,79 @@ using Presence.Server.Hosting;
 namespace Presence.Server.Users;
 
 /// <summary>
+/// A user's stream as a session writes to it: the saga its appends so far leave, and the stream's version it was read
+/// at. Fetched for writing (Marten's FetchForWriting: the version and the saga read in one round trip), or taken from
+/// what this node kept after its last commit for the user (<see cref="KeptSagas"/>), which reads nothing; either way
+/// the append is made under the version read, so a stale saga fails the commit (Marten's MT003) and the input is
+/// decided again on what is stored.
+/// </summary>
+public sealed class SagaStream
+{
+    private readonly IEventStream<UserSaga>? fetched;
+
+    private SagaStream(string user, IEventStream<UserSaga>? fetched, UserSaga? saga, long version)
+    {
+        User = user;
+        this.fetched = fetched;
+        Saga = saga;
+        Version = version;
+    }
+
+    public string User { get; }
+
+    /// <summary>The saga as the session's appends so far leave it (null: the user has none yet).</summary>
+    public UserSaga? Saga { get; private set; }
+
+    /// <summary>The stream's version when it was read, before this session's appends.</summary>
+    public long Version { get; }
+
+    /// <summary>Events appended in this session.</summary>
+    public int Appended { get; private set; }
+
+    /// <summary>Whether the saga came from what this node kept, not from a read.</summary>
+    public bool Kept => fetched is null;
+
+    public static SagaStream Fetched(string user, IEventStream<UserSaga> stream) =>
+        new(user, stream, stream.Aggregate, stream.StartingVersion ?? 0);
+
+    public static SagaStream FromKept(string user, UserSaga saga, long version) => new(user, null, saga, version);
+
+    /// <summary>
+    /// Appends the decider's events, and keeps <paramref name="after"/>, the saga they leave (UserDecider.DecideAndFold
+    /// folds them as it emits them, as the inline projection will on commit), for the session's next decision.
+    /// </summary>
+    public void Append(IDocumentSession session, IReadOnlyCollection<object> events, UserSaga after)
+    {
+        if (fetched is not null)
+        {
+            fetched.AppendMany(events);
+        }
+        else
+        {
+            // Under the version kept: the append function compares it with the stream's (MT003 when another writer
+            // came first, a conflict StoreRetries runs again).
+            var action = session.Events.Append(User, events);
+            action.ExpectedVersionOnServer ??= Version;
+        }
+
+        Appended += events.Count;
+        Saga = after;
+    }
+}
+
+/// <summary>
 /// The sagas a session has fetched for writing, as its appends so far leave them. A batch of one user's inputs
 /// (SignalsArrived) decides each on the saga the ones before it left: fetching the stream again would read the stored
-/// saga, without them, and append a second time under the same expected version. Folded with the domain's Evolve, as
-/// the inline projection folds them on commit (UserSagaProjection).
+/// saga, without them, and append a second time under the same expected version.
 /// </summary>
 public static class SagaStreams
 {
-    public static async Task<(IEventStream<UserSaga> Stream, UserSaga? Saga)> FetchAsync(IDocumentSession session, string user, CancellationToken ct)
+    public static async Task<SagaStream> FetchAsync(IDocumentSession session, string user, CancellationToken ct)
     {
         var fetched = SessionReads.Of(session).Sagas;
         if (!fetched.TryGetValue(user, out var known))
         {
-            var stream = await session.Events.FetchForWriting<UserSaga>(user, ct);
-            fetched[user] = known = (stream, stream.Aggregate);
+            fetched[user] = known = SagaStream.Fetched(user, await session.Events.FetchForWriting<UserSaga>(user, ct));
         }
 
         // Here rather than where a batch fetched the sagas: that runs while the batch still reads on the connection.
@@ -39,19 +98,7 @@ public static class SagaStreams
         var fetched = SessionReads.Of(session).Sagas;
         foreach (var (user, stream) in fetching)
         {
-            var fetchedStream = await stream;
-            fetched[user] = (fetchedStream, fetchedStream.Aggregate);
+            fetched[user] = SagaStream.Fetched(user, await stream);
         }
-    }
-
-    /// <summary>
-    /// Keeps <paramref name="after"/>, the saga the decider's events leave (UserDecider.DecideAndFold folds them as it
-    /// emits them, as the inline projection will on commit), for the session's next decision for the user.
-    /// </summary>
-    public static UserSaga Appended(IDocumentSession session, string user, UserSaga after)
-    {
-        var fetched = SessionReads.Of(session).Sagas;
-        fetched[user] = (fetched[user].Stream, after);
-        return after;
     }
 }

@@ -115,7 +115,8 @@ public static class UserSagaRunner
     private static async Task<OutgoingMessages> DecideAsync(
         IDocumentSession session, HousePolicy policy, ServerNode node, UserInput input, Instant now, CancellationToken ct)
     {
-        var (stream, before) = await SagaStreams.FetchAsync(session, input.User, ct);
+        var stream = await SagaStreams.FetchAsync(session, input.User, ct);
+        var before = stream.Saga;
         var (events, decided) = PresenceTelemetry.Decide(before, input, now, policy);
         var outgoing = new OutgoingMessages();
         if (events.Count == 0)
@@ -124,8 +125,8 @@ public static class UserSagaRunner
         }
 
         var stamp = AuditStamp.For(input, before, events, policy.Version, node.Name);
-        stream.AppendMany(events.Select(e => Stamped.Event(e, stamp)));
-        var after = SagaStreams.Appended(session, input.User, decided!);
+        var after = decided!;
+        stream.Append(session, [.. events.Select(e => Stamped.Event(e, stamp))], after);
         foreach (var command in events.SelectMany(AgentCommands.For))
         {
             outgoing.Add(new SendAgentCommand(command));
