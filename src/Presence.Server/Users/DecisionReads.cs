@@ -85,10 +85,10 @@ public sealed record DecisionReads(
             marten.ItemMap[typeof(UserSaga)] = map = new Dictionary<string, UserSaga>(StringComparer.Ordinal);
         }
 
-        foreach (var stream in kept.Sagas)
+        foreach (var saga in kept.Sagas)
         {
-            reads.Sagas[stream.User] = stream;
-            ((Dictionary<string, UserSaga>)map)[stream.User] = stream.Saga!;
+            reads.Sagas[saga.Saga.Id] = SagaStream.FromKept(session, saga);
+            ((Dictionary<string, UserSaga>)map)[saga.Saga.Id] = saga.Saga;
         }
 
         reads.House = house.House;

@@ -46,7 +46,7 @@ public sealed class KeptSagas
     /// (<see cref="SagaIndex"/>'s rule); null when any user's is not kept or is being decided, or a seat is asked and
     /// not every saga was read.
     /// </summary>
-    public (IReadOnlyList<SagaStream> Sagas, IReadOnlyDictionary<string, IReadOnlyList<KeptSaga>> Seats)? TryTake(
+    public (IReadOnlyList<KeptSaga> Sagas, IReadOnlyDictionary<string, IReadOnlyList<KeptSaga>> Seats)? TryTake(
         IReadOnlyCollection<string> users, IReadOnlyCollection<string> seats)
     {
         lock (gate)
@@ -56,12 +56,11 @@ public sealed class KeptSagas
                 return null;
             }
 
-            var streams = new List<SagaStream>(users.Count);
+            var taken = new List<KeptSaga>(users.Count);
             foreach (var user in users)
             {
                 deciding.Add(user);
-                var known = kept[user];
-                streams.Add(SagaStream.FromKept(user, known.Saga, known.Version));
+                taken.Add(kept[user]);
             }
 
             var bySeat = new Dictionary<string, IReadOnlyList<KeptSaga>>(StringComparer.Ordinal);
@@ -70,7 +69,7 @@ public sealed class KeptSagas
                 bySeat[seat] = [.. kept.Values.Where(k => k.Involves is { } involves && SagaIndex.Concerns(involves, seat))];
             }
 
-            return (streams, bySeat);
+            return (taken, bySeat);
         }
     }
 

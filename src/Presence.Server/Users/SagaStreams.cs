@@ -37,13 +37,21 @@ public sealed class SagaStream
     /// <summary>Events appended in this session.</summary>
     public int Appended { get; private set; }
 
-    /// <summary>Whether the saga came from what this node kept, not from a read.</summary>
-    public bool Kept => fetched is null;
-
     public static SagaStream Fetched(string user, IEventStream<UserSaga> stream) =>
         new(user, stream, stream.Aggregate, stream.StartingVersion ?? 0);
 
-    public static SagaStream FromKept(string user, UserSaga saga, long version) => new(user, null, saga, version);
+    /// <summary>
+    /// A kept saga's stream, asserted at the version kept when the session commits, whether or not anything is appended
+    /// to it: an input the saga as kept gives nothing to do (an agent's answer to a command it never saw) may be one the
+    /// stored saga, written meanwhile by another node, has to act on.
+    /// </summary>
+    public static SagaStream FromKept(IDocumentSession session, KeptSaga kept)
+    {
+        var action = session.Events.Append(kept.Saga.Id, Array.Empty<object>());
+        action.ExpectedVersionOnServer = kept.Version;
+        action.AlwaysEnforceConsistency = true;
+        return new SagaStream(kept.Saga.Id, null, kept.Saga, kept.Version);
+    }
 
     /// <summary>
     /// Appends the decider's events, and keeps <paramref name="after"/>, the saga they leave (UserDecider.DecideAndFold
@@ -57,10 +65,10 @@ public sealed class SagaStream
         }
         else
         {
-            // Under the version kept: the append function compares it with the stream's (MT003 when another writer
-            // came first, a conflict StoreRetries runs again).
-            var action = session.Events.Append(User, events);
-            action.ExpectedVersionOnServer ??= Version;
+            // Into the stream action made when the saga was taken (FromKept), under the version kept: the append
+            // function compares it with the stream's (MT003 when another writer came first, a conflict StoreRetries
+            // runs again).
+            session.Events.Append(User, events);
         }
 
         Appended += events.Count;

@@ -170,6 +170,25 @@ public sealed class deciding_without_reading : IAsyncLifetime
         return (SignalArrived)Arrived.From(InboundParser.Parse(Topics, topic, bytes, SystemClock.Instance.GetCurrentInstant(), Duration.FromMinutes(5)), Topics.Root, bytes);
     }
 
+    [Fact]
+    public async Task an_agents_answer_to_a_command_another_node_sent_is_decided_on_the_stored_saga()
+    {
+        await SessionAsync(a, "alice", "login", "l-0");
+        await SessionAsync(a, "alice", "logout", "o-0");
+        // Node b shows alice's desktop at the iMac: node a keeps her saga as it was, with no display pending.
+        await SessionAsync(b, "alice", "login", "l-b");
+        var attach = (DisplayAttachRequested)(await StreamAsync("alice")).Last(e => e.Data is DisplayAttachRequested).Data;
+
+        // The iMac's agent answers through node a. Its kept saga knows no such command and gives nothing to append,
+        // so only the stream's version, asserted all the same, sends it to read what node b stored.
+        var bytes = Encoding.UTF8.GetBytes($$"""{"id":"e-1","command_id":"{{attach.CommandId}}","vm":"alice-desktop","state":"completed"}""");
+        var topic = "presence/agents/imac/events";
+        await a.Services.GetRequiredService<IMessageBus>().InvokeAsync(
+            Arrived.From(InboundParser.Parse(Topics, topic, bytes, SystemClock.Instance.GetCurrentInstant(), Duration.FromMinutes(5)), Topics.Root, bytes));
+
+        Assert.Contains((await StreamAsync("alice")).Select(e => e.Data), e => e is DisplayAttached { Host: "imac" });
+    }
+
     private static async Task ReportAsync(TestServer node, string host, bool online)
     {
         await using var session = node.Store.LightweightSession();
