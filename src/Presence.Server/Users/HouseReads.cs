@@ -120,9 +120,12 @@ public sealed class HouseReads
             return null;
         }
 
+        // Not what a session that is rolled back read (SignalWarmup's rehearsal, with hosts of its own): no one else
+        // will ever see those rows.
+        var keeps = !SessionReads.Of(session).RollsBack;
         if (kept is not null && ReferenceEquals(kept.Policy, policy) && changed.Count == 0)
         {
-            if (kept.Changes != changes && !SessionReads.Of(session).RollsBack)
+            if (keeps && kept.Changes != changes)
             {
                 Of(session).last = kept with { Changes = changes };
             }
@@ -139,9 +142,7 @@ public sealed class HouseReads
         }
 
         var house = Snapshot(policy, rows.Values.Select(r => r.Facts));
-        // Not what a session that is rolled back read (SignalWarmup's rehearsal, with hosts of its own): no one else
-        // will ever see those rows.
-        if (!SessionReads.Of(session).RollsBack)
+        if (keeps)
         {
             Of(session).last = new Read(policy, house, rows, changes);
         }

@@ -128,32 +128,15 @@ public sealed class KeptSagas
         }
     }
 
-    private void Release(IEnumerable<SagaStream> streams)
-    {
-        lock (gate)
-        {
-            foreach (var stream in streams)
-            {
-                deciding.Remove(stream.User);
-            }
-        }
-    }
-
     private sealed class Committed(KeptSagas sagas) : DocumentSessionListenerBase
     {
         public override Task AfterCommitAsync(IDocumentSession session, IChangeSet commit, CancellationToken token)
         {
-            if (SessionReads.Existing(session) is { Sagas.Count: > 0 } reads)
+            // A session whose transaction is rolled back after its save (SignalWarmup's) is told "committed" too; it
+            // never takes a kept saga (DecisionReads), so it has nothing to give back either.
+            if (SessionReads.Existing(session) is { RollsBack: false, Sagas.Count: > 0 } reads)
             {
-                // A session whose transaction is rolled back after its save (SignalWarmup's) is told "committed" too.
-                if (reads.RollsBack)
-                {
-                    sagas.Release(reads.Sagas.Values);
-                }
-                else
-                {
-                    sagas.Keep(reads.Sagas.Values);
-                }
+                sagas.Keep(reads.Sagas.Values);
             }
 
             return Task.CompletedTask;

@@ -75,14 +75,14 @@ public static class SagaIndex
         }
     }
 
-    /// <summary>Reads every saga stored, with its version and list, in <paramref name="batch"/>, for the node to keep.</summary>
+    /// <summary>
+    /// Reads every saga stored, with its version and list, in <paramref name="batch"/>, for the node to keep; not in a
+    /// session that is rolled back (DecisionReads asks only outside one).
+    /// </summary>
     public static async Task AllAsync(IBatchedQuery batch, IQuerySession session)
     {
         var rows = await batch.AddItem(new SagaRows(session.DocumentStore.Options.Schema.For<UserSaga>(qualified: true), null));
-        if (!SessionReads.Of(session).RollsBack)
-        {
-            KeptSagas.Of(session.DocumentStore).Load(rows, complete: true);
-        }
+        KeptSagas.Of(session.DocumentStore).Load(rows, complete: true);
     }
 
     public static async Task<IReadOnlyList<UserSaga>> InvolvingAsync(

@@ -58,12 +58,33 @@ public sealed class deciding_without_reading : IAsyncLifetime
         await a.DisposeAsync();
     }
 
-    private static Task SessionAsync(TestServer node, string user, string state, string id)
+    /// <summary>Any inbound message as the bridge hands it over.</summary>
+    private static Arrived Inbound(string topic, string json)
     {
-        var bytes = Encoding.UTF8.GetBytes($$"""{"id":"{{id}}","user":"{{user}}","state":"{{state}}","seat":"console"}""");
-        var topic = Topics.Signal("imac", "session");
-        var message = Arrived.From(InboundParser.Parse(Topics, topic, bytes, SystemClock.Instance.GetCurrentInstant(), Duration.FromMinutes(5)), Topics.Root, bytes);
-        return node.Services.GetRequiredService<IMessageBus>().InvokeAsync(message);
+        var bytes = Encoding.UTF8.GetBytes(json);
+        return Arrived.From(InboundParser.Parse(Topics, topic, bytes, SystemClock.Instance.GetCurrentInstant(), Duration.FromMinutes(5)), Topics.Root, bytes);
+    }
+
+    private static Task HandleAsync(TestServer node, object message) => node.Services.GetRequiredService<IMessageBus>().InvokeAsync(message);
+
+    private static Task SessionAsync(TestServer node, string user, string state, string id) =>
+        HandleAsync(node, Inbound(Topics.Signal("imac", "session"), $$"""{"id":"{{id}}","user":"{{user}}","state":"{{state}}","seat":"console"}"""));
+
+    private static SignalArrived Idle(string id, int seconds) =>
+        (SignalArrived)Inbound(Topics.Signal("imac", "idle"), $$"""{"id":"{{id}}","user":"alice","idle_seconds":{{seconds}}}""");
+
+    /// <summary>alice logs in and out at the iMac through node a, which then keeps her saga (and, read once, every saga).</summary>
+    private async Task AliceKeptByNodeAAsync()
+    {
+        await SessionAsync(a, "alice", "login", "l-0");
+        await SessionAsync(a, "alice", "logout", "o-0");
+    }
+
+    private static async Task ReportAsync(TestServer node, string host, bool online)
+    {
+        await using var session = node.Store.LightweightSession();
+        session.Events.Append(HostState.StreamId(host), new AgentStatusReported(host, online, "test", "simulated", SystemClock.Instance.GetCurrentInstant()));
+        await session.SaveChangesAsync();
     }
 
     private async Task<IReadOnlyList<IEvent>> StreamAsync(string user)
@@ -85,13 +106,15 @@ public sealed class deciding_without_reading : IAsyncLifetime
         return trips;
     }
 
+    /// <summary>The statement that reads the house's changed rows (Hosting/ChangedRows).</summary>
+    private const string HouseRead = "from presence.mt_doc_hoststate t where not exists";
+
     private static bool Writes(IReadOnlyList<string> trip) => trip.Any(c => c.Contains("mt_quick_append", StringComparison.Ordinal));
 
     [Fact]
     public async Task a_warm_login_reads_nothing_before_it_writes_and_its_checks_ride_with_the_appends()
     {
-        await SessionAsync(a, "alice", "login", "l-0");
-        await SessionAsync(a, "alice", "logout", "o-0");
+        await AliceKeptByNodeAAsync();
         sql.Clear();
 
         await SessionAsync(a, "alice", "login", "l-1");
@@ -107,8 +130,7 @@ public sealed class deciding_without_reading : IAsyncLifetime
     [Fact]
     public async Task another_nodes_append_to_the_stream_is_caught_and_the_input_decided_on_what_is_stored()
     {
-        await SessionAsync(a, "alice", "login", "l-0");
-        await SessionAsync(a, "alice", "logout", "o-0");
+        await AliceKeptByNodeAAsync();
         // Node b records evidence in alice's stream: what node a keeps of her saga is now one decision behind.
         await SessionAsync(b, "alice", "login", "l-b");
         await SessionAsync(b, "alice", "logout", "o-b");
@@ -130,8 +152,7 @@ public sealed class deciding_without_reading : IAsyncLifetime
     [Fact]
     public async Task a_desktop_another_node_put_on_the_seat_is_taken_off_before_the_next_persons_goes_on()
     {
-        await SessionAsync(a, "alice", "login", "l-0");
-        await SessionAsync(a, "alice", "logout", "o-0");
+        await AliceKeptByNodeAAsync();
         // Node b shows bob's desktop at the iMac: node a, which keeps the sagas at that seat, has not seen it.
         await SessionAsync(b, "bob", "login", "bob-1");
 
@@ -152,55 +173,38 @@ public sealed class deciding_without_reading : IAsyncLifetime
         await SessionAsync(a, "alice", "login", "l-0");
         sql.Clear();
 
-        await a.Services.GetRequiredService<IMessageBus>().InvokeAsync(new SignalsArrived(Lanes.User("alice"), [Idle("i-1", 5), Idle("i-2", 6)]));
+        await HandleAsync(a, new SignalsArrived(Lanes.User("alice"), [Idle("i-1", 5), Idle("i-2", 6)]));
 
         Assert.Single(NothingReadBeforeWriting(), Writes);
         var stream = await StreamAsync("alice");
         Assert.Equal(["l-0", "i-1", "i-2"], stream.Select(e => e.Data).OfType<SignalRecorded>().Select(s => s.Evidence.Id));
         await using var session = a.Store.QuerySession();
+        var saga = (await session.LoadAsync<UserSaga>("alice"))!;
         var folded = stream.Aggregate(UserSaga.Start("alice", null), (s, e) => UserDecider.Evolve(s, e.Data));
-        Assert.Equal((folded.Decisions, folded.LastEvidenceAt), ((await session.LoadAsync<UserSaga>("alice"))!.Decisions, (await session.LoadAsync<UserSaga>("alice"))!.LastEvidenceAt));
+        Assert.Equal((folded.Decisions, folded.LastEvidenceAt), (saga.Decisions, saga.LastEvidenceAt));
         Assert.Equal(stream.Count, (await session.Events.FetchStreamStateAsync("alice"))!.Version);
-    }
-
-    private static SignalArrived Idle(string id, int seconds)
-    {
-        var bytes = Encoding.UTF8.GetBytes($$"""{"id":"{{id}}","user":"alice","idle_seconds":{{seconds}}}""");
-        var topic = Topics.Signal("imac", "idle");
-        return (SignalArrived)Arrived.From(InboundParser.Parse(Topics, topic, bytes, SystemClock.Instance.GetCurrentInstant(), Duration.FromMinutes(5)), Topics.Root, bytes);
     }
 
     [Fact]
     public async Task an_agents_answer_to_a_command_another_node_sent_is_decided_on_the_stored_saga()
     {
-        await SessionAsync(a, "alice", "login", "l-0");
-        await SessionAsync(a, "alice", "logout", "o-0");
+        await AliceKeptByNodeAAsync();
         // Node b shows alice's desktop at the iMac: node a keeps her saga as it was, with no display pending.
         await SessionAsync(b, "alice", "login", "l-b");
         var attach = (DisplayAttachRequested)(await StreamAsync("alice")).Last(e => e.Data is DisplayAttachRequested).Data;
 
         // The iMac's agent answers through node a. Its kept saga knows no such command and gives nothing to append,
         // so only the stream's version, asserted all the same, sends it to read what node b stored.
-        var bytes = Encoding.UTF8.GetBytes($$"""{"id":"e-1","command_id":"{{attach.CommandId}}","vm":"alice-desktop","state":"completed"}""");
-        var topic = "presence/agents/imac/events";
-        await a.Services.GetRequiredService<IMessageBus>().InvokeAsync(
-            Arrived.From(InboundParser.Parse(Topics, topic, bytes, SystemClock.Instance.GetCurrentInstant(), Duration.FromMinutes(5)), Topics.Root, bytes));
+        await HandleAsync(a, Inbound("presence/agents/imac/events",
+            $$"""{"id":"e-1","command_id":"{{attach.CommandId}}","vm":"alice-desktop","state":"completed"}"""));
 
         Assert.Contains((await StreamAsync("alice")).Select(e => e.Data), e => e is DisplayAttached { Host: "imac" });
-    }
-
-    private static async Task ReportAsync(TestServer node, string host, bool online)
-    {
-        await using var session = node.Store.LightweightSession();
-        session.Events.Append(HostState.StreamId(host), new AgentStatusReported(host, online, "test", "simulated", SystemClock.Instance.GetCurrentInstant()));
-        await session.SaveChangesAsync();
     }
 
     [Fact]
     public async Task a_host_this_node_changed_is_read_again_before_the_next_decision()
     {
-        await SessionAsync(a, "alice", "login", "l-0");
-        await SessionAsync(a, "alice", "logout", "o-0");
+        await AliceKeptByNodeAAsync();
         await ReportAsync(a, "laptop", true);
         sql.Clear();
 
@@ -209,14 +213,13 @@ public sealed class deciding_without_reading : IAsyncLifetime
         // One read of what changed, then one commit: not a commit that fails on the house and a second one.
         var trips = sql.RoundTrips;
         Assert.Single(trips, Writes);
-        Assert.Contains(trips.TakeWhile(t => !Writes(t)), t => t.Any(c => c.Contains("from presence.mt_doc_hoststate t where not exists", StringComparison.Ordinal)));
+        Assert.Contains(trips.TakeWhile(t => !Writes(t)), t => t.Any(c => c.Contains(HouseRead, StringComparison.Ordinal)));
     }
 
     [Fact]
     public async Task a_host_another_node_changed_is_caught_at_commit_and_the_input_decided_on_what_is_read()
     {
-        await SessionAsync(a, "alice", "login", "l-0");
-        await SessionAsync(a, "alice", "logout", "o-0");
+        await AliceKeptByNodeAAsync();
         await ReportAsync(b, "laptop", true);
         sql.Clear();
 
@@ -226,15 +229,14 @@ public sealed class deciding_without_reading : IAsyncLifetime
         var trips = sql.RoundTrips.Where(t => !t.Any(c => c.StartsWith("insert into presence.mt_streams", StringComparison.Ordinal))).ToList();
         Assert.Equal(2, trips.Count(Writes));
         var again = trips.SkipWhile(t => !Writes(t)).Skip(1).TakeWhile(t => !Writes(t));
-        Assert.Contains(again, t => t.Any(c => c.Contains("from presence.mt_doc_hoststate t where not exists", StringComparison.Ordinal)));
+        Assert.Contains(again, t => t.Any(c => c.Contains(HouseRead, StringComparison.Ordinal)));
         Assert.Single((await StreamAsync("alice")).Select(e => e.Data).OfType<SignalRecorded>(), s => s.Evidence.Id == "l-1");
     }
 
     [Fact]
     public async Task a_redelivered_signal_is_recorded_once()
     {
-        await SessionAsync(a, "alice", "login", "l-0");
-        await SessionAsync(a, "alice", "logout", "o-0");
+        await AliceKeptByNodeAAsync();
 
         await SessionAsync(a, "alice", "logout", "o-0");
 
