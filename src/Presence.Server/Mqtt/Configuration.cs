@@ -66,6 +66,9 @@ public static class Configuration
         // A stored input counts against its lane until handled (InboundLanes: a lone input of an idle lane is handled
         // at once).
         opts.Policies.AddMiddleware(typeof(InputHandled), chain => chain.MessageType.IsAssignableTo(typeof(IArrived)));
+        // ... or moved to the dead letters (DeadLetteredInputHandler). Only the input itself travels in the fault: no
+        // exception text, which may quote what the input carried.
+        opts.PublishFaultEvents(includeDiscarded: false, includeExceptionMessage: false, includeStackTrace: false);
 
         opts.MessagePartitioning.ByMessage<IArrived>(a => a.Lane)
             .PublishToPartitionedLocalMessaging(InputQueues, InputQueueCount, t =>

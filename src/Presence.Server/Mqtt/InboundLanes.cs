@@ -1,3 +1,4 @@
+using Presence.Server.HomeAssistant.Statestream;
 using Wolverine;
 
 namespace Presence.Server.Mqtt;
@@ -9,9 +10,9 @@ namespace Presence.Server.Mqtt;
 /// trace of warm logins, 1.6–2.1 ms of 9–11).
 /// </summary>
 /// <remarks>
-/// A stored input counts until its handler's transaction committed (<see cref="InputHandled"/>) or the house refused
-/// it. One that never ends either way (moved to the dead letters) leaves its lane counted as busy until the server
-/// starts again: that lane's inputs then take the stored path, as every input did before; slower, never out of order.
+/// A stored input counts until its handler's transaction committed (<see cref="InputHandled"/>), the house refused
+/// it, or Wolverine gave up on it and moved it to the dead letters (<see cref="DeadLetteredInputHandler"/>). Before
+/// that last one was counted, such an input left its lane busy until the server started again.
 /// </remarks>
 public sealed class InboundLanes
 {
@@ -71,4 +72,28 @@ public static class InputHandled
             lanes.Handled(arrived.Lane);
         }
     }
+}
+
+/// <summary>
+/// A stored input Wolverine moved to the dead letters is done with too: its lane is free again. Wolverine says so
+/// with a <see cref="Fault{T}"/> event per message type (Configuration: fault events on, for dead letters only,
+/// without the exception's text); one handler per type of input, since Wolverine routes each closed type apart.
+/// </summary>
+public static class DeadLetteredInputHandler
+{
+    public static void Handle(Fault<SignalArrived> fault, InboundLanes lanes) => lanes.Handled(fault.Message.Lane);
+
+    public static void Handle(Fault<SignalsArrived> fault, InboundLanes lanes) => lanes.Handled(fault.Message.Lane);
+
+    public static void Handle(Fault<UserRequestArrived> fault, InboundLanes lanes) => lanes.Handled(fault.Message.Lane);
+
+    public static void Handle(Fault<MaintenanceArrived> fault, InboundLanes lanes) => lanes.Handled(fault.Message.Lane);
+
+    public static void Handle(Fault<AgentStatusArrived> fault, InboundLanes lanes) => lanes.Handled(fault.Message.Lane);
+
+    public static void Handle(Fault<AgentInventoryArrived> fault, InboundLanes lanes) => lanes.Handled(fault.Message.Lane);
+
+    public static void Handle(Fault<AgentEventArrived> fault, InboundLanes lanes) => lanes.Handled(fault.Message.Lane);
+
+    public static void Handle(Fault<StatestreamArrived> fault, InboundLanes lanes) => lanes.Handled(fault.Message.Lane);
 }

@@ -22,8 +22,8 @@ public sealed class HoldsStream(string stream) : DocumentSessionListenerBase
         return gate;
     }
 
-    /// <summary>Fails the stream's next transaction, once.</summary>
-    public void FailNext() => Volatile.Write(ref failNext, 1);
+    /// <summary>Fails the stream's next <paramref name="times"/> transactions (0: none from now on).</summary>
+    public void FailNext(int times = 1) => Volatile.Write(ref failNext, times);
 
     public void ReleaseAll()
     {
@@ -40,7 +40,7 @@ public sealed class HoldsStream(string stream) : DocumentSessionListenerBase
             return;
         }
 
-        if (Interlocked.Exchange(ref failNext, 0) == 1)
+        if (Volatile.Read(ref failNext) > 0 && Interlocked.Decrement(ref failNext) >= 0)
         {
             throw new InvalidOperationException($"a fault in the transaction that would append to {stream}'s stream");
         }

@@ -12,8 +12,8 @@ namespace Presence.Server.Tests.Mqtt;
 /// A lone input whose lane has nothing under way is handled at once by the bridge, in a transaction of its own, and
 /// acknowledged once that committed: no inbox row, no hand-over to a lane. What comes for that lane meanwhile waits
 /// for it and is stored; a lane with a stored input not yet handled stores the next one too; an input whose handling
-/// at once fails is stored for Wolverine. Each lane's order is kept throughout. Alice and dave share a lane, bob has
-/// his own (Lanes.User).
+/// at once fails is stored for Wolverine, and one Wolverine gives up on (the dead letters) frees its lane. Each lane's
+/// order is kept throughout. Alice and dave share a lane, bob has his own (Lanes.User).
 /// </summary>
 public sealed class handling_a_lone_input_at_once : IAsyncLifetime
 {
@@ -167,5 +167,32 @@ public sealed class handling_a_lone_input_at_once : IAsyncLifetime
         Assert.Equal(1, await InboxRowsAsync("alice-1"));
         await Eventually.TrueAsync(async () => (await EvidenceAsync("alice")).Count == 1, "alice's signal handled from the inbox");
         Assert.Equal(["alice-1"], await EvidenceAsync("alice"));
+    }
+
+    [Fact]
+    public async Task a_stored_input_moved_to_the_dead_letters_frees_its_lane()
+    {
+        // Fails at once and at every one of Wolverine's attempts: stored, then moved to the dead letters.
+        gates.FailNext(times: 100);
+        Assert.True(await SendAsync("alice-1"));
+        await Eventually.TrueAsync(async () => await DeadLettersAsync("alice-1") == 1, "alice's signal in the dead letters");
+        gates.FailNext(0);
+
+        var lanes = server.Services.GetRequiredService<InboundLanes>();
+        await Eventually.TrueAsync(() => Task.FromResult(!lanes.IsBusy(Lanes.User("alice"))), "alice's lane idle once her input is dead-lettered");
+        var atOnce = Bridge.HandledAtOnce;
+        Assert.True(await SendAsync("alice-2"));
+        Assert.Equal(atOnce + 1, Bridge.HandledAtOnce);
+        Assert.Equal(["alice-2"], await EvidenceAsync("alice"));
+    }
+
+    private async Task<int> DeadLettersAsync(string id)
+    {
+        await using var connection = new NpgsqlConnection(server.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "select count(*) from presence_messages.wolverine_dead_letters where position(convert_to(@payload, 'UTF8') in body) > 0", connection);
+        command.Parameters.AddWithValue("payload", Convert.ToBase64String(Encoding.UTF8.GetBytes(Payload(id))));
+        return (int)(long)(await command.ExecuteScalarAsync())!;
     }
 }
