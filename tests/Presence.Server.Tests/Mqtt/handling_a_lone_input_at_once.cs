@@ -59,12 +59,17 @@ public sealed class handling_a_lone_input_at_once : IAsyncLifetime
     /// Wolverine's inbox rows (kept a while once handled) whose message carries this signal's payload (base64 in
     /// the JSON).
     /// </summary>
-    private async Task<int> InboxRowsAsync(string id)
+    private Task<int> InboxRowsAsync(string id) => RowsCarryingAsync("wolverine_incoming_envelopes", id);
+
+    /// <summary>Wolverine's dead letters whose message carries this signal's payload.</summary>
+    private Task<int> DeadLettersAsync(string id) => RowsCarryingAsync("wolverine_dead_letters", id);
+
+    private async Task<int> RowsCarryingAsync(string table, string id)
     {
         await using var connection = new NpgsqlConnection(server.ConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(
-            "select count(*) from presence_messages.wolverine_incoming_envelopes where position(convert_to(@payload, 'UTF8') in body) > 0", connection);
+            $"select count(*) from presence_messages.{table} where position(convert_to(@payload, 'UTF8') in body) > 0", connection);
         command.Parameters.AddWithValue("payload", Convert.ToBase64String(Encoding.UTF8.GetBytes(Payload(id))));
         return (int)(long)(await command.ExecuteScalarAsync())!;
     }
@@ -184,15 +189,5 @@ public sealed class handling_a_lone_input_at_once : IAsyncLifetime
         Assert.True(await SendAsync("alice-2"));
         Assert.Equal(atOnce + 1, Bridge.HandledAtOnce);
         Assert.Equal(["alice-2"], await EvidenceAsync("alice"));
-    }
-
-    private async Task<int> DeadLettersAsync(string id)
-    {
-        await using var connection = new NpgsqlConnection(server.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(
-            "select count(*) from presence_messages.wolverine_dead_letters where position(convert_to(@payload, 'UTF8') in body) > 0", connection);
-        command.Parameters.AddWithValue("payload", Convert.ToBase64String(Encoding.UTF8.GetBytes(Payload(id))));
-        return (int)(long)(await command.ExecuteScalarAsync())!;
     }
 }
