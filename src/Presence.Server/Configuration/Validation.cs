@@ -199,6 +199,11 @@ public sealed class MqttValidation : IValidateOptions<MqttOptions>
             errors.Add($"Mqtt:TopicRoot '{mqtt.TopicRoot}' must be non-empty, without wildcards or a trailing '/'");
         }
 
+        if (mqtt.WarmupLogins < 0)
+        {
+            errors.Add($"Mqtt:WarmupLogins must be 0 (none) or more (default 50), got {mqtt.WarmupLogins}");
+        }
+
         if (!DurationText.TryParse(mqtt.MaxSkew, out var skew) || skew <= Duration.Zero)
         {
             errors.Add($"Mqtt:MaxSkew '{mqtt.MaxSkew}' must be a positive duration such as 5m");

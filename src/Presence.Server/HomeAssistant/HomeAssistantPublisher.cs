@@ -82,7 +82,11 @@ public sealed class HomeAssistantPublisher(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await lifetime.WaitForStartAsync(stoppingToken);
+        if (!await lifetime.WaitForStartAsync(stoppingToken))
+        {
+            return;
+        }
+
         configs = Discovery.For(policy, t);
         configTexts = configs.Select(c => KeyValuePair.Create(c.Topic, c.Payload.ToJsonString())).ToList();
         connection.Subscribe([t.Birth, t.DeviceConfigs, t.Contract.ServerStatus, .. commands.Subscriptions]);

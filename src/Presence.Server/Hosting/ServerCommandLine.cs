@@ -116,6 +116,13 @@ public static class ServerCommandLine
             Console.Error.WriteLine($"presence: {e.Message}");
             return 2;
         }
+        catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+        {
+            // Kestrel's bind failure (another web server on 8080, or a Presence already running) is a setting to
+            // change, told as one, not a crash.
+            Console.Error.WriteLine($"presence: {HttpAddressTaken(e.Message)}");
+            return 2;
+        }
         catch (FormatException e)
         {
             Console.Error.WriteLine($"presence: {e.Message}");
@@ -128,6 +135,15 @@ public static class ServerCommandLine
                 await postgres.DisposeAsync();
             }
         }
+    }
+
+    /// <summary>What to do when HTTP cannot bind, from Kestrel's "Failed to bind to address URL: address already in use."</summary>
+    internal static string HttpAddressTaken(string kestrel)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(kestrel, @"^Failed to bind to address (\S+): address already in use");
+        var address = match.Success ? match.Groups[1].Value : "its address";
+        return $"HTTP cannot listen on {address}: the address is already in use (another web server, or Presence already running); " +
+            "set Urls to a free address, e.g. --Urls=http://127.0.0.1:8081";
     }
 
     /// <summary>

@@ -129,9 +129,9 @@ public sealed class EmbeddedBroker(
         }
         catch (System.Net.Sockets.SocketException e)
         {
-            throw new InvalidOperationException(
-                $"the embedded MQTT broker cannot listen on {address}:{mqtt.Port}{(tls ? $" and TLS port {mqtt.Tls.Port}" : "")} ({e.Message}); set Mqtt:Port{(tls ? " and Mqtt:Tls:Port" : "")} to a free port, or Mqtt:Broker=external to use a running broker",
-                e);
+            // A settings problem like any other (exit 2, one line), not a crash: most often a mosquitto already on 1883.
+            throw new StartupException(
+                $"the embedded MQTT broker cannot listen on {address}:{mqtt.Port}{(tls ? $" and TLS port {mqtt.Tls.Port}" : "")} ({e.Message}); set Mqtt:Port{(tls ? " and Mqtt:Tls:Port" : "")} to a free port, or Mqtt:Broker=external to use a running broker");
         }
 
         polling = Task.Run(() => PollEnrolmentsAsync(stopping.Token), CancellationToken.None);

@@ -87,7 +87,7 @@ public sealed partial class MqttBridge(
         public bool CompleteOnce() => Interlocked.Exchange(ref completed, 1) == 0;
     }
 
-protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (ServerSession.PlainBeyondLoopback(options.Value))
         {
@@ -112,7 +112,12 @@ protected override async Task ExecuteAsync(CancellationToken stoppingToken)
 
         // Wolverine and Marten must be up before the first message is handed over, and the handlers loaded and the
         // signal path warmed (SignalWarmup, a hosted service that finishes before the host reports started).
-        await lifetime.WaitForStartAsync(stoppingToken);
+        if (!await lifetime.WaitForStartAsync(stoppingToken))
+        {
+            await storing;
+            return;
+        }
+
         connection.OnMessageTaken((topic, payload) => TakeAsync(topic, payload, stoppingToken));
         connection.Subscribe([.. options.Value.BridgeSubscriptions(topics), .. statestream.Subscriptions]);
         try

@@ -57,11 +57,6 @@ public sealed class SignalWarmup(
         var loading = Stopwatch.StartNew();
         var handlers = HandlerTypes.LoadAll(wolverine);
         logger.LogInformation("Loaded {Count} message handlers in {Milliseconds} ms, before taking signals", handlers.Count, loading.ElapsedMilliseconds);
-        if (options.Value.WarmupLogins < 0)
-        {
-            throw new StartupException($"Mqtt:WarmupLogins is {options.Value.WarmupLogins}; it must be 0 (none) or more (default 50)");
-        }
-
         await WarmAsync(new Topics(options.Value.TopicRoot), DurationText.Parse(options.Value.MaxSkew, "Mqtt:MaxSkew"), options.Value.WarmupLogins, cancellationToken);
     }
 

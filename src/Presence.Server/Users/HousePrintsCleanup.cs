@@ -14,21 +14,28 @@ public sealed class HousePrintsCleanup(IDocumentStore store, ILogger<HousePrints
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(Every);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        try
         {
-            try
+            while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                var deleted = await HousePrintsStore.DeleteUnusedAsync(store, olderThan: Every, stoppingToken);
-                if (deleted > 0)
+                try
                 {
-                    logger.LogInformation("Deleted {Count} house prints no saga refers to", deleted);
+                    var deleted = await HousePrintsStore.DeleteUnusedAsync(store, olderThan: Every, stoppingToken);
+                    if (deleted > 0)
+                    {
+                        logger.LogInformation("Deleted {Count} house prints no saga refers to", deleted);
+                    }
+                }
+                catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
+                {
+                    // PostgreSQL away: the next hour tries again; nothing depends on it meanwhile.
+                    logger.LogWarning("Could not delete unused house prints: {Why}", e.Message);
                 }
             }
-            catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
-            {
-                // PostgreSQL away: the next hour tries again; nothing depends on it meanwhile.
-                logger.LogWarning("Could not delete unused house prints: {Why}", e.Message);
-            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping, or a start refused by a later service: the host would report a cancelled wait as a crash.
         }
     }
 }

@@ -117,7 +117,8 @@ public sealed class ready_means_ready
     {
         var e = await Assert.ThrowsAsync<StartupException>(() => TestServer.StartAsync(settings: ["--Mqtt:WarmupLogins=-1"]));
 
-        Assert.Equal("Mqtt:WarmupLogins is -1; it must be 0 (none) or more (default 50)", e.Message);
+        // Refused with the other settings, before anything starts.
+        Assert.Equal("invalid settings:\n  Mqtt:WarmupLogins must be 0 (none) or more (default 50), got -1", e.Message);
     }
 
     [Fact]
