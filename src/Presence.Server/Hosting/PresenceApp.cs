@@ -49,11 +49,11 @@ public static class PresenceApp
     {
         var (configPath, rest) = CommandLine.Take(args, "--config");
         configPath ??= Environment.GetEnvironmentVariable(ConfigEnvironmentVariable);
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        var builder = ReadingHouseFile(() => WebApplication.CreateBuilder(new WebApplicationOptions
         {
             Args = rest,
             ContentRootPath = AppContext.BaseDirectory,
-        });
+        }));
 
         if (!string.IsNullOrWhiteSpace(configPath))
         {
@@ -72,16 +72,40 @@ public static class PresenceApp
                 sources.Remove(json);
             }
 
-            sources.Insert(first, new JsonConfigurationSource
+            ReadingHouseFile(() =>
             {
-                Path = Path.GetFileName(full),
-                FileProvider = new PhysicalFileProvider(Path.GetDirectoryName(full)!),
-                Optional = false,
-                ReloadOnChange = false,
+                sources.Insert(first, new JsonConfigurationSource
+                {
+                    Path = Path.GetFileName(full),
+                    FileProvider = new PhysicalFileProvider(Path.GetDirectoryName(full)!),
+                    Optional = false,
+                    ReloadOnChange = false,
+                });
+                return sources;
             });
         }
 
         return builder;
+    }
+
+    /// <summary>
+    /// A house file that is not JSON, the commonest slip when editing one by hand, is a settings error that says
+    /// where it breaks (the configuration reads the file as the source is added), not a crash with a stack trace.
+    /// </summary>
+    private static T ReadingHouseFile<T>(Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (InvalidDataException e) when (e.InnerException is FormatException)
+        {
+            var file = System.Text.RegularExpressions.Regex.Match(e.Message, "'([^']+)'") is { Success: true } m ? m.Groups[1].Value : "the house file";
+            var json = e.InnerException.InnerException as System.Text.Json.JsonException;
+            var why = json?.Message is { } text ? System.Text.RegularExpressions.Regex.Replace(text, @"\s*LineNumber:.*$", "").TrimEnd('.') : e.InnerException.Message;
+            var where = json is { LineNumber: { } line, BytePositionInLine: { } column } ? $" (line {line + 1}, column {column + 1})" : "";
+            throw new StartupException($"house file '{file}' is not valid JSON: {why}{where}");
+        }
     }
 
     /// <summary>Binds and validates the house and MQTT settings before anything starts, naming each bad key.</summary>

@@ -34,6 +34,24 @@ public sealed class reading_the_house
     }
 
     [Fact]
+    public async Task a_house_file_that_is_not_json_is_refused_saying_where_it_breaks()
+    {
+        var directory = PostgresCluster.NewScratchDirectory("house");
+        Directory.CreateDirectory(directory);
+        var file = Path.Combine(directory, "house.json");
+        await File.WriteAllTextAsync(file, "{\n  \"House\": {\n    \"Hosts\": [ { \"Name\": \"basement\" ]\n  }\n}\n");
+
+        var refused = Assert.Throws<StartupException>(() => PresenceApp.CreateBuilder(["--config", file]));
+        Assert.Equal($"house file '{file}' is not valid JSON: ']' is invalid without a matching open (line 3, column 37)", refused.Message);
+
+        // As a person runs it: one line and the settings' exit code, not a crash.
+        var run = await PresenceCli.RunAsync("--config", file);
+        Assert.True(run.ExitCode == 2, $"exit {run.ExitCode}\n{run.Output}");
+        Assert.Contains($"presence: house file '{file}' is not valid JSON", run.Stderr);
+        Assert.DoesNotContain("Unhandled exception", run.Output);
+    }
+
+    [Fact]
     public void the_saga_timeouts_come_from_the_house_file()
     {
         var builder = PresenceApp.CreateBuilder(["--House:Policy:PrepareTimeout=45s", "--House:Policy:DisplayTimeout=0s"]);
