@@ -34,6 +34,7 @@ public static class ServerCommandLine
         }
 
         EmbeddedPostgres? postgres = null;
+        ServerLock? serverLock = null;
         try
         {
             var builder = PresenceApp.CreateBuilder(settings);
@@ -53,6 +54,8 @@ public static class ServerCommandLine
                 var options = new EmbeddedPostgresOptions { DataDirectory = dataDirectory, BinDirectory = database.BinDirectory };
                 if (verb.Length == 0 || verb[0] == "run")
                 {
+                    // Before the cluster is touched: starting takes a running postmaster for a crashed run's leftover.
+                    serverLock = ServerLock.Take(dataDirectory);
                     Console.WriteLine($"No ConnectionStrings:Presence: starting a private PostgreSQL in {dataDirectory}");
                     postgres = await EmbeddedPostgres.StartAsync(options);
                 }
@@ -134,6 +137,8 @@ public static class ServerCommandLine
             {
                 await postgres.DisposeAsync();
             }
+
+            serverLock?.Dispose();
         }
     }
 

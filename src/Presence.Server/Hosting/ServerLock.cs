@@ -1,0 +1,40 @@
+namespace Presence.Server.Hosting;
+
+/// <summary>
+/// One server at a time on a private PostgreSQL. A second `dotnet run` (another terminal, or beside the installed
+/// service) would take the running cluster for the leftover of a crashed run, stop it under the first server and, on
+/// its own exit, leave that server without a database. The lock is the kernel's (.NET's FileShare.None is an advisory
+/// lock on Linux, held by the open file), so a server that crashed leaves none behind and the next start still takes
+/// its leftover cluster over. Verbs and the demo join a running cluster instead (EmbeddedPostgres.StartOrAttachAsync)
+/// and take no lock.
+/// </summary>
+public sealed class ServerLock : IDisposable
+{
+    private readonly FileStream file;
+
+    private ServerLock(FileStream file) => this.file = file;
+
+    /// <summary>The file beside the data folder that the running server holds, as the password file is beside it.</summary>
+    public static string PathFor(string dataDirectory) => Full(dataDirectory) + ".lock";
+
+    /// <exception cref="StartupException">Another process holds the lock: a server runs on this data folder.</exception>
+    public static ServerLock Take(string dataDirectory)
+    {
+        var path = PathFor(dataDirectory);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        try
+        {
+            return new ServerLock(new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
+        }
+        catch (IOException)
+        {
+            throw new StartupException(
+                $"another Presence server is running on the private PostgreSQL in {Full(dataDirectory)} (it holds {path}): " +
+                "stop that one first, or give this one its own Database:DataDirectory, Mqtt:Port and Urls");
+        }
+    }
+
+    private static string Full(string dataDirectory) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(dataDirectory));
+
+    public void Dispose() => file.Dispose();
+}

@@ -1,0 +1,53 @@
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
+using Presence.Server.Hosting;
+using Presence.Server.Tests.Infrastructure;
+
+namespace Presence.Server.Tests.Hosting;
+
+/// <summary>
+/// `dotnet run` a second time (another terminal, or beside the installed service) must not pull the private
+/// PostgreSQL from under the server already running on it: starting takes a running postmaster for a crashed run's
+/// leftover and stops it. The running server holds a lock beside the data folder; the second start is refused before
+/// it touches the cluster.
+/// </summary>
+public sealed class one_server_per_private_postgres
+{
+    [Fact]
+    public async Task a_second_server_is_refused_and_the_first_ones_database_keeps_running()
+    {
+        var dataDirectory = PostgresCluster.NewScratchDirectory("second-server");
+        // The first server: its lock and its cluster, taken as the server's command line takes them.
+        using var first = ServerLock.Take(dataDirectory);
+        await using var running = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions { DataDirectory = dataDirectory, Durable = false });
+        // Its broker's port: without the lock, the second start would get that far and end there, not run on.
+        using var broker = new TcpListener(IPAddress.Loopback, 0);
+        broker.Start();
+
+        var run = await PresenceCli.RunAsync($"--Database:DataDirectory={dataDirectory}",
+            $"--Mqtt:Port={((IPEndPoint)broker.LocalEndpoint).Port}", "--Urls=http://127.0.0.1:0");
+
+        Assert.True(run.ExitCode == 2, $"exit {run.ExitCode}\n{run.Output}");
+        Assert.Contains($"presence: another Presence server is running on the private PostgreSQL in {dataDirectory}", run.Stderr);
+        Assert.DoesNotContain("starting a private PostgreSQL", run.Output);
+        await using var connection = new NpgsqlConnection(running.ConnectionString);
+        await connection.OpenAsync();
+        await using var select = new NpgsqlCommand("select 1", connection);
+        Assert.Equal(1, await select.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public void the_lock_is_free_again_once_its_server_has_stopped()
+    {
+        var dataDirectory = PostgresCluster.NewScratchDirectory("lock-again");
+
+        using (ServerLock.Take(dataDirectory))
+        {
+            var refused = Assert.Throws<StartupException>(() => ServerLock.Take(dataDirectory));
+            Assert.Contains(ServerLock.PathFor(dataDirectory), refused.Message);
+        }
+
+        using var again = ServerLock.Take(dataDirectory);
+    }
+}
