@@ -72,17 +72,13 @@ public static class PresenceApp
                 sources.Remove(json);
             }
 
-            ReadingHouseFile(() =>
+            ReadingHouseFile(() => sources.Insert(first, new JsonConfigurationSource
             {
-                sources.Insert(first, new JsonConfigurationSource
-                {
-                    Path = Path.GetFileName(full),
-                    FileProvider = new PhysicalFileProvider(Path.GetDirectoryName(full)!),
-                    Optional = false,
-                    ReloadOnChange = false,
-                });
-                return sources;
-            });
+                Path = Path.GetFileName(full),
+                FileProvider = new PhysicalFileProvider(Path.GetDirectoryName(full)!),
+                Optional = false,
+                ReloadOnChange = false,
+            }));
         }
 
         return builder;
@@ -92,6 +88,13 @@ public static class PresenceApp
     /// A house file that is not JSON, the commonest slip when editing one by hand, is a settings error that says
     /// where it breaks (the configuration reads the file as the source is added), not a crash with a stack trace.
     /// </summary>
+    private static void ReadingHouseFile(Action read) => ReadingHouseFile(() =>
+    {
+        read();
+        return true;
+    });
+
+    /// <inheritdoc cref="ReadingHouseFile(Action)"/>
     private static T ReadingHouseFile<T>(Func<T> read)
     {
         try
