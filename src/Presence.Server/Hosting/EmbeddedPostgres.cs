@@ -369,7 +369,24 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             Database = database,
         }.ConnectionString;
 
+    /// <summary>A data folder this process cannot create or write, named with the system's reason.</summary>
+    internal static EmbeddedPostgresException FolderUnusable(string dataDirectory, Exception e) =>
+        new($"the private PostgreSQL's data folder {dataDirectory} cannot be used ({e.Message.TrimEnd('.')}): " +
+            "set Database:DataDirectory to a folder this user may create and write", e);
+
     private static async Task PrepareDataDirectoryAsync(string dataDirectory, PostgresCommandRunner runner, CancellationToken ct)
+    {
+        try
+        {
+            await CreateDataDirectoryAsync(dataDirectory, runner, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw FolderUnusable(dataDirectory, e);
+        }
+    }
+
+    private static async Task CreateDataDirectoryAsync(string dataDirectory, PostgresCommandRunner runner, CancellationToken ct)
     {
         if (!runner.AsServiceUser || OperatingSystem.IsWindows())
         {

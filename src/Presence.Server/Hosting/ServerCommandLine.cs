@@ -114,6 +114,12 @@ public static class ServerCommandLine
             Console.Error.WriteLine(e.Message);
             return 3;
         }
+        catch (EmbeddedPostgresException e)
+        {
+            // Its messages name the folder, the reason and PostgreSQL's log: a stack trace adds nothing.
+            Console.Error.WriteLine($"presence: {e.Message}");
+            return 3;
+        }
         catch (StartupException e)
         {
             Console.Error.WriteLine($"presence: {e.Message}");

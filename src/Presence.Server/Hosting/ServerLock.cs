@@ -17,14 +17,22 @@ public sealed class ServerLock : IDisposable
     /// <summary>The file beside the data folder that the running server holds, as the password file is beside it.</summary>
     public static string PathFor(string dataDirectory) => Full(dataDirectory) + ".lock";
 
+    /// <summary>What flock(LOCK_EX | LOCK_NB) fails with when another open file holds the lock (EWOULDBLOCK).</summary>
+    private const int HeldElsewhere = 11;
+
     /// <exception cref="StartupException">Another process holds the lock: a server runs on this data folder.</exception>
+    /// <exception cref="EmbeddedPostgresException">The folder beside the data folder cannot be created or written.</exception>
     public static ServerLock Take(string dataDirectory)
     {
         var path = PathFor(dataDirectory);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         try
         {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             return new ServerLock(new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException && e.HResult != HeldElsewhere)
+        {
+            throw EmbeddedPostgres.FolderUnusable(Full(dataDirectory), e);
         }
         catch (IOException)
         {

@@ -38,6 +38,28 @@ public sealed class one_server_per_private_postgres
     }
 
     [Fact]
+    public async Task a_data_folder_that_cannot_be_made_is_named_in_one_line_by_the_server_and_by_a_verb()
+    {
+        // A path through a file: no user can make it, root included.
+        var file = Path.Combine(PostgresCluster.NewScratchDirectory("not-a-folder"), "file");
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        await File.WriteAllTextAsync(file, "");
+        var dataDirectory = Path.Combine(file, "postgres");
+
+        foreach (var run in new[]
+                 {
+                     await PresenceCli.RunAsync($"--Database:DataDirectory={dataDirectory}"),
+                     await PresenceCli.RunAsync("history", "alice", $"--Database:DataDirectory={dataDirectory}"),
+                 })
+        {
+            Assert.True(run.ExitCode == 3, $"exit {run.ExitCode}\n{run.Output}");
+            Assert.Contains($"presence: the private PostgreSQL's data folder {dataDirectory} cannot be used (", run.Stderr);
+            Assert.Contains("set Database:DataDirectory to a folder this user may create and write", run.Stderr);
+            Assert.DoesNotContain("Unhandled exception", run.Output);
+        }
+    }
+
+    [Fact]
     public void the_lock_is_free_again_once_its_server_has_stopped()
     {
         var dataDirectory = PostgresCluster.NewScratchDirectory("lock-again");
