@@ -35,12 +35,13 @@ public static class ServerCommandLine
 
         EmbeddedPostgres? postgres = null;
         ServerLock? serverLock = null;
+        string? connectionString = null;
         try
         {
             var builder = PresenceApp.CreateBuilder(settings);
             var (_, _, _, database) = PresenceApp.ReadSettings(builder.Configuration);
 
-            var connectionString = builder.Configuration.GetConnectionString("Presence");
+            connectionString = ConnectionStringOf(builder.Configuration);
             // A replay of a history file decides from the file alone.
             var fromFile = verb is ["replay", ..] && verb.Contains("--history");
             var needsDatabase = verb.Length == 0 || !(WithoutDatabase.Contains(verb[0].ToLowerInvariant()) || verb.Any(IsHelp) || fromFile);
@@ -137,6 +138,13 @@ public static class ServerCommandLine
             Console.Error.WriteLine($"presence: {e.Message}");
             return 2;
         }
+        catch (Npgsql.NpgsqlException e)
+        {
+            // A PostgreSQL of one's own that is away, or a wrong host, port or password: said in one line, without
+            // the password.
+            Console.Error.WriteLine($"presence: {PostgresUnreachable(postgres?.DataDirectory, connectionString, e)}");
+            return 3;
+        }
         finally
         {
             if (postgres is not null)
@@ -146,6 +154,37 @@ public static class ServerCommandLine
 
             serverLock?.Dispose();
         }
+    }
+
+    /// <summary>ConnectionStrings:Presence, refused as a setting when PostgreSQL's client cannot read it.</summary>
+    private static string? ConnectionStringOf(IConfiguration configuration)
+    {
+        var connectionString = configuration.GetConnectionString("Presence");
+        try
+        {
+            _ = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+            return connectionString;
+        }
+        catch (ArgumentException e)
+        {
+            throw new StartupException($"invalid settings:\n  ConnectionStrings:Presence is not a PostgreSQL connection string: {e.Message}");
+        }
+    }
+
+    /// <summary>Where the server tried to reach PostgreSQL (never the password) and why it could not.</summary>
+    internal static string PostgresUnreachable(string? privateDataDirectory, string? connectionString, Npgsql.NpgsqlException e)
+    {
+        var why = (e.InnerException is { } inner && !e.Message.Contains(inner.Message, StringComparison.Ordinal) ? $"{e.Message} ({inner.Message})" : e.Message)
+            .TrimEnd('.');
+        if (privateDataDirectory is not null)
+        {
+            var log = Path.Combine(privateDataDirectory, PostgresDataFolder.LogFileName);
+            return $"the private PostgreSQL in {privateDataDirectory} cannot be used: {why}; its log is {log}";
+        }
+
+        var at = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        return $"PostgreSQL at {at.Host}:{at.Port}, database '{at.Database}' as '{at.Username}' (ConnectionStrings:Presence) cannot be used: " +
+            $"{why}; check that it runs and the connection string's host, port, user and password";
     }
 
     /// <summary>What to do when HTTP cannot bind, from Kestrel's "Failed to bind to address URL: address already in use."</summary>
