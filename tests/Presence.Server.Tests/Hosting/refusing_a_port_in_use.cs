@@ -11,14 +11,7 @@ namespace Presence.Server.Tests.Hosting;
 /// </summary>
 public sealed class refusing_a_port_in_use
 {
-    private static async Task<(string House, string Database)> HouseAsync()
-    {
-        var directory = PostgresCluster.NewScratchDirectory("port-taken");
-        Directory.CreateDirectory(directory);
-        var house = Path.Combine(directory, "house.json");
-        await File.WriteAllTextAsync(house, TestHouse.Json);
-        return (house, await PostgresCluster.NewDatabaseAsync("porttaken"));
-    }
+    private static Task<(string House, string Database)> HouseAsync() => PresenceCli.HouseAndDatabaseAsync("port-taken");
 
     private static TcpListener Occupied()
     {

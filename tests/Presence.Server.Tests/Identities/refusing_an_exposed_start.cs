@@ -9,14 +9,7 @@ namespace Presence.Server.Tests.Identities;
 /// </summary>
 public sealed class refusing_an_exposed_start
 {
-    private static async Task<(string House, string Database)> HouseAsync()
-    {
-        var directory = PostgresCluster.NewScratchDirectory("exposed");
-        Directory.CreateDirectory(directory);
-        var house = Path.Combine(directory, "house.json");
-        await File.WriteAllTextAsync(house, TestHouse.Json);
-        return (house, await PostgresCluster.NewDatabaseAsync("exposed"));
-    }
+    private static Task<(string House, string Database)> HouseAsync() => PresenceCli.HouseAndDatabaseAsync("exposed");
 
     [Fact]
     public async Task a_broker_beyond_loopback_without_every_identity_enrolled_does_not_start()

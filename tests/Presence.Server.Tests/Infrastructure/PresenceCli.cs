@@ -52,6 +52,19 @@ public static class PresenceCli
             : throw new InvalidOperationException($"the server's own build is not where expected ({dll ?? tests}); build the solution first");
     }
 
+    /// <summary>
+    /// The test house as a file and a fresh database of the suite's cluster, for a run that must not start or touch
+    /// the private PostgreSQL.
+    /// </summary>
+    public static async Task<(string House, string Database)> HouseAndDatabaseAsync(string name)
+    {
+        var directory = PostgresCluster.NewScratchDirectory(name);
+        Directory.CreateDirectory(directory);
+        var house = Path.Combine(directory, "house.json");
+        await File.WriteAllTextAsync(house, TestHouse.Json);
+        return (house, await PostgresCluster.NewDatabaseAsync(name));
+    }
+
     /// <summary>A verb against a running test server's database and house.</summary>
     public static Task<Run> AgainstAsync(TestServer server, params string[] args) =>
         RunAsync([.. args, "--config", server.HouseFile, $"--ConnectionStrings:Presence={server.ConnectionString}"]);
