@@ -18,6 +18,7 @@ try
     }
 
     (configuration, options) = AgentConfiguration.Load(commandLine);
+    AgentConfiguration.PrepareStateDirectory(options);
 }
 catch (AgentOptionsException e)
 {

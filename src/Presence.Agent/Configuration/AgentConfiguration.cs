@@ -43,6 +43,25 @@ public static partial class AgentConfiguration
         return (configuration, options);
     }
 
+    /// <summary>
+    /// Makes the folder where executed commands and the VMs' whereabouts are kept, before anything starts: one that
+    /// cannot be made (a path through a file, no write permission) is a setting to fix, told as one.
+    /// </summary>
+    /// <exception cref="AgentOptionsException">The folder cannot be made.</exception>
+    public static void PrepareStateDirectory(AgentOptions options)
+    {
+        var directory = options.EffectiveStateDirectory;
+        try
+        {
+            Directory.CreateDirectory(directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new AgentOptionsException(
+                $"Agent:StateDirectory '{directory}' cannot be used ({e.Message.TrimEnd('.')}): give --state a folder this user may create and write");
+        }
+    }
+
     public static IConfigurationRoot Build(AgentCommandLine commandLine, IDictionary environment, string? defaultConfigPath = null)
     {
         var builder = new ConfigurationBuilder();

@@ -19,6 +19,61 @@ public sealed partial class AgentCommandLineTests : IDisposable
     }
 
     [Fact]
+    public async Task A_state_folder_that_cannot_be_made_stops_the_agent_in_one_line_before_it_starts()
+    {
+        // A path through a file: no user can make it, root included.
+        var file = Path.Combine(scratch, "file");
+        await File.WriteAllTextAsync(file, "");
+        var state = Path.Combine(file, "state");
+
+        var error = Assert.Throws<AgentOptionsException>(() =>
+            AgentConfiguration.PrepareStateDirectory(AgentConfiguration.Load(["--host", "imac", "--state", state], new Hashtable()).Options));
+        Assert.StartsWith($"Agent:StateDirectory '{state}' cannot be used (", error.Message);
+        Assert.EndsWith("): give --state a folder this user may create and write", error.Message);
+
+        // As a person runs it: that line and the settings' exit code, not a crash.
+        var (exitCode, output) = await RunAgentAsync("--host", "imac", "--state", state);
+        Assert.True(exitCode == 2, $"exit {exitCode}\n{output}");
+        Assert.Contains($"presence-agent: {error.Message}", output);
+        Assert.DoesNotContain("Unhandled exception", output);
+    }
+
+    /// <summary>The agent as built in its own folder, in a process of its own, stopped after 30 s at the latest.</summary>
+    private static async Task<(int ExitCode, string Output)> RunAgentAsync(params string[] args)
+    {
+        var tests = AppContext.BaseDirectory;
+        var marker = Path.Combine("tests", "Presence.Agent.Tests") + Path.DirectorySeparatorChar;
+        var at = tests.IndexOf(marker, StringComparison.Ordinal);
+        var dll = Path.Combine(tests[..at], "src", "Presence.Agent", tests[(at + marker.Length)..], "Presence.Agent.dll");
+        var start = new System.Diagnostics.ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.ArgumentList.Add(dll);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await process.WaitForExitAsync(guard.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    [Fact]
     public void An_unknown_short_switch_is_named()
     {
         var error = Assert.Throws<AgentOptionsException>(() => AgentCommandLine.Parse(["-x"]));
