@@ -39,5 +39,16 @@ builder.Services.AddHostedService(services => new PresenceAgent(options, service
 // Under systemd (Type=notify) the unit counts as started when the agent is; elsewhere this does nothing.
 builder.Services.AddSystemd();
 
-await builder.Build().RunAsync();
+try
+{
+    await builder.Build().RunAsync();
+}
+catch (Presence.Agent.Hypervisors.HypervisorException e)
+{
+    // The hypervisor this computer is configured with does not answer at start (libvirtd not running, a wrong
+    // connection URI): its own words, not a stack trace.
+    Console.Error.WriteLine($"presence-agent: {e.Message}");
+    return 3;
+}
+
 return 0;

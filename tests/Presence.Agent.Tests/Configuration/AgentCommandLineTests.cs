@@ -38,6 +38,18 @@ public sealed partial class AgentCommandLineTests : IDisposable
         Assert.DoesNotContain("Unhandled exception", output);
     }
 
+    [Fact]
+    public async Task A_hypervisor_that_does_not_answer_at_start_is_told_in_its_own_words_not_as_a_crash()
+    {
+        // libvirt on a socket nothing listens on: virsh (Debian's libvirt-clients) cannot list the domains.
+        var (exitCode, output) = await RunAgentAsync("--host", "imac", "--state", Path.Combine(scratch, "state"), "--Agent:Hypervisor=libvirt",
+            "--Agent:Libvirt:ConnectionUri=qemu+unix:///system?socket=" + Path.Combine(scratch, "no-libvirtd.sock"));
+
+        Assert.True(exitCode == 3, $"exit {exitCode}\n{output}");
+        Assert.Contains("presence-agent: could not list the domains on imac: ", output);
+        Assert.DoesNotContain("Unhandled exception", output);
+    }
+
     /// <summary>The agent as built in its own folder, in a process of its own, stopped after 30 s at the latest.</summary>
     private static async Task<(int ExitCode, string Output)> RunAgentAsync(params string[] args)
     {
