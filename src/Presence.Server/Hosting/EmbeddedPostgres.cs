@@ -83,7 +83,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
         var binaries = PostgresBinaries.Locate(options.BinDirectory, logger);
         var runner = PostgresCommandRunner.ForCurrentUser();
-        var dataDirectory = Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.DataDirectory));
+        var dataDirectory = DataFolderOf(options.DataDirectory);
 
         await PrepareDataDirectoryAsync(dataDirectory, runner, ct).ConfigureAwait(false);
         var initialised = File.Exists(Path.Combine(dataDirectory, "PG_VERSION"));
@@ -137,7 +137,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(options.DataDirectory);
         ValidateDatabaseName(options.Database);
         logger ??= NullLogger.Instance;
-        var dataDirectory = Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.DataDirectory));
+        var dataDirectory = DataFolderOf(options.DataDirectory);
         var passwordFile = PasswordFileOf(dataDirectory);
         if (!File.Exists(Path.Combine(dataDirectory, "postmaster.pid")) || !PostgresDataFolder.IsOurPostmasterRunning(dataDirectory)
             || PostgresDataFolder.ReadPostmasterPort(dataDirectory) is not { } port || !File.Exists(passwordFile))
@@ -162,7 +162,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         CancellationToken ct = default)
     {
         logger ??= NullLogger.Instance;
-        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dataDirectory));
+        var full = DataFolderOf(dataDirectory);
         if (!File.Exists(Path.Combine(full, "postmaster.pid")))
             return Task.CompletedTask;
         return StopAbandonedAsync(full, PostgresBinaries.Locate(binDirectory, logger), PostgresCommandRunner.ForCurrentUser(), logger, ct);
@@ -426,6 +426,9 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         PostgresCommandRunner.RunAsync("chown", [PostgresCommandRunner.ServiceUser + ":", path], ct: ct);
 
     private static string PasswordFileOf(string dataDirectory) => dataDirectory + ".password";
+
+    /// <summary>The data folder as the cluster's files name it: absolute, without a trailing separator.</summary>
+    internal static string DataFolderOf(string dataDirectory) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(dataDirectory));
 
     private static async Task<string> ReadOrCreatePasswordAsync(string passwordFile, string dataDirectory, bool initialised,
         PostgresCommandRunner runner, CancellationToken ct)

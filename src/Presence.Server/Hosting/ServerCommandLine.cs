@@ -115,35 +115,10 @@ public static class ServerCommandLine
             Console.Error.WriteLine(e.Message);
             return 3;
         }
-        catch (EmbeddedPostgresException e)
+        catch (Exception e) when (Refusal(e, postgres?.DataDirectory, connectionString) is { } refusal)
         {
-            // Its messages name the folder, the reason and PostgreSQL's log: a stack trace adds nothing.
-            Console.Error.WriteLine($"presence: {e.Message}");
-            return 3;
-        }
-        catch (StartupException e)
-        {
-            Console.Error.WriteLine($"presence: {e.Message}");
-            return 2;
-        }
-        catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
-        {
-            // Kestrel's bind failure (another web server on 8080, or a Presence already running) is a setting to
-            // change, told as one, not a crash.
-            Console.Error.WriteLine($"presence: {HttpAddressTaken(e.Message)}");
-            return 2;
-        }
-        catch (FormatException e)
-        {
-            Console.Error.WriteLine($"presence: {e.Message}");
-            return 2;
-        }
-        catch (Npgsql.NpgsqlException e)
-        {
-            // A PostgreSQL of one's own that is away, or a wrong host, port or password: said in one line, without
-            // the password.
-            Console.Error.WriteLine($"presence: {PostgresUnreachable(postgres?.DataDirectory, connectionString, e)}");
-            return 3;
+            Console.Error.WriteLine($"presence: {refusal.Message}");
+            return refusal.ExitCode;
         }
         finally
         {
@@ -155,6 +130,22 @@ public static class ServerCommandLine
             serverLock?.Dispose();
         }
     }
+
+    /// <summary>
+    /// What a start or a verb that cannot go ahead says, in one line, and its exit code (2: a setting to change, 3: the
+    /// database cannot be used); null for anything else, which stays a crash with its stack trace.
+    /// </summary>
+    private static (string Message, int ExitCode)? Refusal(Exception e, string? privateDataDirectory, string? connectionString) => e switch
+    {
+        // Its messages name the folder, the reason and PostgreSQL's log.
+        EmbeddedPostgresException => (e.Message, 3),
+        StartupException or FormatException => (e.Message, 2),
+        // Kestrel's bind failure: another web server on 8080, or a Presence already running.
+        IOException { InnerException: Microsoft.AspNetCore.Connections.AddressInUseException } => (HttpAddressTaken(e.Message), 2),
+        // A PostgreSQL of one's own that is away, or a wrong host, port or password; never the password.
+        Npgsql.NpgsqlException npgsql => (PostgresUnreachable(privateDataDirectory, connectionString, npgsql), 3),
+        _ => null,
+    };
 
     /// <summary>ConnectionStrings:Presence, refused as a setting when PostgreSQL's client cannot read it.</summary>
     private static string? ConnectionStringOf(IConfiguration configuration)

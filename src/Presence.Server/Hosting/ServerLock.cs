@@ -15,7 +15,7 @@ public sealed class ServerLock : IDisposable
     private ServerLock(FileStream file) => this.file = file;
 
     /// <summary>The file beside the data folder that the running server holds, as the password file is beside it.</summary>
-    public static string PathFor(string dataDirectory) => Full(dataDirectory) + ".lock";
+    public static string PathFor(string dataDirectory) => EmbeddedPostgres.DataFolderOf(dataDirectory) + ".lock";
 
     /// <summary>What flock(LOCK_EX | LOCK_NB) fails with when another open file holds the lock (EWOULDBLOCK).</summary>
     private const int HeldElsewhere = 11;
@@ -32,17 +32,15 @@ public sealed class ServerLock : IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException && e.HResult != HeldElsewhere)
         {
-            throw EmbeddedPostgres.FolderUnusable(Full(dataDirectory), e);
+            throw EmbeddedPostgres.FolderUnusable(EmbeddedPostgres.DataFolderOf(dataDirectory), e);
         }
         catch (IOException)
         {
             throw new StartupException(
-                $"another Presence server is running on the private PostgreSQL in {Full(dataDirectory)} (it holds {path}): " +
+                $"another Presence server is running on the private PostgreSQL in {EmbeddedPostgres.DataFolderOf(dataDirectory)} (it holds {path}): " +
                 "stop that one first, or give this one its own Database:DataDirectory, Mqtt:Port and Urls");
         }
     }
-
-    private static string Full(string dataDirectory) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(dataDirectory));
 
     public void Dispose() => file.Dispose();
 }

@@ -18,10 +18,9 @@ public static class Started
 
         var started = new TaskCompletionSource();
         await using var registration = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
-        await using var stopping = ct.Register(() => started.TrySetCanceled(ct));
         try
         {
-            await started.Task;
+            await started.Task.WaitAsync(ct);
             return true;
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

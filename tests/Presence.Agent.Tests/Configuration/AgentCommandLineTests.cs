@@ -50,39 +50,11 @@ public sealed partial class AgentCommandLineTests : IDisposable
         Assert.DoesNotContain("Unhandled exception", output);
     }
 
-    /// <summary>The agent as built in its own folder, in a process of its own, stopped after 30 s at the latest.</summary>
+    /// <summary>The agent as built in its own folder, in a process of its own, for 30 s at the most.</summary>
     private static async Task<(int ExitCode, string Output)> RunAgentAsync(params string[] args)
     {
-        var tests = AppContext.BaseDirectory;
-        var marker = Path.Combine("tests", "Presence.Agent.Tests") + Path.DirectorySeparatorChar;
-        var at = tests.IndexOf(marker, StringComparison.Ordinal);
-        var dll = Path.Combine(tests[..at], "src", "Presence.Agent", tests[(at + marker.Length)..], "Presence.Agent.dll");
-        var start = new System.Diagnostics.ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.ArgumentList.Add(dll);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        try
-        {
-            await process.WaitForExitAsync(guard.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-        }
-
-        return (process.ExitCode, await stdout + await stderr);
+        var run = await BuiltProgram.RunAsync(BuiltProgram.PathOf("Presence.Agent"), args, TimeSpan.FromSeconds(30));
+        return (run.ExitCode, run.Output);
     }
 
     [Fact]

@@ -8,7 +8,7 @@ namespace Presence.Server.Tests.Audit;
 /// <summary>`presence explain|history|state` as processes against the database of a real run.</summary>
 public sealed class asking_the_command_line(AliceMovedToTheImac run) : IClassFixture<AliceMovedToTheImac>
 {
-    private static void Says(PresenceCli.Run run, string text) =>
+    private static void Says(BuiltProgram.Run run, string text) =>
         Assert.True(run.Stdout.Contains(text, StringComparison.Ordinal), $"expected the output to say:\n{text}\nbut it was:\n{run.Output}");
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Presence.Server.Tests.Infrastructure;
 
 namespace Presence.Server.Tests.Hosting;
@@ -63,27 +62,8 @@ public sealed class publishing_the_server : IDisposable
         return root;
     }
 
-    private static async Task<PresenceCli.Run> RunAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = Repository.Root,
-        };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["COLUMNS"] = "200";
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var guard = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        await process.WaitForExitAsync(guard.Token);
-        return new PresenceCli.Run(process.ExitCode, await stdout, await stderr);
-    }
+    private static Task<BuiltProgram.Run> RunAsync(params string[] args) =>
+        BuiltProgram.DotnetAsync(args, Repository.Root, TimeSpan.FromMinutes(5), start => start.Environment["COLUMNS"] = "200");
 
     public void Dispose()
     {

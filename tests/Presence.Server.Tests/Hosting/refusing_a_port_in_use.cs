@@ -20,7 +20,7 @@ public sealed class refusing_a_port_in_use
         return listener;
     }
 
-    private static void AssertRefusedCleanly(PresenceCli.Run run, string says)
+    private static void AssertRefusedCleanly(BuiltProgram.Run run, string says)
     {
         Assert.True(run.ExitCode == 2, $"exit {run.ExitCode}\n{run.Output}");
         Assert.Contains(says, run.Stderr);
