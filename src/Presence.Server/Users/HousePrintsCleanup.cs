@@ -18,24 +18,29 @@ public sealed class HousePrintsCleanup(IDocumentStore store, ILogger<HousePrints
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                try
-                {
-                    var deleted = await HousePrintsStore.DeleteUnusedAsync(store, olderThan: Every, stoppingToken);
-                    if (deleted > 0)
-                    {
-                        logger.LogInformation("Deleted {Count} house prints no saga refers to", deleted);
-                    }
-                }
-                catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
-                {
-                    // PostgreSQL away: the next hour tries again; nothing depends on it meanwhile.
-                    logger.LogWarning("Could not delete unused house prints: {Why}", e.Message);
-                }
+                await DeleteUnusedAsync(stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             // Stopping, or a start refused by a later service: the host would report a cancelled wait as a crash.
+        }
+    }
+
+    private async Task DeleteUnusedAsync(CancellationToken ct)
+    {
+        try
+        {
+            var deleted = await HousePrintsStore.DeleteUnusedAsync(store, olderThan: Every, ct);
+            if (deleted > 0)
+            {
+                logger.LogInformation("Deleted {Count} house prints no saga refers to", deleted);
+            }
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
+        {
+            // PostgreSQL away: the next hour tries again; nothing depends on it meanwhile.
+            logger.LogWarning("Could not delete unused house prints: {Why}", e.Message);
         }
     }
 }
