@@ -5,6 +5,9 @@ using Presence.Server.Hosting;
 using Wolverine;
 using Wolverine.Configuration;
 using Wolverine.ErrorHandling;
+using JasperFx;
+using JasperFx.CodeGeneration;
+using Wolverine.Runtime.Handlers;
 using Wolverine.Runtime.Partitioning;
 
 namespace Presence.Server.Mqtt;
@@ -98,9 +101,30 @@ public static class Configuration
                     await runtime.Services.GetRequiredService<Rejections>().RejectAsync(arrived.Topic, e.Message, arrived.Id, runtime.Cancellation);
                 }
             }, "say why on presence/errors");
+        // A publication waits for a broker that is away (MqttOutbound.WaitForBrokerAsync) rather than fail and be
+        // retried: Wolverine's execution timeout (60 s by default) would end that wait and log it as a failure.
+        opts.Policies.Add(new WaitingForTheBroker());
+        // What still fails (the connection broke mid-publish, the broker refused, the server stopped while waiting):
         opts.OnException<MqttNotConnectedException>()
             .RetryWithCooldown(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2))
             .Then.ScheduleRetryIndefinitely(TimeSpan.FromSeconds(5));
         return opts;
+    }
+}
+
+/// <summary>
+/// The outbound queue's handlers may wait as long as the broker is away. The wait still ends when the server stops;
+/// a publish that hangs while connected ends at MQTTnet's own timeout for the broker's answer.
+/// </summary>
+internal sealed class WaitingForTheBroker : IHandlerPolicy
+{
+    private static readonly int OneDay = (int)TimeSpan.FromDays(1).TotalSeconds;
+
+    public void Apply(IReadOnlyList<HandlerChain> chains, GenerationRules rules, IServiceContainer container)
+    {
+        foreach (var chain in chains.Where(c => c.MessageType.IsAssignableTo(typeof(IPublished))))
+        {
+            chain.ExecutionTimeoutInSeconds = OneDay;
+        }
     }
 }

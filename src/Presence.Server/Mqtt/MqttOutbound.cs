@@ -11,7 +11,9 @@ namespace Presence.Server.Mqtt;
 /// The outgoing half of the bridge: its own connection, so publishing never waits behind the inbound handler.
 /// Only Wolverine's durable queue calls it, after the transaction that decided to send has committed.
 /// </summary>
-public sealed class MqttOutbound(IOptions<MqttOptions> options, HouseKeys keys, ServerSecret secret, ILogger<MqttOutbound> logger) : BackgroundService
+public sealed class MqttOutbound(
+    IOptions<MqttOptions> options, HouseKeys keys, ServerSecret secret, IHostApplicationLifetime lifetime, ILogger<MqttOutbound> logger)
+    : BackgroundService
 {
     /// <summary>
     /// The durable local queue whose messages this publishes: each lane's in order, one at a time, lanes in parallel
@@ -28,13 +30,55 @@ public sealed class MqttOutbound(IOptions<MqttOptions> options, HouseKeys keys, 
 
     public Task Connected => connection.Connected;
 
+    /// <summary>1 while publications wait for the broker: the outage is logged once, not once per message and retry.</summary>
+    private int waiting;
+
     /// <summary>Whether the connection to the broker is up now, for /health.</summary>
     public bool IsConnected => connection.IsConnected;
+
+    /// <summary>
+    /// Returns once the connection is up. A broker that is away is an expected, retried condition: the queue's
+    /// messages wait here (still in PostgreSQL, so a stop loses none), rather than failing, being logged with a stack
+    /// and rescheduled every few seconds, each of them (27 such failures in 25 s for a four-person house, before).
+    /// </summary>
+    /// <exception cref="MqttNotConnectedException">
+    /// The server is stopping, or <paramref name="ct"/> ended, before the broker came back: Wolverine keeps the
+    /// message and tries again (after the next start).
+    /// </exception>
+    public async Task WaitForBrokerAsync(CancellationToken ct)
+    {
+        if (connection.IsConnected)
+        {
+            return;
+        }
+
+        if (Interlocked.Exchange(ref waiting, 1) == 0)
+        {
+            logger.LogWarning("MQTT server out is not connected to the broker: commands and retained states wait in the outbound queue until it is back");
+        }
+
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(ct, lifetime.ApplicationStopping);
+        try
+        {
+            // Polled: reconnecting is the connection's own loop (seconds apart), and at most one message per lane waits.
+            while (!connection.IsConnected)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100), either.Token);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            throw new MqttNotConnectedException(lifetime.ApplicationStopping.IsCancellationRequested
+                ? "not published: the server is stopping and the broker is still away; kept for the next start"
+                : "not published: the broker stayed away");
+        }
+    }
 
     /// <exception cref="MqttNotConnectedException">Not connected, or the broker refused it: Wolverine retries.</exception>
     public async Task PublishAsync(string topic, byte[] payload, bool retain, CancellationToken ct)
     {
         using var activity = Publishing(topic);
+        await WaitForBrokerAsync(ct);
         await SendAsync(topic, payload, retain, [], ct);
     }
 
@@ -46,6 +90,8 @@ public sealed class MqttOutbound(IOptions<MqttOptions> options, HouseKeys keys, 
     public async Task PublishSignedAsync(string topic, byte[] payload, CancellationToken ct)
     {
         using var activity = Publishing(topic);
+        // Before signing: the signature's issued_at must be when it leaves, not when it began to wait.
+        await WaitForBrokerAsync(ct);
         var signature = await keys.SignAsync(topic, payload, ct);
         await SendAsync(topic, payload, retain: false, signature, ct);
     }
@@ -73,6 +119,11 @@ public sealed class MqttOutbound(IOptions<MqttOptions> options, HouseKeys keys, 
         if (published is { Taken: false, Why: var why })
         {
             throw new MqttNotConnectedException(why ?? $"{topic} was not published");
+        }
+
+        if (Interlocked.Exchange(ref waiting, 0) == 1)
+        {
+            logger.LogInformation("MQTT server out: the broker is back; what waited is being published");
         }
     }
 

@@ -25,6 +25,8 @@ public static class PublishUserStateHandler
             return; // the user left the house file since this was queued
         }
 
+        // Read once the broker takes it: what waited out an outage publishes the state as it is then.
+        await mqtt.WaitForBrokerAsync(ct);
         var saga = await session.LoadAsync<UserSaga>(message.User, ct) ?? UserSaga.Start(user.Name, user.Vm);
         await mqtt.PublishAsync(mqtt.Topics.UserState(user.Name), ContractJson.Serialize(ToPayload(saga, user)), retain: true, ct);
     }
