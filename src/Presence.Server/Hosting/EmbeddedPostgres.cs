@@ -367,6 +367,10 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             Username = SuperUser,
             Password = _password,
             Database = database,
+            // A cluster of its own on loopback speaks neither: by default each new connection first asks for GSS
+            // encryption, which loads the Kerberos libraries into the server (1 MB resident) for nothing.
+            GssEncryptionMode = GssEncryptionMode.Disable,
+            SslMode = SslMode.Disable,
         }.ConnectionString;
 
     /// <summary>A data folder this process cannot create or write, named with the system's reason.</summary>

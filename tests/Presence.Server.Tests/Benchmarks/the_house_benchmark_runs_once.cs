@@ -14,7 +14,7 @@ public sealed class the_house_benchmark_runs_once(ITestOutputHelper output)
 {
     private static readonly string[] Rows =
     [
-        "raw_1", "raw_16", "raw_copy", "rss_idle", "warm_p50", "warm_p95", "warm_p99", "first", "stage_in", "stage_store", "stage_out", "first_in", "first_store", "first_out",
+        "raw_1", "raw_16", "raw_copy", "rss_start", "rss_idle", "warm_p50", "warm_p95", "warm_p99", "first", "stage_in", "stage_store", "stage_out", "first_in", "first_store", "first_out",
         "together_p50", "together_p95", "together_last",
         "ingest_broker", "ingest_rate", "ingest_ratio", "ingest_ratio_1", "ingest_lost", "ingest_twice", "ingest_drops",
         "office_start", "office_agents", "office_broker", "office_rate", "office_ratio", "office_ratio_1", "office_lost", "office_twice", "office_drops", "office_rss", "office_vs_house",
@@ -35,6 +35,7 @@ public sealed class the_house_benchmark_runs_once(ITestOutputHelper output)
             Office = 6,
             RawDuration = TimeSpan.FromMilliseconds(300),
             CopyRows = 500,
+            Idle = TimeSpan.FromSeconds(1),
             ReplayDays = 1,
             ReplayPeople = 2,
             WorkDirectory = PostgresCluster.NewScratchDirectory("house-bench"),

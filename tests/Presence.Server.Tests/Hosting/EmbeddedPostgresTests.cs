@@ -19,6 +19,9 @@ public sealed class EmbeddedPostgresTests
         Assert.Equal(1, await ScalarAsync(postgres.ConnectionString, "select 1"));
         Assert.Equal("127.0.0.1", await ScalarAsync(postgres.ConnectionString, "show listen_addresses"));
         Assert.Equal("presence", new NpgsqlConnectionStringBuilder(postgres.ConnectionString).Database);
+        // Loopback: no GSS or TLS negotiation on each new connection (nor the Kerberos libraries loaded for it).
+        Assert.Equal(GssEncryptionMode.Disable, new NpgsqlConnectionStringBuilder(postgres.ConnectionString).GssEncryptionMode);
+        Assert.Equal(SslMode.Disable, new NpgsqlConnectionStringBuilder(postgres.ConnectionString).SslMode);
     }
 
     [Fact]
