@@ -1,12 +1,12 @@
+using JasperFx;
+using JasperFx.CodeGeneration;
+using Marten;
 using Microsoft.Extensions.Options;
 using Presence.Server.Configuration;
-using Marten;
 using Presence.Server.Hosting;
 using Wolverine;
 using Wolverine.Configuration;
 using Wolverine.ErrorHandling;
-using JasperFx;
-using JasperFx.CodeGeneration;
 using Wolverine.Runtime.Handlers;
 using Wolverine.Runtime.Partitioning;
 

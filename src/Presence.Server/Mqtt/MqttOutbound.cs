@@ -26,12 +26,12 @@ public sealed class MqttOutbound(
     private readonly MqttConnection connection = ServerSession.Connection("out", options.Value, secret, logger,
         (new Topics(options.Value.TopicRoot).ServerStatus, ServerStatus.Payload(online: false)));
 
+    /// <summary>1 while publications wait for the broker: the outage is logged once, not once per message and retry.</summary>
+    private int waiting;
+
     public Topics Topics { get; } = new(options.Value.TopicRoot);
 
     public Task Connected => connection.Connected;
-
-    /// <summary>1 while publications wait for the broker: the outage is logged once, not once per message and retry.</summary>
-    private int waiting;
 
     /// <summary>Whether the connection to the broker is up now, for /health.</summary>
     public bool IsConnected => connection.IsConnected;
@@ -121,7 +121,8 @@ public sealed class MqttOutbound(
             throw new MqttNotConnectedException(why ?? $"{topic} was not published");
         }
 
-        if (Interlocked.Exchange(ref waiting, 0) == 1)
+        // Read first: every publish passes here, and a write would bounce the field between the lanes' cores.
+        if (Volatile.Read(ref waiting) == 1 && Interlocked.Exchange(ref waiting, 0) == 1)
         {
             logger.LogInformation("MQTT server out: the broker is back; what waited is being published");
         }
