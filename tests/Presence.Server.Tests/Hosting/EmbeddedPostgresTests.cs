@@ -213,7 +213,7 @@ public sealed class EmbeddedPostgresTests
         Assert.Equal(expected, EmbeddedPostgres.DefaultDataDirectory());
     }
 
-    private static async Task<object?> ScalarAsync(string connectionString, string sql)
+    internal static async Task<object?> ScalarAsync(string connectionString, string sql)
     {
         await using var connection = new NpgsqlConnection(Unpooled(connectionString));
         await connection.OpenAsync();

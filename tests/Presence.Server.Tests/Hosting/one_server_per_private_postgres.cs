@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using Npgsql;
 using Presence.Server.Hosting;
 using Presence.Server.Tests.Infrastructure;
 
@@ -31,10 +30,7 @@ public sealed class one_server_per_private_postgres
         Assert.True(run.ExitCode == 2, $"exit {run.ExitCode}\n{run.Output}");
         Assert.Contains($"presence: another Presence server is running on the private PostgreSQL in {dataDirectory}", run.Stderr);
         Assert.DoesNotContain("starting a private PostgreSQL", run.Output);
-        await using var connection = new NpgsqlConnection(running.ConnectionString);
-        await connection.OpenAsync();
-        await using var select = new NpgsqlCommand("select 1", connection);
-        Assert.Equal(1, await select.ExecuteScalarAsync());
+        Assert.Equal(1, await EmbeddedPostgresTests.ScalarAsync(running.ConnectionString, "select 1"));
     }
 
     [Fact]
