@@ -5,8 +5,9 @@ using Presence.Benchmarks.EndToEnd;
 // dotnet run -c Release --project tests/Presence.Benchmarks -- --filter '*'   (the micro-benchmarks, BenchmarkDotNet)
 // dotnet run -c Release --project tests/Presence.Benchmarks -- house          (the end-to-end house benchmark)
 // dotnet run -c Release --project tests/Presence.Benchmarks -- first-signal   (the first signal after a start vs warm ones)
-// DOTNET_gcServer=1 dotnet run -c Release --project tests/Presence.Benchmarks -- replay-year   (the in-memory replay
-//   figures alone, as `house` measures them in a process of their own; --people N --days N)
+// dotnet run -c Release --project tests/Presence.Benchmarks -- replay-year   (the in-memory replay
+//   figures alone, as `house` measures them in a process of their own, under the collector
+//   the server's runtimeconfig names; --people N --days N)
 // Speed and memory goals live here, never in timed unit tests: see docs/benchmarks.md. A real server process is timed
 // by its own verb: BenchmarkDotNet's in-process loop cannot restart a server.
 if (args is [ReplayYear.Verb, ..])

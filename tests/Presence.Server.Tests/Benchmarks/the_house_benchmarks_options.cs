@@ -43,16 +43,24 @@ public sealed class the_house_benchmarks_options : IDisposable
     }
 
     [Theory]
-    [InlineData("0", "--people", "3", "measured with server GC only")] // what the server runs: no other figure passes for it
-    [InlineData("1", "--people", "many", "--people 'many' must be a positive whole number")]
-    [InlineData("1", "--weeks", "3", "unknown option '--weeks'")]
-    public async Task the_replays_own_process_refuses_what_it_cannot_measure_by_name(string serverGc, string option, string value, string message)
+    [InlineData(false, "--people", "3", "measured with workstation GC only")] // what the server runs: no other figure passes for it
+    [InlineData(true, "--people", "many", "--people 'many' must be a positive whole number")]
+    [InlineData(true, "--weeks", "3", "unknown option '--weeks'")]
+    public async Task the_replays_own_process_refuses_what_it_cannot_measure_by_name(bool asTheServerRuns, string option, string value, string message)
     {
-        var (exitCode, output, errors) = await ReplayYear.RunAsync([option, value], serverGc: serverGc == "1");
+        var serverGc = ReplayYear.TheServersCollectorIsServerGc();
+        var (exitCode, output, errors) = await ReplayYear.RunAsync([option, value], asTheServerRuns ? serverGc : !serverGc);
 
         Assert.Equal(2, exitCode);
         Assert.Contains(message, errors, StringComparison.Ordinal);
         Assert.Empty(output);
+    }
+
+    [Fact]
+    public void the_replay_is_measured_with_the_collector_the_servers_runtimeconfig_names()
+    {
+        // The server's project turned server GC off (idle memory); the deployed runtimeconfig is what it runs with.
+        Assert.False(ReplayYear.TheServersCollectorIsServerGc());
     }
 
     public void Dispose()
