@@ -27,12 +27,14 @@ public sealed class deciding_without_reading : IAsyncLifetime
     private readonly RecordedSql sql = new();
     private TestServer a = null!;
     private TestServer b = null!;
+    private string database = null!;
+    private string house = null!;
 
     public async Task InitializeAsync()
     {
-        var database = await PostgresCluster.NewDatabaseAsync("kept");
+        database = await PostgresCluster.NewDatabaseAsync("kept");
         // bob may sit at the iMac too.
-        var house = TestHouse.With(h => h["Users"]![1]!["AllowedHosts"] = new System.Text.Json.Nodes.JsonArray("basement", "imac"));
+        house = TestHouse.With(h => h["Users"]![1]!["AllowedHosts"] = new System.Text.Json.Nodes.JsonArray("basement", "imac"));
         a = await TestServer.StartAsync(database, nodeName: "a", houseJson: house, services: s =>
         {
             s.ConfigureMarten(o => o.Logger(sql));
@@ -98,9 +100,9 @@ public sealed class deciding_without_reading : IAsyncLifetime
     /// decision's read looks up the contract ids and the streams' versions. Other reads may run meanwhile (the state
     /// published after an earlier input reads its saga).
     /// </summary>
-    private IReadOnlyList<IReadOnlyList<string>> NothingReadBeforeWriting()
+    private IReadOnlyList<IReadOnlyList<string>> NothingReadBeforeWriting(RecordedSql? on = null)
     {
-        var trips = sql.RoundTrips;
+        var trips = (on ?? sql).RoundTrips;
         Assert.DoesNotContain(trips.TakeWhile(t => !Writes(t)),
             t => t.Any(c => c.Contains("mt_doc_seenmessage", StringComparison.Ordinal) || c.Contains("from presence.mt_streams", StringComparison.Ordinal)));
         return trips;
@@ -123,6 +125,23 @@ public sealed class deciding_without_reading : IAsyncLifetime
         var write = trips.First(Writes);
         Assert.Contains(write, c => c.StartsWith("select count(*), count(k.k) from presence.mt_doc_hoststate", StringComparison.Ordinal));
         Assert.Contains(write, c => c.StartsWith("select count(*), count(k.k) from presence.mt_doc_usersaga", StringComparison.Ordinal));
+        Assert.Single(trips, Writes);
+        Assert.Contains((await StreamAsync("alice")).Select(e => e.Data), e => e is DisplayAttachRequested { Host: "imac" });
+    }
+
+    [Fact]
+    public async Task the_first_login_after_a_start_is_decided_on_what_the_warmup_read_for_the_node_to_keep()
+    {
+        // alice's saga is stored; a node started afterwards, with its warm-up, reads every saga and the house before
+        // it says ready, so its very first login reads nothing before it writes either (issue 11 §5).
+        await AliceKeptByNodeAAsync();
+        var recorded = new RecordedSql();
+        await using var c = await TestServer.StartAsync(database, nodeName: "c", houseJson: house, services: s => s.ConfigureMarten(o => o.Logger(recorded)));
+        recorded.Clear();
+
+        await SessionAsync(c, "alice", "login", "l-c");
+
+        var trips = NothingReadBeforeWriting(recorded);
         Assert.Single(trips, Writes);
         Assert.Contains((await StreamAsync("alice")).Select(e => e.Data), e => e is DisplayAttachRequested { Host: "imac" });
     }
