@@ -122,6 +122,7 @@ public static partial class HouseBenchmark
     private static async Task MeasureServerAsync(string connectionString, string directory, BenchHouse house, HouseBenchOptions options,
         RawRates raw, HouseReport report, TextWriter log)
     {
+        await BenchClient.WarmUpAsync(options.Stall);
         await SayAsync(log, $"starting the server and {house.Seats + 1} agents");
         await using var server = await BenchServer.StartAsync(connectionString, directory, house.Json(atOnce: true), options.Stall);
         var agents = new List<PresenceAgent>();
