@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Net;
 using System.Text;
 using System.Text.Json;
-using System.Net;
 using MQTTnet;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
@@ -79,9 +79,9 @@ public sealed class BenchClient : IAsyncDisposable
     /// <summary>
     /// The benchmark's own MQTT paths run a few times before anything is timed, through a throwaway broker of this
     /// process on loopback: a signal published, and a command received with user properties (where the server puts
-    /// its signature), stamped and matched as the watcher does. Cold, they were timed as the server's: the first login
-    /// after a start took 45–47 ms with them and 35 ms without, the difference in its last stage (commit → command at
-    /// the watcher: 27–31 ms against 17), alternated twice (2026-12-07).
+    /// its signature), stamped and matched as the watcher does. Left cold, they were timed as the server's: the first
+    /// login after a start took 45–47 ms with them cold and 35 ms with them warm, the difference in its last stage
+    /// (commit → command at the watcher: 27–31 ms against 17), alternated twice (2026-12-07).
     /// </summary>
     public static async Task WarmUpAsync(TimeSpan timeout)
     {
