@@ -96,8 +96,11 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         else
         {
             logger.LogInformation("Initialising a PostgreSQL cluster in {DataDirectory} with {BinDirectory}", dataDirectory, binaries.BinDirectory);
-            List<string> initdb = ["-D", dataDirectory, "-U", SuperUser, "--pwfile=" + passwordFile,
-                "--auth-local=scram-sha-256", "--auth-host=scram-sha-256", "--encoding=UTF8", "--locale=C"];
+            List<string> initdb =
+            [
+                "-D", dataDirectory, "-U", SuperUser, "--pwfile=" + passwordFile,
+                "--auth-local=scram-sha-256", "--auth-host=scram-sha-256", "--encoding=UTF8", "--locale=C",
+            ];
             if (!options.Durable)
                 initdb.Add("--no-sync");
             await runner.RunAsPostgresAsync(binaries.InitDb, initdb, ct: ct).ConfigureAwait(false);
@@ -270,7 +273,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         PostgresBinaries binaries, PostgresCommandRunner runner, Stopwatch clock, CancellationToken ct)
     {
         var logFile = Path.Combine(dataDirectory, PostgresDataFolder.LogFileName);
-        // An over-long socket path stops the postmaster; without the socket, connections go over loopback TCP.
+        // An over-long socket path stops the postmaster; nothing of ours needs the socket, only psql users might.
         var socketDirectory = dataDirectory.Length + "/.s.PGSQL.65535".Length <= MaxSocketPath ? dataDirectory : "";
         for (var attempt = 1; ; attempt++)
         {
@@ -356,13 +359,10 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }
     }
 
-    // The cluster's Unix socket when it has one (in the data folder only this user enters), else loopback TCP: faster.
-    private string Host => File.Exists(Path.Combine(DataDirectory, $".s.PGSQL.{Port}")) ? DataDirectory : IPAddress.Loopback.ToString();
-
     private string ConnectionStringFor(string database) =>
         new NpgsqlConnectionStringBuilder
         {
-            Host = Host,
+            Host = IPAddress.Loopback.ToString(),
             Port = Port,
             Username = SuperUser,
             Password = _password,

@@ -25,21 +25,6 @@ public sealed class EmbeddedPostgresTests
     }
 
     [Fact]
-    public async Task Connections_go_over_the_clusters_unix_socket_and_over_loopback_when_its_path_is_too_long()
-    {
-        // The socket skips the TCP stack on both sides (more signals stored per second; docs/benchmarks.md).
-        var postgres = await PostgresCluster.InstanceAsync();
-        Assert.Equal(postgres.DataDirectory, new NpgsqlConnectionStringBuilder(postgres.ConnectionString).Host);
-        Assert.Equal(true, await ScalarAsync(postgres.ConnectionString, "select inet_server_addr() is null"));
-
-        // A socket's path has at most 107 bytes: a data folder too deep for one gets no socket, and TCP on loopback.
-        var deep = Path.Combine(PostgresCluster.NewScratchDirectory("deep"), new string('d', 100));
-        await using var far = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions { DataDirectory = deep, Durable = false });
-        Assert.Equal("127.0.0.1", new NpgsqlConnectionStringBuilder(far.ConnectionString).Host);
-        Assert.Equal("127.0.0.1", await ScalarAsync(far.ConnectionString, "select host(inet_server_addr())"));
-    }
-
-    [Fact]
     public async Task Large_values_are_compressed_with_lz4_not_pglz()
     {
         var connectionString = await PostgresCluster.NewDatabaseAsync("lz4");
