@@ -228,8 +228,7 @@ public static class PresenceApp
         // Under systemd (Type=notify in integrations/linux) the unit is started only once every hosted service is:
         // the database reached, the broker listening, the bridge subscribed. Elsewhere this does nothing.
         services.AddSystemd();
-        services.AddSingleton<NativeMemoryTrim>();
-        services.AddHostedService(sp => sp.GetRequiredService<NativeMemoryTrim>());
+        services.AddHostedService<NativeMemoryTrim>();
 
         // Each feature registers what it needs (its folder's Configuration.cs). Hosted services start in this order:
         // the dashboard's backfill before the bridge takes signals, the broker before the clients that connect to it.
