@@ -15,14 +15,14 @@ using Wolverine.Marten;
 namespace Presence.Server.Mqtt;
 
 /// <summary>
-/// The incoming half of the bridge. Each message is validated against the contract and, when it is good, stored in
-/// Wolverine's durable inbox; it is acknowledged to the broker only once that row is committed (or the message was
-/// rejected), so a crash in between means a redelivery, never a lost signal. Handling comes after, in Wolverine's
-/// partitioned local queues: one lane per user and one for the house (<see cref="Lanes"/>), lanes in parallel, each in order.
-/// Messages that arrive while a store is under way wait for it and are then stored together, in one transaction; a
-/// lone message is stored at once (no timer). A lone message whose lane has nothing under way is not stored: it is
-/// handled at once, by the same handler in a transaction of its own (<see cref="InboundLanes"/>), and acknowledged once
-/// that committed; if that fails, it is stored as any other and Wolverine's retries take it from there.
+/// The incoming half of the bridge. Each message is validated against the contract and, when it is good, handled:
+/// in the bridge, lane by lane (one per group of users and one for the house, <see cref="Lanes"/>), lanes in
+/// parallel, each in order, by Wolverine's handler in a transaction of its own (MqttBridge.AtOnce.cs). It is
+/// acknowledged to the broker only once that committed (or the message was rejected), so a crash in between means a
+/// redelivery, never a lost signal. Messages that arrive while their lane is being handled wait for it and are then
+/// handled together; a lone message is handled at once (no timer). A message whose transaction rolled back is stored
+/// in Wolverine's durable inbox instead, acknowledged once that row is committed, and handled by Wolverine's
+/// partitioned local queues and retries, with whatever of its lane comes behind it (<see cref="InboundLanes"/>).
 /// </summary>
 public sealed partial class MqttBridge(
     IOptions<MqttOptions> options,
@@ -55,12 +55,16 @@ public sealed partial class MqttBridge(
     private long batches;
     private long stored;
     private long handledAtOnce;
+    private long atOnceTransactions;
 
     /// <summary>Transactions that stored inbound messages, and the messages they stored: their ratio is the batch size.</summary>
     public (long Batches, long Messages) Stores => (Interlocked.Read(ref batches), Interlocked.Read(ref stored));
 
-    /// <summary>Messages handled at once, without being stored in the inbox first.</summary>
+    /// <summary>Messages handled in the bridge, without being stored in the inbox first.</summary>
     public long HandledAtOnce => Interlocked.Read(ref handledAtOnce);
+
+    /// <summary>The bridge's transactions that handled messages, and those messages: their ratio is the batch size.</summary>
+    public (long Transactions, long Messages) AtOnce => (Interlocked.Read(ref atOnceTransactions), Interlocked.Read(ref handledAtOnce));
 
     /// <summary>Completes once the bridge has connected and subscribed (after the start, so after SignalWarmup): it takes signals.</summary>
     public Task Connected => connection.Connected;
@@ -108,13 +112,13 @@ public sealed partial class MqttBridge(
                 string.IsNullOrWhiteSpace(tls.ClientCertificate) ? "" : $", showing the client certificate {tls.ClientCertificate}");
         }
 
-        var storing = Task.Run(() => StoreLoopAsync(stoppingToken), CancellationToken.None);
+        var handingOn = Task.Run(() => HandOnLoopAsync(stoppingToken), CancellationToken.None);
 
         // Wolverine and Marten must be up before the first message is handed over, and the handlers loaded and the
         // signal path warmed (SignalWarmup, a hosted service that finishes before the host reports started).
         if (!await lifetime.WaitForStartAsync(stoppingToken))
         {
-            await storing;
+            await handingOn;
             return;
         }
 
@@ -126,7 +130,7 @@ public sealed partial class MqttBridge(
         }
         finally
         {
-            await storing;
+            await handingOn;
             await AtOnceDoneAsync();
         }
     }
@@ -238,10 +242,10 @@ public sealed partial class MqttBridge(
     }
 
     /// <summary>
-    /// Stores what is waiting, all of it in one transaction, as long as the bridge runs. Batches form from what arrived
-    /// while the previous store was under way, never from waiting for more.
+    /// Hands on what is waiting, as long as the bridge runs. Batches form from what arrived while the previous one was
+    /// handed on, never from waiting for more.
     /// </summary>
-    private async Task StoreLoopAsync(CancellationToken ct)
+    private async Task HandOnLoopAsync(CancellationToken ct)
     {
         var batch = new List<Pending>(MaxBatch);
         try
@@ -253,27 +257,13 @@ public sealed partial class MqttBridge(
                     batch.Add(next);
                 }
 
-                if (batch.Count == 1 && TryClaim(batch[0]))
-                {
-                    StartAtOnce(batch[0], ct);
-                }
-                else
-                {
-                    var (rest, full) = Unclaimed(batch);
-                    if (rest.Count > 0)
-                    {
-                        await StoreAsync(rest, ct);
-                    }
-
-                    await full.WaitAsync(ct);
-                }
-
+                await DispatchAsync(batch, ct);
                 batch.Clear();
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            // Stopping: what was not stored stays unacknowledged, and the broker delivers it again to the next run.
+            // Stopping: what was not handed on stays unacknowledged, and the broker delivers it again to the next run.
             foreach (var pending in batch)
             {
                 Complete(pending, false, "not_acknowledged");

@@ -6,10 +6,10 @@ namespace Presence.Server.Tests.Drills;
 
 /// <summary>
 /// Drill (issue 11 §6): the server process is SIGKILLed while a burst of signals comes in, and a new one starts on
-/// the same database, broker session and folder. The bridge acknowledges a signal once its inbox row is committed and
-/// handles it afterwards, so at the kill some signals are stored but not yet handled (Wolverine's inbox recovery
-/// must handle them), some taken but not yet stored (unacknowledged: mosquitto delivers them again), and the rest
-/// still at mosquitto. Every one must be handled, each exactly once.
+/// the same database, broker session and folder. The bridge acknowledges a signal once the transaction that handled
+/// it committed, so at the kill some signals are handled and acknowledged, some handled but not yet acknowledged
+/// (mosquitto delivers them again, and the new server must know them: SeenMessage), some taken but not yet handled
+/// (unacknowledged: delivered again), and the rest still at mosquitto. Every one must be handled, each exactly once.
 /// </summary>
 [Trait("Category", "Drill")]
 public sealed class server_killed_mid_burst(ITestOutputHelper output) : ServerProcessDrill("burst")

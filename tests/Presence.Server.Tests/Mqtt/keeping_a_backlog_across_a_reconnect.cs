@@ -31,8 +31,9 @@ public sealed class keeping_a_backlog_across_a_reconnect(ITestOutputHelper outpu
     [Fact]
     public async Task a_message_dropped_at_a_full_queue_is_logged_and_counted()
     {
-        // More than the bridge holds unacknowledged while it waits for the database (MqttBridge: four batches) and the
-        // broker's queue together: the broker's re-queue on the reconnect drops some the bridge never took.
+        // More than the bridge holds unacknowledged while it waits for the database (MqttBridge: four batches, and a
+        // batch for each lane) and the broker's queue together: the broker's re-queue on the reconnect drops some the
+        // bridge never took.
         var (sent, stored, log) = await BacklogAsync("backlog-small", 2_000, settings: ["--Mqtt:MaxQueuedMessages=100"], expectAll: false);
 
         var said = await log.WaitForAsync("The embedded MQTT broker dropped", "the broker's line about the dropped messages");
@@ -65,7 +66,8 @@ public sealed class keeping_a_backlog_across_a_reconnect(ITestOutputHelper outpu
             }
         }
 
-        await log.WaitForAsync("SignalArrived until it can be stored", "the server holding the first signals while the database is away");
+        // A lone signal (SignalArrived) or what came for its lane together (SignalsArrived), whichever came first.
+        await log.WaitForAsync("Arrived until it can be stored", "the server holding the first signals while the database is away");
 
         // The server's connection drops while all of them wait unacknowledged: a client with the server's own identity
         // takes its session over, acknowledges nothing, and leaves the session to the server again.
