@@ -37,11 +37,11 @@ public sealed partial class MqttBridge(
     InboundLanes lanes,
     ILogger<MqttBridge> logger) : BackgroundService
 {
-    /// <summary>The most messages stored in one transaction.</summary>
+    /// <summary>The most messages handed on at a time (stored in one transaction, or handed to their lanes).</summary>
     public const int MaxBatch = 256;
 
     /// <summary>
-    /// Messages taken but not yet stored. When it is full the bridge stops taking, and the broker holds the rest
+    /// Messages taken but not yet handed on. When it is full the bridge stops taking, and the broker holds the rest
     /// (bounded memory, whatever a flood).
     /// </summary>
     private const int MaxWaiting = 4 * MaxBatch;
@@ -63,7 +63,7 @@ public sealed partial class MqttBridge(
     /// <summary>Messages handled in the bridge, without being stored in the inbox first.</summary>
     public long HandledAtOnce => Interlocked.Read(ref handledAtOnce);
 
-    /// <summary>The bridge's transactions that handled messages, and those messages: their ratio is the batch size.</summary>
+    /// <summary>The bridge's transactions that handled messages, and those messages: their ratio is the batch.</summary>
     public (long Transactions, long Messages) AtOnce => (Interlocked.Read(ref atOnceTransactions), Interlocked.Read(ref handledAtOnce));
 
     /// <summary>Completes once the bridge has connected and subscribed (after the start, so after SignalWarmup): it takes signals.</summary>
