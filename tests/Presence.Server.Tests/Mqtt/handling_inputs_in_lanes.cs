@@ -103,6 +103,10 @@ public sealed class handling_inputs_in_lanes(ITestOutputHelper output) : IAsyncL
             }
         }
 
+        // Counted after each commit, which the evidence above may just have seen.
+        await Eventually.TrueAsync(
+            () => Task.FromResult(Bridge.AtOnce.Messages - handledBefore + Bridge.Stores.Messages - storedBefore >= count * users.Length),
+            "the bridge's counts caught up");
         var stored = Bridge.Stores.Messages - storedBefore;
         var (transactions, handled) = (Bridge.AtOnce.Transactions - transactionsBefore, Bridge.AtOnce.Messages - handledBefore);
         output.WriteLine($"{count * users.Length} signals of {users.Length} users, interleaved: each user's in order; handled in {transactions} transactions ({(double)handled / transactions:0.0} a transaction), {stored} stored");
