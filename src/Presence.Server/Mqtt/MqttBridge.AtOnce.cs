@@ -164,7 +164,7 @@ public sealed partial class MqttBridge
     }
 
     /// <summary>
-    /// A lane's inputs in order, a user's signals gathered into one transaction; from the first whose transaction
+    /// A lane's inputs in order, its signals gathered into one transaction; from the first whose transaction
     /// rolled back on, stored for Wolverine.
     /// </summary>
     private async Task HandleInOrderAsync(List<Pending> inputs, CancellationToken ct)
@@ -190,7 +190,7 @@ public sealed partial class MqttBridge
         try
         {
             await using var scope = scopes.CreateAsyncScope();
-            // The transaction carries the first input's trace (a user's gathered signals: the first one's).
+            // The transaction carries the first input's trace (a lane's gathered signals: the first one's).
             Activity.Current = inputs[0].Activity;
             await scope.ServiceProvider.GetRequiredService<IMessageBus>().InvokeAsync(message, ct);
             Interlocked.Increment(ref atOnceTransactions);
@@ -203,7 +203,7 @@ public sealed partial class MqttBridge
         catch (MessageRejected e)
         {
             // As Wolverine's policy does for a stored one (Configuration): nothing stored, the emitter told why. (A
-            // user's gathered signals are refused one by one in their handler, so this is in practice a lone input.)
+            // lane's gathered signals are refused one by one in their handler, so this is in practice a lone input.)
             foreach (var input in inputs)
             {
                 await rejections.RejectAsync(input.Message.Topic, e.Message, input.Message.Id, ct);

@@ -60,10 +60,10 @@ public sealed partial class MqttBridge(
     /// <summary>Transactions that stored inbound messages, and the messages they stored: their ratio is the batch size.</summary>
     public (long Batches, long Messages) Stores => (Interlocked.Read(ref batches), Interlocked.Read(ref stored));
 
-    /// <summary>Messages handled in the bridge, without being stored in the inbox first.</summary>
-    public long HandledAtOnce => Interlocked.Read(ref handledAtOnce);
-
-    /// <summary>The bridge's transactions that handled messages, and those messages: their ratio is the batch.</summary>
+    /// <summary>
+    /// The bridge's transactions that handled messages, and those messages (never stored in the inbox): their ratio is
+    /// the batch.
+    /// </summary>
     public (long Transactions, long Messages) AtOnce => (Interlocked.Read(ref atOnceTransactions), Interlocked.Read(ref handledAtOnce));
 
     /// <summary>Completes once the bridge has connected and subscribed (after the start, so after SignalWarmup): it takes signals.</summary>

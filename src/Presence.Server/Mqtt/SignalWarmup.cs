@@ -149,9 +149,9 @@ public sealed class SignalWarmup(
     /// <summary>
     /// Every saga and the house, read with DecisionReads' own reads (outside a rolled-back transaction, and for no user
     /// in particular, so each saga is read once) and kept by the node (KeptSagas, HouseReads), so that the first login
-    /// is decided on what is kept like any warm one. Left to the first input, that read and its first-use code were most of its first stage
-    /// (publish → decider: 13–25 ms against ~1 ms warm, tests/Presence.Benchmarks house). Nothing is written: the
-    /// session is never saved, and what is kept is checked at commit as always.
+    /// is decided on what is kept like any warm one. Left to the first input, that read and its first-use code were
+    /// most of its first stage (publish → decider: 13–25 ms against ~1 ms warm, tests/Presence.Benchmarks house).
+    /// Nothing is written: the session is never saved, and what is kept is checked at commit as always.
     /// </summary>
     private async Task ReadWhatTheNodeKeepsAsync(CancellationToken ct)
     {

@@ -78,12 +78,12 @@ public sealed class handling_a_lone_input_at_once : IAsyncLifetime
     [Fact]
     public async Task a_lone_signal_of_an_idle_lane_is_handled_before_it_is_acknowledged_and_never_stored()
     {
-        var before = Bridge.HandledAtOnce;
+        var before = Bridge.AtOnce.Messages;
 
         Assert.True(await SendAsync("alice-1"));
 
         Assert.Equal(["alice-1"], await EvidenceAsync("alice")); // handled by the time it is acknowledged
-        Assert.Equal(before + 1, Bridge.HandledAtOnce);
+        Assert.Equal(before + 1, Bridge.AtOnce.Messages);
         Assert.Equal(0, await InboxRowsAsync("alice-1"));
     }
 
@@ -137,14 +137,14 @@ public sealed class handling_a_lone_input_at_once : IAsyncLifetime
     public async Task a_lane_with_a_stored_input_not_yet_handled_stores_the_next_one_behind_it()
     {
         // Alice's first fails at once, so it is stored; Wolverine's handling of it is held.
-        var atOnce = Bridge.HandledAtOnce;
+        var atOnce = Bridge.AtOnce.Messages;
         gates.FailNext();
         var held = gates.Arm();
         Assert.True(await SendAsync("alice-1")); // acknowledged once stored
         await held.Holding.WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.True(await SendAsync("dave-1"));
-        Assert.Equal(atOnce, Bridge.HandledAtOnce);
+        Assert.Equal(atOnce, Bridge.AtOnce.Messages);
         Assert.Equal(1, await InboxRowsAsync("dave-1"));
         await Task.Delay(200);
         Assert.Empty(await EvidenceAsync("dave")); // behind alice's first, in Wolverine's lane
@@ -157,19 +157,19 @@ public sealed class handling_a_lone_input_at_once : IAsyncLifetime
         var lanes = server.Services.GetRequiredService<InboundLanes>();
         await Eventually.TrueAsync(() => Task.FromResult(!lanes.IsBusy(Lanes.User("alice"))), "alice's lane counted idle once its stored inputs are handled");
         Assert.True(await SendAsync("alice-2"));
-        Assert.Equal(atOnce + 1, Bridge.HandledAtOnce);
+        Assert.Equal(atOnce + 1, Bridge.AtOnce.Messages);
         Assert.Equal(0, await InboxRowsAsync("alice-2"));
     }
 
     [Fact]
     public async Task a_signal_whose_handling_at_once_fails_is_stored_and_handled_by_wolverine()
     {
-        var atOnce = Bridge.HandledAtOnce;
+        var atOnce = Bridge.AtOnce.Messages;
         gates.FailNext();
 
         Assert.True(await SendAsync("alice-1"));
 
-        Assert.Equal(atOnce, Bridge.HandledAtOnce);
+        Assert.Equal(atOnce, Bridge.AtOnce.Messages);
         Assert.Equal(1, await InboxRowsAsync("alice-1"));
         await Eventually.TrueAsync(async () => (await EvidenceAsync("alice")).Count == 1, "alice's signal handled from the inbox");
         Assert.Equal(["alice-1"], await EvidenceAsync("alice"));
@@ -186,9 +186,9 @@ public sealed class handling_a_lone_input_at_once : IAsyncLifetime
 
         var lanes = server.Services.GetRequiredService<InboundLanes>();
         await Eventually.TrueAsync(() => Task.FromResult(!lanes.IsBusy(Lanes.User("alice"))), "alice's lane idle once her input is dead-lettered");
-        var atOnce = Bridge.HandledAtOnce;
+        var atOnce = Bridge.AtOnce.Messages;
         Assert.True(await SendAsync("alice-2"));
-        Assert.Equal(atOnce + 1, Bridge.HandledAtOnce);
+        Assert.Equal(atOnce + 1, Bridge.AtOnce.Messages);
         Assert.Equal(["alice-2"], await EvidenceAsync("alice"));
     }
 }
