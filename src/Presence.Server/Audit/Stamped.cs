@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Reflection;
 using JasperFx.Events;
 using Presence.Domain.Audit;
 
@@ -10,12 +12,25 @@ namespace Presence.Server.Audit;
 /// </summary>
 public static class Stamped
 {
+    /// <summary>
+    /// One <c>Event&lt;T&gt;</c> constructor per event type, made once: <c>MakeGenericType</c> and
+    /// <c>Activator.CreateInstance</c> on every event were 2.4 % of the server's CPU in a burst of idle signals
+    /// (perf, docs/benchmarks.md).
+    /// </summary>
+    private static readonly ConcurrentDictionary<Type, Func<object, IEvent>> Factories = new();
+
+    private static Func<object, IEvent> MakeFactory(Type type) =>
+        typeof(Stamped).GetMethod(nameof(Create), BindingFlags.NonPublic | BindingFlags.Static)!
+            .MakeGenericMethod(type).CreateDelegate<Func<object, IEvent>>();
+
+    private static IEvent Create<T>(object data) where T : notnull => new Event<T>((T)data);
+
     /// <summary>An event the decider just decided, with the metadata <see cref="AuditStamp.For"/> chose for it.</summary>
     public static IEvent Event(object data, AuditStamp stamp) => Event(data, stamp.CorrelationId, stamp.CausationId, stamp.Headers);
 
     public static IEvent Event(object data, string? correlationId, string? causationId, IEnumerable<KeyValuePair<string, string>> headers)
     {
-        var e = (IEvent)Activator.CreateInstance(typeof(Event<>).MakeGenericType(data.GetType()), data)!;
+        var e = Factories.GetOrAdd(data.GetType(), MakeFactory)(data);
         e.CorrelationId = correlationId;
         e.CausationId = causationId;
         foreach (var (name, value) in headers)
