@@ -4,13 +4,19 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using MQTTnet;
+using MQTTnet.Packets;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
+using NodaTime.Text;
+using Presence.Contracts.Agents;
 
 namespace Presence.Benchmarks.EndToEnd;
 
-/// <summary>A message as it arrived: when by the stopwatch and the wall clock (for the events' recorded times).</summary>
-public sealed record Arrival(string Topic, string Payload, long Timestamp, DateTime Utc)
+/// <summary>
+/// A message as it arrived: when by the stopwatch and the wall clock (for the events' recorded times), and for a signed
+/// command when the server signed it (its issued_at: as it left the outbound queue for the broker).
+/// </summary>
+public sealed record Arrival(string Topic, string Payload, long Timestamp, DateTime Utc, DateTime? Signed = null)
 {
     public JsonElement Json => JsonDocument.Parse(Payload).RootElement;
 }
@@ -30,7 +36,7 @@ public sealed class BenchClient : IAsyncDisposable
         client.ApplicationMessageReceivedAsync += e =>
         {
             var arrival = new Arrival(e.ApplicationMessage.Topic, Encoding.UTF8.GetString(e.ApplicationMessage.Payload.ToArray()),
-                Stopwatch.GetTimestamp(), DateTime.UtcNow);
+                Stopwatch.GetTimestamp(), DateTime.UtcNow, SignedAt(e.ApplicationMessage));
             lock (arrivals)
             {
                 arrivals.Add(arrival);
@@ -152,6 +158,13 @@ public sealed class BenchClient : IAsyncDisposable
             throw new TimeoutException($"no {what} within {timeout.TotalSeconds:0} s");
         }
     }
+
+    /// <summary>The command's signed issued_at (CommandSignature), read as the agent reads it; null on anything unsigned.</summary>
+    private static DateTime? SignedAt(MqttApplicationMessage message) =>
+        message.UserProperties?.FirstOrDefault(p => p.Name == CommandSignature.IssuedAtProperty)?.ReadValueAsString() is { } at
+        && InstantPattern.ExtendedIso.Parse(at) is { Success: true } parsed
+            ? parsed.Value.ToDateTimeUtc()
+            : null;
 
     public async ValueTask DisposeAsync()
     {

@@ -52,7 +52,7 @@ public static partial class HouseBenchmark
         }
 
         // Beside the house's ingestion, not after the rest of its figures.
-        var at = report.Figures.FindIndex(f => f.Key == "ingest_drops") + 1;
+        var at = report.Figures.FindLastIndex(f => f.Key is "ingest_drops" or "ingest_again_drops") + 1;
         report.Figures.InsertRange(at > 0 ? at : report.Figures.Count, rows.Figures);
         var house = report.Figures.SingleOrDefault(f => f.Key == "ingest_rate");
         if (house is not null)
@@ -68,11 +68,14 @@ public static partial class HouseBenchmark
     /// <summary>
     /// Idle signals (nothing to decide, only to store) for many users from every computer at once, as fast as the
     /// broker takes them; timed from the first publish until every one is in the event store, each once. A signal
-    /// that is never stored is a failure of the run, not only a row.
+    /// that is never stored is a failure of the run, not only a row. <paramref name="again"/>: the same burst once
+    /// more on the server that has just handled one, its figures beside the first's with no target of their own.
     /// </summary>
     private static async Task MeasureIngestionAsync(string connectionString, BenchHouse house, Dictionary<string, BenchClient> publishers,
-        int signals, HouseBenchOptions options, RawRates raw, HouseReport report, TextWriter log, Func<string> serverOutput, string key, string label)
+        int signals, HouseBenchOptions options, RawRates raw, HouseReport report, TextWriter log, Func<string> serverOutput, string key, string label,
+        bool again = false)
     {
+        var prefix = again ? "ag2-" : "ing-";
         await SayAsync(log, $"{label}: {signals} idle signals from {house.Seats} computers");
         await using var db = NpgsqlDataSource.Create(connectionString);
         var dropsBefore = ConnectionDrops(serverOutput());
@@ -83,7 +86,7 @@ public static partial class HouseBenchmark
             {
                 var user = house.UserNames[(i / house.Seats + i) % house.UserNames.Count];
                 await publishers[seat].PublishAsync($"presence/hosts/{seat}/signals/idle",
-                    $$"""{"id":"{{IngestId(i)}}","user":"{{user}}","idle_seconds":{{i % 300}}}""");
+                    $$"""{"id":"{{IngestId(prefix, i)}}","user":"{{user}}","idle_seconds":{{i % 300}}}""");
             }
         })).ToList();
         await Task.WhenAll(senders);
@@ -95,7 +98,7 @@ public static partial class HouseBenchmark
         var progress = Stopwatch.StartNew();
         while (stored < signals)
         {
-            var (now, unique) = await IngestedAsync(db);
+            var (now, unique) = await IngestedAsync(db, prefix);
             if (now > stored)
             {
                 progress.Restart();
@@ -133,8 +136,17 @@ public static partial class HouseBenchmark
         var ratio = rate / raw.Sixteen;
         var of = $"{signals:#,0} idle signals from {house.Seats} computers";
         report.Add($"{key}_broker", $"{label}: the broker took all {signals:#,0} in", accepted.TotalMilliseconds, "ms");
-        report.Add($"{key}_rate", $"{label}: {of}, stored", rate, "signals/s", $"≥ {IngestFloor:#,0}/s", rate >= IngestFloor);
-        report.Add($"{key}_ratio", $"{label}: rate ÷ raw 16-client commit rate ({raw.Sixteen:#,0}/s)", ratio, "×", "≥ 1×", ratio >= 1);
+        if (again)
+        {
+            report.Add($"{key}_rate", $"{label}: {of}, stored", rate, "signals/s");
+            report.Add($"{key}_ratio", $"{label}: rate ÷ raw 16-client commit rate ({raw.Sixteen:#,0}/s)", ratio, "×");
+        }
+        else
+        {
+            report.Add($"{key}_rate", $"{label}: {of}, stored", rate, "signals/s", $"≥ {IngestFloor:#,0}/s", rate >= IngestFloor);
+            report.Add($"{key}_ratio", $"{label}: rate ÷ raw 16-client commit rate ({raw.Sixteen:#,0}/s)", ratio, "×", "≥ 1×", ratio >= 1);
+        }
+
         report.Add($"{key}_ratio_1", $"{label}: rate ÷ raw 1-client commit rate ({raw.One:#,0}/s)", rate / raw.One, "×");
         report.Add($"{key}_lost", $"{label}: lost = sent − stored ({signals:#,0} − {distinct:#,0})", lost, "", "0", lost == 0);
         report.Add($"{key}_twice", $"{label}: signals stored more than once", stored - distinct, "", "0", stored == distinct);
@@ -147,13 +159,14 @@ public static partial class HouseBenchmark
     private static int ConnectionDrops(string output) =>
         output.Split('\n').Count(l => l.Contains("MQTT server in lost", StringComparison.Ordinal) || l.Contains("MQTT server out lost", StringComparison.Ordinal));
 
-    private static string IngestId(int i) => "ing-" + i.ToString("D6", CultureInfo.InvariantCulture);
+    private static string IngestId(string prefix, int i) => prefix + i.ToString("D6", CultureInfo.InvariantCulture);
 
-    private static async Task<(long Stored, long Distinct)> IngestedAsync(NpgsqlDataSource db)
+    private static async Task<(long Stored, long Distinct)> IngestedAsync(NpgsqlDataSource db, string prefix)
     {
         await using var command = db.CreateCommand(
             "select count(*), count(distinct data->'Evidence'->>'Id') from presence.mt_events " +
-            "where type = 'signal_recorded' and data->'Evidence'->>'Id' like 'ing-%'");
+            "where type = 'signal_recorded' and data->'Evidence'->>'Id' like $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = prefix + "%" });
         await using var reader = await command.ExecuteReaderAsync();
         await reader.ReadAsync();
         return (reader.GetInt64(0), reader.GetInt64(1));

@@ -14,9 +14,10 @@ public sealed class the_house_benchmark_runs_once(ITestOutputHelper output)
 {
     private static readonly string[] Rows =
     [
-        "raw_1", "raw_16", "raw_copy", "rss_start", "rss_idle", "warm_p50", "warm_p95", "warm_p99", "first", "stage_in", "stage_store", "stage_out", "first_in", "first_store", "first_out",
+        "raw_1", "raw_16", "raw_copy", "rss_start", "rss_idle", "warm_p50", "warm_p95", "warm_p99", "first", "stage_in", "stage_store", "stage_out", "stage_signed", "stage_wire", "first_in", "first_store", "first_out",
         "together_p50", "together_p95", "together_last",
         "ingest_broker", "ingest_rate", "ingest_ratio", "ingest_ratio_1", "ingest_lost", "ingest_twice", "ingest_drops",
+        "ingest_again_broker", "ingest_again_rate", "ingest_again_ratio", "ingest_again_ratio_1", "ingest_again_lost", "ingest_again_twice", "ingest_again_drops",
         "office_start", "office_agents", "office_broker", "office_rate", "office_ratio", "office_ratio_1", "office_lost", "office_twice", "office_drops", "office_rss", "office_vs_house",
         "rss_after", "rss_peak",
         "pixel_thin_p50", "pixel_thin_p95", "pixel_local_p50", "pixel_local_p95", "pixel_latency_p50", "pixel_latency_p95",
@@ -49,16 +50,20 @@ public sealed class the_house_benchmark_runs_once(ITestOutputHelper output)
         Assert.Equal(Rows.Order(), report.Figures.Select(f => f.Key).Order());
         Assert.All(report.Figures, f => Assert.True(double.IsFinite(f.Value), $"{f.Key} is {f.Value}"));
         // Rates, durations and memory can only be positive; the stages are differences of two clocks and only finite.
-        Assert.All(report.Figures.Where(f => !f.Key.StartsWith("stage_", StringComparison.Ordinal) && f.Key is not ("ingest_lost" or "ingest_twice" or "ingest_drops" or "office_lost" or "office_twice" or "office_drops")),
+        Assert.All(report.Figures.Where(f => !f.Key.StartsWith("stage_", StringComparison.Ordinal) && f.Key is not ("ingest_lost" or "ingest_twice" or "ingest_drops" or "ingest_again_lost" or "ingest_again_twice" or "ingest_again_drops"
+                or "office_lost" or "office_twice" or "office_drops")),
             f => Assert.True(f.Value > 0, $"{f.Key} is {f.Value}"));
         Assert.Empty(report.Failures);
         Assert.Equal(0, report["ingest_lost"].Value);
         Assert.Equal(0, report["ingest_twice"].Value);
+        Assert.Equal(0, report["ingest_again_lost"].Value);
+        Assert.Equal(0, report["ingest_again_twice"].Value);
         Assert.Equal(0, report["office_lost"].Value);
         Assert.Equal(0, report["office_twice"].Value);
-        // The office's rows stand beside the house's ingestion, in one block.
+        // The second burst's rows follow the first's, and the office's stand beside both, in one block.
         var keys = report.Figures.Select(f => f.Key).ToList();
-        Assert.Equal(keys.IndexOf("ingest_drops") + 1, keys.IndexOf("office_start"));
+        Assert.Equal(keys.IndexOf("ingest_drops") + 1, keys.IndexOf("ingest_again_broker"));
+        Assert.Equal(keys.IndexOf("ingest_again_drops") + 1, keys.IndexOf("office_start"));
         Assert.True(report["warm_p50"].Value <= report["warm_p95"].Value && report["warm_p95"].Value <= report["warm_p99"].Value, "percentiles out of order");
         Assert.True(report["rss_idle"].Value <= report["rss_peak"].Value, "the peak RSS is below the idle one");
         Assert.Contains("cores", report.Machine, StringComparison.Ordinal);
