@@ -136,17 +136,9 @@ public static partial class HouseBenchmark
         var ratio = rate / raw.Sixteen;
         var of = $"{signals:#,0} idle signals from {house.Seats} computers";
         report.Add($"{key}_broker", $"{label}: the broker took all {signals:#,0} in", accepted.TotalMilliseconds, "ms");
-        if (again)
-        {
-            report.Add($"{key}_rate", $"{label}: {of}, stored", rate, "signals/s");
-            report.Add($"{key}_ratio", $"{label}: rate ÷ raw 16-client commit rate ({raw.Sixteen:#,0}/s)", ratio, "×");
-        }
-        else
-        {
-            report.Add($"{key}_rate", $"{label}: {of}, stored", rate, "signals/s", $"≥ {IngestFloor:#,0}/s", rate >= IngestFloor);
-            report.Add($"{key}_ratio", $"{label}: rate ÷ raw 16-client commit rate ({raw.Sixteen:#,0}/s)", ratio, "×", "≥ 1×", ratio >= 1);
-        }
-
+        // The targets are judged on the first burst alone.
+        report.Add($"{key}_rate", $"{label}: {of}, stored", rate, "signals/s", again ? "" : $"≥ {IngestFloor:#,0}/s", again ? null : rate >= IngestFloor);
+        report.Add($"{key}_ratio", $"{label}: rate ÷ raw 16-client commit rate ({raw.Sixteen:#,0}/s)", ratio, "×", again ? "" : "≥ 1×", again ? null : ratio >= 1);
         report.Add($"{key}_ratio_1", $"{label}: rate ÷ raw 1-client commit rate ({raw.One:#,0}/s)", rate / raw.One, "×");
         report.Add($"{key}_lost", $"{label}: lost = sent − stored ({signals:#,0} − {distinct:#,0})", lost, "", "0", lost == 0);
         report.Add($"{key}_twice", $"{label}: signals stored more than once", stored - distinct, "", "0", stored == distinct);
