@@ -74,50 +74,79 @@ public sealed class MqttOutbound(
         }
     }
 
-    /// <exception cref="MqttNotConnectedException">Not connected, or the broker refused it: Wolverine retries.</exception>
+    /// <exception cref="MqttNotConnectedException">The broker refused it, or the server is stopping: Wolverine retries.</exception>
     public async Task PublishAsync(string topic, byte[] payload, bool retain, CancellationToken ct)
     {
         using var activity = Publishing(topic);
-        await WaitForBrokerAsync(ct);
-        await SendAsync(topic, payload, retain, [], ct);
+        do
+        {
+            await WaitForBrokerAsync(ct);
+        }
+        while (!await TrySendAsync(topic, payload, retain, [], ct));
     }
 
     /// <summary>
     /// Publishes a command for an agent, signed now with the house's key: a command that waited out an outage in
     /// the queue leaves with a fresh issued_at, so the agent's freshness window measures the wire, not the wait.
     /// </summary>
-    /// <exception cref="MqttNotConnectedException">Not connected, or the broker refused it: Wolverine retries.</exception>
+    /// <exception cref="MqttNotConnectedException">The broker refused it, or the server is stopping: Wolverine retries.</exception>
     public async Task PublishSignedAsync(string topic, byte[] payload, CancellationToken ct)
     {
         using var activity = Publishing(topic);
-        // Before signing: the signature's issued_at must be when it leaves, not when it began to wait.
-        await WaitForBrokerAsync(ct);
-        var signature = await keys.SignAsync(topic, payload, ct);
-        await SendAsync(topic, payload, retain: false, signature, ct);
+        bool sent;
+        do
+        {
+            // Before signing: the signature's issued_at must be when it leaves, not when it began to wait.
+            await WaitForBrokerAsync(ct);
+            var signature = await keys.SignAsync(topic, payload, ct);
+            sent = await TrySendAsync(topic, payload, retain: false, signature, ct);
+        }
+        while (!sent);
     }
 
     /// <summary>
-    /// Not connected, refused, or the connection broke while publishing: all three are the broker's trouble, retried as
-    /// such. A broken connection throws MQTTnet's exception around the socket's; let through, the socket inside made
-    /// Wolverine's store rules take it for the database being away (/health then blamed PostgreSQL for a broker that
-    /// was killed mid-publish). The message text is kept, the exception itself is not (its inner socket error would
-    /// be read the same way again).
+    /// False when the connection was gone or broke while publishing: the broker went away, so the caller waits for it
+    /// like any outage and publishes again (at least once, as QoS 1 is anyway). Failed, the publish was logged by
+    /// Wolverine as an error with its stack, for a broker that was merely restarted at the wrong moment. A broken
+    /// connection throws MQTTnet's exception around the socket's; let through, the socket inside made Wolverine's
+    /// store rules take it for the database being away (/health then blamed PostgreSQL).
     /// </summary>
-    private async Task SendAsync(string topic, byte[] payload, bool retain, IReadOnlyList<KeyValuePair<string, string>> properties, CancellationToken ct)
+    /// <exception cref="MqttNotConnectedException">
+    /// The broker refused it, or its PUBACK did not come in time while the connection stayed up: Wolverine retries.
+    /// </exception>
+    private async Task<bool> TrySendAsync(
+        string topic, byte[] payload, bool retain, IReadOnlyList<KeyValuePair<string, string>> properties, CancellationToken ct)
     {
         MqttPublished published;
         try
         {
             published = await connection.PublishAsync(topic, payload, retain, properties, ct);
         }
+        catch (MQTTnet.Exceptions.MqttCommunicationTimedOutException e) when (connection.IsConnected)
+        {
+            // The message text is kept, the exception itself is not (its inner socket error would be read as the
+            // database's again).
+            throw new MqttNotConnectedException($"{topic} was not published: {e.Message}");
+        }
         catch (Exception e) when (e is MQTTnet.Exceptions.MqttCommunicationException or MQTTnet.Exceptions.MqttClientDisconnectedException
                                       or MQTTnet.Exceptions.MqttClientNotConnectedException)
         {
-            throw new MqttNotConnectedException($"{topic} was not published: the connection to the broker broke ({e.Message})");
+            if (connection.IsConnected)
+            {
+                // MQTTnet marks the connection down a moment after failing what waited on it: not a busy loop meanwhile.
+                await Task.Delay(TimeSpan.FromMilliseconds(50), CancellationToken.None); // the caller's wait ends on ct
+            }
+
+            return false;
         }
 
         if (published is { Taken: false, Why: var why })
         {
+            if (!connection.IsConnected)
+            {
+                return false; // gone between the wait and the publish
+            }
+
             throw new MqttNotConnectedException(why ?? $"{topic} was not published");
         }
 
@@ -126,6 +155,8 @@ public sealed class MqttOutbound(
         {
             logger.LogInformation("MQTT server out: the broker is back; what waited is being published");
         }
+
+        return true;
     }
 
     private static System.Diagnostics.Activity? Publishing(string topic) =>

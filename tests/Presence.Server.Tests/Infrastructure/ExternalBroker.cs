@@ -176,6 +176,20 @@ public sealed class ExternalBroker : IAsyncDisposable
         return running.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
     }
 
+    /// <summary>
+    /// Freezes mosquitto (SIGSTOP): connections stay open and what clients send is taken into the kernel's buffers,
+    /// but nothing is answered, so every publish waits for its PUBACK until mosquitto is stopped or killed.
+    /// </summary>
+    public void Freeze()
+    {
+        if (process is not { HasExited: false } running)
+        {
+            throw new InvalidOperationException("mosquitto is not running");
+        }
+
+        Signal(running.Id, "STOP");
+    }
+
     public async ValueTask DisposeAsync()
     {
         AppDomain.CurrentDomain.ProcessExit -= KillOnExit;
