@@ -55,7 +55,16 @@ public static class PresenceApp
             ContentRootPath = AppContext.BaseDirectory,
         }));
 
-        if (!string.IsNullOrWhiteSpace(configPath))
+        var sources = builder.Configuration.Sources;
+        if (string.IsNullOrWhiteSpace(configPath))
+        {
+            // The default house file is read through the index too: it is the house file of whoever edits it there.
+            foreach (var (json, i) in sources.Select((s, i) => (s as JsonConfigurationSource, i)).Where(x => x.Item1 is not null).ToList())
+            {
+                ReadingHouseFile(() => sources[i] = IndexedJsonSource.Of(json!));
+            }
+        }
+        else
         {
             var full = Path.GetFullPath(configPath);
             if (!File.Exists(full))
@@ -65,14 +74,13 @@ public static class PresenceApp
 
             // Another house replaces the default one rather than merging into it: lists such as House:Hosts merge
             // by index, which would leave the default's extra hosts behind.
-            var sources = builder.Configuration.Sources;
             var first = sources.Select((s, i) => (s, i)).Where(x => x.s is JsonConfigurationSource).Select(x => x.i).DefaultIfEmpty(0).First();
             foreach (var json in sources.OfType<JsonConfigurationSource>().ToList())
             {
                 sources.Remove(json);
             }
 
-            ReadingHouseFile(() => sources.Insert(first, new JsonConfigurationSource
+            ReadingHouseFile(() => sources.Insert(first, new IndexedJsonSource
             {
                 Path = Path.GetFileName(full),
                 FileProvider = new PhysicalFileProvider(Path.GetDirectoryName(full)!),
