@@ -163,17 +163,51 @@ public sealed record HousePolicy
 
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<HousePolicy, string> Versions = new();
 
-    public HostSpec? Host(string name) => ByName.Find(Hosts, name, static h => h.Name);
+    public HostSpec? Host(string name) => Index.Hosts.GetValueOrDefault(name);
 
-    public UserSpec? User(string name) => ByName.Find(Users, name, static u => u.Name);
+    public UserSpec? User(string name) => Index.Users.GetValueOrDefault(name);
 
-    public VmSpec? Vm(string name) => ByName.Find(Vms, name, static v => v.Name);
+    public VmSpec? Vm(string name) => Index.Vms.GetValueOrDefault(name);
 
     public UserSpec? OwnerOfVm(string vm) => Vm(vm) is { } spec ? User(spec.Owner) : null;
 
     /// <summary>May this user sit at (and have a VM on) this host? Signals that break this are rejected at the door.</summary>
     public bool MayUse(string user, string host) =>
-        User(user) is { } spec && spec.AllowedHosts.Contains(host);
+        Index.AllowedHosts.TryGetValue(user, out var hosts) && hosts.Contains(host);
+
+    /// <summary>
+    /// Lookups by name, made once per policy and kept beside it as <see cref="Version"/> is. Each signal asks for its
+    /// user and host several times: searched through the lists, a 500-seat office's server spent 2.7 % of its CPU in a
+    /// burst in <c>ByName.Find</c> alone (perf, self time; its string compares besides), and 0.6 % more in
+    /// <see cref="MayUse"/> searching the 501 computers each person was allowed at.
+    /// </summary>
+    private Lookups Index => Indexes.GetValue(this, static policy => new Lookups(policy));
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<HousePolicy, Lookups> Indexes = new();
+
+    /// <summary>The first of each name wins, as a search through the list found it (validation refuses duplicates).</summary>
+    private sealed class Lookups(HousePolicy policy)
+    {
+        public Dictionary<string, HostSpec> Hosts { get; } = First(policy.Hosts, h => h.Name);
+
+        public Dictionary<string, UserSpec> Users { get; } = First(policy.Users, u => u.Name);
+
+        public Dictionary<string, VmSpec> Vms { get; } = First(policy.Vms, v => v.Name);
+
+        public Dictionary<string, HashSet<string>> AllowedHosts { get; } = First(policy.Users, u => u.Name)
+            .ToDictionary(p => p.Key, p => p.Value.AllowedHosts.ToHashSet(StringComparer.Ordinal), StringComparer.Ordinal);
+
+        private static Dictionary<string, T> First<T>(IReadOnlyList<T> items, Func<T, string> nameOf)
+        {
+            var byName = new Dictionary<string, T>(items.Count, StringComparer.Ordinal);
+            foreach (var item in items)
+            {
+                byName.TryAdd(nameOf(item), item);
+            }
+
+            return byName;
+        }
+    }
 
     private string ComputeVersion()
     {

@@ -1,0 +1,45 @@
+using static Presence.Domain.Tests.Support.TheHouse;
+
+namespace Presence.Domain.Tests.House;
+
+/// <summary>
+/// The policy's lookups by name are made once per policy (a dictionary beside it, as its version is): a copy made with
+/// `with` answers from its own lists, never from the lookups of the policy it was copied from.
+/// </summary>
+public class looking_up_by_name
+{
+    [Fact]
+    public void a_copy_with_other_people_hosts_and_vms_answers_from_its_own_lists()
+    {
+        var policy = Policy();
+        Assert.NotNull(policy.User(AliceName));
+        Assert.True(policy.MayUse(AliceName, Imac));
+
+        var copy = policy.AllowsAlice(Basement) with
+        {
+            Hosts = [.. policy.Hosts, new HostSpec("garage", HostRole.Desktop, true, 1000)],
+            Users = [.. policy.AllowsAlice(Basement).Users, new UserSpec("bob", "bob-desktop", Basement, [Basement, "garage"])],
+            Vms = [.. policy.Vms, new VmSpec("bob-desktop", 1024, "bob", null)],
+        };
+
+        Assert.False(copy.MayUse(AliceName, Imac));
+        Assert.True(copy.MayUse("bob", "garage"));
+        Assert.Equal("garage", copy.Host("garage")?.Name);
+        Assert.Equal("bob", copy.OwnerOfVm("bob-desktop")?.Name);
+        Assert.True(policy.MayUse(AliceName, Imac));
+        Assert.Null(policy.User("bob"));
+        Assert.Null(policy.Host("garage"));
+        Assert.Null(policy.Vm("bob-desktop"));
+    }
+
+    [Fact]
+    public void names_are_matched_exactly()
+    {
+        var policy = Policy();
+
+        Assert.Null(policy.User(AliceName.ToUpperInvariant()));
+        Assert.Null(policy.Host(Imac + " "));
+        Assert.False(policy.MayUse(AliceName, Imac.ToUpperInvariant()));
+        Assert.False(policy.MayUse("nobody", Imac));
+    }
+}
