@@ -29,19 +29,16 @@ public sealed class IndexedJsonSource : JsonConfigurationSource
 
     private sealed class Provider(JsonConfigurationSource source) : JsonConfigurationProvider(source)
     {
-        /// <summary>Each section's path ("" for the root) with its children's names, built on first use after a change.</summary>
-        private Dictionary<string, HashSet<string>>? children;
-
-        public override void Load()
-        {
-            base.Load();
-            children = null;
-        }
+        /// <summary>
+        /// Each section's path ("" for the root) with its children's names, and the keys it was made from: a reload
+        /// of the file replaces them (then it is made again on first use), and a <see cref="Set"/> clears it.
+        /// </summary>
+        private Indexed? children;
 
         public override void Set(string key, string? value)
         {
             base.Set(key, value);
-            children = null;
+            Volatile.Write(ref children, null);
         }
 
         /// <summary>
@@ -50,7 +47,7 @@ public sealed class IndexedJsonSource : JsonConfigurationSource
         /// </summary>
         public override IEnumerable<string> GetChildKeys(IEnumerable<string> earlierKeys, string? parentPath)
         {
-            var index = Volatile.Read(ref children) ?? Index();
+            var index = Volatile.Read(ref children) is { } kept && ReferenceEquals(kept.Keys, Data) ? kept.Children : Index();
             var results = new List<string>(earlierKeys);
             if (index.TryGetValue(parentPath ?? "", out var mine))
             {
@@ -63,8 +60,9 @@ public sealed class IndexedJsonSource : JsonConfigurationSource
 
         private Dictionary<string, HashSet<string>> Index()
         {
+            var keys = Data;
             var index = new Dictionary<string, HashSet<string>>(StringComparer.OrdinalIgnoreCase);
-            foreach (var key in Data.Keys)
+            foreach (var key in keys.Keys)
             {
                 // Every ancestor of a key has the next segment of it as a child: "a:b:c" makes "" → a, a → b, a:b → c.
                 var start = 0;
@@ -87,8 +85,10 @@ public sealed class IndexedJsonSource : JsonConfigurationSource
                 }
             }
 
-            Volatile.Write(ref children, index);
+            Volatile.Write(ref children, new Indexed(keys, index));
             return index;
         }
     }
+
+    private sealed record Indexed(IDictionary<string, string?> Keys, Dictionary<string, HashSet<string>> Children);
 }

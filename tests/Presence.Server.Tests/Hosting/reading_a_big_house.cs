@@ -58,6 +58,20 @@ public sealed class reading_a_big_house
         Assert.Equal("on", indexed.GetSection("House:Extra").GetChildren().Single().Value);
     }
 
+    [Fact]
+    public async Task a_file_read_again_is_answered_from_what_it_says_now()
+    {
+        var file = await WriteAsync(Office(people: 2));
+        var indexed = Indexed(file);
+        Assert.Equal(2, indexed.GetSection("House:Users").GetChildren().Count());
+
+        await File.WriteAllTextAsync(file, Office(people: 5));
+        indexed.Reload();
+
+        Assert.Equal(5, indexed.GetSection("House:Users").GetChildren().Count());
+        Assert.Equal(Tree(new ConfigurationBuilder().AddJsonFile(file).Build()), Tree(indexed));
+    }
+
     private static IConfigurationRoot Indexed(string file) =>
         new ConfigurationBuilder().Add(IndexedJsonSource.Of((JsonConfigurationSource)new ConfigurationBuilder().AddJsonFile(file).Sources[0])).Build();
 
