@@ -163,17 +163,26 @@ public sealed record HousePolicy
 
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<HousePolicy, string> Versions = new();
 
-    public HostSpec? Host(string name) => Index.Hosts.GetValueOrDefault(name);
+    public HostSpec? Host(string name) =>
+        Hosts.Count <= Searched ? ByName.Find(Hosts, name, static h => h.Name) : Index.Hosts.GetValueOrDefault(name);
 
-    public UserSpec? User(string name) => Index.Users.GetValueOrDefault(name);
+    public UserSpec? User(string name) =>
+        Users.Count <= Searched ? ByName.Find(Users, name, static u => u.Name) : Index.Users.GetValueOrDefault(name);
 
-    public VmSpec? Vm(string name) => Index.Vms.GetValueOrDefault(name);
+    public VmSpec? Vm(string name) =>
+        Vms.Count <= Searched ? ByName.Find(Vms, name, static v => v.Name) : Index.Vms.GetValueOrDefault(name);
 
     public UserSpec? OwnerOfVm(string vm) => Vm(vm) is { } spec ? User(spec.Owner) : null;
 
     /// <summary>May this user sit at (and have a VM on) this host? Signals that break this are rejected at the door.</summary>
-    public bool MayUse(string user, string host) =>
-        Index.AllowedHosts.TryGetValue(user, out var hosts) && hosts.Contains(host);
+    public bool MayUse(string user, string host) => User(user) is { } spec
+        && (spec.AllowedHosts.Count <= Searched ? spec.AllowedHosts.Contains(host) : Index.AllowedHosts[spec.Name].Contains(host));
+
+    /// <summary>
+    /// Up to this many, a list is searched: a house's few names are compared sooner than a name is hashed and the
+    /// lookups found beside the policy.
+    /// </summary>
+    private const int Searched = 16;
 
     /// <summary>
     /// Lookups by name, made once per policy and kept beside it as <see cref="Version"/> is. Each signal asks for its

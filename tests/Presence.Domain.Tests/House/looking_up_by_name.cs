@@ -33,6 +33,30 @@ public class looking_up_by_name
     }
 
     [Fact]
+    public void a_big_house_is_looked_up_through_its_index_and_a_copy_through_its_own()
+    {
+        var desks = Enumerable.Range(1, 30).Select(i => $"desk-{i:00}").ToList();
+        var policy = Policy();
+        var office = policy with
+        {
+            Hosts = [.. policy.Hosts, .. desks.Select(d => new HostSpec(d, HostRole.Desktop, false, 1000))],
+            Users = [.. policy.Users, .. desks.Select(d => new UserSpec("user-" + d, "vm-" + d, Basement, [Basement, .. desks]))],
+            Vms = [.. policy.Vms, .. desks.Select(d => new VmSpec("vm-" + d, 1024, "user-" + d))],
+        };
+
+        Assert.Equal("desk-07", office.Host("desk-07")?.Name);
+        Assert.Equal("user-desk-07", office.OwnerOfVm("vm-desk-07")?.Name);
+        Assert.True(office.MayUse("user-desk-07", "desk-30"));
+        Assert.False(office.MayUse("user-desk-07", Imac));
+        Assert.Null(office.User("user-DESK-07"));
+
+        var smaller = office with { Users = office.Users.Where(u => u.Name != "user-desk-07").ToList() };
+        Assert.Null(smaller.User("user-desk-07"));
+        Assert.False(smaller.MayUse("user-desk-07", "desk-30"));
+        Assert.NotNull(office.User("user-desk-07"));
+    }
+
+    [Fact]
     public void names_are_matched_exactly()
     {
         var policy = Policy();
