@@ -131,10 +131,16 @@ public sealed class MqttOutbound(
         catch (Exception e) when (e is MQTTnet.Exceptions.MqttCommunicationException or MQTTnet.Exceptions.MqttClientDisconnectedException
                                       or MQTTnet.Exceptions.MqttClientNotConnectedException)
         {
+            if (ct.IsCancellationRequested)
+            {
+                // The wait would end at once too: said as the broker's trouble, never as the database's.
+                throw new MqttNotConnectedException($"{topic} was not published: the connection to the broker broke ({e.Message})");
+            }
+
             if (connection.IsConnected)
             {
                 // MQTTnet marks the connection down a moment after failing what waited on it: not a busy loop meanwhile.
-                await Task.Delay(TimeSpan.FromMilliseconds(50), CancellationToken.None); // the caller's wait ends on ct
+                await Task.Delay(TimeSpan.FromMilliseconds(50), CancellationToken.None);
             }
 
             return false;
