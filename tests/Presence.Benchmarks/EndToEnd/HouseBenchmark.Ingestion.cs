@@ -17,7 +17,7 @@ public static partial class HouseBenchmark
         RawRates raw, HouseReport report, TextWriter log)
     {
         await SayAsync(log, $"the office: starting a server and {office.Seats + 1} agents");
-        // A first start enrols every user with a view of the whole office: far slower than the house's, and measured.
+        // Measured: reading a house file of 257,000 keys once took 68-187 s of every start (Configuration/IndexedJsonSource).
         var starting = Stopwatch.StartNew();
         await using var server = await BenchServer.StartAsync(connectionString, directory, office.Json(atOnce: true), options.Stall * 10);
         var started = starting.Elapsed;
