@@ -194,7 +194,9 @@ public sealed record HousePolicy
 
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<HousePolicy, Lookups> Indexes = new();
 
-    /// <summary>The first of each name wins, as a search through the list found it (validation refuses duplicates).</summary>
+    /// <summary>
+    /// The first of each name wins, as a search through the list found it (validation refuses duplicates).
+    /// </summary>
     private sealed class Lookups(HousePolicy policy)
     {
         public Dictionary<string, HostSpec> Hosts { get; } = First(policy.Hosts, h => h.Name);

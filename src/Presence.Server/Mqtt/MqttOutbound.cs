@@ -74,7 +74,9 @@ public sealed class MqttOutbound(
         }
     }
 
-    /// <exception cref="MqttNotConnectedException">The broker refused it, or the server is stopping: Wolverine retries.</exception>
+    /// <exception cref="MqttNotConnectedException">
+    /// The broker refused it, or the server is stopping: Wolverine retries.
+    /// </exception>
     public async Task PublishAsync(string topic, byte[] payload, bool retain, CancellationToken ct)
     {
         using var activity = Publishing(topic);
@@ -89,7 +91,9 @@ public sealed class MqttOutbound(
     /// Publishes a command for an agent, signed now with the house's key: a command that waited out an outage in
     /// the queue leaves with a fresh issued_at, so the agent's freshness window measures the wire, not the wait.
     /// </summary>
-    /// <exception cref="MqttNotConnectedException">The broker refused it, or the server is stopping: Wolverine retries.</exception>
+    /// <exception cref="MqttNotConnectedException">
+    /// The broker refused it, or the server is stopping: Wolverine retries.
+    /// </exception>
     public async Task PublishSignedAsync(string topic, byte[] payload, CancellationToken ct)
     {
         using var activity = Publishing(topic);
