@@ -197,16 +197,23 @@ public sealed record HousePolicy
     /// <summary>
     /// The first of each name wins, as a search through the list found it (validation refuses duplicates).
     /// </summary>
-    private sealed class Lookups(HousePolicy policy)
+    private sealed class Lookups
     {
-        public Dictionary<string, HostSpec> Hosts { get; } = First(policy.Hosts, h => h.Name);
+        public Lookups(HousePolicy policy)
+        {
+            Hosts = First(policy.Hosts, h => h.Name);
+            Users = First(policy.Users, u => u.Name);
+            Vms = First(policy.Vms, v => v.Name);
+            AllowedHosts = Users.ToDictionary(p => p.Key, p => p.Value.AllowedHosts.ToHashSet(StringComparer.Ordinal), StringComparer.Ordinal);
+        }
 
-        public Dictionary<string, UserSpec> Users { get; } = First(policy.Users, u => u.Name);
+        public Dictionary<string, HostSpec> Hosts { get; }
 
-        public Dictionary<string, VmSpec> Vms { get; } = First(policy.Vms, v => v.Name);
+        public Dictionary<string, UserSpec> Users { get; }
 
-        public Dictionary<string, HashSet<string>> AllowedHosts { get; } = First(policy.Users, u => u.Name)
-            .ToDictionary(p => p.Key, p => p.Value.AllowedHosts.ToHashSet(StringComparer.Ordinal), StringComparer.Ordinal);
+        public Dictionary<string, VmSpec> Vms { get; }
+
+        public Dictionary<string, HashSet<string>> AllowedHosts { get; }
 
         private static Dictionary<string, T> First<T>(IReadOnlyList<T> items, Func<T, string> nameOf)
         {

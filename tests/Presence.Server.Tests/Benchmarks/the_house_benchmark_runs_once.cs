@@ -50,8 +50,7 @@ public sealed class the_house_benchmark_runs_once(ITestOutputHelper output)
         Assert.Equal(Rows.Order(), report.Figures.Select(f => f.Key).Order());
         Assert.All(report.Figures, f => Assert.True(double.IsFinite(f.Value), $"{f.Key} is {f.Value}"));
         // Rates, durations and memory can only be positive; the stages are differences of two clocks and only finite.
-        Assert.All(report.Figures.Where(f => !f.Key.StartsWith("stage_", StringComparison.Ordinal) && f.Key is not ("ingest_lost" or "ingest_twice" or "ingest_drops" or "ingest_again_lost" or "ingest_again_twice" or "ingest_again_drops"
-                or "office_lost" or "office_twice" or "office_drops")),
+        Assert.All(report.Figures.Where(f => !f.Key.StartsWith("stage_", StringComparison.Ordinal) && !CountsOfNothingWrong(f.Key)),
             f => Assert.True(f.Value > 0, $"{f.Key} is {f.Value}"));
         Assert.Empty(report.Failures);
         Assert.Equal(0, report["ingest_lost"].Value);
@@ -70,4 +69,8 @@ public sealed class the_house_benchmark_runs_once(ITestOutputHelper output)
         var table = report.Markdown();
         Assert.All(report.Figures, f => Assert.Contains(f.What, table, StringComparison.Ordinal));
     }
+
+    /// <summary>Lost, stored twice, connections dropped: counts whose right value is 0.</summary>
+    private static bool CountsOfNothingWrong(string key) =>
+        key.EndsWith("_lost", StringComparison.Ordinal) || key.EndsWith("_twice", StringComparison.Ordinal) || key.EndsWith("_drops", StringComparison.Ordinal);
 }

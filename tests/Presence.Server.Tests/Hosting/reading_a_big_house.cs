@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.Json;
@@ -97,25 +96,25 @@ public sealed class reading_a_big_house
     {
         var seats = Enumerable.Range(1, people).Select(i => $"seat-{i:00}").ToList();
         string[] computers = ["server", .. seats];
-        var root = JsonNode.Parse(TestHouse.Json)!;
-        var house = root["House"]!;
-        house["Hosts"] = new JsonArray([
-            new JsonObject { ["Name"] = "server", ["Role"] = "Server", ["CanRunVms"] = true, ["LinkMbps"] = 10000 },
-            .. seats.Select(s => (JsonNode)new JsonObject { ["Name"] = s, ["Role"] = "Desktop", ["CanRunVms"] = false, ["LinkMbps"] = 1000 }),
-        ]);
-        house["Users"] = new JsonArray([.. Enumerable.Range(1, people).Select(i => (JsonNode)new JsonObject
+        return TestHouse.With(house =>
         {
-            ["Name"] = $"user-{i:00}",
-            ["Vm"] = $"user-{i:00}-vm",
-            ["HomeHost"] = "server",
-            ["AllowedHosts"] = new JsonArray([.. computers.Select(c => (JsonNode)JsonValue.Create(c)!)]),
-            ["PreferredMode"] = "ThinClient",
-        })]);
-        house["Vms"] = new JsonArray([.. Enumerable.Range(1, people).Select(i => (JsonNode)new JsonObject
-        {
-            ["Name"] = $"user-{i:00}-vm", ["MemoryMb"] = 1024, ["Owner"] = $"user-{i:00}", ["DisplayUri"] = $"spice://server:{5900 + i}",
-        })]);
-        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+            house["Hosts"] = new JsonArray([
+                new JsonObject { ["Name"] = "server", ["Role"] = "Server", ["CanRunVms"] = true, ["LinkMbps"] = 10000 },
+                .. seats.Select(s => (JsonNode)new JsonObject { ["Name"] = s, ["Role"] = "Desktop", ["CanRunVms"] = false, ["LinkMbps"] = 1000 }),
+            ]);
+            house["Users"] = new JsonArray([.. Enumerable.Range(1, people).Select(i => (JsonNode)new JsonObject
+            {
+                ["Name"] = $"user-{i:00}",
+                ["Vm"] = $"user-{i:00}-vm",
+                ["HomeHost"] = "server",
+                ["AllowedHosts"] = new JsonArray([.. computers.Select(c => (JsonNode)JsonValue.Create(c)!)]),
+                ["PreferredMode"] = "ThinClient",
+            })]);
+            house["Vms"] = new JsonArray([.. Enumerable.Range(1, people).Select(i => (JsonNode)new JsonObject
+            {
+                ["Name"] = $"user-{i:00}-vm", ["MemoryMb"] = 1024, ["Owner"] = $"user-{i:00}", ["DisplayUri"] = $"spice://server:{5900 + i}",
+            })]);
+        });
     }
 
     private static async Task<string> WriteAsync(string json)
