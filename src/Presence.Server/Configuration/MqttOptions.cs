@@ -54,10 +54,11 @@ public sealed class MqttOptions
     public bool AllowAnonymous { get; set; }
 
     /// <summary>
-    /// Embedded broker: QoS 1 messages it holds for one client that has not acknowledged them yet (the server's own
-    /// session while it is behind or reconnecting, an agent that is away). MQTTnet's own default is 1,000 and drops the
+    /// Embedded broker: QoS 1 messages it holds for one client that has not acknowledged them yet (an agent that is
+    /// away), and inputs the server holds before they are stored (the database away or far behind; beyond it a
+    /// publish is answered QuotaExceeded, so the publisher keeps it). MQTTnet's own default is 1,000 and drops the
     /// oldest beyond it: a server 1,000 signals behind whose connection dropped lost the rest. At ~300 bytes a message,
-    /// 100,000 is ~30 MB at the worst; a message dropped anyway is logged as an error and counted.
+    /// 100,000 is ~30 MB at the worst; a message dropped anyway, or refused, is logged as an error and counted.
     /// </summary>
     public int MaxQueuedMessages { get; set; } = 100_000;
 

@@ -29,6 +29,7 @@ public static class Configuration
         services.AddHostedService(sp => sp.GetRequiredService<MqttOutbound>());
         services.AddSingleton<Rejections>();
         services.AddSingleton<InboundLanes>();
+        services.AddSingleton(BridgeHandOff.Of);
         services.AddSingleton<MqttBridge>();
         services.AddHostedService(sp => sp.GetRequiredService<MqttBridge>());
         return services;

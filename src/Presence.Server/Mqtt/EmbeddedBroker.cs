@@ -17,7 +17,8 @@ namespace Presence.Server.Mqtt;
 /// With no external broker configured the server is the broker (MQTTnet.Server), so `dotnet run` needs nothing
 /// else. Retained messages live in memory: the server re-publishes user state on start. It checks who connects
 /// (<see cref="Admission"/>) and enforces CONTRACT.md §5 itself (<see cref="PublishRules"/>); a refused publish is
-/// reported on presence/errors. Enrolments are polled, so a `revoke` in another process ends the identity's live
+/// reported on presence/errors. What the bridge takes is handed to it in process (<see cref="BridgeHandOff"/>).
+/// Enrolments are polled, so a `revoke` in another process ends the identity's live
 /// sessions within <see cref="EnrolmentPoll"/>.
 /// </summary>
 public sealed class EmbeddedBroker(
@@ -29,6 +30,7 @@ public sealed class EmbeddedBroker(
     IOptions<DatabaseOptions> database,
     IClock clock,
     Presence.Server.HomeAssistant.Statestream.StatestreamMap statestream,
+    BridgeHandOff handOff,
     ILogger<EmbeddedBroker> logger) : IHostedService, IAsyncDisposable
 {
     public static readonly TimeSpan EnrolmentPoll = TimeSpan.FromSeconds(2);
@@ -122,6 +124,22 @@ public sealed class EmbeddedBroker(
         server.ClientDisconnectedAsync += Forget;
         server.InterceptingPublishAsync += InterceptPublish;
         server.InterceptingSubscriptionAsync += InterceptSubscription;
+        server.InterceptingClientEnqueueAsync += InterceptEnqueue;
+        server.ClientSubscribedTopicAsync += e =>
+        {
+            handOff.Subscribed(e.ClientId, e.TopicFilter.Topic);
+            return Task.CompletedTask;
+        };
+        server.ClientUnsubscribedTopicAsync += e =>
+        {
+            handOff.Unsubscribed(e.ClientId, e.TopicFilter);
+            return Task.CompletedTask;
+        };
+        server.SessionDeletedAsync += e =>
+        {
+            handOff.SessionGone(e.Id);
+            return Task.CompletedTask;
+        };
         server.QueuedApplicationMessageOverwrittenAsync += Dropped;
         try
         {
@@ -182,10 +200,14 @@ public sealed class EmbeddedBroker(
             ? admitted.Who
             : new Identity(IdentityKind.Anonymous, clientId);
 
-    private Task InterceptPublish(InterceptingPublishEventArgs e)
+    private async Task InterceptPublish(InterceptingPublishEventArgs e)
     {
         var refusal = rules.Check(Who(e.ClientId, e.UserName), e.ApplicationMessage.Topic);
-        if (refusal is not null)
+        if (refusal is null && handOff.For(e.ApplicationMessage.Topic) is { } take)
+        {
+            await HandOverAsync(e, take);
+        }
+        else if (refusal is not null)
         {
             e.ProcessPublish = false;
             // An MQTT 5 client learns it at once from its PUBACK, as mosquitto's ACL tells it.
@@ -195,6 +217,60 @@ public sealed class EmbeddedBroker(
             var id = InboundId.Read(System.Buffers.BuffersExtensions.ToArray(e.ApplicationMessage.Payload));
             // Not awaited: the error is published through this same broker, from inside its publish pipeline.
             _ = Task.Run(() => rejections.RejectAsync(topic, refusal, id, CancellationToken.None));
+        }
+    }
+
+    /// <summary>
+    /// Hands an input to the bridge and answers the publisher once it is in line; in the order this publisher sent, as
+    /// MQTTnet reads a client's packets one at a time. The broker dispatches it only when it must keep it (retained) or
+    /// another client subscribed to it.
+    /// </summary>
+    private async Task HandOverAsync(InterceptingPublishEventArgs e, BridgeHandOff.Take take)
+    {
+        var message = e.ApplicationMessage;
+        e.ProcessPublish = message.Retain || handOff.OthersMayWant(message.Topic);
+        if (e.ProcessPublish)
+        {
+            handOff.Dispatching(message);
+        }
+
+        try
+        {
+            var taken = await take(message.Topic, System.Buffers.BuffersExtensions.ToArray(message.Payload));
+            if (taken.IsCompletedSuccessfully && !taken.Result)
+            {
+                // The bridge is stopping and did not take it: an MQTT 5 publisher learns so, and sends it again.
+                e.Response.ReasonCode = MqttPubAckReasonCode.ImplementationSpecificError;
+                e.Response.ReasonString = "the server is stopping; not taken";
+            }
+        }
+        catch (BridgeFullException full)
+        {
+            e.ProcessPublish = false;
+            e.Response.ReasonCode = MqttPubAckReasonCode.QuotaExceeded;
+            e.Response.ReasonString = full.Message;
+            var total = Interlocked.Increment(ref refusedFull);
+            if (total == 1 || total % 1000 == 0)
+            {
+                logger.LogError(
+                    "Refused {Topic} from MQTT client {ClientId} (QuotaExceeded): {Why}; {Total} refused since start. Raise Mqtt:MaxQueuedMessages or find what holds the server up",
+                    message.Topic, e.ClientId, full.Message, total);
+            }
+        }
+        catch (Exception error)
+        {
+            e.ProcessPublish = false;
+            logger.LogError(error, "Handing {Topic} from MQTT client {ClientId} to the bridge failed", message.Topic, e.ClientId);
+            e.Response.ReasonCode = MqttPubAckReasonCode.ImplementationSpecificError;
+            e.Response.ReasonString = "the server could not take it";
+        }
+    }
+
+    private Task InterceptEnqueue(InterceptingClientApplicationMessageEnqueueEventArgs e)
+    {
+        if (handOff.SkipsEnqueue(e.ReceiverClientId, e.ApplicationMessage))
+        {
+            e.AcceptEnqueue = false;
         }
 
         return Task.CompletedTask;
@@ -221,6 +297,13 @@ public sealed class EmbeddedBroker(
     public long DroppedMessages => Interlocked.Read(ref dropped);
 
     private long dropped;
+
+    /// <summary>
+    /// Inputs refused as the bridge held Mqtt:MaxQueuedMessages not yet stored (<see cref="BridgeFullException"/>).
+    /// </summary>
+    public long RefusedFull => Interlocked.Read(ref refusedFull);
+
+    private long refusedFull;
 
     /// <summary>
     /// A message MQTTnet dropped from a full queue is lost for that client: never silently. The first one and every

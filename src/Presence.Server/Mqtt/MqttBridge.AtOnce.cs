@@ -22,8 +22,9 @@ namespace Presence.Server.Mqtt;
 public sealed partial class MqttBridge
 {
     /// <summary>
-    /// How many inputs may wait for their lane before the bridge stops taking more and waits until the lane takes
-    /// them: what is taken and not yet handled stays bounded, as the broker holds the rest.
+    /// How many inputs may wait for their lane before the bridge stops handing on more and waits until the lane takes
+    /// them: what is taken and not yet handled stays bounded, as the broker (or, for what it hands over, the bridge's
+    /// Mqtt:MaxQueuedMessages) holds the rest.
     /// </summary>
     private const int MaxWaitingForLane = MaxBatch;
 

@@ -15,11 +15,13 @@ using Wolverine.Marten;
 namespace Presence.Server.Mqtt;
 
 /// <summary>
-/// The incoming half of the bridge. Each message is validated against the contract and, when it is good, handled:
-/// in the bridge, lane by lane (one per group of users and one for the house, <see cref="Lanes"/>), lanes in
-/// parallel, each in order, by Wolverine's handler in a transaction of its own (MqttBridge.AtOnce.cs). It is
-/// acknowledged to the broker only once that committed (or the message was rejected), so a crash in between means a
-/// redelivery, never a lost signal. Messages that arrive while their lane is being handled wait for it and are then
+/// The incoming half of the bridge: what the embedded broker hands over in process (<see cref="BridgeHandOff"/>), or
+/// what its own client takes from an external broker. Each message is validated against the contract and, when it
+/// is good, handled: in the bridge, lane by lane (one per group of users and one for the house, <see cref="Lanes"/>),
+/// lanes in parallel, each in order, by Wolverine's handler in a transaction of its own (MqttBridge.AtOnce.cs). It is
+/// acknowledged to an external broker only once that committed (or the message was rejected), so a crash in between
+/// means a redelivery, never a lost signal; the embedded broker's publisher is answered once it is in line, the
+/// broker being this process too. Messages that arrive while their lane is being handled wait for it and are then
 /// handled together; a lone message is handled at once (no timer). A message whose transaction rolled back is stored
 /// in Wolverine's durable inbox instead, acknowledged once that row is committed, and handled by Wolverine's
 /// partitioned local queues and retries, with whatever of its lane comes behind it (<see cref="InboundLanes"/>).
@@ -35,23 +37,34 @@ public sealed partial class MqttBridge(
     ServerSecret secret,
     StatestreamInbound statestream,
     InboundLanes lanes,
+    BridgeHandOff handOff,
     ILogger<MqttBridge> logger) : BackgroundService
 {
     /// <summary>The most messages handed on at a time (stored in one transaction, or handed to their lanes).</summary>
     public const int MaxBatch = 256;
 
     /// <summary>
-    /// Messages taken but not yet handed on. When it is full the bridge stops taking, and the broker holds the rest
-    /// (bounded memory, whatever a flood).
+    /// Messages the bridge's own client took and did not yet hand on. When it is full the client stops taking, and the
+    /// broker holds the rest (bounded memory, whatever a flood).
     /// </summary>
     private const int MaxWaiting = 4 * MaxBatch;
 
     private readonly MqttConnection connection = ServerSession.Connection("in", options.Value, secret, logger);
     private readonly Topics topics = new(options.Value.TopicRoot);
     private readonly Duration maxSkew = DurationText.Parse(options.Value.MaxSkew, "Mqtt:MaxSkew");
-    private readonly Channel<Pending> waiting = Channel.CreateBounded<Pending>(
-        new BoundedChannelOptions(MaxWaiting) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    private readonly Channel<Pending> waiting = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
 
+    /// <summary>
+    /// Room for what the bridge's own client takes: when it is full the client stops taking, and the broker holds the
+    /// rest. What the embedded broker hands over never waits for it (a publisher's packets would wait behind it, its
+    /// keep-alive too) but is held up to Mqtt:MaxQueuedMessages (<see cref="held"/>), as the broker's queue held it.
+    /// </summary>
+    private readonly SemaphoreSlim clientRoom = new(MaxWaiting);
+
+    /// <summary>Inputs handed over and not yet done with (stored, handled, refused or left).</summary>
+    private long held;
+    private long throughClient;
+    private long handedOver;
     private long batches;
     private long stored;
     private long handledAtOnce;
@@ -66,6 +79,12 @@ public sealed partial class MqttBridge(
     /// </summary>
     public (long Transactions, long Messages) AtOnce => (Interlocked.Read(ref atOnceTransactions), Interlocked.Read(ref handledAtOnce));
 
+    /// <summary>
+    /// Inputs handed over by the embedded broker in process (<see cref="BridgeHandOff"/>), and those that came through
+    /// the bridge's own MQTT client (an external broker's, and retained messages on subscribing).
+    /// </summary>
+    public (long HandedOver, long ThroughClient) Arrivals => (Interlocked.Read(ref handedOver), Interlocked.Read(ref throughClient));
+
     /// <summary>Completes once the bridge has connected and subscribed (after the start, so after SignalWarmup): it takes signals.</summary>
     public Task Connected => connection.Connected;
 
@@ -78,7 +97,7 @@ public sealed partial class MqttBridge(
     /// </summary>
     public bool IsListening => connection.Connected.IsCompletedSuccessfully && connection.IsConnected;
 
-    private sealed record Pending(IArrived Message, string Kind, CancellationToken Cancellation, Activity? Activity, long Started)
+    private sealed record Pending(IArrived Message, string Kind, CancellationToken Cancellation, Activity? Activity, long Started, bool HandedOver)
     {
         public TaskCompletionSource<bool> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -122,14 +141,25 @@ public sealed partial class MqttBridge(
             return;
         }
 
-        connection.OnMessageTaken((topic, payload) => TakeAsync(topic, payload, stoppingToken));
-        connection.Subscribe([.. options.Value.BridgeSubscriptions(topics), .. statestream.Subscriptions]);
+        connection.OnMessageTaken((topic, payload) =>
+        {
+            Interlocked.Increment(ref throughClient);
+            return TakeAsync(topic, payload, stoppingToken);
+        });
+        // Before subscribing, so that the bridge's session is never queued what is handed over.
+        handOff.Open((topic, payload) =>
+        {
+            Interlocked.Increment(ref handedOver);
+            return TakeAsync(topic, payload, stoppingToken, handedOver: true);
+        });
+        connection.Subscribe(handOff.Filters);
         try
         {
             await connection.RunAsync(stoppingToken);
         }
         finally
         {
+            handOff.Close();
             await handingOn;
             await AtOnceDoneAsync();
         }
@@ -142,7 +172,11 @@ public sealed partial class MqttBridge(
     /// Takes a message: completes once it is read and in line to be stored (in the order messages are taken), with
     /// the task that says whether it may be acknowledged (true once stored or rejected).
     /// </summary>
-    public async ValueTask<Task<bool>> TakeAsync(string topic, byte[] payload, CancellationToken ct)
+    /// <param name="handedOver">
+    /// Handed over by the embedded broker (<see cref="BridgeHandOff"/>): in line at once, or
+    /// <see cref="BridgeFullException"/> when Mqtt:MaxQueuedMessages such inputs are held already.
+    /// </param>
+    public async ValueTask<Task<bool>> TakeAsync(string topic, byte[] payload, CancellationToken ct, bool handedOver = false)
     {
         // The root of the message's trace: Wolverine's handler span and Marten's commit nest inside it.
         var activity = PresenceTelemetry.Source.StartActivity("presence.mqtt.receive", ActivityKind.Consumer);
@@ -159,7 +193,7 @@ public sealed partial class MqttBridge(
                 return Task.FromResult(true);
             }
 
-            return await QueueAsync(new Pending(state, "statestream", ct, activity, started));
+            return await QueueAsync(new Pending(state, "statestream", ct, activity, started, handedOver));
         }
 
         string? refusal = null;
@@ -193,14 +227,34 @@ public sealed partial class MqttBridge(
         }
 
         var message = Arrived.From(inbound, topics.Root, payload);
-        return await QueueAsync(new Pending(message, KindOf(message), ct, activity, started));
+        return await QueueAsync(new Pending(message, KindOf(message), ct, activity, started, handedOver));
     }
 
     private async ValueTask<Task<bool>> QueueAsync(Pending pending)
     {
+        if (pending.HandedOver)
+        {
+            if (Interlocked.Increment(ref held) > options.Value.MaxQueuedMessages)
+            {
+                Interlocked.Decrement(ref held);
+                Finish(pending.Activity, pending.Started, pending.Kind, "refused_full");
+                throw new BridgeFullException(options.Value.MaxQueuedMessages);
+            }
+
+            if (!pending.Cancellation.IsCancellationRequested && waiting.Writer.TryWrite(pending))
+            {
+                return pending.Done.Task;
+            }
+
+            Interlocked.Decrement(ref held);
+            Finish(pending.Activity, pending.Started, pending.Kind, "not_acknowledged");
+            return Task.FromResult(false);
+        }
+
         try
         {
-            await waiting.Writer.WriteAsync(pending, pending.Cancellation);
+            await clientRoom.WaitAsync(pending.Cancellation);
+            waiting.Writer.TryWrite(pending);
         }
         catch (Exception) when (pending.Cancellation.IsCancellationRequested)
         {
@@ -230,11 +284,16 @@ public sealed partial class MqttBridge(
         PresenceTelemetry.HandleTime.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, tags);
     }
 
-    private static void Complete(Pending pending, bool acknowledge, string outcome)
+    private void Complete(Pending pending, bool acknowledge, string outcome)
     {
         if (!pending.CompleteOnce())
         {
             return;
+        }
+
+        if (pending.HandedOver)
+        {
+            Interlocked.Decrement(ref held);
         }
 
         Finish(pending.Activity, pending.Started, pending.Kind, outcome);
@@ -254,6 +313,11 @@ public sealed partial class MqttBridge(
             {
                 while (batch.Count < MaxBatch && waiting.Reader.TryRead(out var next))
                 {
+                    if (!next.HandedOver)
+                    {
+                        clientRoom.Release();
+                    }
+
                     batch.Add(next);
                 }
 

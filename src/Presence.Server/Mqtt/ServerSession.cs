@@ -23,7 +23,7 @@ public static class ServerSession
         var tls = ExternalTls(mqtt);
         var options = new MqttClientOptionsBuilder()
             .WithTcpServer(Address(mqtt), tls ? mqtt.Tls.Port : mqtt.Port)
-            .WithClientId($"{Admission.ServerClientPrefix}{mqtt.NodeName}-{role}")
+            .WithClientId(ClientId(mqtt, role))
             .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
             .WithCleanStart(!persistent)
             .WithSessionExpiryInterval(persistent ? (uint)TimeSpan.FromDays(7).TotalSeconds : 0)
@@ -52,6 +52,9 @@ public static class ServerSession
 
         return new MqttConnection($"server {role}", options.Build(), Reconnect, logger);
     }
+
+    /// <summary>The client id of this node's connection in <paramref name="role"/>.</summary>
+    public static string ClientId(MqttOptions mqtt, string role) => $"{Admission.ServerClientPrefix}{mqtt.NodeName}-{role}";
 
     /// <summary>Whether the server's connections go to an external broker with TLS.</summary>
     public static bool ExternalTls(MqttOptions mqtt) =>
