@@ -90,6 +90,11 @@ public sealed record HouseSnapshot(IReadOnlyList<HostFacts> Hosts)
     /// history's): sorting a copy each time was a tenth of what deciding a year again allocated.</remarks>
     public HouseSnapshot Normalised()
     {
+        if (InOrder.TryGetValue(this, out _))
+        {
+            return this;
+        }
+
         for (var i = 1; i < Hosts.Count; i++)
         {
             if (string.CompareOrdinal(Hosts[i - 1].Name, Hosts[i].Name) > 0)
@@ -98,6 +103,13 @@ public sealed record HouseSnapshot(IReadOnlyList<HostFacts> Hosts)
             }
         }
 
+        InOrder.AddOrUpdate(this, InOrder);
         return this;
     }
+
+    /// <summary>
+    /// The snapshots found in name order: a node hands decision after decision the one it keeps, and checking its
+    /// 501 names each time cost a 500-seat office's server 1.7 % of its CPU. Beside it, not a field (record equality).
+    /// </summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<HouseSnapshot, object> InOrder = [];
 }

@@ -26,6 +26,24 @@ public class when_the_house_changes
     }
 
     [Fact]
+    public void a_seen_house_that_held_one_snapshot_still_tells_a_change_in_the_next()
+    {
+        var house = Facts().Normalised();
+        var seen = HouseSeen.Of(house.Hosts, Vm);
+        Assert.Equal((0, 0), (seen.Diff(house).Changed.Count, seen.Diff(house).Gone.Count)); // found to hold, then kept so
+
+        var changed = Facts().FreeMemory(Imac, 3 * Gib).Normalised();
+        Assert.Equal([Imac], seen.Diff(changed).Changed.Select(h => h.Name));
+        var fewer = new HouseSnapshot(house.Hosts.Where(h => h.Name != KidsPc).ToList());
+        Assert.Equal([KidsPc], seen.Diff(fewer).Gone);
+        Assert.Empty(seen.Diff(house).Changed);
+
+        // Another seen house is no more told "unchanged" by the snapshot the first one held.
+        var other = HouseSeen.Of(changed.Hosts, Vm);
+        Assert.Equal([Imac], other.Diff(house).Changed.Select(h => h.Name));
+    }
+
+    [Fact]
     public void a_host_gone_from_the_house_is_recorded_by_name()
     {
         var s = Scenario.AliceOnTheBasementServer()
