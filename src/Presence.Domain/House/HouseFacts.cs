@@ -90,7 +90,8 @@ public sealed record HouseSnapshot(IReadOnlyList<HostFacts> Hosts)
     /// history's): sorting a copy each time was a tenth of what deciding a year again allocated.</remarks>
     public HouseSnapshot Normalised()
     {
-        if (InOrder.TryGetValue(this, out _))
+        var kept = Hosts.Count > HousePolicy.Searched;
+        if (kept && InOrder.TryGetValue(this, out _))
         {
             return this;
         }
@@ -103,13 +104,18 @@ public sealed record HouseSnapshot(IReadOnlyList<HostFacts> Hosts)
             }
         }
 
-        InOrder.AddOrUpdate(this, InOrder);
+        if (kept)
+        {
+            InOrder.AddOrUpdate(this, InOrder);
+        }
+
         return this;
     }
 
     /// <summary>
     /// The snapshots found in name order: a node hands decision after decision the one it keeps, and checking its
-    /// 501 names each time cost a 500-seat office's server 1.7 % of its CPU. Beside it, not a field (record equality).
+    /// 501 names each time cost a 500-seat office's server 1.7 % of its CPU. Beside it, not a field (record equality);
+    /// only for more than <see cref="HousePolicy.Searched"/> hosts, as <see cref="HouseSeen.Diff"/> keeps its answers.
     /// </summary>
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<HouseSnapshot, object> InOrder = [];
 }

@@ -180,9 +180,10 @@ public sealed record HousePolicy
 
     /// <summary>
     /// Up to this many, a list is searched: a house's few names are compared sooner than a name is hashed and the
-    /// lookups found beside the policy.
+    /// lookups found beside the policy (so are a house's few hosts diffed sooner than a kept answer is found beside it:
+    /// <see cref="HouseSeen.Diff"/>).
     /// </summary>
-    private const int Searched = 16;
+    internal const int Searched = 16;
 
     /// <summary>
     /// Lookups by name, made once per policy and kept beside it as <see cref="Version"/> is. Each signal asks for its

@@ -25,14 +25,18 @@ public class when_the_house_changes
         Assert.Equal(s.Now, changed.At);
     }
 
-    [Fact]
-    public void a_seen_house_that_held_one_snapshot_still_tells_a_change_in_the_next()
+    [Theory]
+    [InlineData(0)] // the test house's four hosts: diffed each time
+    [InlineData(20)] // an office's many: the answer "unchanged" kept for the snapshot (HouseSeen.Diff)
+    public void a_seen_house_that_held_one_snapshot_still_tells_a_change_in_the_next(int more)
     {
-        var house = Facts().Normalised();
+        var extra = Enumerable.Range(1, more).Select(i => HostFacts.Unknown($"pc-{i:D2}")).ToList();
+        HouseSnapshot Of(HouseSnapshot h) => new HouseSnapshot([.. h.Hosts, .. extra]).Normalised();
+        var house = Of(Facts());
         var seen = HouseSeen.Of(house.Hosts, Vm);
         Assert.Equal((0, 0), (seen.Diff(house).Changed.Count, seen.Diff(house).Gone.Count)); // found to hold, then kept so
 
-        var changed = Facts().FreeMemory(Imac, 3 * Gib).Normalised();
+        var changed = Of(Facts().FreeMemory(Imac, 3 * Gib));
         Assert.Equal([Imac], seen.Diff(changed).Changed.Select(h => h.Name));
         var fewer = new HouseSnapshot(house.Hosts.Where(h => h.Name != KidsPc).ToList());
         Assert.Equal([KidsPc], seen.Diff(fewer).Gone);
@@ -41,6 +45,9 @@ public class when_the_house_changes
         // Another seen house is no more told "unchanged" by the snapshot the first one held.
         var other = HouseSeen.Of(changed.Hosts, Vm);
         Assert.Equal([Imac], other.Diff(house).Changed.Select(h => h.Name));
+        Assert.Same(house, house.Normalised());
+        var unordered = new HouseSnapshot([.. house.Hosts.Reverse()]);
+        Assert.Equal(house.Hosts.Select(h => h.Name), unordered.Normalised().Hosts.Select(h => h.Name));
     }
 
     [Fact]
