@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using MQTTnet;
 using Presence.Contracts.Wire;
 using Presence.Server.Configuration;
+using MQTTnet.Server;
 using Presence.Server.HomeAssistant.Statestream;
 
 namespace Presence.Server.Mqtt;
@@ -114,10 +115,36 @@ public sealed class BridgeHandOff
     public void Dispatching(MqttApplicationMessage message) => handed.AddOrUpdate(message, handed);
 
     /// <summary>
-    /// Whether the broker's dispatch of <paramref name="message"/> to <paramref name="receiverClientId"/> is skipped.
+    /// Follows <paramref name="server"/>'s subscriptions (whom else an input concerns), and keeps what it dispatches
+    /// after handing over out of the bridge's own session.
     /// </summary>
-    public bool SkipsEnqueue(string receiverClientId, MqttApplicationMessage message) =>
-        receiverClientId == BridgeClientId && handed.TryGetValue(message, out _);
+    public void Watch(MqttServer server)
+    {
+        server.ClientSubscribedTopicAsync += e =>
+        {
+            Subscribed(e.ClientId, e.TopicFilter.Topic);
+            return Task.CompletedTask;
+        };
+        server.ClientUnsubscribedTopicAsync += e =>
+        {
+            Unsubscribed(e.ClientId, e.TopicFilter);
+            return Task.CompletedTask;
+        };
+        server.SessionDeletedAsync += e =>
+        {
+            SessionGone(e.Id);
+            return Task.CompletedTask;
+        };
+        server.InterceptingClientEnqueueAsync += e =>
+        {
+            if (e.ReceiverClientId == BridgeClientId && handed.TryGetValue(e.ApplicationMessage, out _))
+            {
+                e.AcceptEnqueue = false;
+            }
+
+            return Task.CompletedTask;
+        };
+    }
 
     /// <summary>
     /// A client's subscription: kept when it may match what the bridge takes (the agents' own command topics never
@@ -138,7 +165,7 @@ public sealed class BridgeHandOff
             }
 
             kept.Add(Unshared(filter));
-            othersFilters = [.. others.Values.SelectMany(f => f).Distinct()];
+            Remember();
         }
     }
 
@@ -148,7 +175,7 @@ public sealed class BridgeHandOff
         {
             if (others.TryGetValue(clientId, out var kept) && kept.Remove(Unshared(filter)))
             {
-                othersFilters = [.. others.Values.SelectMany(f => f).Distinct()];
+                Remember();
             }
         }
     }
@@ -160,10 +187,13 @@ public sealed class BridgeHandOff
         {
             if (others.Remove(clientId))
             {
-                othersFilters = [.. others.Values.SelectMany(f => f).Distinct()];
+                Remember();
             }
         }
     }
+
+    /// <summary>Under the lock: the filters every publish reads, made anew from what each client keeps.</summary>
+    private void Remember() => othersFilters = [.. others.Values.SelectMany(f => f).Distinct()];
 
     /// <summary>A shared subscription ($share/group/filter) receives what its filter matches.</summary>
     private static string Unshared(string filter)

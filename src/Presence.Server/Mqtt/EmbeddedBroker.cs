@@ -124,22 +124,7 @@ public sealed class EmbeddedBroker(
         server.ClientDisconnectedAsync += Forget;
         server.InterceptingPublishAsync += InterceptPublish;
         server.InterceptingSubscriptionAsync += InterceptSubscription;
-        server.InterceptingClientEnqueueAsync += InterceptEnqueue;
-        server.ClientSubscribedTopicAsync += e =>
-        {
-            handOff.Subscribed(e.ClientId, e.TopicFilter.Topic);
-            return Task.CompletedTask;
-        };
-        server.ClientUnsubscribedTopicAsync += e =>
-        {
-            handOff.Unsubscribed(e.ClientId, e.TopicFilter);
-            return Task.CompletedTask;
-        };
-        server.SessionDeletedAsync += e =>
-        {
-            handOff.SessionGone(e.Id);
-            return Task.CompletedTask;
-        };
+        handOff.Watch(server);
         server.QueuedApplicationMessageOverwrittenAsync += Dropped;
         try
         {
@@ -250,7 +235,7 @@ public sealed class EmbeddedBroker(
             e.Response.ReasonCode = MqttPubAckReasonCode.QuotaExceeded;
             e.Response.ReasonString = full.Message;
             var total = Interlocked.Increment(ref refusedFull);
-            if (total == 1 || total % 1000 == 0)
+            if (WorthALine(total))
             {
                 logger.LogError(
                     "Refused {Topic} from MQTT client {ClientId} (QuotaExceeded): {Why}; {Total} refused since start. Raise Mqtt:MaxQueuedMessages or find what holds the server up",
@@ -266,15 +251,6 @@ public sealed class EmbeddedBroker(
         }
     }
 
-    private Task InterceptEnqueue(InterceptingClientApplicationMessageEnqueueEventArgs e)
-    {
-        if (handOff.SkipsEnqueue(e.ReceiverClientId, e.ApplicationMessage))
-        {
-            e.AcceptEnqueue = false;
-        }
-
-        return Task.CompletedTask;
-    }
 
     private Task InterceptSubscription(InterceptingSubscriptionEventArgs e)
     {
@@ -313,7 +289,7 @@ public sealed class EmbeddedBroker(
     {
         var total = Interlocked.Increment(ref dropped);
         PresenceTelemetry.BrokerDropped.Add(1);
-        if (total == 1 || total % 1000 == 0)
+        if (WorthALine(total))
         {
             logger.LogError(
                 "The embedded MQTT broker dropped a queued message for {ClientId} ({Topic}): its queue was full at Mqtt:MaxQueuedMessages={Limit}; {Total} dropped since start. " +
@@ -323,6 +299,9 @@ public sealed class EmbeddedBroker(
 
         return Task.CompletedTask;
     }
+
+    /// <summary>The first of a kind of loss, and every thousandth after it: a flood of lines would hide the cause.</summary>
+    private static bool WorthALine(long total) => total == 1 || total % 1000 == 0;
 
     /// <summary>`enroll` and `revoke` run in another process: the store is the only way to hear of them.</summary>
     private async Task PollEnrolmentsAsync(CancellationToken ct)
