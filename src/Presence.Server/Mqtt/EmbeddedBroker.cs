@@ -300,7 +300,9 @@ public sealed class EmbeddedBroker(
         return Task.CompletedTask;
     }
 
-    /// <summary>The first of a kind of loss, and every thousandth after it: a flood of lines would hide the cause.</summary>
+    /// <summary>
+    /// The first of a kind of loss, and every thousandth after it: a flood of lines would hide the cause.
+    /// </summary>
     private static bool WorthALine(long total) => total == 1 || total % 1000 == 0;
 
     /// <summary>`enroll` and `revoke` run in another process: the store is the only way to hear of them.</summary>
