@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Text.Json;
 using BenchmarkDotNet.Attributes;
 using NodaTime;
@@ -28,7 +29,7 @@ public class SagaJsonBenchmarks
         saga = UserSaga.Start("user-006", "user-006-vm") with
         {
             LastEvidenceAt = start,
-            NewestEvidence = Enumerable.Range(1, 50).ToDictionary(i => $"seat-{i:D3}", i => start.PlusNanoseconds(i * 1_234_567_300L)),
+            NewestEvidence = Enumerable.Range(1, 50).ToImmutableSortedDictionary(i => $"seat-{i:D3}", i => start.PlusNanoseconds(i * 1_234_567_300L), StringComparer.Ordinal),
         };
         json = JsonSerializer.SerializeToUtf8Bytes(saga, noda);
 

@@ -163,7 +163,7 @@ public static partial class UserDecider
         // Relayed evidence is stamped by the server's clock on arrival: never the computer's newest word (Decide).
         if (!EvidenceStrength.Relayed(evidence) && (!clocks.TryGetValue(evidence.Host, out var newest) || evidence.At > newest))
         {
-            clocks = new Dictionary<string, Instant>(state.NewestEvidence) { [evidence.Host] = evidence.At };
+            clocks = clocks.SetItem(evidence.Host, evidence.At);
         }
 
         if (evidence.Kind != EvidenceKind.Power)
@@ -171,16 +171,9 @@ public static partial class UserDecider
             return state with { LastEvidenceAt = evidence.At, NewestEvidence = clocks };
         }
 
-        var unplugged = new Dictionary<string, Instant>(state.UnpluggedAt);
-        if (evidence.Detail(Power.Ac) == Power.False)
-        {
-            unplugged[evidence.Host] = evidence.At;
-        }
-        else
-        {
-            unplugged.Remove(evidence.Host);
-        }
-
+        var unplugged = evidence.Detail(Power.Ac) == Power.False
+            ? state.UnpluggedAt.SetItem(evidence.Host, evidence.At)
+            : state.UnpluggedAt.Remove(evidence.Host);
         return state with { LastEvidenceAt = evidence.At, NewestEvidence = clocks, UnpluggedAt = unplugged };
     }
 

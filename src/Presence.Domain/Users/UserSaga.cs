@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+using System.Text.Json.Serialization;
 using NodaTime;
 using Presence.Domain.House;
 using Presence.Domain.Migration;
@@ -100,7 +102,8 @@ public sealed record UserSaga
     public string? EvacuatedFrom { get; init; }
 
     /// <summary>When each host was last seen unplugged (power ac=false), for "leaving with the laptop".</summary>
-    public IReadOnlyDictionary<string, Instant> UnpluggedAt { get; init; } = new Dictionary<string, Instant>();
+    [JsonConverter(typeof(HostInstantsJson))]
+    public ImmutableSortedDictionary<string, Instant> UnpluggedAt { get; init; } = HostInstants.None;
 
     /// <summary>Measured seconds per GiB of this VM's past live migrations; the cost model's memory.</summary>
     public double? SecondsPerGib { get; init; }
@@ -127,7 +130,8 @@ public sealed record UserSaga
     public Instant? LastEvidenceAt { get; init; }
 
     /// <summary>The newest evidence time per computer, to recognise late evidence by that computer's own clock.</summary>
-    public IReadOnlyDictionary<string, Instant> NewestEvidence { get; init; } = new Dictionary<string, Instant>();
+    [JsonConverter(typeof(HostInstantsJson))]
+    public ImmutableSortedDictionary<string, Instant> NewestEvidence { get; init; } = HostInstants.None;
     public Instant? Since { get; init; }
 
     public SessionMode Mode => Migration is not null || Operation is not null ? SessionMode.Moving
