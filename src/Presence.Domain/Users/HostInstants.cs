@@ -6,10 +6,11 @@ using NodaTime;
 namespace Presence.Domain.Users;
 
 /// <summary>
-/// An instant per computer, as the saga keeps them (<see cref="UserSaga.NewestEvidence"/>, <see cref="UserSaga.UnpluggedAt"/>).
-/// Every evidence sets one: a hash map was copied whole each time, twice per signal (the decider's fold and the stored
-/// saga's), and for a 50-computer house that copy was a fifth of all the server allocated under a burst. A sorted
-/// immutable tree shares all but one path. Ordinal, so its order does not depend on the machine's culture.
+/// An instant per computer, as the saga keeps them (<see cref="UserSaga.NewestEvidence"/>,
+/// <see cref="UserSaga.UnpluggedAt"/>). Every evidence sets one: a hash map was copied whole each time, twice per
+/// signal (the decider's fold and the stored saga's), and for a 50-computer house that copy was a fifth of all the
+/// server allocated under a burst. A sorted immutable tree shares all but one path. Ordinal, so its order does not
+/// depend on the machine's culture.
 /// </summary>
 public static class HostInstants
 {

@@ -18,11 +18,18 @@ public sealed class SagaStream
 {
     private readonly IEventStream<UserSaga>? fetched;
 
+    /// <summary>
+    /// The saga as read (null: a new stream), which Marten's inline projection folds this session's appends onto at
+    /// commit.
+    /// </summary>
+    private readonly UserSaga? started;
+
     private SagaStream(string user, IEventStream<UserSaga>? fetched, UserSaga? saga, long version)
     {
         User = user;
         this.fetched = fetched;
         Saga = saga;
+        started = saga;
         Version = version;
     }
 
@@ -73,6 +80,11 @@ public sealed class SagaStream
 
         Appended += events.Count;
         Saga = after;
+        if (events.Count > 0)
+        {
+            var last = events.Last();
+            UserSagaProjection.Decide(last is IEvent e ? e.Data : last, started, after, Appended);
+        }
     }
 }
 
