@@ -18,7 +18,9 @@ public sealed class the_house_benchmark_runs_once(ITestOutputHelper output)
         "together_p50", "together_p95", "together_last",
         "ingest_broker", "ingest_rate", "ingest_ratio", "ingest_ratio_1", "ingest_lost", "ingest_twice", "ingest_drops",
         "ingest_again_broker", "ingest_again_rate", "ingest_again_ratio", "ingest_again_ratio_1", "ingest_again_lost", "ingest_again_twice", "ingest_again_drops",
-        "office_start", "office_agents", "office_broker", "office_rate", "office_ratio", "office_ratio_1", "office_lost", "office_twice", "office_drops", "office_rss", "office_vs_house",
+        "office_start", "office_agents", "office_broker", "office_rate", "office_ratio", "office_ratio_1", "office_lost", "office_twice", "office_drops",
+        "office_again_broker", "office_again_rate", "office_again_ratio", "office_again_ratio_1", "office_again_lost", "office_again_twice", "office_again_drops",
+        "office_rss", "office_vs_house",
         "rss_after", "rss_peak",
         "pixel_thin_p50", "pixel_thin_p95", "pixel_local_p50", "pixel_local_p95", "pixel_latency_p50", "pixel_latency_p95",
         "replay_fold", "replay_decide", "replay_pg", "replay_raw", "replay_pg_ratio",
@@ -59,10 +61,13 @@ public sealed class the_house_benchmark_runs_once(ITestOutputHelper output)
         Assert.Equal(0, report["ingest_again_twice"].Value);
         Assert.Equal(0, report["office_lost"].Value);
         Assert.Equal(0, report["office_twice"].Value);
+        Assert.Equal(0, report["office_again_lost"].Value);
+        Assert.Equal(0, report["office_again_twice"].Value);
         // The second burst's rows follow the first's, and the office's stand beside both, in one block.
         var keys = report.Figures.Select(f => f.Key).ToList();
         Assert.Equal(keys.IndexOf("ingest_drops") + 1, keys.IndexOf("ingest_again_broker"));
         Assert.Equal(keys.IndexOf("ingest_again_drops") + 1, keys.IndexOf("office_start"));
+        Assert.Equal(keys.IndexOf("office_drops") + 1, keys.IndexOf("office_again_broker"));
         Assert.True(report["warm_p50"].Value <= report["warm_p95"].Value && report["warm_p95"].Value <= report["warm_p99"].Value, "percentiles out of order");
         Assert.True(report["rss_idle"].Value <= report["rss_peak"].Value, "the peak RSS is below the idle one");
         Assert.Contains("cores", report.Machine, StringComparison.Ordinal);
