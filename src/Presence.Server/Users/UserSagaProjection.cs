@@ -24,7 +24,7 @@ public partial class UserSagaProjection : SingleStreamProjection<UserSaga, strin
 
     public UserSagaProjection()
     {
-        // Explicit Evolve sees every event unless told otherwise; host streams are not users.
+        // An explicit fold sees every event unless told otherwise; host streams are not users.
         foreach (var type in UserDecider.EventTypes)
         {
             IncludeType(type);
@@ -47,6 +47,8 @@ public partial class UserSagaProjection : SingleStreamProjection<UserSaga, strin
             return (snapshot, snapshot is null ? ActionType.Nothing : ActionType.Store);
         }
 
+        // A new stream's first decision started from UserSaga.Start(user, vm), the fold below from Start(user, null):
+        // its first event, UserEnrolled, leaves both the same saga.
         if (Folded.TryGetValue(events[^1].Data, out var decided)
             && ReferenceEquals(decided.From, snapshot) && decided.Events == events.Count)
         {
