@@ -90,7 +90,7 @@ public sealed record HouseSnapshot(IReadOnlyList<HostFacts> Hosts)
     /// history's): sorting a copy each time was a tenth of what deciding a year again allocated.</remarks>
     public HouseSnapshot Normalised()
     {
-        var kept = Hosts.Count > HousePolicy.Searched;
+        var kept = KeepsAnswers;
         if (kept && InOrder.TryGetValue(this, out _))
         {
             return this;
@@ -111,6 +111,13 @@ public sealed record HouseSnapshot(IReadOnlyList<HostFacts> Hosts)
 
         return this;
     }
+
+    /// <summary>
+    /// Whether answers about this snapshot are kept beside it (<see cref="InOrder"/>, <see cref="HouseSeen.Diff"/>): a
+    /// house of more than <see cref="HousePolicy.Searched"/> hosts. A few hosts are checked again sooner than an answer
+    /// is found, and a replay, whose snapshots are new at most decisions, would fill the tables.
+    /// </summary>
+    internal bool KeepsAnswers => Hosts.Count > HousePolicy.Searched;
 
     /// <summary>
     /// The snapshots found in name order: a node hands decision after decision the one it keeps, and checking its

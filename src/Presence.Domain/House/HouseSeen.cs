@@ -47,7 +47,7 @@ public sealed record HouseSeen
     /// <summary>The hosts of <paramref name="house"/> whose facts differ from what was seen, and the hosts no longer in it.</summary>
     public (IReadOnlyList<HostFacts> Changed, IReadOnlyList<string> Gone) Diff(HouseSnapshot house)
     {
-        var kept = house.Hosts.Count > HousePolicy.Searched;
+        var kept = house.KeepsAnswers;
         if (kept && Matched.TryGetValue(this, out var matched) && ReferenceEquals(matched, house))
         {
             return ([], []);

@@ -1,9 +1,9 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 using MQTTnet;
+using MQTTnet.Server;
 using Presence.Contracts.Wire;
 using Presence.Server.Configuration;
-using MQTTnet.Server;
 using Presence.Server.HomeAssistant.Statestream;
 
 namespace Presence.Server.Mqtt;

@@ -251,7 +251,6 @@ public sealed class EmbeddedBroker(
         }
     }
 
-
     private Task InterceptSubscription(InterceptingSubscriptionEventArgs e)
     {
         var refusal = rules.CheckSubscription(Who(e.ClientId, e.UserName), e.TopicFilter.Topic);

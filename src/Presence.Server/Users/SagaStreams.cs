@@ -83,7 +83,7 @@ public sealed class SagaStream
         if (events.Count > 0)
         {
             var last = events.Last();
-            UserSagaProjection.Decide(last is IEvent e ? e.Data : last, started, after, Appended);
+            UserSagaProjection.Remember(last is IEvent e ? e.Data : last, started, after, Appended);
         }
     }
 }

@@ -35,7 +35,7 @@ public partial class UserSagaProjection : SingleStreamProjection<UserSaga, strin
     /// Remembers that <paramref name="events"/> events, the last <paramref name="last"/>, take <paramref name="from"/>
     /// to <paramref name="after"/>.
     /// </summary>
-    internal static void Decide(object last, UserSaga? from, UserSaga after, int events) =>
+    internal static void Remember(object last, UserSaga? from, UserSaga after, int events) =>
         Folded.AddOrUpdate(last, new Decided(from, after, events));
 
     // Every fold of a user's stream comes here (inline at commit, and live): Marten calls DetermineAction, when it is

@@ -73,7 +73,7 @@ public class folding_at_commit
     {
         object[] data = [Signal("seat-a", Start.Plus(Duration.FromSeconds(1))), Signal("seat-b", Start.Plus(Duration.FromSeconds(2)))];
         var after = data.Aggregate(from ?? UserSaga.Start("alice", null), UserDecider.Evolve);
-        UserSagaProjection.Decide(data[^1], from, after, data.Length);
+        UserSagaProjection.Remember(data[^1], from, after, data.Length);
         return (from, [.. data.Select(d => (IEvent)new Event<SignalRecorded>((SignalRecorded)d))], after);
     }
 
