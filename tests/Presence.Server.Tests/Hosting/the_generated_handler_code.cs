@@ -12,8 +12,16 @@ namespace Presence.Server.Tests.Hosting;
 /// nothing in Wolverine notices when that code no longer matches the handlers. This regenerates it in memory from
 /// the server's own configuration and compares it with the checked-in folder, file by file.
 /// </summary>
+/// <remarks>
+/// Alone, after every parallel test: JasperFx's DynamicCodeBuilder raises a process-wide flag
+/// (WithinCodegenCommand) while it writes, and a Wolverine host that starts meanwhile takes itself for the codegen
+/// command and boots MediatorOnly, so another test's server refused its first cascaded message (CI, 2026-12-08).
+/// </remarks>
+[Collection(Collection)]
 public sealed class the_generated_handler_code
 {
+    public const string Collection = "codegen, alone";
+
     [Fact]
     public void the_checked_in_code_is_what_codegen_writes_today()
     {
@@ -46,10 +54,8 @@ public sealed class the_generated_handler_code
         PresenceApp.ConfigureServices(builder, "Host=127.0.0.1;Port=1;Database=presence_unopened");
         builder.Services.WriteGeneratedCodeTo(folder);
         // In Static mode Wolverine takes its list of handlers from the checked-in GeneratedHandlerRegistry instead of
-        // scanning the assembly, so a new handler would never show up here. `codegen write` scans (it sets a
-        // process-wide flag, DynamicCodeBuilder.WithinCodegenCommand, which would upset the servers other tests
-        // start meanwhile); Dynamic mode scans too, and is the only place that mode is used. Nothing is compiled:
-        // the host is only built.
+        // scanning the assembly, so a new handler would never show up here. Dynamic mode scans, and is the only place
+        // that mode is used. Nothing is compiled: the host is only built.
         builder.Services.ConfigureWolverine(opts => opts.CodeGeneration.TypeLoadMode = TypeLoadMode.Dynamic);
         using var app = builder.Build();
 
@@ -69,3 +75,7 @@ public sealed class the_generated_handler_code
 
     private static string Names(IReadOnlyList<string> files) => files.Count == 0 ? "none" : string.Join(", ", files);
 }
+
+[CollectionDefinition(the_generated_handler_code.Collection, DisableParallelization = true)]
+public sealed class CodegenAlone;
+
