@@ -148,13 +148,15 @@ public static class HouseViews
         IReadOnlyDictionary<string, HostState> hosts)
     {
         var zone = DateTimeZoneProviders.Tzdb.GetZoneOrNull(policy.Settings.TimeZone) ?? DateTimeZone.Utc;
-        var users = policy.Users.Select(u =>
+        Dictionary<string, string>? runningOn = null;
+        var users = new List<(UserSpec Spec, UserSaga Saga, UserView View)>(policy.Users.Count);
+        foreach (var u in policy.Users)
         {
             var saga = sagas.GetValueOrDefault(u.Name) ?? UserSaga.Start(u.Name, u.Vm);
 
             // Before the user's first decision the saga knows nothing of the VM; the agents' inventories do.
-            var vmHost = saga.VmHost ?? (saga.Suspended is null ? RunningOn(hosts.Values, saga.Vm ?? u.Vm) : null);
-            return (Spec: u, Saga: saga, View: new UserView(
+            var vmHost = saga.VmHost ?? (saga.Suspended is null ? (runningOn ??= RunningOn(hosts.Values)).GetValueOrDefault(saga.Vm ?? u.Vm) : null);
+            users.Add((u, saga, new UserView(
                 u.Name,
                 saga.Vm ?? u.Vm,
                 saga.Seat,
@@ -170,18 +172,42 @@ public static class HouseViews
                 saga.Settling?.Seat,
                 saga.Settling is { } s ? s.DueAt.InZone(zone).ToString("HH:mm:ss", CultureInfo.InvariantCulture) : null,
                 saga.LastDecision,
-                timelineHeads.GetValueOrDefault(u.Name)));
-        }).ToList();
+                timelineHeads.GetValueOrDefault(u.Name))));
+        }
 
-        var claimed = users.Select(u => u.View.Vm).ToHashSet();
-        var hostViews = policy.Hosts.Select(spec =>
+        // Each host's VMs and seated users, in the users' order, gathered in one pass: asked of every user for every
+        // host, a 500-seat office's view took 250,000 comparisons twice, up to ten times a second (Home Assistant).
+        var claimed = new HashSet<string>(StringComparer.Ordinal);
+        var vmsOn = new Dictionary<string, List<VmView>>(StringComparer.Ordinal);
+        var seatedAt = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var (spec, _, view) in users)
+        {
+            claimed.Add(view.Vm);
+            if (view.VmHost is { } vmHost)
+            {
+                At(vmsOn, vmHost).Add(new VmView(view.Vm, spec.Name, view.DisplayedOn is { } seat && seat != vmHost ? seat : null));
+            }
+
+            if (view.Seat is { } seated)
+            {
+                At(seatedAt, seated).Add(spec.Name);
+            }
+        }
+
+        var hostViews = new List<HostView>(policy.Hosts.Count);
+        foreach (var spec in policy.Hosts)
         {
             var state = hosts.GetValueOrDefault(spec.Name);
-            var vms = users.Where(u => u.View.VmHost == spec.Name)
-                .Select(u => new VmView(u.View.Vm, u.Spec.Name, u.View.DisplayedOn is { } seat && seat != spec.Name ? seat : null))
-                .Concat((state?.Vms ?? []).Where(v => v.State == VmRunState.Running && !claimed.Contains(v.Name)).Select(v => new VmView(v.Name, null, null)))
-                .ToList();
-            return new HostView(
+            var vms = vmsOn.GetValueOrDefault(spec.Name) ?? [];
+            foreach (var vm in state?.Vms ?? [])
+            {
+                if (vm.State == VmRunState.Running && !claimed.Contains(vm.Name))
+                {
+                    vms.Add(new VmView(vm.Name, null, null));
+                }
+            }
+
+            hostViews.Add(new HostView(
                 spec.Name,
                 spec.Role,
                 spec.CanRunVms,
@@ -192,15 +218,18 @@ public static class HouseViews
                 state?.MemoryFreeMb ?? 0,
                 state?.OnBattery ?? false,
                 state?.BatteryPercent,
-                users.Where(u => u.View.Seat == spec.Name).Select(u => u.Spec.Name).ToList(),
-                vms);
-        }).ToList();
+                seatedAt.GetValueOrDefault(spec.Name) ?? [],
+                vms));
+        }
 
         var moves = users.Select(u => Move(u.Saga, u.View.Vm)).OfType<MoveView>().ToList();
         var proposals = users.Where(u => u.Saga.Proposal is not null).Select(u => u.Saga.Proposal!)
             .Select(p => new ProposalView(p.User, p.DecisionId, p.Vm, p.From, p.To, System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(p.Mode.ToString()), p.Rule, p.Reason))
             .ToList();
         return new HouseView(zone.Id, hostViews, users.Select(u => u.View).ToList(), moves, proposals);
+
+        static List<T> At<T>(Dictionary<string, List<T>> lists, string key) =>
+            lists.TryGetValue(key, out var list) ? list : lists[key] = [];
     }
 
     private static MoveView? Move(UserSaga saga, string vm) => (saga.Migration, saga.Operation) switch
@@ -211,6 +240,21 @@ public static class HouseViews
         _ => null,
     };
 
-    private static string? RunningOn(IEnumerable<HostState> hosts, string vm) =>
-        hosts.FirstOrDefault(h => h.Vms.Any(v => v.Name == vm && v.State == VmRunState.Running))?.Name;
+    /// <summary>Each running VM by name, with the first host (in the order given) whose agent reports it running.</summary>
+    private static Dictionary<string, string> RunningOn(IEnumerable<HostState> hosts)
+    {
+        var running = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var host in hosts)
+        {
+            foreach (var vm in host.Vms)
+            {
+                if (vm.State == VmRunState.Running)
+                {
+                    running.TryAdd(vm.Name, host.Name);
+                }
+            }
+        }
+
+        return running;
+    }
 }

@@ -73,6 +73,9 @@ public sealed class HomeAssistantPublisher(
     /// </summary>
     private IReadOnlyList<KeyValuePair<string, string>>? configTexts;
     private readonly HouseViews.Kept kept = new();
+
+    /// <summary>The states as last computed; only the loop touches it, refilled at each look.</summary>
+    private readonly Dictionary<string, string> states = new(StringComparer.Ordinal);
     private volatile bool sendAll = true;
     private volatile bool scan;
     private volatile bool reassert;
@@ -267,7 +270,7 @@ public sealed class HomeAssistantPublisher(
             }
         }
 
-        var (states, events) = await ReadAsync(ct);
+        var events = await ReadAsync(ct);
         var desired = configTexts!.Concat(states);
         var sent = 0;
         foreach (var (topic, payload) in desired)
@@ -308,14 +311,14 @@ public sealed class HomeAssistantPublisher(
         return ok;
     }
 
-    /// <summary>The states from the projections, and the decision events since the last look (none the first time).</summary>
-    private async Task<(Dictionary<string, string> States, List<(string Topic, byte[] Payload)> Events)> ReadAsync(CancellationToken ct)
+    /// <summary>The states from the projections (into <see cref="states"/>), and the decision events since the last look (none the first time).</summary>
+    private async Task<List<(string Topic, byte[] Payload)>> ReadAsync(CancellationToken ct)
     {
         await using var session = store.QuerySession();
         var (sagas, heads, hosts, gained) = await kept.ReadAsync(session, policy, ct);
         var house = HouseViews.Build(policy, sagas, heads, hosts);
         var reported = hosts.Values.Where(h => h.MemoryMb > 0).Select(h => h.Name).ToHashSet();
-        var states = HaStates.Of(policy, house, reported, t);
+        HaStates.Fill(states, policy, house, reported, t);
 
         // The lines written since the last look: none the first time, whose read only learns where each timeline is.
         var events = new List<(string, byte[])>();
@@ -327,7 +330,7 @@ public sealed class HomeAssistantPublisher(
             }
         }
 
-        return (states, events);
+        return events;
     }
 
     private async Task<bool> TryPublishAsync(string topic, byte[] payload, bool retain, CancellationToken ct)
