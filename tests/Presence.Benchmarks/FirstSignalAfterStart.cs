@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using MQTTnet;
 using MQTTnet.Protocol;
+using Presence.Benchmarks.EndToEnd;
 
 namespace Presence.Benchmarks;
 
@@ -60,8 +61,7 @@ public static class FirstSignalAfterStart
 
     private static async Task<(double Ready, double First, List<double> Warm)> OneRunAsync(string server, string scratch, int run, int warmCount)
     {
-        var httpPort = FreePort();
-        var mqttPort = FreePort();
+        var (httpPort, mqttPort, tlsPort) = BenchServer.FreePorts();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(server);
         foreach (var arg in new[]
@@ -71,7 +71,7 @@ public static class FirstSignalAfterStart
                      $"--Database:Schema=run{run}",
                      $"--Urls=http://127.0.0.1:{httpPort}",
                      $"--Mqtt:Port={mqttPort}",
-                     $"--Mqtt:Tls:Port={FreePort()}",
+                     $"--Mqtt:Tls:Port={tlsPort}",
                      $"--Mqtt:Tls:CertificateFile={Path.Combine(scratch, "broker.pfx")}",
                      $"--Signing:PublicKeyFile={Path.Combine(scratch, "server-key.pub")}",
                      "--Logging:LogLevel:Default=Warning",
@@ -199,13 +199,6 @@ public static class FirstSignalAfterStart
     {
         var sorted = values.Order().ToList();
         return sorted[Math.Clamp((int)Math.Ceiling(percent / 100.0 * sorted.Count) - 1, 0, sorted.Count - 1)];
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>An MQTT client as one identity (on the loopback broker a never-enrolled one needs no password).</summary>

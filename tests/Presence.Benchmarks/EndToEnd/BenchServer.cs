@@ -41,8 +41,7 @@ public sealed class BenchServer : IAsyncDisposable
         System.IO.Directory.CreateDirectory(directory);
         var house = Path.Combine(directory, "house.json");
         await File.WriteAllTextAsync(house, houseJson);
-        var httpPort = FreePort();
-        var mqttPort = FreePort();
+        var (httpPort, mqttPort, tlsPort) = FreePorts();
 
         var start = new ProcessStartInfo("dotnet")
         {
@@ -60,7 +59,7 @@ public sealed class BenchServer : IAsyncDisposable
                      "--Mqtt:NodeName=bench",
                      "--Mqtt:Broker=Embedded",
                      $"--Signing:PublicKeyFile={ServerKeyFile(directory)}",
-                     $"--Mqtt:Tls:Port={FreePort()}",
+                     $"--Mqtt:Tls:Port={tlsPort}",
                      $"--Mqtt:Tls:CertificateFile={Path.Combine(directory, "mqtt-broker.pfx")}",
                      // What a house runs: information and up, no debug logging paid per message.
                      "--Logging:LogLevel:Default=Warning",
@@ -171,10 +170,25 @@ public sealed class BenchServer : IAsyncDisposable
         process.Dispose();
     }
 
-    public static int FreePort()
+    public static int FreePort() => FreePorts().Http;
+
+    /// <summary>
+    /// Three loopback ports free now and different from each other: each is held until all are chosen, as the kernel
+    /// may hand a port just let go to the next ask (a run's HTTP and MQTT once got the same one and the server failed
+    /// to start).
+    /// </summary>
+    public static (int Http, int Mqtt, int Tls) FreePorts()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var listeners = Enumerable.Range(0, 3).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
+        try
+        {
+            listeners.ForEach(l => l.Start());
+            var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToList();
+            return (ports[0], ports[1], ports[2]);
+        }
+        finally
+        {
+            listeners.ForEach(l => l.Stop());
+        }
     }
 }
