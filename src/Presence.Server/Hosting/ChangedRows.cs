@@ -7,8 +7,11 @@ using Weasel.Storage;
 
 namespace Presence.Server.Hosting;
 
-/// <summary>A document row by id and version (<c>xmin</c>, the transaction that wrote it).</summary>
-public sealed record VersionedRow<T>(string Id, string Version, T Document) where T : class;
+/// <summary>
+/// A document row by id and version (<c>xmin</c>, the transaction that wrote it, unless the reader names another); its
+/// document is null only when the reader asked for versions alone (<see cref="ChangedRows{T}.Versions"/>).
+/// </summary>
+public sealed record VersionedRow<T>(string Id, string Version, T? Document) where T : class;
 
 /// <summary>
 /// One statement for readers that keep documents between reads: the rows whose "id:version" is not among the
@@ -22,20 +25,33 @@ public sealed record VersionedRow<T>(string Id, string Version, T Document) wher
 /// The changed rows, or null when a known row is no longer there (the count says so): the reader then reads again
 /// with nothing known.
 /// </returns>
-public sealed class ChangedRows<T>(string table, string[] known, string[]? ids) : IQueryHandler<IReadOnlyList<VersionedRow<T>>?>
+/// <param name="version">The column (SQL) a row's version is read from; the transaction that wrote it by default.</param>
+/// <param name="documents">False: the changed rows' ids and versions alone, for a reader that may hold them already.</param>
+public sealed class ChangedRows<T>(string table, string[] known, string[]? ids, string version = ChangedRows<T>.Xmin, bool documents = true)
+    : IQueryHandler<IReadOnlyList<VersionedRow<T>>?>
     where T : class
 {
+    /// <summary>The transaction that wrote the row: any write of any node changes it.</summary>
+    public const string Xmin = "t.xmin::text";
+
+    /// <summary>Marten's version of the row: a projected document's stream version.</summary>
+    public const string StreamVersion = "t.mt_version::text";
+
     public static ChangedRows<T> Of(IQuerySession session, string[] known, string[]? ids = null) =>
         new(session.DocumentStore.Options.Schema.For<T>(qualified: true), known, ids);
+
+    /// <summary>As <see cref="Of"/>, by <paramref name="version"/>, and with or without the documents.</summary>
+    public static ChangedRows<T> Versions(IQuerySession session, string[] known, string[]? ids, string version, bool documents) =>
+        new(session.DocumentStore.Options.Schema.For<T>(qualified: true), known, ids, version, documents);
 
     /// <summary>How a kept row is named among the known ones.</summary>
     public static string Key(string id, string version) => id + ":" + version;
 
     public void ConfigureCommand(ICommandBuilder builder, IStorageSession session)
     {
-        builder.Append($"select t.id, t.xmin::text, t.data from {table} t where not exists (select from unnest(");
+        builder.Append($"select t.id, {version}, {(documents ? "t.data" : "null")} from {table} t where not exists (select from unnest(");
         builder.AppendParameter(known, NpgsqlDbType.Array | NpgsqlDbType.Text);
-        builder.Append(") k where k = t.id || ':' || t.xmin::text)");
+        builder.Append($") k where k = t.id || ':' || {version})");
         OnlyIds(builder, " and ");
         builder.Append($" union all select null, count(*)::text, null from {table} t");
         OnlyIds(builder, " where ");
@@ -63,7 +79,7 @@ public sealed class ChangedRows<T>(string table, string[] known, string[]? ids) 
                 continue;
             }
 
-            rows.Add(new VersionedRow<T>(reader.GetString(0), reader.GetString(1), session.Serializer.FromJson<T>(reader, 2)));
+            rows.Add(new VersionedRow<T>(reader.GetString(0), reader.GetString(1), documents ? session.Serializer.FromJson<T>(reader, 2) : null));
         }
 
         // Every row there is now is a known one or a new one: fewer rows than the known plus the new means a known one
@@ -86,15 +102,20 @@ public sealed class ChangedRows<T>(string table, string[] known, string[]? ids) 
 /// Documents of one table as a reader last read them, by id, with the version each was read at: what
 /// <see cref="ChangedRows{T}"/> is told is known, and what fills in the rows it did not send. One reader's alone.
 /// </summary>
-public sealed class KeptRows<T> where T : class
+/// <param name="version">As <see cref="ChangedRows{T}"/> reads a row's version.</param>
+/// <param name="withDocuments">As <see cref="ChangedRows{T}"/>: false when the reader fills in the documents itself.</param>
+public sealed class KeptRows<T>(string version = ChangedRows<T>.Xmin, bool withDocuments = true) where T : class
 {
-    private Dictionary<string, (string Version, T Document)> kept = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (string Version, T Document)> kept = new(StringComparer.Ordinal);
 
     // Both follow from what is kept, and change only when it does: most reads find nothing changed.
     private string[] known = [];
     private IReadOnlyDictionary<string, T> documents = new Dictionary<string, T>(StringComparer.Ordinal);
 
-    public ChangedRows<T> Query(IQuerySession session, string[]? ids = null) => ChangedRows<T>.Of(session, known, ids);
+    public ChangedRows<T> Query(IQuerySession session, string[]? ids = null) => ChangedRows<T>.Versions(session, known, ids, version, withDocuments);
+
+    /// <summary>The rows of <paramref name="ids"/> as they are now, with their documents, by the same version.</summary>
+    public ChangedRows<T> Whole(IQuerySession session, string[] ids) => ChangedRows<T>.Versions(session, [], ids, version, documents: true);
 
     /// <summary>
     /// Every row there is now, by id: the changed ones as read, the rest as kept. Null when a kept row is gone: all is
@@ -113,7 +134,7 @@ public sealed class KeptRows<T> where T : class
         {
             foreach (var row in changed)
             {
-                kept[row.Id] = (row.Version, row.Document);
+                kept[row.Id] = (row.Version, row.Document ?? throw new ArgumentException($"row {row.Id} came without its document", nameof(changed)));
             }
 
             DeriveFromKept();

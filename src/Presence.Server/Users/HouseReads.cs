@@ -138,7 +138,7 @@ public sealed class HouseReads
             : new Dictionary<string, Row>(kept.Rows, StringComparer.Ordinal);
         foreach (var row in changed)
         {
-            rows[row.Id] = new Row(row.Version, row.Document.ToFacts());
+            rows[row.Id] = new Row(row.Version, row.Document!.ToFacts());
         }
 
         var house = Snapshot(policy, rows.Values.Select(r => r.Facts));

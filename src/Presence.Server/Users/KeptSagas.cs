@@ -39,7 +39,21 @@ public sealed class KeptSagas
     }
 
     public static KeptSagas Of(IDocumentStore store) =>
-        PerOptions.TryGetValue(store.Options, out var sagas) ? sagas : throw new InvalidOperationException("KeptSagas.Keep was not configured");
+        TryOf(store) ?? throw new InvalidOperationException("KeptSagas.Keep was not configured");
+
+    public static KeptSagas? TryOf(IDocumentStore store) => PerOptions.TryGetValue(store.Options, out var sagas) ? sagas : null;
+
+    /// <summary>
+    /// The saga of <paramref name="user"/> kept at exactly <paramref name="version"/> of its stream, for a reader that
+    /// found that version stored (Home Assistant's publisher): what this node committed need not be read back.
+    /// </summary>
+    public UserSaga? At(string user, long version)
+    {
+        lock (gate)
+        {
+            return kept.TryGetValue(user, out var known) && known.Version == version ? known.Saga : null;
+        }
+    }
 
     /// <summary>
     /// The kept sagas of <paramref name="users"/>, taken for one session, and for each seat the kept sagas it concerns

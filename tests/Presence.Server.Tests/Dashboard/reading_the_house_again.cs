@@ -7,6 +7,7 @@ using Presence.Domain.Users;
 using Presence.Server.Dashboard;
 using Presence.Server.Hosting;
 using Presence.Server.Tests.Infrastructure;
+using Presence.Server.Users;
 
 namespace Presence.Server.Tests.Dashboard;
 
@@ -87,6 +88,46 @@ public sealed class reading_the_house_again : IAsyncLifetime
                 JsonSerializer.Serialize(HouseViews.Build(Policy, whole.Sagas, whole.TimelineHeads, whole.Hosts), json),
                 JsonSerializer.Serialize(HouseViews.Build(Policy, again.Sagas, again.TimelineHeads, again.Hosts), json));
         }
+    }
+
+    [Fact]
+    public async Task the_sagas_this_node_committed_are_taken_from_what_it_keeps_not_read_back()
+    {
+        var kept = new HouseViews.Kept();
+        await IdleAsync("alice");
+        await IdleAsync("bob");
+        await using var session = server.Store.QuerySession();
+
+        var read = await kept.ReadAsync(session, Policy, CancellationToken.None);
+
+        var sagas = KeptSagas.Of(server.Store);
+        foreach (var user in new[] { "alice", "bob" })
+        {
+            var version = (await session.Events.FetchStreamStateAsync(user))!.Version;
+            Assert.Same(sagas.At(user, version), read.Sagas[user]);
+        }
+    }
+
+    [Fact]
+    public async Task a_saga_this_node_does_not_keep_at_the_version_stored_is_read_whole()
+    {
+        var kept = new HouseViews.Kept();
+        await IdleAsync("alice");
+        await using (var first = server.Store.QuerySession())
+        {
+            await kept.ReadAsync(first, Policy, CancellationToken.None);
+        }
+
+        // As after another node's commit: what is stored is newer than anything this node keeps.
+        await IdleAsync("alice");
+        KeptSagas.Of(server.Store).Forget();
+        await using var session = server.Store.QuerySession();
+
+        var read = await kept.ReadAsync(session, Policy, CancellationToken.None);
+
+        var stored = (await session.LoadAsync<UserSaga>("alice"))!;
+        Assert.Equal(stored.LastEvidenceAt, read.Sagas["alice"].LastEvidenceAt);
+        Assert.Equal(stored.NewestEvidence, read.Sagas["alice"].NewestEvidence);
     }
 
     private static async Task<IReadOnlyList<VersionedRow<T>>?> RunAsync<T>(IQuerySession session, ChangedRows<T> query) where T : class
