@@ -105,7 +105,7 @@ public static class HouseViews
         // The sagas by their stream's version and without their documents: most changed ones under a burst are what
         // this node just committed and keeps (KeptSagas), and reading each back was its 3.5 KB of JSON sent by
         // PostgreSQL and parsed here, for hundreds of sagas at each look. Only the others are read whole.
-        private readonly KeptRows<UserSaga> sagas = new(ChangedRows<UserSaga>.StreamVersion, withDocuments: false);
+        private readonly KeptRows<UserSaga> sagas = new(RowVersion.Stream, withDocuments: false);
         private readonly KeptRows<HostState> hosts = new();
 
         // Each user's newest line as last read; null until the first read, which reads only these.
@@ -287,7 +287,7 @@ public static class HouseViews
         _ => null,
     };
 
-    /// <summary>Each running VM by name, with the first host (in the order given) whose agent reports it running.</summary>
+    /// <summary>Each running VM by name, with the first host (in the order given) that reports it running.</summary>
     private static Dictionary<string, string> RunningOn(IEnumerable<HostState> hosts)
     {
         var running = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -8,10 +8,20 @@ using Weasel.Storage;
 namespace Presence.Server.Hosting;
 
 /// <summary>
-/// A document row by id and version (<c>xmin</c>, the transaction that wrote it, unless the reader names another); its
-/// document is null only when the reader asked for versions alone (<see cref="ChangedRows{T}.Versions"/>).
+/// A document row by id and version (as <see cref="RowVersion"/> says); its document is null only when the reader asked
+/// for versions alone.
 /// </summary>
 public sealed record VersionedRow<T>(string Id, string Version, T? Document) where T : class;
+
+/// <summary>What a row's version is read from.</summary>
+public enum RowVersion
+{
+    /// <summary>The transaction that wrote the row (<c>xmin</c>): any write of any node changes it.</summary>
+    Transaction,
+
+    /// <summary>Marten's <c>mt_version</c>: a projected document's stream version, known after commits.</summary>
+    Stream,
+}
 
 /// <summary>
 /// One statement for readers that keep documents between reads: the rows whose "id:version" is not among the
@@ -25,24 +35,17 @@ public sealed record VersionedRow<T>(string Id, string Version, T? Document) whe
 /// The changed rows, or null when a known row is no longer there (the count says so): the reader then reads again
 /// with nothing known.
 /// </returns>
-/// <param name="version">The column (SQL) a row's version is read from; the transaction that wrote it by default.</param>
-/// <param name="documents">False: the changed rows' ids and versions alone, for a reader that may hold them already.</param>
-public sealed class ChangedRows<T>(string table, string[] known, string[]? ids, string version = ChangedRows<T>.Xmin, bool documents = true)
+/// <param name="by">What a row's version is read from.</param>
+/// <param name="documents">False: the changed rows' ids and versions alone, for a reader that may hold them.</param>
+public sealed class ChangedRows<T>(string table, string[] known, string[]? ids, RowVersion by, bool documents)
     : IQueryHandler<IReadOnlyList<VersionedRow<T>>?>
     where T : class
 {
-    /// <summary>The transaction that wrote the row: any write of any node changes it.</summary>
-    public const string Xmin = "t.xmin::text";
+    private readonly string version = by == RowVersion.Stream ? "t.mt_version::text" : "t.xmin::text";
 
-    /// <summary>Marten's version of the row: a projected document's stream version.</summary>
-    public const string StreamVersion = "t.mt_version::text";
-
-    public static ChangedRows<T> Of(IQuerySession session, string[] known, string[]? ids = null) =>
-        new(session.DocumentStore.Options.Schema.For<T>(qualified: true), known, ids);
-
-    /// <summary>As <see cref="Of"/>, by <paramref name="version"/>, and with or without the documents.</summary>
-    public static ChangedRows<T> Versions(IQuerySession session, string[] known, string[]? ids, string version, bool documents) =>
-        new(session.DocumentStore.Options.Schema.For<T>(qualified: true), known, ids, version, documents);
+    public static ChangedRows<T> Of(
+        IQuerySession session, string[] known, string[]? ids = null, RowVersion by = RowVersion.Transaction, bool documents = true) =>
+        new(session.DocumentStore.Options.Schema.For<T>(qualified: true), known, ids, by, documents);
 
     /// <summary>How a kept row is named among the known ones.</summary>
     public static string Key(string id, string version) => id + ":" + version;
@@ -102,9 +105,9 @@ public sealed class ChangedRows<T>(string table, string[] known, string[]? ids, 
 /// Documents of one table as a reader last read them, by id, with the version each was read at: what
 /// <see cref="ChangedRows{T}"/> is told is known, and what fills in the rows it did not send. One reader's alone.
 /// </summary>
-/// <param name="version">As <see cref="ChangedRows{T}"/> reads a row's version.</param>
-/// <param name="withDocuments">As <see cref="ChangedRows{T}"/>: false when the reader fills in the documents itself.</param>
-public sealed class KeptRows<T>(string version = ChangedRows<T>.Xmin, bool withDocuments = true) where T : class
+/// <param name="by">As <see cref="ChangedRows{T}"/> reads a row's version.</param>
+/// <param name="withDocuments">As <see cref="ChangedRows{T}"/>: false when the reader fills them in itself.</param>
+public sealed class KeptRows<T>(RowVersion by = RowVersion.Transaction, bool withDocuments = true) where T : class
 {
     private readonly Dictionary<string, (string Version, T Document)> kept = new(StringComparer.Ordinal);
 
@@ -112,10 +115,10 @@ public sealed class KeptRows<T>(string version = ChangedRows<T>.Xmin, bool withD
     private string[] known = [];
     private IReadOnlyDictionary<string, T> documents = new Dictionary<string, T>(StringComparer.Ordinal);
 
-    public ChangedRows<T> Query(IQuerySession session, string[]? ids = null) => ChangedRows<T>.Versions(session, known, ids, version, withDocuments);
+    public ChangedRows<T> Query(IQuerySession session, string[]? ids = null) => ChangedRows<T>.Of(session, known, ids, by, withDocuments);
 
-    /// <summary>The rows of <paramref name="ids"/> as they are now, with their documents, by the same version.</summary>
-    public ChangedRows<T> Whole(IQuerySession session, string[] ids) => ChangedRows<T>.Versions(session, [], ids, version, documents: true);
+    /// <summary>The rows of <paramref name="ids"/> as they are now, with documents, by the same version.</summary>
+    public ChangedRows<T> Whole(IQuerySession session, string[] ids) => ChangedRows<T>.Of(session, [], ids, by);
 
     /// <summary>
     /// Every row there is now, by id: the changed ones as read, the rest as kept. Null when a kept row is gone: all is
