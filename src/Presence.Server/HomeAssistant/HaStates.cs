@@ -31,14 +31,13 @@ public static class HaStates
     {
         var topics = TopicsOf(policy, t);
         states.Clear();
-        states.EnsureCapacity(topics.Count);
         states[topics.Version] = ServerStatus.Version;
 
         // By name, once: looked up per person and per computer, a 500-seat office's states took 250,000 comparisons.
-        var users = ByName(house.Users, u => u.Name);
-        var moves = ByName(house.Moves, m => m.User);
-        var proposals = ByName(house.Proposals, p => p.User);
-        var hostViews = ByName(house.Hosts, h => h.Name);
+        var users = FirstByName(house.Users, u => u.Name);
+        var moves = FirstByName(house.Moves, m => m.User);
+        var proposals = FirstByName(house.Proposals, p => p.User);
+        var hostViews = FirstByName(house.Hosts, h => h.Name);
         for (var i = 0; i < policy.Users.Count; i++)
         {
             var spec = policy.Users[i];
@@ -93,7 +92,7 @@ public static class HaStates
 
     private const string NoAttributes = "{}";
 
-    private static Dictionary<string, T> ByName<T>(IReadOnlyList<T> items, Func<T, string> name)
+    private static Dictionary<string, T> FirstByName<T>(IReadOnlyList<T> items, Func<T, string> name)
     {
         // The first of a name, as FirstOrDefault found it.
         var byName = new Dictionary<string, T>(items.Count, StringComparer.Ordinal);
@@ -133,7 +132,6 @@ public static class HaStates
             HostNames = policy.Hosts.Select(h => h.Name).ToHashSet(StringComparer.Ordinal);
             Persons = [.. policy.Users.Select(u => new PersonTopics(t, u.Name))];
             Computers = [.. policy.Hosts.Select(h => new ComputerTopics(t, h.Name))];
-            Count = 1 + (Persons.Length * 10) + (Computers.Length * 7);
         }
 
         public HousePolicy Policy { get; }
@@ -145,9 +143,6 @@ public static class HaStates
         public PersonTopics[] Persons { get; }
 
         public ComputerTopics[] Computers { get; }
-
-        /// <summary>About how many states there are, so the dictionary is sized once.</summary>
-        public int Count { get; }
     }
 
     private sealed class PersonTopics(HaTopics t, string user)
