@@ -5,6 +5,7 @@ using Presence.Contracts.Requests;
 using Presence.Contracts.Signals;
 using Presence.Contracts.Wire;
 using Presence.Domain.Seating;
+using Presence.Domain.Signals;
 using Presence.Server.Signals;
 
 namespace Presence.Server.Mqtt;
@@ -106,7 +107,15 @@ public abstract record Arrived(string Root, string Topic, byte[] Payload, Instan
 
 public sealed record SignalArrived(string Root, string Topic, byte[] Payload, Instant At) : Arrived(Root, Topic, Payload, At)
 {
+    private Evidence? evidence;
+
     [JsonIgnore] public Signal Signal => (Signal)Message;
+
+    /// <summary>
+    /// The signal in the stream's words, made once: the bridge's gathering, the read-ahead and the record each made it
+    /// anew (three dictionaries of details a signal), and a signal sent without an id got a different one each time.
+    /// </summary>
+    [JsonIgnore] public Evidence Evidence => evidence ??= SignalEvidence.ToEvidence(Signal, At);
 
     [JsonIgnore] public override string? Id => Signal.Id;
 
@@ -181,7 +190,7 @@ public sealed record SignalsArrived(string Lane, IReadOnlyList<SignalArrived> Si
         return gathered;
     }
 
-    private static bool SitsDown(SignalArrived s) => SeatInference.SitsDown(SignalEvidence.ToEvidence(s.Signal, s.At));
+    private static bool SitsDown(SignalArrived s) => SeatInference.SitsDown(s.Evidence);
 }
 
 /// <param name="Topic">Where the request came from, and where a refusal is reported: the contract's request topic, or

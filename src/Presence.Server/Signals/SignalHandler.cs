@@ -81,14 +81,14 @@ public static class SignalHandler
         new DecisionReads(
             signals.Select(s => (s.Topic, s.Id)),
             signals.Select(s => s.Signal.User).OfType<string>(),
-            signals.Select(s => HostNews.SeatSharedBy(SignalEvidence.ToEvidence(s.Signal, s.At))).OfType<string>())
+            signals.Select(s => HostNews.SeatSharedBy(s.Evidence)).OfType<string>())
         .ReadAsync(session, policy, ct);
 
     private static async Task<OutgoingMessages> RecordAsync(
         SignalArrived arrived, IDocumentSession session, HousePolicy policy, IClock clock, ServerNode node, CancellationToken ct) =>
         await SeenMessage.IsDuplicateAsync(session, arrived.Topic, arrived.Signal.Id, arrived.At, ct)
             ? []
-            : await ObserveAsync(session, policy, clock, node, SignalEvidence.ToEvidence(arrived.Signal, arrived.At), arrived.At, ct);
+            : await ObserveAsync(session, policy, clock, node, arrived.Evidence, arrived.At, ct);
 
     /// <summary>
     /// Evidence into the streams it concerns: the person's it names (sitting down at a console first for whoever
