@@ -21,6 +21,12 @@ public interface IArrived
     string? Id { get; }
 
     string Lane { get; }
+
+    /// <summary>Its row in <see cref="StoredInputs"/> when the bridge stored it for Wolverine; null when handled at once.</summary>
+    Guid? StoredAs { get; }
+
+    /// <summary>The same input, to be stored for Wolverine as <paramref name="id"/>.</summary>
+    IArrived Storing(Guid id);
 }
 
 /// <summary>
@@ -92,6 +98,10 @@ public abstract record Arrived(string Root, string Topic, byte[] Payload, Instan
 
     [JsonIgnore] public abstract string Lane { get; }
 
+    public Guid? StoredAs { get; init; }
+
+    public IArrived Storing(Guid id) => this with { StoredAs = id };
+
     /// <summary>What the bridge hands to Wolverine for a message it read: one message type per kind of inbound topic.</summary>
     public static Arrived From(Inbound inbound, string root, byte[] payload) => inbound.Message switch
     {
@@ -141,6 +151,10 @@ public sealed record SignalsArrived(string Lane, IReadOnlyList<SignalArrived> Si
     [JsonIgnore] public string Topic => Signals[0].Topic;
 
     [JsonIgnore] public string? Id => null;
+
+    public Guid? StoredAs { get; init; }
+
+    public IArrived Storing(Guid id) => this with { StoredAs = id };
 
     /// <summary>
     /// What the bridge hands to Wolverine for a burst, in its order: each run of two or more signals that do not sit

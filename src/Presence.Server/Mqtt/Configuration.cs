@@ -44,6 +44,7 @@ public static class Configuration
     public static StoreOptions ConfigureMqtt(this StoreOptions opts)
     {
         opts.Schema.For<SeenMessage>();
+        opts.Storage.ExtendedSchemaObjects.Add(StoredInputs.Define(opts.DatabaseSchemaName));
         return opts;
     }
 
@@ -70,6 +71,11 @@ public static class Configuration
         // A stored input counts against its lane until handled (InboundLanes: a lone input of an idle lane is handled
         // at once).
         opts.Policies.AddMiddleware(typeof(InputHandled), chain => chain.MessageType.IsAssignableTo(typeof(IArrived)));
+        // A stored input waits for those of its lane stored before it (StoredInputs: a node that takes a dead one's
+        // inbox over gets them in no order). Scheduled again rather than retried in place: the earlier one may be
+        // behind it in the same lane, or not yet taken over.
+        opts.Policies.AddMiddleware(typeof(InTurn), chain => chain.MessageType.IsAssignableTo(typeof(IArrived)));
+        opts.Policies.OnException<EarlierInputWaiting>().ScheduleRetryIndefinitely(TimeSpan.FromMilliseconds(250));
         // ... or moved to the dead letters (DeadLetteredInputHandler). Only the input itself travels in the fault: no
         // exception text, which may quote what the input carried.
         opts.PublishFaultEvents(includeDiscarded: false, includeExceptionMessage: false, includeStackTrace: false);
@@ -98,6 +104,7 @@ public static class Configuration
             {
                 if (lifecycle.Envelope?.Message is IArrived arrived)
                 {
+                    await StoredInputs.RemoveAsync(runtime.Services.GetRequiredService<IDocumentStore>(), arrived, runtime.Cancellation);
                     runtime.Services.GetRequiredService<InboundLanes>().Handled(arrived.Lane);
                     await runtime.Services.GetRequiredService<Rejections>().RejectAsync(arrived.Topic, e.Message, arrived.Id, runtime.Cancellation);
                 }

@@ -1,3 +1,4 @@
+using Marten;
 using Presence.Server.HomeAssistant.Statestream;
 using Wolverine;
 
@@ -25,6 +26,19 @@ public sealed class InboundLanes
         lock (gate)
         {
             return stored.ContainsKey(lane);
+        }
+    }
+
+    /// <summary>
+    /// Inputs of this lane that wait in the inbox since before this node started (<see cref="StoredInputs"/>): what
+    /// comes for the lane is stored behind them. Counted down as this node handles them; should another node handle
+    /// them, the lane's inputs are stored here rather than handled at once until the next start (slower, still in order).
+    /// </summary>
+    public void Waiting(string lane, int count)
+    {
+        lock (gate)
+        {
+            stored[lane] = stored.GetValueOrDefault(lane) + count;
         }
     }
 
@@ -81,19 +95,26 @@ public static class InputHandled
 /// </summary>
 public static class DeadLetteredInputHandler
 {
-    public static void Handle(Fault<SignalArrived> fault, InboundLanes lanes) => lanes.Handled(fault.Message.Lane);
+    public static Task Handle(Fault<SignalArrived> fault, InboundLanes lanes, IDocumentStore store, CancellationToken ct) => Done(fault.Message, lanes, store, ct);
 
-    public static void Handle(Fault<SignalsArrived> fault, InboundLanes lanes) => lanes.Handled(fault.Message.Lane);
+    public static Task Handle(Fault<SignalsArrived> fault, InboundLanes lanes, IDocumentStore store, CancellationToken ct) => Done(fault.Message, lanes, store, ct);
 
-    public static void Handle(Fault<UserRequestArrived> fault, InboundLanes lanes) => lanes.Handled(fault.Message.Lane);
+    public static Task Handle(Fault<UserRequestArrived> fault, InboundLanes lanes, IDocumentStore store, CancellationToken ct) => Done(fault.Message, lanes, store, ct);
 
-    public static void Handle(Fault<MaintenanceArrived> fault, InboundLanes lanes) => lanes.Handled(fault.Message.Lane);
+    public static Task Handle(Fault<MaintenanceArrived> fault, InboundLanes lanes, IDocumentStore store, CancellationToken ct) => Done(fault.Message, lanes, store, ct);
 
-    public static void Handle(Fault<AgentStatusArrived> fault, InboundLanes lanes) => lanes.Handled(fault.Message.Lane);
+    public static Task Handle(Fault<AgentStatusArrived> fault, InboundLanes lanes, IDocumentStore store, CancellationToken ct) => Done(fault.Message, lanes, store, ct);
 
-    public static void Handle(Fault<AgentInventoryArrived> fault, InboundLanes lanes) => lanes.Handled(fault.Message.Lane);
+    public static Task Handle(Fault<AgentInventoryArrived> fault, InboundLanes lanes, IDocumentStore store, CancellationToken ct) => Done(fault.Message, lanes, store, ct);
 
-    public static void Handle(Fault<AgentEventArrived> fault, InboundLanes lanes) => lanes.Handled(fault.Message.Lane);
+    public static Task Handle(Fault<AgentEventArrived> fault, InboundLanes lanes, IDocumentStore store, CancellationToken ct) => Done(fault.Message, lanes, store, ct);
 
-    public static void Handle(Fault<StatestreamArrived> fault, InboundLanes lanes) => lanes.Handled(fault.Message.Lane);
+    public static Task Handle(Fault<StatestreamArrived> fault, InboundLanes lanes, IDocumentStore store, CancellationToken ct) => Done(fault.Message, lanes, store, ct);
+
+    /// <summary>Its lane is free of it, and what of its lane was stored after it no longer waits for it (StoredInputs).</summary>
+    private static async Task Done(IArrived input, InboundLanes lanes, IDocumentStore store, CancellationToken ct)
+    {
+        await StoredInputs.RemoveAsync(store, input, ct);
+        lanes.Handled(input.Lane);
+    }
 }

@@ -146,6 +146,12 @@ public sealed partial class MqttBridge(
             Interlocked.Increment(ref throughClient);
             return TakeAsync(topic, payload, stoppingToken);
         });
+        // Inputs stored before this node started (by a node that died, or another that runs) come first in their lanes.
+        foreach (var (lane, count) in await StoredInputs.WaitingAsync(store, stoppingToken))
+        {
+            lanes.Waiting(lane, count);
+        }
+
         // Before subscribing, so that the bridge's session is never queued what is handed over.
         handOff.Open((topic, payload) =>
         {
@@ -356,7 +362,9 @@ public sealed partial class MqttBridge(
                     // The envelope carries this message's trace (a user's gathered signals: the first one's) into the
                     // handler's span.
                     Activity.Current = batch[first].Activity;
-                    await outbox.PublishAsync(message);
+                    var stored = message.Storing(Guid.NewGuid());
+                    StoredInputs.Insert(session, stored);
+                    await outbox.PublishAsync(stored);
                 }
 
                 Activity.Current = null;

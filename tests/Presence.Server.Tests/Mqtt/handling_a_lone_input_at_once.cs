@@ -13,8 +13,8 @@ namespace Presence.Server.Tests.Mqtt;
 /// acknowledged once that committed: no inbox row, no hand-over to a lane. What comes for that lane meanwhile waits
 /// for it and is then handled by the bridge too, together; a lane with a stored input not yet handled stores the next
 /// one too; an input whose handling at once fails is stored for Wolverine, and one Wolverine gives up on (the dead
-/// letters) frees its lane. Each lane's order is kept throughout. Alice and dave share a lane, bob has his own
-/// (Lanes.User).
+/// letters) frees its lane; a stored input waits for those of its lane stored before it, by this node or another
+/// (StoredInputs). Each lane's order is kept throughout. Alice and dave share a lane, bob has his own (Lanes.User).
 /// </summary>
 public sealed class handling_a_lone_input_at_once : IAsyncLifetime
 {
@@ -64,6 +64,29 @@ public sealed class handling_a_lone_input_at_once : IAsyncLifetime
 
     /// <summary>Wolverine's dead letters whose message carries this signal's payload.</summary>
     private Task<int> DeadLettersAsync(string id) => RowsCarryingAsync("wolverine_dead_letters", id);
+
+    /// <summary>An input of alice's lane stored and not yet done with, as a node that died would leave it.</summary>
+    private async Task<Guid> StoredEarlierAsync()
+    {
+        var id = Guid.NewGuid();
+        await SqlAsync($"insert into {StoredInputs.Table(server.Store)} (id, lane) values (@id, @lane)", ("id", id), ("lane", Lanes.User("alice")));
+        return id;
+    }
+
+    private Task DoneWithAsync(Guid id) => SqlAsync($"delete from {StoredInputs.Table(server.Store)} where id = @id", ("id", id));
+
+    private async Task<long> SqlAsync(string sql, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(server.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        return await command.ExecuteScalarAsync() is long count ? count : 0;
+    }
 
     private async Task<int> RowsCarryingAsync(string table, string id)
     {
@@ -183,6 +206,9 @@ public sealed class handling_a_lone_input_at_once : IAsyncLifetime
         Assert.True(await SendAsync("alice-1"));
         await Eventually.TrueAsync(async () => await DeadLettersAsync("alice-1") == 1, "alice's signal in the dead letters");
         gates.FailNext(0);
+        // Nothing stored after it waits for it any more.
+        await Eventually.TrueAsync(async () => await SqlAsync($"select count(*) from {StoredInputs.Table(server.Store)}") == 0,
+            "its row among the stored inputs gone");
 
         var lanes = server.Services.GetRequiredService<InboundLanes>();
         await Eventually.TrueAsync(() => Task.FromResult(!lanes.IsBusy(Lanes.User("alice"))), "alice's lane idle once her input is dead-lettered");
@@ -190,5 +216,40 @@ public sealed class handling_a_lone_input_at_once : IAsyncLifetime
         Assert.True(await SendAsync("alice-2"));
         Assert.Equal(atOnce + 1, Bridge.AtOnce.Messages);
         Assert.Equal(["alice-2"], await EvidenceAsync("alice"));
+    }
+
+    [Fact]
+    public async Task a_stored_input_waits_for_one_of_its_lane_stored_before_it()
+    {
+        var earlier = await StoredEarlierAsync();
+        gates.FailNext();
+        Assert.True(await SendAsync("alice-1")); // stored, as its handling at once failed
+        Assert.Equal(1, await InboxRowsAsync("alice-1"));
+
+        await Task.Delay(1500);
+        Assert.Empty(await EvidenceAsync("alice")); // Wolverine took it up and put it back: not its turn
+
+        await DoneWithAsync(earlier);
+        await Eventually.TrueAsync(async () => (await EvidenceAsync("alice")).Count == 1, "alice's signal handled once the earlier one is done with");
+        Assert.Equal(0, await SqlAsync($"select count(*) from {StoredInputs.Table(server.Store)}"));
+    }
+
+    [Fact]
+    public async Task a_server_that_starts_with_inputs_waiting_stores_what_comes_for_their_lane_behind_them()
+    {
+        var earlier = await StoredEarlierAsync();
+        await using var next = await TestServer.StartAsync(connectionString: server.ConnectionString, nodeName: "next", services: TestServer.WithoutSignalWarmup);
+        var bridge = next.Services.GetRequiredService<MqttBridge>();
+        var atOnce = bridge.AtOnce.Messages;
+
+        Assert.True(await bridge.HandleAsync("presence/hosts/imac/signals/idle", Encoding.UTF8.GetBytes(Payload("alice-1")), CancellationToken.None));
+        Assert.Equal(atOnce, bridge.AtOnce.Messages); // stored behind what waits, not handled at once before it
+        Assert.Equal(1, await InboxRowsAsync("alice-1"));
+        await Task.Delay(1500);
+        Assert.Empty(await EvidenceAsync("alice"));
+
+        await DoneWithAsync(earlier);
+        await Eventually.TrueAsync(async () => (await EvidenceAsync("alice")).Count == 1, "alice's signal handled once the earlier one is done with");
+        Assert.Equal(0, await SqlAsync($"select count(*) from {StoredInputs.Table(server.Store)}"));
     }
 }

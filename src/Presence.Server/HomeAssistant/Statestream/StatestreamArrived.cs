@@ -15,6 +15,10 @@ public sealed record StatestreamArrived(string Topic, string Entity, string Stat
     [JsonIgnore] public string? Id => null;
 
     [JsonIgnore] public string Lane => Lanes.House;
+
+    public Guid? StoredAs { get; init; }
+
+    public IArrived Storing(Guid id) => this with { StoredAs = id };
 }
 
 /// <summary>

@@ -37,6 +37,7 @@ namespace Internal.Generated.WolverineHandlers
             // Wrapped by middleware
             try
             {
+                await Presence.Server.Mqtt.InTurn.BeforeAsync(context.Envelope, documentSession, cancellation).ConfigureAwait(false);
                 Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("message.handler", "Presence.Server.Agents.AgentMessageHandler");
                 Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "Presence.Server.Agents.AgentMessageHandler");
                 

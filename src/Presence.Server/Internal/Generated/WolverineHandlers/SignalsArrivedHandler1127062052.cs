@@ -39,6 +39,7 @@ namespace Internal.Generated.WolverineHandlers
             // Wrapped by middleware
             try
             {
+                await Presence.Server.Mqtt.InTurn.BeforeAsync(context.Envelope, documentSession, cancellation).ConfigureAwait(false);
                 Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("message.handler", "Presence.Server.Signals.SignalHandler");
                 Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "Presence.Server.Signals.SignalHandler");
                 
