@@ -436,6 +436,14 @@ CONSTRAINT pkey_timeline_lines_id PRIMARY KEY (id)
 );
 
 CREATE INDEX timeline_lines_user_id ON presence.timeline_lines USING btree (user_name, id);
+CREATE TABLE IF NOT EXISTS presence.stored_inputs (
+    id      uuid         NOT NULL,
+    lane    varchar      NOT NULL,
+    seq     BIGSERIAL    NOT NULL,
+CONSTRAINT pkey_stored_inputs_id PRIMARY KEY (id)
+);
+
+CREATE INDEX stored_inputs_lane_seq ON presence.stored_inputs USING btree (lane, seq);
 CREATE TABLE IF NOT EXISTS presence.mt_doc_deadletterevent (
     id                  uuid                        NOT NULL,
     data                jsonb                       NOT NULL,

@@ -91,11 +91,15 @@ public sealed class stopping_while_a_message_is_handled : IAsyncLifetime
                 "DDL Execution for 'All Configured Changes' Failed!", new OperationCanceledException(Stopping.Token));
         }
 
-        /// <summary>The bridge's (inbox rows and nothing else), or the handler's that records alice's signal.</summary>
+        /// <summary>
+        /// The bridge's (inbox rows, and each one's row among the stored inputs as queued SQL), or the handler's that
+        /// records alice's signal.
+        /// </summary>
         private static bool IsTheSignals(IDocumentSession session)
         {
             var operations = session.PendingChanges.Operations().ToList();
-            return (operations.Count > 0 && operations.All(o => o.DocumentType == typeof(Wolverine.Envelope)))
+            return (operations.Any(o => o.DocumentType == typeof(Wolverine.Envelope))
+                    && operations.All(o => o.DocumentType == typeof(Wolverine.Envelope) || o.GetType().Name == "ExecuteSqlStorageOperation"))
                 || session.PendingChanges.Streams().Any(s => s.Key == "alice");
         }
     }
