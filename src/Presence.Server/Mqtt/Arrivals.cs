@@ -22,7 +22,9 @@ public interface IArrived
 
     string Lane { get; }
 
-    /// <summary>Its row in <see cref="StoredInputs"/> when the bridge stored it for Wolverine; null when handled at once.</summary>
+    /// <summary>
+    /// Its row in <see cref="StoredInputs"/> when the bridge stored it for Wolverine; null when handled at once.
+    /// </summary>
     Guid? StoredAs { get; }
 
     /// <summary>The same input, to be stored for Wolverine as <paramref name="id"/>.</summary>

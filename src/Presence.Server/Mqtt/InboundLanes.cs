@@ -32,7 +32,8 @@ public sealed class InboundLanes
     /// <summary>
     /// Inputs of this lane that wait in the inbox since before this node started (<see cref="StoredInputs"/>): what
     /// comes for the lane is stored behind them. Counted down as this node handles them; should another node handle
-    /// them, the lane's inputs are stored here rather than handled at once until the next start (slower, still in order).
+    /// them, the lane's inputs are stored here rather than handled at once until the next start (slower, still in
+    /// order).
     /// </summary>
     public void Waiting(string lane, int count)
     {
@@ -111,7 +112,9 @@ public static class DeadLetteredInputHandler
 
     public static Task Handle(Fault<StatestreamArrived> fault, InboundLanes lanes, IDocumentStore store, CancellationToken ct) => Done(fault.Message, lanes, store, ct);
 
-    /// <summary>Its lane is free of it, and what of its lane was stored after it no longer waits for it (StoredInputs).</summary>
+    /// <summary>
+    /// Its lane is free of it, and what of its lane was stored after it no longer waits for it (StoredInputs).
+    /// </summary>
     private static async Task Done(IArrived input, InboundLanes lanes, IDocumentStore store, CancellationToken ct)
     {
         await StoredInputs.RemoveAsync(store, input, ct);

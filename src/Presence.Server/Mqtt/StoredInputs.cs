@@ -40,7 +40,7 @@ public static class StoredInputs
     public static void Remove(IDocumentOperations operations, Guid id) =>
         operations.QueueSqlCommand($"delete from {Table(operations.DocumentStore)} where id = ?", id);
 
-    /// <summary>A stored input done with outside a handler's transaction (refused, or moved to the dead letters).</summary>
+    /// <summary>A stored input done with outside a handler's transaction: refused, or dead-lettered.</summary>
     public static async Task RemoveAsync(IDocumentStore store, IArrived input, CancellationToken ct)
     {
         if (input.StoredAs is not { } id)

@@ -76,7 +76,7 @@ public sealed class server_killed_with_stored_inputs(ITestOutputHelper output) :
         Assert.Equal(0L, await ScalarAsync("select count(*) from presence_messages.wolverine_dead_letters"));
     }
 
-    /// <summary>How many of the drill's signals an inbox row not yet handled carries (a payload is base64 in the JSON).</summary>
+    /// <summary>How many of the drill's signals an inbox row not yet handled carries (base64 in the JSON).</summary>
     private async Task<long> InInboxAsync()
     {
         await using var connection = new NpgsqlConnection(database);
