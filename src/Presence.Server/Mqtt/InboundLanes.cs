@@ -44,13 +44,7 @@ public sealed class InboundLanes
     }
 
     /// <summary>An input of this lane is being stored in the inbox: the lane is busy until it is handled.</summary>
-    public void Stored(string lane)
-    {
-        lock (gate)
-        {
-            stored[lane] = stored.GetValueOrDefault(lane) + 1;
-        }
-    }
+    public void Stored(string lane) => Waiting(lane, 1);
 
     /// <summary>A stored input of this lane is done with, or was not stored after all (rolled back).</summary>
     public void Handled(string lane)
